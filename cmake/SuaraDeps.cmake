@@ -1,0 +1,16 @@
+# Finds the four libraries Suara is built on through pkg-config and exposes
+# them as imported targets: suara::uv, suara::lws, suara::pq, suara::cjson.
+find_package(PkgConfig REQUIRED)
+
+function(suara_pkg target module)
+  pkg_check_modules(${target} REQUIRED IMPORTED_TARGET ${module})
+  add_library(suara::${target} ALIAS PkgConfig::${target})
+endfunction()
+
+suara_pkg(uv libuv)
+# libwebsockets' pkg-config file names only the shared library, which is what
+# we want: its CMake config would also drag in the static archive.
+suara_pkg(lws libwebsockets)
+suara_pkg(pq libpq)
+suara_pkg(cjson libcjson)
+pkg_check_modules(cmocka IMPORTED_TARGET cmocka)

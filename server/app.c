@@ -1,0 +1,252 @@
+/* See app.h. Start-up: listen first (so /healthz answers at once), connect to
+ * PostgreSQL, load everything, then accept writes (/readyz turns 200).
+ * Shutdown on the first SIGINT/SIGTERM: refuse new writes, let the writer
+ * finish what is queued and in flight (up to DRAIN_MAX_MS), give the last
+ * replies a moment to leave, then close everything and require the loop to
+ * close cleanly. A second signal skips the wait. */
+#include "app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "db/load.h"
+#include "db/pg.h"
+#include "db/writer.h"
+#include "net/api.h"
+#include "net/live.h"
+#include "net/web.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRAIN_MAX_MS 5000
+#define DRAIN_POLL_MS 20
+#define REPLY_GRACE_MS 100
+#define RELOAD_DELAY_MS 2000
+
+struct app {
+    uv_loop_t loop;
+    const struct config *cfg;
+    struct registry reg;
+    struct tallies tallies;
+    struct ledger ledger;
+    struct auth auth;
+    struct load_target target;
+    struct api api;
+    struct pg *pg;
+    struct writer *writer;
+    struct web *web;
+    struct live *live;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t timer; /* load retry, then shutdown drain */
+    bool loading, loaded, stopping, closed;
+    int64_t stop_started_ms;
+    int exit_code;
+};
+
+static void start_load(struct app *a);
+
+static int enqueue(void *ctx, struct op *op)
+{
+    struct app *a = ctx;
+    return writer_enqueue(a->writer, op);
+}
+
+static void on_commit(void *ctx)
+{
+    struct app *a = ctx;
+    live_changed(a->live);
+}
+
+static void retry_load(uv_timer_t *t)
+{
+    start_load(t->data);
+}
+
+static void loaded(void *ctx, bool ok)
+{
+    struct app *a = ctx;
+    a->loading = false;
+    if (!ok) {
+        a->api.not_ready_reason = "the database could not be loaded (is it migrated and seeded?)";
+        uv_timer_start(&a->timer, retry_load, RELOAD_DELAY_MS, 0);
+        return;
+    }
+    a->loaded = true;
+    a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, on_commit, a);
+    a->api.tallies = &a->tallies;
+    a->api.ledger = &a->ledger;
+    a->api.auth = &a->auth;
+    a->api.reg = &a->reg;
+    a->api.not_ready_reason = NULL;
+    live_ready(a->live);
+    log_info("ready", "listen=%s:%d", a->cfg->host, a->cfg->port);
+}
+
+static void start_load(struct app *a)
+{
+    if (a->loading || a->loaded || a->stopping || !pg_is_up(a->pg))
+        return;
+    a->loading = true;
+    a->api.not_ready_reason = "loading";
+    load_all(a->pg, &a->target, loaded, a);
+}
+
+static void tokens_reloaded(void *ctx, struct auth *fresh)
+{
+    struct app *a = ctx;
+    if (!fresh || a->stopping) {
+        if (fresh) {
+            auth_free(fresh);
+            free(fresh);
+        }
+        return;
+    }
+    auth_carry_rate_state(fresh, &a->auth);
+    auth_free(&a->auth);
+    a->auth = *fresh;
+    free(fresh);
+    log_info("tokens_reloaded", "tokens=%d", a->auth.n);
+}
+
+static void db_up(void *ctx)
+{
+    struct app *a = ctx;
+    a->api.db_up = true;
+    pg_exec(a->pg, "LISTEN suara_tokens");
+    if (a->loaded)
+        load_tokens(a->pg, &a->reg, tokens_reloaded, a); /* may have changed meanwhile */
+    else
+        start_load(a);
+}
+
+static void db_down(void *ctx)
+{
+    struct app *a = ctx;
+    a->api.db_up = false;
+}
+
+static void db_notify(void *ctx, const char *channel)
+{
+    struct app *a = ctx;
+    if (a->loaded && strcmp(channel, "suara_tokens") == 0)
+        load_tokens(a->pg, &a->reg, tokens_reloaded, a);
+}
+
+static void close_everything(struct app *a)
+{
+    if (a->closed)
+        return;
+    a->closed = true;
+    uv_timer_stop(&a->timer);
+    uv_close((uv_handle_t *)&a->timer, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    live_stop(a->live);
+    web_stop(a->web);
+    pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
+    if (a->writer)
+        writer_close(a->writer);
+}
+
+static void close_after_grace(uv_timer_t *t)
+{
+    close_everything(t->data);
+}
+
+static void drain_tick(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    int64_t waited = clock_now_ms() - a->stop_started_ms;
+    bool idle = !a->writer || writer_idle(a->writer);
+    if (!idle && waited < DRAIN_MAX_MS)
+        return;
+    uv_timer_stop(t);
+    /* Let the last acknowledgements reach their sockets, then close. */
+    uv_timer_start(t, close_after_grace, REPLY_GRACE_MS, 0);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *a = s->data;
+    if (a->stopping) {
+        close_everything(a);
+        return;
+    }
+    log_info("stopping", "signal=%d", signum);
+    a->stopping = true;
+    a->api.draining = true;
+    a->stop_started_ms = clock_now_ms();
+    uv_timer_stop(&a->timer);
+    uv_timer_start(&a->timer, drain_tick, 0, DRAIN_POLL_MS);
+}
+
+static void free_state(struct app *a)
+{
+    if (a->loaded) {
+        ledger_free(&a->ledger);
+        tallies_free(&a->tallies);
+        registry_free(&a->reg);
+    }
+    auth_free(&a->auth);
+}
+
+static int start(struct app *a)
+{
+    char err[256];
+    a->live = live_new(&a->loop, &a->api);
+    a->web = web_start(&a->loop, a->cfg, &a->api, a->live, err, sizeof err);
+    if (!a->live || !a->web || !web_listening(a->web)) {
+        log_error("listen_failed", "error=\"%s\"", a->web ? err : "out of memory");
+        return -1;
+    }
+    log_info("listen", "addr=%s:%d static=\"%s\"", a->cfg->host, a->cfg->port,
+             a->cfg->static_dir);
+    struct pg_events ev = {db_up, db_down, db_notify, a};
+    a->pg = pg_new(&a->loop, a->cfg->db, &ev);
+    if (!a->pg)
+        return -1;
+    pg_start(a->pg);
+    return 0;
+}
+
+int app_run(const struct config *cfg)
+{
+    struct app *a = calloc(1, sizeof *a);
+    if (!a)
+        return 1;
+    a->cfg = cfg;
+    a->target = (struct load_target){&a->reg, &a->tallies, &a->ledger, &a->auth};
+    a->api = (struct api){.cfg = cfg, .enqueue = enqueue, .enqueue_ctx = a,
+                          .not_ready_reason = "connecting to the database"};
+    auth_init(&a->auth);
+    metrics_init();
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&a->loop);
+    uv_timer_init(&a->loop, &a->timer);
+    a->timer.data = a;
+    uv_signal_init(&a->loop, &a->sigint);
+    uv_signal_init(&a->loop, &a->sigterm);
+    a->sigint.data = a->sigterm.data = a;
+    uv_signal_start(&a->sigint, on_signal, SIGINT);
+    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+
+    if (start(a) != 0) {
+        a->exit_code = 1;
+        close_everything(a);
+    }
+    uv_run(&a->loop, UV_RUN_DEFAULT);
+    web_free(a->web);
+    uv_run(&a->loop, UV_RUN_DEFAULT);
+    live_free(a->live);
+    int rc = uv_loop_close(&a->loop);
+    if (rc != 0) {
+        log_error("loop_not_closed", "error=\"%s\"", uv_strerror(rc));
+        a->exit_code = 1;
+    }
+    free_state(a);
+    int code = a->exit_code;
+    log_info("stopped", "exit_code=%d", code);
+    free(a);
+    return code;
+}

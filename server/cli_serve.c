@@ -1,0 +1,31 @@
+/* `suara serve`: parses the configuration and runs the app. */
+#include "app.h"
+#include "cli.h"
+#include "core/config.h"
+#include "core/log.h"
+
+#include <stdio.h>
+
+extern char **environ;
+
+int cli_serve(int argc, char **argv)
+{
+    static struct config cfg;
+    char err[256];
+    int rc = config_parse(&cfg, argc, argv, environ, err, sizeof err);
+    if (rc == 1) {
+        fputs(config_usage, stdout);
+        return 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "suara serve: %s\n\n%s", err, config_usage);
+        return 2;
+    }
+    enum log_level level;
+    if (log_parse_level(cfg.log_level, &level) != 0) {
+        fprintf(stderr, "suara serve: unknown log level '%s'\n", cfg.log_level);
+        return 2;
+    }
+    log_set_level(level);
+    return app_run(&cfg);
+}

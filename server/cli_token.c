@@ -1,0 +1,365 @@
+/* `suara token`: creates, lists and revokes API tokens.
+ *
+ * A token is "sk_" followed by 32 random bytes in unpadded base64url (43
+ * characters). Only its SHA-256 (lowercase hex) is stored, so a database dump
+ * never reveals one; `create` prints it exactly once, alone on stdout line 1
+ * so scripts can capture it, with a note for humans on stderr. Every change
+ * ends with NOTIFY suara_tokens in the same transaction, so a running server
+ * reloads its token cache as soon as the change is committed. */
+#include "cli.h"
+#include "core/err.h"
+#include "core/random.h"
+#include "core/sha256.h"
+#include "db/sync.h"
+#include "domain/region_code.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHO "suara token"
+#define HINT "(see `suara token --help`)\n"
+#define TOKEN_RANDOM_BYTES 32
+#define TOKEN_PREFIX "sk_"
+#define TOKEN_LEN (3 + 43) /* prefix + base64url of 32 bytes, unpadded */
+#define NAME_MAX_BYTES 200
+
+static const char usage[] =
+    "Usage: suara token COMMAND [--db CONNINFO] ...\n"
+    "\n"
+    "Commands:\n"
+    "  create --role ROLE --scope CODE [--name TEXT]\n"
+    "          create a token and print it once (stdout line 1); only its SHA-256\n"
+    "          is stored. ROLE: witness, reviewer, monitor or admin. CODE: a region\n"
+    "          or TPS code that exists in the database; 62 is the whole province.\n"
+    "  list [--active]\n"
+    "          list tokens (id, role, scope, created, revoked, name), never secrets\n"
+    "  revoke ID\n"
+    "          revoke a token by its id; a running server stops accepting it\n"
+    "\n"
+    "Options:\n"
+    "  --db CONNINFO   libpq connection string or URI (default: $SUARA_DB)\n"
+    "  --help          show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const char *const roles[] = {"witness", "reviewer", "monitor", "admin"};
+
+/* Unpadded base64url (RFC 4648 section 5). out needs 4 * ceil(len / 3) + 1. */
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (i + 1 < len)
+            out[o++] = alphabet[(v >> 6) & 63];
+        if (i + 2 < len)
+            out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* Parses options shared by the token commands. Returns -1 to go on, or the
+ * exit code (help printed: 0, usage error: 2). *rest is the first operand. */
+struct token_opts {
+    const char *db, *role, *scope, *name;
+    bool active;
+};
+
+static int parse(const char *who, int argc, char **argv, const char *allowed,
+                 struct token_opts *o, int *rest)
+{
+    static const struct option options[] = {
+        {"db", required_argument, NULL, 'd'},    {"role", required_argument, NULL, 'r'},
+        {"scope", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+        {"active", no_argument, NULL, 'a'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int index = -1;
+        int opt = getopt_long(argc, argv, ":h", options, &index);
+        if (opt == -1)
+            break;
+        if (opt == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (opt == ':') {
+            fprintf(stderr, "%s: %s needs a value\n" HINT, who, argv[optind - 1]);
+            return 2;
+        }
+        if (opt == '?' || !strchr(allowed, opt)) {
+            fprintf(stderr, "%s: unknown option %s\n" HINT, who, argv[optind - 1]);
+            return 2;
+        }
+        switch (opt) {
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'r':
+            o->role = optarg;
+            break;
+        case 's':
+            o->scope = optarg;
+            break;
+        case 'n':
+            o->name = optarg;
+            break;
+        case 'a':
+            o->active = true;
+            break;
+        }
+    }
+    *rest = optind;
+    if (!sync_conninfo(o->db)) {
+        fprintf(stderr, "%s: no database given: use --db CONNINFO or set SUARA_DB\n", who);
+        return 2;
+    }
+    return -1;
+}
+
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F)
+            return true;
+    }
+    return false;
+}
+
+static int create(int argc, char **argv)
+{
+    const char *who = WHO " create";
+    struct token_opts o = {.name = ""};
+    int rest;
+    int status = parse(who, argc, argv, "drsn", &o, &rest);
+    if (status >= 0)
+        return status;
+    if (rest < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", who, argv[rest]);
+        return 2;
+    }
+    bool role_ok = false;
+    for (size_t i = 0; o.role && i < sizeof roles / sizeof roles[0]; i++)
+        role_ok = role_ok || strcmp(o.role, roles[i]) == 0;
+    if (!role_ok) {
+        fprintf(stderr, "%s: %s%s%s: use witness, reviewer, monitor or admin\n", who,
+                o.role ? "unknown role '" : "no --role given", o.role ? o.role : "",
+                o.role ? "'" : "");
+        return 2;
+    }
+    if (!o.scope || region_code_level(o.scope, strlen(o.scope)) == LEVEL_NONE) {
+        fprintf(stderr,
+                "%s: %s%s%s: the scope is a region or TPS code like 62, 62.03, 62.03.01, "
+                "62.03.01.2001 or 62.03.01.2001.001\n",
+                who, o.scope ? "'" : "no --scope given", o.scope ? o.scope : "",
+                o.scope ? "' is not a region or TPS code" : "");
+        return 2;
+    }
+    if (strlen(o.name) > NAME_MAX_BYTES || has_control(o.name)) {
+        fprintf(stderr, "%s: --name must be at most %d bytes without control characters\n", who,
+                NAME_MAX_BYTES);
+        return 2;
+    }
+
+    struct sync_db db = {0};
+    struct pg_result *res = NULL;
+    unsigned char secret[TOKEN_RANDOM_BYTES];
+    char token[TOKEN_LEN + 2], hash[65];
+    status = 1;
+    if (random_bytes(secret, sizeof secret) != SU_OK) {
+        perror(WHO ": no random bytes from the kernel");
+        goto done;
+    }
+    memcpy(token, TOKEN_PREFIX, 3);
+    base64url(secret, sizeof secret, token + 3);
+    sha256_hex(token, strlen(token), hash);
+
+    if (sync_connect(&db, who, sync_conninfo(o.db)) != SU_OK || sync_begin(&db) != SU_OK)
+        goto done;
+    const char *scope_param[] = {o.scope};
+    res = sync_query(&db,
+                     "SELECT name FROM regions WHERE code = $1"
+                     " UNION ALL SELECT 'TPS ' || lpad(number::text, 3, '0') FROM tps WHERE code = $1",
+                     1, scope_param);
+    if (!res)
+        goto done;
+    if (sync_rows(res) == 0) {
+        fprintf(stderr, "%s: scope %s is not a region or TPS in the database (has `suara seed` run?)\n",
+                who, o.scope);
+        goto done;
+    }
+    char scope_name[256];
+    snprintf(scope_name, sizeof scope_name, "%s", sync_value(res, 0, 0));
+    sync_clear(res);
+
+    const char *params[] = {hash, o.role, o.scope, o.name};
+    res = sync_query(&db,
+                     "INSERT INTO tokens (hash, role, scope, name) VALUES ($1, $2, $3, $4)"
+                     " RETURNING id",
+                     4, params);
+    if (!res || sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
+        goto done;
+    printf("%s\n", token);
+    fflush(stdout);
+    fprintf(stderr,
+            "%s: token %s created: %s for %s (%s)%s%s. It is shown only this once and cannot be "
+            "recovered; store it now.\n",
+            who, sync_value(res, 0, 0), o.role, o.scope, scope_name, *o.name ? ", name " : "",
+            o.name);
+    status = 0;
+
+done:
+    explicit_bzero(secret, sizeof secret);
+    explicit_bzero(token, sizeof token);
+    sync_clear(res);
+    sync_close(&db);
+    return status;
+}
+
+/* Copies s for display in a table: control characters become '?'. */
+static void printable(const char *s, char *out, size_t size)
+{
+    snprintf(out, size, "%s", s);
+    for (char *p = out; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            *p = '?';
+    }
+}
+
+static int list(int argc, char **argv)
+{
+    const char *who = WHO " list";
+    struct token_opts o = {0};
+    int rest;
+    int status = parse(who, argc, argv, "da", &o, &rest);
+    if (status >= 0)
+        return status;
+    if (rest < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", who, argv[rest]);
+        return 2;
+    }
+    struct sync_db db = {0};
+    struct pg_result *res = NULL;
+    status = 1;
+    if (sync_connect(&db, who, sync_conninfo(o.db)) != SU_OK)
+        goto done;
+    const char *active[] = {o.active ? "t" : "f"};
+    res = sync_query(&db,
+                     "SELECT id, role, scope,"
+                     " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                     " coalesce(to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'), name"
+                     " FROM tokens WHERE NOT ($1::boolean AND revoked_at IS NOT NULL) ORDER BY id",
+                     1, active);
+    if (!res)
+        goto done;
+    int width[5] = {2, 4, 5, 7, 7}; /* the headers' lengths */
+    for (int r = 0; r < sync_rows(res); r++) {
+        for (int c = 0; c < 5; c++) {
+            int len = (int)strlen(sync_value(res, r, c));
+            if (len > width[c])
+                width[c] = len;
+        }
+    }
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0], "ID", width[1], "ROLE", width[2],
+           "SCOPE", width[3], "CREATED", width[4], "REVOKED", "NAME");
+    for (int r = 0; r < sync_rows(res); r++) {
+        char name[NAME_MAX_BYTES * 2 + 1];
+        printable(sync_value(res, r, 5), name, sizeof name);
+        printf("%*s  %-*s  %-*s  %-*s  %-*s  %s\n", width[0], sync_value(res, r, 0), width[1],
+               sync_value(res, r, 1), width[2], sync_value(res, r, 2), width[3],
+               sync_value(res, r, 3), width[4], sync_value(res, r, 4), name);
+    }
+    status = 0;
+
+done:
+    sync_clear(res);
+    sync_close(&db);
+    return status;
+}
+
+static int revoke(int argc, char **argv)
+{
+    const char *who = WHO " revoke";
+    struct token_opts o = {0};
+    int rest;
+    int status = parse(who, argc, argv, "d", &o, &rest);
+    if (status >= 0)
+        return status;
+    const char *id = rest < argc ? argv[rest] : "";
+    size_t len = strlen(id);
+    if (argc - rest != 1 || len == 0 || len > 9 || strspn(id, "0123456789") != len ||
+        atoi(id) == 0) {
+        fprintf(stderr, "%s: give one token id (see `suara token list`)\n", who);
+        return 2;
+    }
+    struct sync_db db = {0};
+    struct pg_result *res = NULL;
+    status = 1;
+    const char *params[] = {id};
+    if (sync_connect(&db, who, sync_conninfo(o.db)) != SU_OK || sync_begin(&db) != SU_OK)
+        goto done;
+    res = sync_query(&db,
+                     "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL"
+                     " RETURNING role, scope",
+                     1, params);
+    if (!res)
+        goto done;
+    if (sync_rows(res) == 1) {
+        if (sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
+            goto done;
+        printf("revoked token %s (%s for %s)\n", id, sync_value(res, 0, 0),
+               sync_value(res, 0, 1));
+        status = 0;
+        goto done;
+    }
+    sync_clear(res);
+    res = sync_query(&db,
+                     "SELECT to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                     " FROM tokens WHERE id = $1",
+                     1, params);
+    if (!res)
+        goto done;
+    if (sync_rows(res) == 0) {
+        fprintf(stderr, "%s: there is no token %s\n", who, id);
+        goto done;
+    }
+    printf("token %s was already revoked at %s\n", id, sync_value(res, 0, 0));
+    status = 0;
+
+done:
+    sync_clear(res);
+    sync_close(&db);
+    return status;
+}
+
+int cli_token(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (strcmp(cmd, "create") == 0)
+        return create(argc - 1, argv + 1);
+    if (strcmp(cmd, "list") == 0)
+        return list(argc - 1, argv + 1);
+    if (strcmp(cmd, "revoke") == 0)
+        return revoke(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (*cmd)
+        fprintf(stderr, WHO ": unknown command '%s'\n" HINT, cmd);
+    else
+        fprintf(stderr, WHO ": which command? create, list or revoke\n" HINT);
+    return 2;
+}

@@ -1,0 +1,90 @@
+/* See buf.h. */
+#include "buf.h"
+#include "err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    buf_init(b, b->max);
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int buf_reserve(struct buf *b, size_t extra)
+{
+    if (extra > b->max - b->len)
+        return SU_TOOBIG;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return SU_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return SU_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return SU_OK;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len)
+{
+    int rc = buf_reserve(b, len);
+    if (rc != SU_OK)
+        return rc;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return SU_OK;
+}
+
+int buf_puts(struct buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SU_ERR;
+    int rc = buf_reserve(b, (size_t)n);
+    if (rc != SU_OK)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return SU_OK;
+}
+
+char *buf_steal(struct buf *b, size_t *len)
+{
+    char *p = b->data;
+    if (len)
+        *len = b->len;
+    buf_init(b, b->max);
+    return p;
+}

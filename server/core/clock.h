@@ -1,0 +1,12 @@
+/* Wall-clock time in milliseconds since the epoch, and RFC 3339 UTC text. */
+#ifndef SUARA_CORE_CLOCK_H
+#define SUARA_CORE_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int64_t clock_now_ms(void);
+/* Writes e.g. "2024-11-27T06:00:01.123Z"; needs 25 bytes. */
+void clock_format_rfc3339(int64_t ms, char *out, size_t size);
+
+#endif

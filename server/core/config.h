@@ -1,0 +1,39 @@
+/* Configuration of `suara serve`: defaults, then environment (SUARA_DB,
+ * SUARA_LISTEN, ...), then command-line flags, each overriding the last.
+ * Every limit the server enforces lives here so operators can tune it. */
+#ifndef SUARA_CORE_CONFIG_H
+#define SUARA_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+    const char *db;            /* libpq conninfo (required) */
+    char host[64];             /* listen address */
+    int port;
+    const char *static_dir;    /* web client folder served at / */
+    const char *log_level;
+    bool private_reads;        /* reads need a token too */
+    int tick_ms;               /* WebSocket update tick */
+    int batch_max;             /* forms per group commit */
+    int batch_delay_ms;        /* longest a form waits for its batch to fill */
+    int queue_max;             /* forms waiting for the database before 503 */
+    int ack_timeout_ms;        /* a submitter waits this long for COMMIT, then 503 */
+    int max_body;              /* bytes; larger bodies get 413 */
+    int max_ws_subscriptions;  /* per WebSocket connection */
+    int ws_queue_max;          /* messages queued per WebSocket before dropping */
+    int idle_timeout_s;        /* close HTTP/WebSocket peers silent this long */
+    int rate_per_minute;       /* form submissions per token per minute, 0 = off */
+    const char *tls_cert;
+    const char *tls_key;
+};
+
+/* Fills cfg from env (a NULL-terminated "KEY=VALUE" array, usually environ)
+ * and argv (argv[0] is the subcommand name). Returns 0 on success, 1 when
+ * --help was asked (usage printed to out), 2 on a usage error (message in err). */
+int config_parse(struct config *cfg, int argc, char **argv, char **env, char *err, size_t err_size);
+/* Splits "HOST:PORT" (or "[v6]:PORT"); returns 0 or -1. */
+int config_parse_listen(const char *text, char *host, size_t host_size, int *port);
+extern const char config_usage[];
+
+#endif

@@ -1,0 +1,109 @@
+/* See metrics.h. */
+#include "metrics.h"
+
+#include <string.h>
+
+struct metrics g_metrics;
+
+static const double latency_bounds[HIST_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+                                                    0.05,   0.1,   0.2,   0.5,   1,    2,
+                                                    5,      10,    30,    60};
+static const double size_bounds[HIST_BUCKETS] = {1,   2,   4,    8,    16,   32,    64,    128,
+                                                 256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
+
+void metrics_init(void)
+{
+    memset(&g_metrics, 0, sizeof g_metrics);
+    g_metrics.ack_seconds.bounds = latency_bounds;
+    g_metrics.batch_size.bounds = size_bounds;
+    g_metrics.tick_seconds.bounds = latency_bounds;
+}
+
+void histogram_observe(struct histogram *h, double value)
+{
+    int i = 0;
+    while (i < HIST_BUCKETS && value > h->bounds[i])
+        i++;
+    h->counts[i]++;
+    h->sum += value;
+    h->n++;
+}
+
+void metrics_count_http(int status)
+{
+    if (status >= 100 && status < 600)
+        g_metrics.http_by_status[status / 100][status % 100]++;
+}
+
+static void render_histogram(struct buf *out, const char *name, const char *help,
+                             const struct histogram *h)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cumulative = 0;
+    for (int i = 0; i < HIST_BUCKETS; i++) {
+        cumulative += h->counts[i];
+        buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
+                   (unsigned long long)cumulative);
+    }
+    cumulative += h->counts[HIST_BUCKETS];
+    buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+               (unsigned long long)cumulative, name, h->sum, name, (unsigned long long)h->n);
+}
+
+static void render_counter(struct buf *out, const char *name, const char *help, uint64_t v)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+               (unsigned long long)v);
+}
+
+static void render_gauge(struct buf *out, const char *name, const char *help, int64_t v)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name,
+               (long long)v);
+}
+
+int metrics_render(struct buf *out)
+{
+    static const char *const outcomes[METRIC_OUTCOMES] = {
+        "counted", "held", "disputed", "confirmation", "duplicate", "invalid", "conflict",
+        "unavailable"};
+    const struct metrics *m = &g_metrics;
+    buf_puts(out, "# HELP suara_forms_total Form submissions by outcome.\n"
+                  "# TYPE suara_forms_total counter\n");
+    for (int i = 0; i < METRIC_OUTCOMES; i++)
+        buf_printf(out, "suara_forms_total{outcome=\"%s\"} %llu\n", outcomes[i],
+                   (unsigned long long)m->forms_by_outcome[i]);
+    buf_puts(out, "# HELP suara_http_requests_total HTTP responses by status code.\n"
+                  "# TYPE suara_http_requests_total counter\n");
+    for (int c = 1; c < 6; c++) {
+        for (int k = 0; k < 100; k++) {
+            if (m->http_by_status[c][k])
+                buf_printf(out, "suara_http_requests_total{status=\"%d\"} %llu\n", c * 100 + k,
+                           (unsigned long long)m->http_by_status[c][k]);
+        }
+    }
+    render_histogram(out, "suara_ack_latency_seconds",
+                     "Time from a form's arrival to its acknowledgement after COMMIT.",
+                     &m->ack_seconds);
+    render_histogram(out, "suara_batch_size", "Operations per group-commit batch.",
+                     &m->batch_size);
+    render_histogram(out, "suara_live_tick_seconds", "Time spent in one live-update tick.",
+                     &m->tick_seconds);
+    render_counter(out, "suara_db_commits_total", "Batches committed.", m->db_commits);
+    render_counter(out, "suara_db_errors_total", "Database errors.", m->db_errors);
+    render_counter(out, "suara_db_reconnects_total", "Database reconnect attempts.",
+                   m->db_reconnects);
+    render_gauge(out, "suara_queue_depth", "Operations waiting for the database.",
+                 m->queue_depth);
+    render_gauge(out, "suara_ws_connections", "Open WebSocket connections.", m->ws_connections);
+    render_gauge(out, "suara_ws_subscriptions", "Live subscriptions.", m->ws_subscriptions);
+    render_counter(out, "suara_ws_messages_sent_total", "WebSocket messages sent.",
+                   m->ws_messages_sent);
+    render_counter(out, "suara_ws_bytes_sent_total", "WebSocket payload bytes sent.",
+                   m->ws_bytes_sent);
+    render_counter(out, "suara_ws_snapshots_sent_total", "Snapshots sent.", m->ws_snapshots_sent);
+    return buf_printf(out, "# HELP suara_ws_updates_dropped_total Updates dropped for slow "
+                           "viewers.\n# TYPE suara_ws_updates_dropped_total counter\n"
+                           "suara_ws_updates_dropped_total %llu\n",
+                      (unsigned long long)m->ws_updates_dropped);
+}

@@ -1,0 +1,44 @@
+/* Process-wide counters and histograms for GET /metrics (Prometheus text).
+ * One global, like Redis's server.stat_*: every module bumps its own fields,
+ * and metrics_render writes them all. Single-threaded: no atomics needed. */
+#ifndef SUARA_CORE_METRICS_H
+#define SUARA_CORE_METRICS_H
+
+#include "buf.h"
+
+#include <stdint.h>
+
+#define HIST_BUCKETS 16
+
+struct histogram {
+    const double *bounds; /* HIST_BUCKETS upper bounds, ascending */
+    uint64_t counts[HIST_BUCKETS + 1]; /* last = +Inf */
+    double sum;
+    uint64_t n;
+};
+
+enum { METRIC_OUTCOME_COUNTED, METRIC_OUTCOME_HELD, METRIC_OUTCOME_DISPUTED,
+       METRIC_OUTCOME_CONFIRMATION, METRIC_OUTCOME_DUPLICATE, METRIC_OUTCOME_REJECTED_422,
+       METRIC_OUTCOME_CONFLICT_409, METRIC_OUTCOME_UNAVAILABLE_503, METRIC_OUTCOMES };
+
+struct metrics {
+    uint64_t http_by_status[6][100]; /* [class 1..5][last two digits] */
+    uint64_t forms_by_outcome[METRIC_OUTCOMES];
+    struct histogram ack_seconds;
+    struct histogram batch_size;
+    struct histogram tick_seconds;
+    uint64_t db_commits, db_errors, db_reconnects;
+    int64_t queue_depth;
+    int64_t ws_connections, ws_subscriptions;
+    uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
+};
+
+extern struct metrics g_metrics;
+
+void metrics_init(void);
+void histogram_observe(struct histogram *h, double value);
+void metrics_count_http(int status);
+/* Appends the whole exposition; extra gauges are appended by the caller. */
+int metrics_render(struct buf *out);
+
+#endif

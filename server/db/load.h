@@ -1,0 +1,29 @@
+/* Start-up loading: the registry, the tokens and every stored form, read with
+ * COPY on the server's own connection, after which the tallies are rebuilt
+ * from the forms. Also reloads the tokens when `suara token` signals a change. */
+#ifndef SUARA_DB_LOAD_H
+#define SUARA_DB_LOAD_H
+
+#include "domain/auth.h"
+#include "domain/ledger.h"
+#include "domain/registry.h"
+#include "domain/tally.h"
+#include "pg.h"
+
+struct load_target {
+    struct registry *reg;
+    struct tallies *tallies;
+    struct ledger *ledger;
+    struct auth *auth;
+};
+
+/* Loads everything into target (whose structs must be zeroed); calls done
+ * with ok=false on any failure (the target is then freed and zeroed again). */
+void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx, bool ok),
+              void *ctx);
+/* Loads the tokens into a fresh auth and calls done(ctx, auth) - NULL on
+ * failure; the receiver owns the auth. */
+void load_tokens(struct pg *pg, const struct registry *reg,
+                 void (*done)(void *ctx, struct auth *auth), void *ctx);
+
+#endif

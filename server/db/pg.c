@@ -1,0 +1,362 @@
+/* See pg.h. The state machine: DOWN -> CONNECTING (PQconnectPoll driven by a
+ * uv_poll) -> UP (jobs) -> back to DOWN on any error, with a growing retry
+ * delay. libpq may change the socket during connect, and libuv refuses two
+ * poll handles on one fd, so the poll handle is re-created whenever
+ * PQsocket changes; poll handles are heap-allocated because uv_close is
+ * asynchronous. */
+#include "pg.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 5000
+#define RETRY_MIN_MS 200
+#define RETRY_MAX_MS 5000
+
+enum pg_state { PG_STATE_DOWN, PG_STATE_CONNECTING, PG_STATE_UP, PG_STATE_CLOSING };
+
+struct pg {
+    uv_loop_t *loop;
+    char *conninfo;
+    struct pg_events ev;
+    enum pg_state state;
+    PGconn *conn;
+    uv_poll_t *poll;
+    int poll_fd;
+    int poll_events;
+    uv_timer_t timer; /* connect timeout and retry delay */
+    int retry_ms;
+    struct pg_job *head, *tail; /* head is running when `running` */
+    bool running;
+    bool was_up;
+};
+
+static void on_poll(uv_poll_t *h, int status, int events);
+static void on_timer(uv_timer_t *t);
+static void schedule_retry(struct pg *pg);
+
+static void close_poll(struct pg *pg)
+{
+    if (pg->poll) {
+        uv_poll_stop(pg->poll);
+        uv_close((uv_handle_t *)pg->poll, (uv_close_cb)free);
+        pg->poll = NULL;
+    }
+}
+
+static void watch(struct pg *pg, int events)
+{
+    int fd = PQsocket(pg->conn);
+    if (pg->poll && (pg->poll_fd != fd))
+        close_poll(pg);
+    if (!pg->poll) {
+        pg->poll = malloc(sizeof *pg->poll);
+        if (!pg->poll || uv_poll_init(pg->loop, pg->poll, fd) != 0) {
+            free(pg->poll);
+            pg->poll = NULL;
+            return;
+        }
+        pg->poll->data = pg;
+        pg->poll_fd = fd;
+        pg->poll_events = 0;
+    }
+    if (events != pg->poll_events) {
+        uv_poll_start(pg->poll, events, on_poll);
+        pg->poll_events = events;
+    }
+}
+
+static struct pg_job *pop_job(struct pg *pg)
+{
+    struct pg_job *job = pg->head;
+    pg->head = job->next;
+    if (!pg->head)
+        pg->tail = NULL;
+    job->next = NULL;
+    pg->running = false;
+    return job;
+}
+
+static void go_down(struct pg *pg, const char *why)
+{
+    bool was_up = pg->state == PG_STATE_UP;
+    if (why)
+        log_warn("db_down", "reason=\"%s\"", why);
+    close_poll(pg);
+    if (pg->conn) {
+        PQfinish(pg->conn);
+        pg->conn = NULL;
+    }
+    pg->state = PG_STATE_DOWN;
+    if (pg->running) {
+        struct pg_job *job = pop_job(pg);
+        job->finish(job, false);
+    }
+    if (was_up && pg->ev.down)
+        pg->ev.down(pg->ev.ctx);
+    schedule_retry(pg);
+}
+
+static void fail_running(struct pg *pg, const char *why)
+{
+    /* A failed job may have left the connection mid-transaction or with
+     * unread results: start afresh rather than guess. */
+    g_metrics.db_errors++;
+    struct pg_job *job = pop_job(pg);
+    log_warn("db_job_failed", "error=\"%s\"", why);
+    go_down(pg, NULL);
+    job->finish(job, false);
+}
+
+static void flush(struct pg *pg)
+{
+    int r = PQflush(pg->conn);
+    if (r < 0) {
+        go_down(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    watch(pg, UV_READABLE | (r == 1 ? UV_WRITABLE : 0));
+}
+
+static void run_next(struct pg *pg)
+{
+    if (pg->state != PG_STATE_UP || pg->running || !pg->head)
+        return;
+    pg->running = true;
+    if (pg->head->start(pg->head, pg->conn) != 0) {
+        fail_running(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    flush(pg);
+}
+
+static void step_job(struct pg *pg)
+{
+    while (pg->running && pg->state == PG_STATE_UP) {
+        if (PQisBusy(pg->conn))
+            return;
+        enum pg_step s = pg->head->step(pg->head, pg->conn);
+        if (s == PG_AGAIN)
+            return;
+        if (s == PG_FAIL) {
+            fail_running(pg, PQerrorMessage(pg->conn));
+            return;
+        }
+        struct pg_job *job = pop_job(pg);
+        job->finish(job, true);
+        run_next(pg);
+    }
+}
+
+static void read_notifications(struct pg *pg)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(pg->conn))) {
+        if (pg->ev.notify)
+            pg->ev.notify(pg->ev.ctx, n->relname);
+        PQfreemem(n);
+    }
+}
+
+static void on_readable(struct pg *pg)
+{
+    if (!PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK) {
+        go_down(pg, PQerrorMessage(pg->conn));
+        return;
+    }
+    read_notifications(pg);
+    step_job(pg);
+}
+
+static void connected(struct pg *pg)
+{
+    uv_timer_stop(&pg->timer);
+    PQsetnonblocking(pg->conn, 1);
+    pg->state = PG_STATE_UP;
+    pg->retry_ms = RETRY_MIN_MS;
+    log_info("db_up", "server_version=%d", PQserverVersion(pg->conn));
+    watch(pg, UV_READABLE);
+    if (pg->ev.up)
+        pg->ev.up(pg->ev.ctx);
+    run_next(pg);
+}
+
+static void continue_connect(struct pg *pg)
+{
+    switch (PQconnectPoll(pg->conn)) {
+    case PGRES_POLLING_OK:
+        connected(pg);
+        return;
+    case PGRES_POLLING_READING:
+        watch(pg, UV_READABLE);
+        return;
+    case PGRES_POLLING_WRITING:
+        watch(pg, UV_WRITABLE);
+        return;
+    default:
+        go_down(pg, PQerrorMessage(pg->conn));
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct pg *pg = h->data;
+    if (status < 0) {
+        go_down(pg, uv_strerror(status));
+        return;
+    }
+    if (pg->state == PG_STATE_CONNECTING) {
+        continue_connect(pg);
+        return;
+    }
+    if (pg->state != PG_STATE_UP)
+        return;
+    if (events & UV_WRITABLE) {
+        flush(pg);
+        if (pg->state != PG_STATE_UP)
+            return;
+    }
+    if (events & UV_READABLE)
+        on_readable(pg);
+}
+
+static void connect_start(struct pg *pg)
+{
+    g_metrics.db_reconnects++;
+    pg->conn = PQconnectStart(pg->conninfo);
+    if (!pg->conn || PQstatus(pg->conn) == CONNECTION_BAD) {
+        go_down(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+        return;
+    }
+    pg->state = PG_STATE_CONNECTING;
+    watch(pg, UV_WRITABLE);
+    uv_timer_start(&pg->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct pg *pg = t->data;
+    if (pg->state == PG_STATE_CONNECTING)
+        go_down(pg, "connect timed out");
+    else if (pg->state == PG_STATE_DOWN)
+        connect_start(pg);
+}
+
+static void schedule_retry(struct pg *pg)
+{
+    uv_timer_start(&pg->timer, on_timer, (uint64_t)pg->retry_ms, 0);
+    pg->retry_ms = pg->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : pg->retry_ms * 2;
+}
+
+struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events *events)
+{
+    struct pg *pg = calloc(1, sizeof *pg);
+    if (!pg || !(pg->conninfo = strdup(conninfo))) {
+        free(pg);
+        return NULL;
+    }
+    pg->loop = loop;
+    pg->ev = *events;
+    pg->retry_ms = RETRY_MIN_MS;
+    uv_timer_init(loop, &pg->timer);
+    pg->timer.data = pg;
+    return pg;
+}
+
+void pg_start(struct pg *pg)
+{
+    connect_start(pg);
+}
+
+void pg_submit(struct pg *pg, struct pg_job *job)
+{
+    job->next = NULL;
+    if (pg->tail)
+        pg->tail->next = job;
+    else
+        pg->head = job;
+    pg->tail = job;
+    run_next(pg);
+}
+
+bool pg_is_up(const struct pg *pg)
+{
+    return pg->state == PG_STATE_UP;
+}
+
+static void free_pg(uv_handle_t *h)
+{
+    struct pg *pg = h->data;
+    free(pg->conninfo);
+    free(pg);
+}
+
+void pg_close(struct pg *pg)
+{
+    pg->ev.down = NULL;
+    close_poll(pg);
+    if (pg->conn)
+        PQfinish(pg->conn);
+    pg->conn = NULL;
+    pg->state = PG_STATE_CLOSING;
+    while (pg->head) {
+        struct pg_job *job = pop_job(pg);
+        job->finish(job, false);
+    }
+    uv_timer_stop(&pg->timer);
+    uv_close((uv_handle_t *)&pg->timer, free_pg);
+}
+
+enum pg_step pg_drain_results(PGconn *conn, bool *failed)
+{
+    while (!PQisBusy(conn)) {
+        PGresult *r = PQgetResult(conn);
+        if (!r)
+            return PG_DONE;
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_SYNC) {
+            log_warn("db_error", "error=\"%s\"", PQresultErrorMessage(r));
+            *failed = true;
+        }
+        PQclear(r);
+    }
+    return PG_AGAIN;
+}
+
+struct exec_job {
+    struct pg_job job;
+    const char *sql;
+};
+
+static int exec_start(struct pg_job *job, PGconn *conn)
+{
+    return PQsendQuery(conn, ((struct exec_job *)job)->sql) ? 0 : -1;
+}
+
+static enum pg_step exec_step(struct pg_job *job, PGconn *conn)
+{
+    bool failed = false;
+    enum pg_step s = pg_drain_results(conn, &failed);
+    return s == PG_AGAIN ? PG_AGAIN : failed ? PG_FAIL : PG_DONE;
+}
+
+static void exec_finish(struct pg_job *job, bool ok)
+{
+    if (!ok)
+        log_warn("db_exec_failed", "sql=\"%s\"", ((struct exec_job *)job)->sql);
+    free(job);
+}
+
+void pg_exec(struct pg *pg, const char *sql)
+{
+    struct exec_job *e = calloc(1, sizeof *e);
+    if (!e)
+        return;
+    e->job.start = exec_start;
+    e->job.step = exec_step;
+    e->job.finish = exec_finish;
+    e->sql = sql;
+    pg_submit(pg, &e->job);
+}

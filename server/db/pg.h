@@ -1,0 +1,52 @@
+/* One asynchronous PostgreSQL connection on the libuv loop, that reconnects
+ * by itself. Work is done by jobs, run one at a time in FIFO order: a job
+ * sends its queries (start) and reads its results (step) whenever the socket
+ * has data. If the connection breaks, the running job finishes with ok=false
+ * and the ones still queued wait for the next connection.
+ * Nothing here blocks: connect uses PQconnectStart/PQconnectPoll and the
+ * connection is in nonblocking mode. */
+#ifndef SUARA_DB_PG_H
+#define SUARA_DB_PG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <uv.h>
+
+enum pg_step { PG_DONE, PG_AGAIN, PG_FAIL };
+
+struct pg_job {
+    struct pg_job *next;
+    /* Sends the job's queries. Returns 0, or -1 to fail the job. */
+    int (*start)(struct pg_job *job, PGconn *conn);
+    /* Reads what results are complete (PQisBusy is false at least once). */
+    enum pg_step (*step)(struct pg_job *job, PGconn *conn);
+    /* Always called once, last; the job may be freed or resubmitted here. */
+    void (*finish)(struct pg_job *job, bool ok);
+};
+
+struct pg_events {
+    void (*up)(void *ctx);   /* connected (again) */
+    void (*down)(void *ctx); /* connection lost or refused */
+    void (*notify)(void *ctx, const char *channel);
+    void *ctx;
+};
+
+struct pg;
+
+struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events *events);
+void pg_start(struct pg *pg);
+/* Queues a job; it runs when the connection is up and earlier jobs are done. */
+void pg_submit(struct pg *pg, struct pg_job *job);
+bool pg_is_up(const struct pg *pg);
+/* Closes the connection; queued jobs finish with ok=false. Frees pg once its
+ * handles are closed (keep the loop running). */
+void pg_close(struct pg *pg);
+
+/* Queues a fire-and-forget statement (e.g. LISTEN); failures are logged. */
+void pg_exec(struct pg *pg, const char *sql);
+
+/* Reads every pending result of a plain (non-pipeline) query; for jobs whose
+ * results need no inspection beyond success. Returns PG_AGAIN while busy. */
+enum pg_step pg_drain_results(PGconn *conn, bool *failed);
+
+#endif

@@ -1,0 +1,499 @@
+/* See writer.h. */
+#include "writer.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "domain/view.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SWEEP_MS 100
+
+/* The batch's columns, each sent as one array parameter. */
+enum {
+    P_CHANGE_ID, P_CHANGE_STATUS,
+    P_ID, P_SID, P_TPS, P_CONTEST, P_REVISION, P_STATUS, P_OUTCOME, P_CONFIRMS, P_TOKEN, P_SEQ,
+    P_RECEIVED, P_CHECKS, P_PHOTO, P_COUNTS, P_VOTES,
+    P_D_ID, P_D_FORM, P_D_DECISION, P_D_REASON, P_D_TOKEN, P_D_SEQ, P_D_MS,
+    N_PARAMS
+};
+
+const char writer_batch_sql[] =
+    "WITH changed AS ("
+    " UPDATE forms SET status = c.status"
+    " FROM unnest($1::bigint[], $2::text[]) AS c(id, status) WHERE forms.id = c.id"
+    " RETURNING 1),"
+    " new_forms AS ("
+    " INSERT INTO forms (id, submission_id, tps, contest, revision, status, outcome, confirms,"
+    " token_id, seq, received_at, checks, photo_sha256,"
+    " reg_dpt_m, reg_dpt_f, reg_dpph_m, reg_dpph_f, reg_dptb_m, reg_dptb_f,"
+    " voted_dpt_m, voted_dpt_f, voted_dpph_m, voted_dpph_f, voted_dptb_m, voted_dptb_f,"
+    " ballots_received, ballots_returned, ballots_unused, ballots_used,"
+    " disability_registered, disability_voted, valid, invalid, total, votes)"
+    " SELECT f.id, f.sid, f.tps, f.contest, f.revision, f.status, f.outcome,"
+    " nullif(f.confirms, 0), f.token_id, f.seq, to_timestamp(f.received_ms / 1000.0),"
+    " f.checks::text[], f.photo, x.n[1], x.n[2], x.n[3], x.n[4], x.n[5], x.n[6], x.n[7],"
+    " x.n[8], x.n[9], x.n[10], x.n[11], x.n[12], x.n[13], x.n[14], x.n[15], x.n[16], x.n[17],"
+    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[]"
+    " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],"
+    " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
+    " $15::text[], $16::text[], $17::text[])"
+    " AS f(id, sid, tps, contest, revision, status, outcome, confirms, token_id, seq,"
+    " received_ms, checks, photo, counts, votes),"
+    " LATERAL (SELECT f.counts::smallint[] AS n) AS x"
+    " ON CONFLICT (id) DO NOTHING RETURNING 1),"
+    " new_decisions AS ("
+    " INSERT INTO decisions (id, form_id, decision, reason, token_id, seq, decided_at)"
+    " SELECT d.id, d.form_id, d.decision, d.reason, d.token_id, d.seq,"
+    " to_timestamp(d.ms / 1000.0)"
+    " FROM unnest($18::bigint[], $19::bigint[], $20::text[], $21::text[], $22::int[],"
+    " $23::bigint[], $24::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
+    " ON CONFLICT (id) DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
+    " (SELECT count(*) FROM new_decisions)";
+
+/* A PostgreSQL array literal under construction. */
+struct column {
+    struct buf text;
+    int n;
+};
+
+struct writer {
+    uv_loop_t *loop;
+    struct pg *pg;
+    struct ledger *ledger;
+    const struct config *cfg;
+    void (*on_commit)(void *ctx);
+    void *ctx;
+    struct op *q_head, *q_tail;
+    int q_len;
+    struct op *batch; /* sealed, being written (or waiting to be written again) */
+    int batch_len;
+    bool closing;
+    int attempts;
+    int64_t sealed_ms;
+    uv_timer_t flush_timer;
+    uv_timer_t sweep_timer;
+    int open_handles;
+    struct pg_job job;
+    struct column cols[N_PARAMS];
+};
+
+static void maybe_flush(struct writer *w);
+
+/* ---- array literals ---------------------------------------------------- */
+
+static void col_sep(struct column *c)
+{
+    buf_puts(&c->text, c->n++ ? "," : "");
+}
+
+static void col_int(struct column *c, int64_t v)
+{
+    col_sep(c);
+    buf_printf(&c->text, "%" PRId64, v);
+}
+
+static void col_str(struct column *c, const char *s)
+{
+    col_sep(c);
+    buf_puts(&c->text, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_puts(&c->text, "\\");
+        buf_append(&c->text, s, 1);
+    }
+    buf_puts(&c->text, "\"");
+}
+
+static void col_null(struct column *c)
+{
+    col_sep(c);
+    buf_puts(&c->text, "NULL");
+}
+
+static void cols_reset(struct writer *w)
+{
+    for (int i = 0; i < N_PARAMS; i++) {
+        buf_reset(&w->cols[i].text);
+        buf_puts(&w->cols[i].text, "{");
+        w->cols[i].n = 0;
+    }
+}
+
+static void cols_finish(struct writer *w)
+{
+    for (int i = 0; i < N_PARAMS; i++)
+        buf_puts(&w->cols[i].text, "}");
+}
+
+/* ---- building a batch ---------------------------------------------------- */
+
+static void counts_literal(const struct form *f, struct buf *out)
+{
+    const struct form_counts *k = &f->counts;
+    buf_printf(out, "{%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d}",
+               k->registered[0][0], k->registered[0][1], k->registered[1][0], k->registered[1][1],
+               k->registered[2][0], k->registered[2][1], k->voted[0][0], k->voted[0][1],
+               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1],
+               k->ballots[0], k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0],
+               k->disability[1], k->valid, k->invalid, k->total);
+}
+
+static void add_form_row(struct writer *w, const struct form *f)
+{
+    const struct registry *reg = w->ledger->reg;
+    struct column *c = w->cols;
+    char scratch[512];
+    struct buf tmp = {scratch, 0, sizeof scratch, sizeof scratch - 1}; /* never grows */
+    col_int(&c[P_ID], f->id);
+    col_str(&c[P_SID], f->submission_id);
+    col_str(&c[P_TPS], reg->regions[f->tps].code);
+    col_str(&c[P_CONTEST], reg->contests[f->contest].id);
+    col_int(&c[P_REVISION], f->revision);
+    col_str(&c[P_STATUS], form_status_name(f->status));
+    col_str(&c[P_OUTCOME], form_status_name(f->outcome));
+    col_int(&c[P_CONFIRMS], f->confirms);
+    col_int(&c[P_TOKEN], f->token_id);
+    col_int(&c[P_SEQ], f->seq);
+    col_int(&c[P_RECEIVED], f->received_ms);
+    buf_reset(&tmp);
+    buf_puts(&tmp, "{");
+    for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
+        if (f->checks & (1u << k))
+            buf_printf(&tmp, "%s%s", n++ ? "," : "", form_check_code((enum form_check)k));
+    }
+    buf_puts(&tmp, "}");
+    col_str(&c[P_CHECKS], tmp.data);
+    if (f->photo_sha256)
+        col_str(&c[P_PHOTO], f->photo_sha256);
+    else
+        col_null(&c[P_PHOTO]);
+    buf_reset(&tmp);
+    counts_literal(f, &tmp);
+    col_str(&c[P_COUNTS], tmp.data);
+    buf_reset(&tmp);
+    buf_puts(&tmp, "{");
+    for (int k = 0; k < f->n_votes; k++)
+        buf_printf(&tmp, "%s%d", k ? "," : "", f->votes[k]);
+    buf_puts(&tmp, "}");
+    col_str(&c[P_VOTES], tmp.data);
+}
+
+static void add_decision_row(struct writer *w, const struct form *f)
+{
+    const struct decision *d = f->decision;
+    struct column *c = w->cols;
+    col_int(&c[P_D_ID], d->id);
+    col_int(&c[P_D_FORM], f->id);
+    col_str(&c[P_D_DECISION], d->count ? "count" : "reject");
+    col_str(&c[P_D_REASON], d->reason);
+    col_int(&c[P_D_TOKEN], d->token_id);
+    col_int(&c[P_D_SEQ], d->seq);
+    col_int(&c[P_D_MS], d->decided_ms);
+}
+
+/* Rows are added after every op is decided, so each new form goes in with its
+ * final status, and status changes are sent only for forms already stored. */
+static void build_params(struct writer *w)
+{
+    cols_reset(w);
+    for (struct op *op = w->batch; op; op = op->next) {
+        if (op->refused_status)
+            continue;
+        for (int i = 0; i < op->n_changes; i++) {
+            col_int(&w->cols[P_CHANGE_ID], op->changes[i].form->id);
+            col_str(&w->cols[P_CHANGE_STATUS], form_status_name(op->changes[i].form->status));
+        }
+        if (op->kind == OP_FORM)
+            add_form_row(w, op->form);
+        else
+            add_decision_row(w, op->form);
+    }
+    cols_finish(w);
+}
+
+static void seal(struct writer *w)
+{
+    struct op **tail = &w->batch;
+    w->batch_len = 0;
+    while (w->q_head && w->batch_len < w->cfg->batch_max) {
+        struct op *op = w->q_head;
+        w->q_head = op->next;
+        op->next = NULL;
+        w->q_len--;
+        if (op->kind == OP_FORM)
+            ledger_decide_form(w->ledger, op);
+        else
+            ledger_decide_review(w->ledger, op);
+        *tail = op;
+        tail = &op->next;
+        w->batch_len++;
+    }
+    if (!w->q_head)
+        w->q_tail = NULL;
+    g_metrics.queue_depth = w->q_len;
+    w->sealed_ms = clock_now_ms();
+    w->attempts = 0;
+    build_params(w);
+}
+
+/* ---- the pg job ------------------------------------------------------------ */
+
+static int job_start(struct pg_job *job, PGconn *conn)
+{
+    struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
+    const char *values[N_PARAMS];
+    for (int i = 0; i < N_PARAMS; i++)
+        values[i] = w->cols[i].text.data;
+    w->attempts++;
+    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS, NULL, values, NULL, NULL, 0) ? 0
+                                                                                            : -1;
+}
+
+static enum pg_step job_step(struct pg_job *job, PGconn *conn)
+{
+    bool failed = false;
+    enum pg_step s = pg_drain_results(conn, &failed);
+    if (s == PG_AGAIN)
+        return PG_AGAIN;
+    return failed ? PG_FAIL : PG_DONE;
+}
+
+static void answer(struct op *op, int status, const char *body)
+{
+    size_t len = strlen(body);
+    while (op->waiters) {
+        struct waiter *wt = op->waiters;
+        op->waiters = wt->next;
+        wt->done(wt, status ? status : wt->ok_status, body, len);
+    }
+}
+
+static void count_outcome(const struct form *f)
+{
+    static const int metric[] = {
+        [FS_COUNTED] = METRIC_OUTCOME_COUNTED, [FS_HELD] = METRIC_OUTCOME_HELD,
+        [FS_DISPUTED] = METRIC_OUTCOME_DISPUTED, [FS_CONFIRMATION] = METRIC_OUTCOME_CONFIRMATION};
+    g_metrics.forms_by_outcome[metric[f->outcome]]++;
+}
+
+static void reply_committed(struct writer *w, struct op *op, int64_t now)
+{
+    const struct registry *reg = w->ledger->reg;
+    char *body;
+    if (op->refused_status) {
+        body = view_error(op->refused_code, "the form is no longer waiting for review", NULL);
+        answer(op, op->refused_status, body ? body : "{}");
+        free(body);
+        return;
+    }
+    if (op->kind == OP_FORM) {
+        count_outcome(op->form);
+        histogram_observe(&g_metrics.ack_seconds, (double)(now - op->form->received_ms) / 1000.0);
+        body = view_receipt(reg, op->form);
+    } else {
+        body = view_json(view_form(reg, op->form));
+    }
+    answer(op, 0, body ? body : "{}");
+    free(body);
+}
+
+static void commit_batch(struct writer *w)
+{
+    int64_t now = clock_now_ms();
+    g_metrics.db_commits++;
+    histogram_observe(&g_metrics.batch_size, w->batch_len);
+    while (w->batch) {
+        struct op *op = w->batch;
+        w->batch = op->next;
+        ledger_commit(w->ledger, op);
+        reply_committed(w, op, now);
+        if (op->decision) { /* refused: never attached to the form */
+            free(op->decision->reason);
+            free(op->decision);
+        }
+        free(op);
+    }
+    w->batch_len = 0;
+    if (w->on_commit)
+        w->on_commit(w->ctx);
+}
+
+static void answer_unavailable(struct op *op, const char *code)
+{
+    char *body = view_error(code, "not acknowledged; retry with the same submission_id", NULL);
+    answer(op, 503, body ? body : "{}");
+    free(body);
+}
+
+static void job_finish(struct pg_job *job, bool ok)
+{
+    struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
+    if (ok) {
+        commit_batch(w);
+        maybe_flush(w);
+        return;
+    }
+    if (w->closing) {
+        for (struct op *op = w->batch; op; op = op->next)
+            answer_unavailable(op, "shutting_down");
+        return;
+    }
+    /* Unknown fate: keep the batch and write it again on the next
+     * connection; the submitters time out (503) and retry meanwhile. */
+    log_warn("batch_retry", "ops=%d attempts=%d", w->batch_len, w->attempts);
+    pg_submit(w->pg, &w->job);
+}
+
+/* ---- queueing ---------------------------------------------------------------- */
+
+static void start_batch(struct writer *w)
+{
+    uv_timer_stop(&w->flush_timer);
+    seal(w);
+    pg_submit(w->pg, &w->job);
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    struct writer *w = t->data;
+    if (!w->batch && w->q_head)
+        start_batch(w);
+}
+
+static void maybe_flush(struct writer *w)
+{
+    if (w->batch || !w->q_head || w->closing)
+        return;
+    if (w->q_len >= w->cfg->batch_max || w->cfg->batch_delay_ms == 0) {
+        start_batch(w);
+        return;
+    }
+    if (!uv_is_active((uv_handle_t *)&w->flush_timer))
+        uv_timer_start(&w->flush_timer, on_flush_timer, (uint64_t)w->cfg->batch_delay_ms, 0);
+}
+
+int writer_enqueue(struct writer *w, struct op *op)
+{
+    if (w->closing || w->q_len >= w->cfg->queue_max)
+        return SU_TOOBIG;
+    op->next = NULL;
+    if (w->q_tail)
+        w->q_tail->next = op;
+    else
+        w->q_head = op;
+    w->q_tail = op;
+    w->q_len++;
+    g_metrics.queue_depth = w->q_len;
+    maybe_flush(w);
+    return SU_OK;
+}
+
+bool writer_idle(const struct writer *w)
+{
+    return !w->q_head && !w->batch;
+}
+
+/* Submitters whose deadline passed get 503; the op itself stays queued. */
+static void sweep_op(struct op *op, int64_t now)
+{
+    struct waiter **pp = &op->waiters;
+    while (*pp) {
+        struct waiter *wt = *pp;
+        if (wt->deadline_ms > now) {
+            pp = &wt->next;
+            continue;
+        }
+        *pp = wt->next;
+        char *body = view_error("ack_timeout", "the database did not confirm in time; retry with "
+                                               "the same submission_id",
+                                NULL);
+        wt->done(wt, 503, body ? body : "{}", body ? strlen(body) : 2);
+        free(body);
+    }
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    struct writer *w = t->data;
+    int64_t now = clock_now_ms();
+    for (struct op *op = w->batch; op; op = op->next)
+        sweep_op(op, now);
+    for (struct op *op = w->q_head; op; op = op->next)
+        sweep_op(op, now);
+}
+
+struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
+                          const struct config *cfg, void (*on_commit)(void *ctx), void *ctx)
+{
+    struct writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->loop = loop;
+    w->pg = pg;
+    w->ledger = ledger;
+    w->cfg = cfg;
+    w->on_commit = on_commit;
+    w->ctx = ctx;
+    w->job.start = job_start;
+    w->job.step = job_step;
+    w->job.finish = job_finish;
+    for (int i = 0; i < N_PARAMS; i++)
+        buf_init(&w->cols[i].text, (size_t)1 << 30);
+    uv_timer_init(loop, &w->flush_timer);
+    uv_timer_init(loop, &w->sweep_timer);
+    w->flush_timer.data = w->sweep_timer.data = w;
+    w->open_handles = 2;
+    uv_timer_start(&w->sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
+    return w;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct writer *w = h->data;
+    if (--w->open_handles > 0)
+        return;
+    for (int i = 0; i < N_PARAMS; i++)
+        buf_free(&w->cols[i].text);
+    free(w);
+}
+
+static void free_queued(struct writer *w)
+{
+    while (w->q_head) {
+        struct op *op = w->q_head;
+        w->q_head = op->next;
+        answer_unavailable(op, "shutting_down");
+        if (op->decision) {
+            free(op->decision->reason);
+            free(op->decision);
+        }
+        if (op->kind == OP_FORM)
+            form_discard(op->form, op);
+        else
+            free(op);
+    }
+    w->q_tail = NULL;
+    w->q_len = 0;
+}
+
+void writer_close(struct writer *w)
+{
+    w->closing = true;
+    free_queued(w);
+    /* A batch still in flight is finished by pg_close (ok=false). */
+    while (w->batch) {
+        struct op *op = w->batch;
+        w->batch = op->next;
+        answer_unavailable(op, "shutting_down");
+        free(op);
+    }
+    uv_close((uv_handle_t *)&w->flush_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&w->sweep_timer, on_handle_closed);
+}

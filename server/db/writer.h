@@ -1,0 +1,32 @@
+/* Group commit. Forms and review decisions queue in memory; when the
+ * connection is idle and the batch is full or batch_delay_ms has passed, the
+ * queue is sealed into one batch (outcomes decided, see ledger.h) and written
+ * in ONE statement - hence one transaction and one fsync for the whole batch.
+ * Only after its COMMIT are the tallies moved and the submitters answered.
+ * A batch whose fate is unknown (the connection broke) is kept and written
+ * again on the next connection; ON CONFLICT (id) DO NOTHING makes a batch that
+ * had in fact committed a no-op, so nothing is ever stored or counted twice. */
+#ifndef SUARA_DB_WRITER_H
+#define SUARA_DB_WRITER_H
+
+#include "core/config.h"
+#include "domain/ledger.h"
+#include "pg.h"
+
+struct writer;
+
+/* on_commit runs after each committed batch (the live feed has news). */
+struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
+                          const struct config *cfg, void (*on_commit)(void *ctx), void *ctx);
+/* SU_OK (the writer owns op) or SU_TOOBIG when the queue is full. */
+int writer_enqueue(struct writer *w, struct op *op);
+/* True when nothing is queued or in flight. */
+bool writer_idle(const struct writer *w);
+/* Answers everything still waiting with 503 and frees the writer's handles;
+ * frees w once they are closed. */
+void writer_close(struct writer *w);
+
+/* Exposed for tests: the SQL text of a batch. */
+extern const char writer_batch_sql[];
+
+#endif

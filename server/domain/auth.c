@@ -1,0 +1,124 @@
+/* See auth.h. */
+#include "auth.h"
+#include "core/err.h"
+#include "core/sha256.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[] = {"witness", "reviewer", "monitor", "admin"};
+
+int auth_parse_role(const char *name)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, role_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+const char *auth_role_name(enum role role)
+{
+    return role_names[role];
+}
+
+void auth_init(struct auth *a)
+{
+    memset(a, 0, sizeof *a);
+    strmap_init(&a->by_hash);
+}
+
+void auth_free(struct auth *a)
+{
+    for (int i = 0; i < a->n; i++) {
+        free(a->tokens[i]->name);
+        free(a->tokens[i]);
+    }
+    free(a->tokens);
+    strmap_free(&a->by_hash);
+    auth_init(a);
+}
+
+int auth_add(struct auth *a, const struct registry *reg, int32_t id, const char *hash,
+             const char *role, const char *scope, const char *name)
+{
+    int r = auth_parse_role(role);
+    int32_t region = registry_find(reg, scope, strlen(scope));
+    if (r < 0 || region < 0 || strlen(hash) != 64)
+        return SU_INVAL;
+    if (a->n == a->cap) {
+        int cap = a->cap ? a->cap * 2 : 16;
+        struct token **p = realloc(a->tokens, (size_t)cap * sizeof *p);
+        if (!p)
+            return SU_NOMEM;
+        a->tokens = p;
+        a->cap = cap;
+    }
+    struct token *t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup(name))) {
+        free(t);
+        return SU_NOMEM;
+    }
+    t->id = id;
+    t->role = (enum role)r;
+    t->scope = region;
+    memcpy(t->hash, hash, 65);
+    a->tokens[a->n++] = t;
+    return strmap_put(&a->by_hash, t->hash, t);
+}
+
+void auth_carry_rate_state(struct auth *to, const struct auth *from)
+{
+    for (int i = 0; i < to->n; i++) {
+        const struct token *old = strmap_get(&from->by_hash, to->tokens[i]->hash);
+        if (old) {
+            to->tokens[i]->window_start_ms = old->window_start_ms;
+            to->tokens[i]->window_count = old->window_count;
+        }
+    }
+}
+
+static bool equal_constant_time(const char *a, const char *b, size_t n)
+{
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+struct token *auth_lookup(const struct auth *a, const char *secret, size_t len)
+{
+    char hash[65];
+    sha256_hex(secret, len, hash);
+    struct token *t = strmap_get(&a->by_hash, hash);
+    /* The map compared hashes already; compare again without early exit so
+     * the timing of a hit does not depend on where two hashes differ. */
+    if (!t || !equal_constant_time(t->hash, hash, 64))
+        return NULL;
+    return t;
+}
+
+bool auth_can_submit(const struct registry *reg, const struct token *t, int32_t tps)
+{
+    return (t->role == ROLE_WITNESS || t->role == ROLE_ADMIN) && region_contains(reg, t->scope, tps);
+}
+
+bool auth_can_review(const struct registry *reg, const struct token *t, int32_t region)
+{
+    return (t->role == ROLE_REVIEWER || t->role == ROLE_ADMIN) &&
+           region_contains(reg, t->scope, region);
+}
+
+bool auth_rate_take(struct token *t, int64_t now_ms, int per_minute)
+{
+    if (per_minute <= 0)
+        return true;
+    if (now_ms - t->window_start_ms >= 60000) {
+        t->window_start_ms = now_ms;
+        t->window_count = 0;
+    }
+    if (t->window_count >= per_minute)
+        return false;
+    t->window_count++;
+    return true;
+}

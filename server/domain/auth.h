@@ -1,0 +1,50 @@
+/* API tokens and what each may do. Tokens are held by the SHA-256 of their
+ * secret (the secret is never stored); a bearer is hashed and looked up, and
+ * the stored hash is compared in constant time. Scopes are region indices, so
+ * "may this token write TPS t" is a range check (registry.h). */
+#ifndef SUARA_DOMAIN_AUTH_H
+#define SUARA_DOMAIN_AUTH_H
+
+#include "core/strmap.h"
+#include "registry.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum role { ROLE_WITNESS, ROLE_REVIEWER, ROLE_MONITOR, ROLE_ADMIN };
+
+struct token {
+    int32_t id;
+    enum role role;
+    int32_t scope; /* region index */
+    char hash[65];
+    char *name;
+    int64_t window_start_ms; /* rate limit: fixed one-minute windows */
+    int window_count;
+};
+
+struct auth {
+    struct strmap by_hash;
+    struct token **tokens;
+    int n, cap;
+};
+
+void auth_init(struct auth *a);
+void auth_free(struct auth *a);
+/* Adds a token; unknown scopes or roles make it unusable and are skipped
+ * (returns SU_INVAL), so a bad row cannot widen anyone's rights. */
+int auth_add(struct auth *a, const struct registry *reg, int32_t id, const char *hash,
+             const char *role, const char *scope, const char *name);
+/* Moves the rate-limit state of tokens that survive a reload. */
+void auth_carry_rate_state(struct auth *to, const struct auth *from);
+/* The token for an "Authorization: Bearer ..." secret, or NULL. */
+struct token *auth_lookup(const struct auth *a, const char *secret, size_t len);
+int auth_parse_role(const char *name);
+const char *auth_role_name(enum role role);
+
+bool auth_can_submit(const struct registry *reg, const struct token *t, int32_t tps);
+bool auth_can_review(const struct registry *reg, const struct token *t, int32_t region);
+/* Counts one submission; false when the token is over its per-minute rate. */
+bool auth_rate_take(struct token *t, int64_t now_ms, int per_minute);
+
+#endif

@@ -1,0 +1,672 @@
+/* See form.h. Three stages, each pure:
+ *   form_decode   bytes -> struct form_input, or the list of shape problems;
+ *   form_resolve  binds the TPS, contest and candidate numbers to the registry;
+ *   form_checks   the arithmetic consistency checks, as bits.
+ * Problems are collected, not stopped at: a witness fixing a form on a phone
+ * should see everything wrong with it in one 422. Every loop is bounded by
+ * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
+#include "form.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FIELD_SIZE sizeof(((struct form_problem *)0)->field)
+
+/* ---- strict JSON lexing ------------------------------------------------
+ * cJSON is lenient where RFC 8259 is not: it takes every byte <= 0x20 as
+ * whitespace, raw control characters inside strings, numbers such as "01",
+ * "1." or "-.5", and it cuts strings at an escaped NUL (C strings). Accepting
+ * those would let two different bodies decode to the same form, so one
+ * linear pass rejects them before cJSON builds the tree. It only has to be
+ * right for text cJSON then accepts; cJSON still checks the grammar. */
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_json_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_number_char(unsigned char c)
+{
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+static size_t skip_digits(const unsigned char *s, size_t i, size_t n)
+{
+    while (i < n && is_digit(s[i]))
+        i++;
+    return i;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? over exactly n bytes. */
+static bool number_ok(const unsigned char *s, size_t n)
+{
+    size_t i = s[0] == '-';
+    if (i >= n || !is_digit(s[i]))
+        return false;
+    i = s[i] == '0' ? i + 1 : skip_digits(s, i, n);
+    if (i < n && s[i] == '.') {
+        size_t start = ++i;
+        i = skip_digits(s, i, n);
+        if (i == start)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t start = i;
+        i = skip_digits(s, i, n);
+        if (i == start)
+            return false;
+    }
+    return i == n;
+}
+
+/* From just after an opening quote; returns the index after the closing
+ * quote, or 0 (never a valid answer) for a raw control character, an escaped
+ * NUL or a missing closing quote. */
+static size_t skip_string(const unsigned char *s, size_t i, size_t n)
+{
+    while (i < n) {
+        if (s[i] == '"')
+            return i + 1;
+        if (s[i] < 0x20)
+            return 0;
+        if (s[i] == '\\') {
+            if (i + 1 >= n)
+                return 0;
+            if (s[i + 1] == 'u' && i + 6 <= n && memcmp(s + i + 2, "0000", 4) == 0)
+                return 0;
+            i++;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static bool lex_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == '"') {
+            i = skip_string(s, i + 1, n);
+            if (i == 0)
+                return false;
+        } else if (s[i] == '-' || is_digit(s[i])) {
+            size_t start = i;
+            while (i < n && is_number_char(s[i]))
+                i++;
+            if (!number_ok(s + start, i - start))
+                return false;
+        } else if (s[i] < 0x20 && !is_json_space(s[i])) {
+            return false;
+        } else {
+            i++;
+        }
+    }
+    return true;
+}
+
+/* cJSON's require_null_terminated flag needs the NUL inside the length (an
+ * HTTP body has none), so the "nothing after the value" rule is applied here:
+ * only JSON whitespace may follow. */
+static cJSON *parse_strict(const char *body, size_t len)
+{
+    if (body == NULL || !lex_ok((const unsigned char *)body, len))
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root == NULL)
+        return NULL;
+    bool trailing = end == NULL || end < body || end > body + len;
+    for (; !trailing && end < body + len; end++)
+        trailing = !is_json_space((unsigned char)*end);
+    if (trailing) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
+}
+
+/* ---- problems and field paths ----------------------------------------- */
+
+void form_problem_add(struct form_problems *p, const char *field, const char *code)
+{
+    if (p->n >= FORM_MAX_ERRORS)
+        return;
+    struct form_problem *pr = &p->list[p->n++];
+    snprintf(pr->field, sizeof pr->field, "%s", field);
+    pr->code = code;
+}
+
+/* An unknown key sent twice is reported once. */
+static void problem_add_once(struct form_problems *p, const char *field, const char *code)
+{
+    for (int i = 0; i < p->n; i++) {
+        if (p->list[i].code == code && strcmp(p->list[i].field, field) == 0)
+            return;
+    }
+    form_problem_add(p, field, code);
+}
+
+/* Appends s at dst[at], truncating; bytes outside printable ASCII become '?'
+ * because client-chosen keys end up in the 422 body and in logs, and a cut
+ * multi-byte character would make that body invalid UTF-8. */
+static size_t field_put(char *dst, size_t at, const char *s)
+{
+    for (; *s != '\0' && at + 1 < FIELD_SIZE; s++) {
+        unsigned char c = (unsigned char)*s;
+        dst[at++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[at] = '\0';
+    return at;
+}
+
+/* dst = "path.key", or "key" at the top level (empty path). */
+static void field_join(char dst[FIELD_SIZE], const char *path, const char *key)
+{
+    size_t at = field_put(dst, 0, path);
+    if (path[0] != '\0')
+        at = field_put(dst, at, ".");
+    field_put(dst, at, key);
+}
+
+static void problem_at(struct form_problems *p, const char *path, const char *key,
+                       const char *code)
+{
+    char field[FIELD_SIZE];
+    field_join(field, path, key);
+    form_problem_add(p, field, code);
+}
+
+/* ---- generic shape walkers -------------------------------------------- */
+
+#define OBJECT_MAX_FIELDS 12
+
+/* Matches the members of an object against `names` (the first n_required
+ * mandatory, the rest optional). found[i] gets the member named names[i], or
+ * NULL when it is absent or duplicated; both, and unknown keys, are reported.
+ * cJSON keeps every duplicate as its own child, so counting finds them.
+ * Returns false (and reports not_object) when obj is not an object. */
+static bool walk_object(const cJSON *obj, const char *path, const char *const *names, int n,
+                        int n_required, const cJSON **found, struct form_problems *p)
+{
+    int seen[OBJECT_MAX_FIELDS] = {0};
+    for (int i = 0; i < n; i++)
+        found[i] = NULL;
+    if (!cJSON_IsObject(obj)) {
+        form_problem_add(p, path, "not_object");
+        return false;
+    }
+    for (const cJSON *m = obj->child; m != NULL; m = m->next) {
+        int i = 0;
+        while (i < n && strcmp(m->string, names[i]) != 0)
+            i++;
+        if (i == n) {
+            char field[FIELD_SIZE];
+            field_join(field, path, m->string);
+            problem_add_once(p, field, "unknown_field");
+            continue;
+        }
+        if (seen[i]++ == 0)
+            found[i] = m;
+    }
+    for (int i = 0; i < n; i++) {
+        if (seen[i] == 0 && i < n_required)
+            problem_at(p, path, names[i], "missing");
+        if (seen[i] > 1) {
+            problem_at(p, path, names[i], "duplicate_key");
+            found[i] = NULL; /* which one the witness meant is unknowable */
+        }
+    }
+    return true;
+}
+
+/* A count: a JSON number with no fractional part, 0..FORM_COUNT_MAX. 1.0 and
+ * 1e2 are integers by value (as in JSON Schema's "integer"); they decode to
+ * 1 and 100. */
+static bool decode_count(const cJSON *item, const char *field, uint16_t *out,
+                         struct form_problems *p)
+{
+    if (!cJSON_IsNumber(item)) {
+        form_problem_add(p, field, "not_integer");
+        return false;
+    }
+    double v = item->valuedouble;
+    if (isfinite(v) && v != floor(v)) {
+        form_problem_add(p, field, "not_integer");
+        return false;
+    }
+    if (!(v >= 0 && v <= FORM_COUNT_MAX)) { /* also catches inf from 1e400 */
+        form_problem_add(p, field, "out_of_range");
+        return false;
+    }
+    *out = (uint16_t)v;
+    return true;
+}
+
+/* An object of exactly n counts, e.g. ballots or one row's {m, f}. */
+static void decode_count_object(const cJSON *obj, const char *path, const char *const *names,
+                                int n, uint16_t *out, struct form_problems *p)
+{
+    const cJSON *found[OBJECT_MAX_FIELDS];
+    if (!walk_object(obj, path, names, n, n, found, p))
+        return;
+    for (int i = 0; i < n; i++) {
+        char field[FIELD_SIZE];
+        field_join(field, path, names[i]);
+        if (found[i] != NULL)
+            decode_count(found[i], field, &out[i], p);
+    }
+}
+
+static const char *const row_names[] = {"dpt", "dpph", "dptb"};
+static const char *const sex_names[] = {"m", "f"};
+static const char *const ballot_names[] = {"received", "returned", "unused", "used"};
+static const char *const disability_names[] = {"registered", "voted"};
+
+/* registered or voted: {dpt, dpph, dptb}, each {m, f}. */
+static void decode_rows(const cJSON *obj, const char *path, uint16_t rows[3][2],
+                        struct form_problems *p)
+{
+    const cJSON *found[OBJECT_MAX_FIELDS];
+    if (!walk_object(obj, path, row_names, 3, 3, found, p))
+        return;
+    for (int r = 0; r < 3; r++) {
+        char field[FIELD_SIZE];
+        field_join(field, path, row_names[r]);
+        if (found[r] != NULL)
+            decode_count_object(found[r], field, sex_names, 2, rows[r], p);
+    }
+}
+
+/* ---- strings ---------------------------------------------------------- */
+
+typedef bool (*string_rule)(const char *s, size_t len);
+
+static bool all_chars_in(const char *s, size_t len, bool (*ok)(unsigned char))
+{
+    for (size_t i = 0; i < len; i++) {
+        if (!ok((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool is_lower_alnum(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z');
+}
+
+static bool submission_id_char(unsigned char c)
+{
+    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == ':' ||
+           c == '-';
+}
+
+static bool contest_char(unsigned char c)
+{
+    return is_lower_alnum(c) || c == '.' || c == '-';
+}
+
+static bool hex_char(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* UUIDs fit; bytes outside the set (including any non-ASCII) do not. */
+static bool submission_id_ok(const char *s, size_t len)
+{
+    return len >= 1 && len <= SUBMISSION_ID_MAX && all_chars_in(s, len, submission_id_char);
+}
+
+static bool tps_ok(const char *s, size_t len)
+{
+    return region_code_level(s, len) == LEVEL_TPS;
+}
+
+static bool contest_ok(const char *s, size_t len)
+{
+    return len >= 1 && len <= CONTEST_ID_MAX && all_chars_in(s, len, contest_char);
+}
+
+static bool photo_ok(const char *s, size_t len)
+{
+    return len == 64 && all_chars_in(s, len, hex_char);
+}
+
+/* Copies a string member into dst (dst_size >= the rule's maximum + 1). */
+static bool decode_string(const cJSON *item, const char *field, string_rule rule, char *dst,
+                          size_t dst_size, struct form_problems *p)
+{
+    if (!cJSON_IsString(item)) {
+        form_problem_add(p, field, "not_string");
+        return false;
+    }
+    size_t len = strlen(item->valuestring);
+    if (len >= dst_size || !rule(item->valuestring, len)) {
+        form_problem_add(p, field, "bad_format");
+        return false;
+    }
+    memcpy(dst, item->valuestring, len + 1);
+    return true;
+}
+
+/* ---- votes ------------------------------------------------------------ */
+
+/* "1".."99" without leading zeros or signs, else -1. */
+static int vote_key_number(const char *key)
+{
+    size_t len = strlen(key);
+    if (len < 1 || len > 2 || key[0] < '1' || key[0] > '9')
+        return -1;
+    if (len == 1)
+        return key[0] - '0';
+    return is_digit((unsigned char)key[1]) ? (key[0] - '0') * 10 + (key[1] - '0') : -1;
+}
+
+/* Votes are stored by ascending number, so the key order sent does not
+ * matter to form_input_equal. */
+static void decode_votes(const cJSON *obj, struct form_input *out, struct form_problems *p)
+{
+    const cJSON *by_number[FORM_VOTE_NUMBER_MAX + 1] = {0};
+    uint8_t seen[FORM_VOTE_NUMBER_MAX + 1] = {0};
+    if (!cJSON_IsObject(obj)) {
+        form_problem_add(p, "votes", "not_object");
+        return;
+    }
+    int n = cJSON_GetArraySize(obj);
+    if (n == 0 || n > CONTEST_MAX_CANDIDATES) {
+        form_problem_add(p, "votes", n == 0 ? "empty" : "too_many");
+        return;
+    }
+    for (const cJSON *m = obj->child; m != NULL; m = m->next) {
+        int number = vote_key_number(m->string);
+        if (number < 0) {
+            problem_at(p, "votes", m->string, "bad_format");
+            continue;
+        }
+        seen[number]++;
+        by_number[number] = m; /* a duplicate's value is never read */
+    }
+    for (int number = 1; number <= FORM_VOTE_NUMBER_MAX; number++) {
+        char key[12], field[FIELD_SIZE];
+        if (seen[number] == 0)
+            continue;
+        snprintf(key, sizeof key, "%d", number);
+        field_join(field, "votes", key);
+        if (seen[number] > 1) {
+            form_problem_add(p, field, "duplicate_key");
+            continue;
+        }
+        uint16_t count = 0;
+        if (!decode_count(by_number[number], field, &count, p))
+            continue;
+        out->vote_number[out->n_votes] = number;
+        out->vote_count[out->n_votes] = count;
+        out->n_votes++;
+    }
+}
+
+/* ---- the whole body --------------------------------------------------- */
+
+enum {
+    F_SUBMISSION_ID,
+    F_TPS,
+    F_CONTEST,
+    F_REGISTERED,
+    F_VOTED,
+    F_BALLOTS,
+    F_DISABILITY,
+    F_VOTES,
+    F_VALID,
+    F_INVALID,
+    F_TOTAL,
+    F_PHOTO, /* optional: keep last */
+    F_COUNT
+};
+
+static const char *const top_names[F_COUNT] = {
+    "submission_id", "tps",   "contest", "registered", "voted", "ballots",
+    "disability",    "votes", "valid",   "invalid",    "total", "photo_sha256",
+};
+
+static void decode_photo(const cJSON *item, struct form_input *out, struct form_problems *p)
+{
+    if (!decode_string(item, "photo_sha256", photo_ok, out->photo_sha256,
+                       sizeof out->photo_sha256, p))
+        return;
+    for (char *c = out->photo_sha256; *c != '\0'; c++) {
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char)(*c - 'A' + 'a');
+    }
+    out->has_photo = true;
+}
+
+static void decode_body(const cJSON *root, struct form_input *out, struct form_problems *p)
+{
+    const cJSON *f[F_COUNT];
+    struct form_counts *c = &out->counts;
+    walk_object(root, "", top_names, F_COUNT, F_PHOTO, f, p);
+    if (f[F_SUBMISSION_ID] != NULL)
+        decode_string(f[F_SUBMISSION_ID], "submission_id", submission_id_ok, out->submission_id,
+                      sizeof out->submission_id, p);
+    if (f[F_TPS] != NULL)
+        decode_string(f[F_TPS], "tps", tps_ok, out->tps, sizeof out->tps, p);
+    if (f[F_CONTEST] != NULL)
+        decode_string(f[F_CONTEST], "contest", contest_ok, out->contest, sizeof out->contest, p);
+    if (f[F_REGISTERED] != NULL)
+        decode_rows(f[F_REGISTERED], "registered", c->registered, p);
+    if (f[F_VOTED] != NULL)
+        decode_rows(f[F_VOTED], "voted", c->voted, p);
+    if (f[F_BALLOTS] != NULL)
+        decode_count_object(f[F_BALLOTS], "ballots", ballot_names, 4, c->ballots, p);
+    if (f[F_DISABILITY] != NULL)
+        decode_count_object(f[F_DISABILITY], "disability", disability_names, 2, c->disability, p);
+    if (f[F_VOTES] != NULL)
+        decode_votes(f[F_VOTES], out, p);
+    if (f[F_VALID] != NULL)
+        decode_count(f[F_VALID], "valid", &c->valid, p);
+    if (f[F_INVALID] != NULL)
+        decode_count(f[F_INVALID], "invalid", &c->invalid, p);
+    if (f[F_TOTAL] != NULL)
+        decode_count(f[F_TOTAL], "total", &c->total, p);
+    if (f[F_PHOTO] != NULL)
+        decode_photo(f[F_PHOTO], out, p);
+}
+
+enum form_decode_result form_decode(const char *body, size_t len, struct form_input *out,
+                                    struct form_problems *problems)
+{
+    enum form_decode_result rc = FORM_MALFORMED;
+    memset(out, 0, sizeof *out);
+    problems->n = 0;
+    cJSON *root = parse_strict(body, len);
+    if (cJSON_IsObject(root)) {
+        decode_body(root, out, problems);
+        rc = problems->n > 0 ? FORM_INVALID : FORM_DECODED;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+bool form_input_equal(const struct form_input *a, const struct form_input *b)
+{
+    if (strcmp(a->submission_id, b->submission_id) != 0 || strcmp(a->tps, b->tps) != 0 ||
+        strcmp(a->contest, b->contest) != 0 || a->has_photo != b->has_photo)
+        return false;
+    if (a->has_photo && strcmp(a->photo_sha256, b->photo_sha256) != 0)
+        return false;
+    /* form_counts is uint16_t only, so it has no padding to compare. */
+    if (memcmp(&a->counts, &b->counts, sizeof a->counts) != 0 || a->n_votes != b->n_votes)
+        return false;
+    for (int i = 0; i < a->n_votes && i < CONTEST_MAX_CANDIDATES; i++) {
+        if (a->vote_number[i] != b->vote_number[i] || a->vote_count[i] != b->vote_count[i])
+            return false;
+    }
+    return true;
+}
+
+/* ---- registry binding ------------------------------------------------- */
+
+static void problem_vote(struct form_problems *p, int number, const char *code)
+{
+    char key[12];
+    snprintf(key, sizeof key, "%d", number);
+    problem_at(p, "votes", key, code);
+}
+
+/* Votes must name exactly the contest's candidates; out->votes is filled
+ * by candidate position. */
+static void resolve_votes(const struct contest *contest, const struct form_input *in,
+                          struct form_resolved *out, struct form_problems *p)
+{
+    bool seen[CONTEST_MAX_CANDIDATES] = {false};
+    int n = in->n_votes < CONTEST_MAX_CANDIDATES ? in->n_votes : CONTEST_MAX_CANDIDATES;
+    for (int i = 0; i < n; i++) {
+        int pos = contest_candidate_pos(contest, in->vote_number[i]);
+        if (pos < 0) {
+            problem_vote(p, in->vote_number[i], "unknown_candidate");
+            continue;
+        }
+        seen[pos] = true;
+        out->votes[pos] = in->vote_count[i];
+    }
+    for (int pos = 0; pos < contest->n_candidates; pos++) {
+        if (!seen[pos])
+            problem_vote(p, contest->candidates[pos].number, "missing");
+    }
+}
+
+bool form_resolve(const struct registry *reg, const struct form_input *in,
+                  struct form_resolved *out, struct form_problems *problems)
+{
+    memset(out, 0, sizeof *out);
+    problems->n = 0;
+    /* form_decode admitted only TPS-shaped codes, and a region's level comes
+     * from its code, so whatever this finds is a TPS. */
+    out->tps = registry_find(reg, in->tps, strlen(in->tps));
+    if (out->tps < 0)
+        form_problem_add(problems, "tps", "unknown_tps");
+    out->contest = registry_contest(reg, in->contest, strlen(in->contest));
+    if (out->contest == NULL) {
+        form_problem_add(problems, "contest", "unknown_contest");
+        return false;
+    }
+    if (out->tps >= 0 && !region_contains(reg, out->contest->region, out->tps))
+        form_problem_add(problems, "tps", "tps_not_in_contest");
+    resolve_votes(out->contest, in, out, problems);
+    return problems->n == 0;
+}
+
+/* ---- consistency checks ----------------------------------------------- */
+
+static const char *const check_codes[FORM_CHECK_COUNT] = {
+    [CHECK_VALID_SUM] = "valid_sum",
+    [CHECK_TOTAL_SUM] = "total_sum",
+    [CHECK_BALLOT_BALANCE] = "ballot_balance",
+    [CHECK_TURNOUT_MATCH] = "turnout_match",
+    [CHECK_VOTED_LE_REGISTERED] = "voted_le_registered",
+    [CHECK_DPT_MATCHES_ROLL] = "dpt_matches_roll",
+    [CHECK_TPS_CAPACITY] = "tps_capacity",
+    [CHECK_BALLOT_RESERVE] = "ballot_reserve",
+    [CHECK_DISABILITY_LE] = "disability_le",
+    [WARN_INVALID_SHARE] = "invalid_share",
+    [WARN_ZERO_TOTAL] = "zero_total",
+};
+
+const char *form_check_code(enum form_check check)
+{
+    return (unsigned)check < FORM_CHECK_COUNT ? check_codes[check] : NULL;
+}
+
+int form_check_parse(const char *code)
+{
+    for (int i = 0; code != NULL && i < FORM_CHECK_COUNT; i++) {
+        if (strcmp(code, check_codes[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+int form_sum_rows(const uint16_t rows[3][2])
+{
+    int sum = 0;
+    for (int r = 0; r < 3; r++)
+        sum += rows[r][SEX_M] + rows[r][SEX_F];
+    return sum;
+}
+
+static int row_sum(const uint16_t row[2])
+{
+    return row[SEX_M] + row[SEX_F];
+}
+
+static bool voted_le_registered(const struct form_counts *c)
+{
+    static const int rows[] = {ROW_DPT, ROW_DPPH}; /* DPTb voters are not on a list */
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        for (int s = SEX_M; s <= SEX_F; s++) {
+            if (c->voted[rows[i]][s] > c->registered[rows[i]][s])
+                return false;
+        }
+    }
+    return true;
+}
+
+/* KPU prints DPT + 2.5 % of DPT, rounded up, ballots per TPS. */
+static int64_t ballot_allowance(int32_t roll_dpt)
+{
+    int64_t dpt = roll_dpt > 0 ? roll_dpt : 0;
+    return dpt + (dpt * 25 + 999) / 1000;
+}
+
+static uint32_t bit_if(bool failed, enum form_check check)
+{
+    return failed ? 1u << check : 0;
+}
+
+static int vote_sum(const uint16_t *votes, int n_votes)
+{
+    int sum = 0;
+    for (int i = 0; i < n_votes; i++)
+        sum += votes[i];
+    return sum;
+}
+
+static bool disability_ok(const struct form_counts *c)
+{
+    int voted = c->disability[DISABILITY_VOTED];
+    return voted <= c->disability[DISABILITY_REGISTERED] && voted <= form_sum_rows(c->voted);
+}
+
+uint32_t form_checks(const struct form_counts *c, const uint16_t *votes, int n_votes,
+                     int32_t roll_dpt)
+{
+    const uint16_t *b = c->ballots;
+    int voted = form_sum_rows(c->voted);
+    int dpt = row_sum(c->registered[ROW_DPT]);
+    int dpt_dpph = dpt + row_sum(c->registered[ROW_DPPH]);
+    uint32_t bits = 0;
+    bits |= bit_if(vote_sum(votes, n_votes) != c->valid, CHECK_VALID_SUM);
+    bits |= bit_if(c->valid + c->invalid != c->total, CHECK_TOTAL_SUM);
+    bits |= bit_if(b[BALLOT_USED] + b[BALLOT_RETURNED] + b[BALLOT_UNUSED] != b[BALLOT_RECEIVED],
+                   CHECK_BALLOT_BALANCE);
+    bits |= bit_if(voted != b[BALLOT_USED] || b[BALLOT_USED] != c->total, CHECK_TURNOUT_MATCH);
+    bits |= bit_if(!voted_le_registered(c), CHECK_VOTED_LE_REGISTERED);
+    bits |= bit_if(dpt != roll_dpt, CHECK_DPT_MATCHES_ROLL);
+    bits |= bit_if(dpt_dpph > TPS_CAPACITY, CHECK_TPS_CAPACITY);
+    bits |= bit_if(b[BALLOT_RECEIVED] > ballot_allowance(roll_dpt), CHECK_BALLOT_RESERVE);
+    bits |= bit_if(!disability_ok(c), CHECK_DISABILITY_LE);
+    /* Warnings; "at least 3 %" without floating point. */
+    bits |= bit_if(c->total > 0 && c->invalid * 100 >= 3 * c->total, WARN_INVALID_SHARE);
+    bits |= bit_if(c->total == 0, WARN_ZERO_TOTAL);
+    return bits;
+}

@@ -1,0 +1,139 @@
+/* The Model C.Hasil (C1) form: decoding a POST body, the contract's
+ * structural rules (violations -> 422 with details, nothing stored) and its
+ * consistency checks (failures -> the form is stored but held).
+ * Pure logic, no I/O: the web client implements the same rules with the same
+ * codes, and docs/form-rules.md lists them with an example each. */
+#ifndef SUARA_DOMAIN_FORM_H
+#define SUARA_DOMAIN_FORM_H
+
+#include "registry.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FORM_COUNT_MAX 9999
+#define SUBMISSION_ID_MAX 64
+#define FORM_MAX_ERRORS 32
+#define TPS_CAPACITY 600 /* Pilkada 2024: registered.dpt + registered.dpph <= 600 */
+#define FORM_VOTE_NUMBER_MAX 99 /* keys of "votes": "1".."99" */
+
+enum { ROW_DPT, ROW_DPPH, ROW_DPTB };
+enum { SEX_M, SEX_F };
+enum { BALLOT_RECEIVED, BALLOT_RETURNED, BALLOT_UNUSED, BALLOT_USED };
+enum { DISABILITY_REGISTERED, DISABILITY_VOTED };
+
+/* Every count on the form except the votes per candidate. */
+struct form_counts {
+    uint16_t registered[3][2]; /* [ROW_*][SEX_*] section I.A */
+    uint16_t voted[3][2];      /* [ROW_*][SEX_*] section I.B */
+    uint16_t ballots[4];       /* [BALLOT_*] */
+    uint16_t disability[2];    /* [DISABILITY_*] */
+    uint16_t valid, invalid, total;
+};
+
+/* A decoded body. Zero-initialised by form_decode so that two decodes of the
+ * same content compare equal with form_input_equal. */
+struct form_input {
+    char submission_id[SUBMISSION_ID_MAX + 1];
+    char tps[REGION_CODE_MAX + 1];
+    char contest[CONTEST_ID_MAX + 1];
+    bool has_photo;
+    char photo_sha256[65]; /* lowercase hex */
+    struct form_counts counts;
+    int n_votes;
+    int vote_number[CONTEST_MAX_CANDIDATES]; /* ascending, whatever the key order sent */
+    uint16_t vote_count[CONTEST_MAX_CANDIDATES];
+};
+
+/* One problem for the 422 body: {"field": "votes.5", "code": "..."}. */
+struct form_problem {
+    char field[48];
+    const char *code; /* static string */
+};
+
+struct form_problems {
+    int n;
+    struct form_problem list[FORM_MAX_ERRORS]; /* extra problems are dropped */
+};
+
+enum form_decode_result {
+    FORM_DECODED = 0,   /* out is filled, no problems */
+    FORM_MALFORMED = 1, /* not JSON, or not an object: 400 malformed_json */
+    FORM_INVALID = 2,   /* structural problems listed: 422 invalid_form */
+};
+
+/* Decodes and checks the shape of a body: exactly the contract's fields (plus
+ * optional photo_sha256), no duplicate keys, every count an integer 0..9999,
+ * codes well formed. Field problem codes: "missing", "unknown_field",
+ * "duplicate_key", "not_integer", "out_of_range", "not_string", "not_object",
+ * "bad_format", "too_many", "empty" (a "votes" object without entries).
+ * JSON is read strictly (RFC 8259): trailing bytes, raw control characters,
+ * numbers like 01 or 1. and an escaped NUL character make a body FORM_MALFORMED.
+ * `problems` is emptied first and gets every problem found (up to
+ * FORM_MAX_ERRORS). `out` is zeroed first; it is meaningful only when the
+ * result is FORM_DECODED. */
+enum form_decode_result form_decode(const char *body, size_t len, struct form_input *out,
+                                    struct form_problems *problems);
+
+/* A decoded form bound to the registry. */
+struct form_resolved {
+    int32_t tps;                  /* region index of the TPS */
+    const struct contest *contest;
+    uint16_t votes[CONTEST_MAX_CANDIDATES]; /* by candidate position */
+};
+
+/* The registry-dependent structural rules: "unknown_tps" (field "tps"),
+ * "unknown_contest" (field "contest"), "tps_not_in_contest" (field "tps"),
+ * and votes naming exactly the contest's candidates ("votes.N" with
+ * "unknown_candidate", "votes.N" with "missing" for an absent number).
+ * `in` must come from a FORM_DECODED form_decode. `problems` is emptied
+ * first. Returns true when none is broken; out->tps is -1 and out->contest
+ * NULL when they are unknown. */
+bool form_resolve(const struct registry *reg, const struct form_input *in,
+                  struct form_resolved *out, struct form_problems *problems);
+
+/* Consistency checks (errors hold the form) and warnings, as bits. */
+enum form_check {
+    CHECK_VALID_SUM,
+    CHECK_TOTAL_SUM,
+    CHECK_BALLOT_BALANCE,
+    CHECK_TURNOUT_MATCH,
+    CHECK_VOTED_LE_REGISTERED,
+    CHECK_DPT_MATCHES_ROLL,
+    CHECK_TPS_CAPACITY,
+    CHECK_BALLOT_RESERVE,
+    CHECK_DISABILITY_LE,
+    WARN_INVALID_SHARE,
+    WARN_ZERO_TOTAL,
+    FORM_CHECK_COUNT
+};
+
+#define FORM_CHECK_ERRORS ((1u << WARN_INVALID_SHARE) - 1u)
+
+/* Bit (1 << CHECK_x) set for every failed check or raised warning.
+ * votes/n_votes: the counts per candidate (form_resolved.votes and the
+ * contest's n_candidates). roll_dpt is the TPS's DPT in the seed data. */
+uint32_t form_checks(const struct form_counts *c, const uint16_t *votes, int n_votes,
+                     int32_t roll_dpt);
+/* "valid_sum", ... as in the contract; NULL outside the enum. */
+const char *form_check_code(enum form_check check);
+/* The check whose code is `code`, or -1. */
+int form_check_parse(const char *code);
+/* True when a failed check (not a mere warning) means the form is held. */
+static inline bool form_checks_hold(uint32_t checks)
+{
+    return (checks & FORM_CHECK_ERRORS) != 0;
+}
+
+/* Same content, field by field (the idempotency test: same submission_id
+ * with the same form -> 200, otherwise 409). */
+bool form_input_equal(const struct form_input *a, const struct form_input *b);
+/* Sum of a row set: all of registered or all of voted. */
+int form_sum_rows(const uint16_t rows[3][2]);
+
+/* Appends a problem; `field` is copied (truncated to fit), `code` must be a
+ * static string. Does nothing once FORM_MAX_ERRORS are listed. */
+void form_problem_add(struct form_problems *p, const char *field, const char *code);
+
+#endif

@@ -1,0 +1,329 @@
+/* See ledger.h. The outcome rules follow the contract's "Outcomes" section;
+ * one rule the contract leaves open is settled here: a witness's newest form
+ * for a TPS and contest replaces that witness's own earlier forms still
+ * waiting for review (they become superseded), so reviewers never decide a
+ * form its author has already corrected. */
+#include "ledger.h"
+#include "core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {"counted",  "superseded", "held",
+                                           "disputed", "rejected",   "confirmation"};
+
+const char *form_status_name(int status)
+{
+    return status >= FS_COUNTED && status <= FS_CONFIRMATION ? status_names[status] : "unknown";
+}
+
+int form_status_parse(const char *name)
+{
+    for (int i = FS_COUNTED; i <= FS_CONFIRMATION; i++) {
+        if (strcmp(name, status_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies)
+{
+    memset(l, 0, sizeof *l);
+    l->reg = reg;
+    l->tallies = tallies;
+    l->next_form_id = 1;
+    l->next_decision_id = 1;
+    l->next_seq = 1;
+    strmap_init(&l->by_submission);
+    l->slots = calloc((size_t)reg->n_contests, sizeof *l->slots);
+    if (!l->slots)
+        return SU_NOMEM;
+    for (int i = 0; i < reg->n_contests; i++) {
+        int32_t root = reg->contests[i].region;
+        l->slots[i] = calloc((size_t)(reg->regions[root].end - root), sizeof **l->slots);
+        if (!l->slots[i])
+            return SU_NOMEM;
+    }
+    return SU_OK;
+}
+
+static void form_free(struct form *f)
+{
+    if (f->decision)
+        free(f->decision->reason);
+    free(f->decision);
+    free(f->photo_sha256);
+    free(f);
+}
+
+void ledger_free(struct ledger *l)
+{
+    for (int64_t id = 0; id < l->by_id_cap; id++) {
+        if (l->by_id[id])
+            form_free(l->by_id[id]);
+    }
+    for (int i = 0; i < l->reg->n_contests; i++)
+        free(l->slots[i]);
+    free(l->slots);
+    free(l->by_id);
+    strmap_free(&l->by_submission);
+    memset(l, 0, sizeof *l);
+}
+
+struct form *form_new(const struct form_input *in, const struct form_resolved *res,
+                      uint32_t checks, int32_t token_id, int64_t received_ms)
+{
+    int n = res->contest->n_candidates;
+    struct form *f = calloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
+    if (!f)
+        return NULL;
+    if (in->has_photo && !(f->photo_sha256 = strdup(in->photo_sha256))) {
+        free(f);
+        return NULL;
+    }
+    strcpy(f->submission_id, in->submission_id);
+    f->tps = res->tps;
+    f->contest = (uint16_t)res->contest->index;
+    f->token_id = token_id;
+    f->received_ms = received_ms;
+    f->checks = checks;
+    f->counts = in->counts;
+    f->n_votes = (uint8_t)n;
+    memcpy(f->votes, res->votes, (size_t)n * sizeof f->votes[0]);
+    return f;
+}
+
+bool form_same_submission(const struct form *f, const struct form_input *in,
+                          const struct form_resolved *res, int32_t token_id)
+{
+    bool same_photo = in->has_photo ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
+                                    : f->photo_sha256 == NULL;
+    return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
+           same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
+           memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;
+}
+
+void form_discard(struct form *f, struct op *op)
+{
+    free(op);
+    form_free(f);
+}
+
+int ledger_track(struct ledger *l, struct form *f)
+{
+    return strmap_put(&l->by_submission, f->submission_id, f);
+}
+
+struct form *ledger_by_submission(const struct ledger *l, const char *submission_id)
+{
+    return strmap_get(&l->by_submission, submission_id);
+}
+
+struct form *ledger_by_id(const struct ledger *l, int64_t id)
+{
+    return id > 0 && id < l->by_id_cap ? l->by_id[id] : NULL;
+}
+
+static int index_by_id(struct ledger *l, struct form *f)
+{
+    if (f->id >= l->by_id_cap) {
+        int64_t cap = l->by_id_cap ? l->by_id_cap : 1024;
+        while (cap <= f->id)
+            cap *= 2;
+        struct form **p = realloc(l->by_id, (size_t)cap * sizeof *p);
+        if (!p)
+            return SU_NOMEM;
+        memset(p + l->by_id_cap, 0, (size_t)(cap - l->by_id_cap) * sizeof *p);
+        l->by_id = p;
+        l->by_id_cap = cap;
+    }
+    l->by_id[f->id] = f;
+    l->n_forms++;
+    return SU_OK;
+}
+
+struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps)
+{
+    return &l->slots[contest][tps - l->reg->contests[contest].region];
+}
+
+void slot_state(const struct slot *s, struct tps_state *out)
+{
+    out->counts = s->counted ? &s->counted->counts : NULL;
+    out->votes = s->counted ? s->counted->votes : NULL;
+    out->confirmed = s->counted && s->confirmed;
+    out->held = s->n_held > 0;
+    out->disputed = s->n_disputed > 0;
+}
+
+bool form_counts_equal(const struct form *a, const struct form *b)
+{
+    return a->n_votes == b->n_votes && memcmp(&a->counts, &b->counts, sizeof a->counts) == 0 &&
+           memcmp(a->votes, b->votes, a->n_votes * sizeof a->votes[0]) == 0;
+}
+
+static void count_pending(struct slot *s, int status, int sign)
+{
+    if (status == FS_HELD)
+        s->n_held = (uint16_t)(s->n_held + sign);
+    else if (status == FS_DISPUTED)
+        s->n_disputed = (uint16_t)(s->n_disputed + sign);
+}
+
+/* Changes a form's status, keeping the slot's counters right and recording
+ * the change for the batch's UPDATE when the form is already in the database. */
+static void set_status(struct slot *s, struct op *op, struct form *f, int status)
+{
+    count_pending(s, f->status, -1);
+    count_pending(s, status, +1);
+    f->status = (uint8_t)status;
+    if (f->committed && op->n_changes < OP_MAX_CHANGES)
+        op->changes[op->n_changes++] = (struct status_change){f, (uint8_t)status};
+}
+
+static void append(struct slot *s, struct form *f)
+{
+    if (s->last)
+        s->last->next_in_slot = f;
+    else
+        s->first = f;
+    s->last = f;
+    s->n_forms++;
+}
+
+static void supersede_own_pending(struct slot *s, struct op *op, int32_t token_id)
+{
+    for (struct form *f = s->first; f; f = f->next_in_slot) {
+        if (f->token_id == token_id && form_pending(f))
+            set_status(s, op, f, FS_SUPERSEDED);
+    }
+}
+
+static void make_counted(struct slot *s, struct op *op, struct form *f)
+{
+    if (s->counted)
+        set_status(s, op, s->counted, FS_SUPERSEDED);
+    set_status(s, op, f, FS_COUNTED);
+    s->counted = f;
+    s->confirmed = false;
+}
+
+static int outcome_of(const struct slot *s, const struct form *f)
+{
+    if (form_checks_hold(f->checks))
+        return FS_HELD;
+    if (!s->counted || s->counted->token_id == f->token_id)
+        return FS_COUNTED; /* first count, or the same witness's correction */
+    return form_counts_equal(f, s->counted) ? FS_CONFIRMATION : FS_DISPUTED;
+}
+
+void ledger_decide_form(struct ledger *l, struct op *op)
+{
+    struct form *f = op->form;
+    struct slot *s = ledger_slot(l, f->contest, f->tps);
+    slot_state(s, &op->before);
+    f->id = l->next_form_id++;
+    f->seq = op->seq = l->next_seq++;
+    f->revision = (uint16_t)(s->n_forms + 1);
+    index_by_id(l, f);
+
+    int outcome = outcome_of(s, f);
+    supersede_own_pending(s, op, f->token_id);
+    f->status = FS_SUPERSEDED; /* neutral until set_status below */
+    f->outcome = (uint8_t)outcome;
+    append(s, f);
+    if (outcome == FS_COUNTED) {
+        make_counted(s, op, f);
+    } else {
+        if (outcome == FS_CONFIRMATION) {
+            f->confirms = s->counted->id;
+            s->confirmed = true;
+        }
+        set_status(s, op, f, outcome);
+    }
+    slot_state(s, &op->after);
+}
+
+void ledger_decide_review(struct ledger *l, struct op *op)
+{
+    struct form *f = op->form;
+    struct slot *s = ledger_slot(l, f->contest, f->tps);
+    if (!form_pending(f) || !f->committed) {
+        op->refused_status = 409;
+        op->refused_code = "not_pending";
+        return;
+    }
+    slot_state(s, &op->before);
+    struct decision *d = op->decision;
+    d->id = l->next_decision_id++;
+    d->seq = op->seq = l->next_seq++;
+    if (d->count)
+        make_counted(s, op, f);
+    else
+        set_status(s, op, f, FS_REJECTED);
+    f->decision = d;
+    op->decision = NULL; /* now owned by the form */
+    slot_state(s, &op->after);
+}
+
+void ledger_commit(struct ledger *l, struct op *op)
+{
+    if (op->refused_status)
+        return;
+    op->form->committed = true;
+    op->form->pending_op = NULL;
+    tally_apply(l->tallies, op->form->contest, op->form->tps, &op->before, &op->after, op->seq);
+}
+
+int ledger_load_form(struct ledger *l, struct form *f)
+{
+    struct slot *s = ledger_slot(l, f->contest, f->tps);
+    if (index_by_id(l, f) != SU_OK || ledger_track(l, f) != SU_OK)
+        return SU_NOMEM;
+    f->committed = true;
+    append(s, f);
+    count_pending(s, f->status, +1);
+    if (f->status == FS_COUNTED)
+        s->counted = f;
+    if (f->id >= l->next_form_id)
+        l->next_form_id = f->id + 1;
+    int64_t seq = f->decision && f->decision->seq > f->seq ? f->decision->seq : f->seq;
+    if (seq >= l->next_seq)
+        l->next_seq = seq + 1;
+    if (f->decision && f->decision->id >= l->next_decision_id)
+        l->next_decision_id = f->decision->id + 1;
+    return SU_OK;
+}
+
+static int64_t slot_last_seq(const struct slot *s)
+{
+    int64_t seq = 0;
+    for (const struct form *f = s->first; f; f = f->next_in_slot) {
+        if (f->seq > seq)
+            seq = f->seq;
+        if (f->decision && f->decision->seq > seq)
+            seq = f->decision->seq;
+    }
+    return seq;
+}
+
+void ledger_rebuild_tallies(struct ledger *l)
+{
+    static const struct tps_state empty;
+    for (int c = 0; c < l->reg->n_contests; c++) {
+        int32_t root = l->reg->contests[c].region;
+        for (int32_t r = root; r < l->reg->regions[root].end; r++) {
+            struct slot *s = &l->slots[c][r - root];
+            if (!s->first)
+                continue;
+            s->confirmed = false;
+            for (const struct form *f = s->first; f; f = f->next_in_slot) {
+                if (s->counted && f->status == FS_CONFIRMATION && f->confirms == s->counted->id)
+                    s->confirmed = true;
+            }
+            struct tps_state st;
+            slot_state(s, &st);
+            tally_apply(l->tallies, c, r, &empty, &st, slot_last_seq(s));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+/* The ledger: every form ever stored, per TPS and contest, and the rules that
+ * decide a new form's outcome (counted, correction, confirmation, dispute,
+ * held) and a reviewer's decision. Pure logic, no I/O.
+ *
+ * Writes happen in two steps, because a form is acknowledged only after
+ * PostgreSQL has committed it:
+ *   1. ledger_decide_* runs when the writer seals a batch. It assigns ids,
+ *      revision and seq, sets statuses and records, in the op, the TPS's
+ *      state before and after, and which stored forms changed status.
+ *   2. After COMMIT, ledger_commit marks the op's forms committed and moves
+ *      the tallies by (after - before).
+ * Only one batch is in flight at a time and a sealed batch is retried until it
+ * commits, so decisions never need undoing. Reads (TPS history, review queue)
+ * show committed forms only. */
+#ifndef SUARA_DOMAIN_LEDGER_H
+#define SUARA_DOMAIN_LEDGER_H
+
+#include "core/strmap.h"
+#include "form.h"
+#include "tally.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum form_status {
+    FS_COUNTED,
+    FS_SUPERSEDED,
+    FS_HELD,
+    FS_DISPUTED,
+    FS_REJECTED,
+    FS_CONFIRMATION,
+};
+const char *form_status_name(int status);
+int form_status_parse(const char *name);
+
+struct decision {
+    int64_t id;
+    int64_t seq;
+    int64_t decided_ms;
+    int32_t token_id;
+    bool count; /* count or reject */
+    char *reason;
+};
+
+struct form {
+    int64_t id;
+    int64_t seq;
+    int64_t received_ms;
+    int64_t confirms; /* the form id a confirmation agrees with, else 0 */
+    struct form *next_in_slot;
+    struct decision *decision; /* the reviewer's, if any */
+    struct op *pending_op;     /* until committed: the op that writes it */
+    char *photo_sha256;        /* NULL when absent */
+    int32_t tps;
+    int32_t token_id;
+    uint16_t contest;
+    uint16_t revision;
+    uint8_t status;  /* enum form_status, changes over time */
+    uint8_t outcome; /* enum form_status told to the submitter, never changes */
+    bool committed;
+    uint32_t checks;
+    struct form_counts counts;
+    uint8_t n_votes;
+    char submission_id[SUBMISSION_ID_MAX + 1];
+    uint16_t votes[]; /* by candidate position */
+};
+
+/* All forms of one TPS in one contest, oldest first. */
+struct slot {
+    struct form *first, *last;
+    struct form *counted;
+    bool confirmed;
+    uint16_t n_forms, n_held, n_disputed;
+};
+
+struct status_change {
+    struct form *form;
+    uint8_t status;
+};
+
+/* Something a waiting HTTP request is told once its op is committed or fails. */
+struct waiter {
+    struct waiter *next;
+    int64_t deadline_ms;
+    int ok_status; /* 201 for the first request of a form, 200 for its retries */
+    void (*done)(struct waiter *w, int status, const char *body, size_t len);
+};
+
+enum op_kind { OP_FORM, OP_DECISION };
+#define OP_MAX_CHANGES 8
+
+/* One queued write: a new form, or a decision on a stored one. */
+struct op {
+    struct op *next;
+    enum op_kind kind;
+    struct form *form;
+    struct decision *decision; /* OP_DECISION: not yet attached to the form */
+    int64_t seq;
+    int refused_status;        /* seal found the op no longer valid: HTTP status */
+    const char *refused_code;
+    struct tps_state before, after;
+    struct status_change changes[OP_MAX_CHANGES];
+    int n_changes;
+    struct waiter *waiters;
+};
+
+struct ledger {
+    const struct registry *reg;
+    struct tallies *tallies;
+    struct slot **slots;          /* per contest, by region index - contest root */
+    struct strmap by_submission;  /* submission_id -> struct form * (pending ones too) */
+    struct form **by_id;          /* form id -> form, NULL for holes */
+    int64_t by_id_cap;
+    int64_t next_form_id;
+    int64_t next_decision_id;
+    int64_t next_seq;
+    int64_t n_forms;
+};
+
+int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);
+void ledger_free(struct ledger *l);
+
+/* A new, not yet decided form from a resolved input (NULL on no memory). */
+struct form *form_new(const struct form_input *in, const struct form_resolved *res,
+                      uint32_t checks, int32_t token_id, int64_t received_ms);
+/* Whether a retry carries the same form as the one stored (same token, TPS,
+ * contest, numbers and photo): then it gets the first answer again. */
+bool form_same_submission(const struct form *f, const struct form_input *in,
+                          const struct form_resolved *res, int32_t token_id);
+/* Frees a form and its op that were never handed to the ledger. */
+void form_discard(struct form *f, struct op *op);
+/* Registers a pending form for idempotency before it is sealed. */
+int ledger_track(struct ledger *l, struct form *f);
+struct form *ledger_by_submission(const struct ledger *l, const char *submission_id);
+struct form *ledger_by_id(const struct ledger *l, int64_t id);
+struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps);
+
+/* Step 1, at seal: decide (see the file comment). */
+void ledger_decide_form(struct ledger *l, struct op *op);
+void ledger_decide_review(struct ledger *l, struct op *op);
+/* Step 2, after COMMIT. */
+void ledger_commit(struct ledger *l, struct op *op);
+
+/* Start-up: adds a stored form with its current status and decision. Forms
+ * must come in id order; call ledger_rebuild_tallies once all are loaded. */
+int ledger_load_form(struct ledger *l, struct form *f);
+void ledger_rebuild_tallies(struct ledger *l);
+
+/* The state of a slot as the tallies see it. */
+void slot_state(const struct slot *s, struct tps_state *out);
+bool form_counts_equal(const struct form *a, const struct form *b);
+static inline bool form_pending(const struct form *f)
+{
+    return f->status == FS_HELD || f->status == FS_DISPUTED;
+}
+
+#endif

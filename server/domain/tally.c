@@ -1,0 +1,116 @@
+/* See tally.h. */
+#include "tally.h"
+#include "core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int64_t form_registered_total(const struct form_counts *c)
+{
+    return form_sum_rows(c->registered);
+}
+
+int tallies_init(struct tallies *t, const struct registry *reg)
+{
+    memset(t, 0, sizeof *t);
+    t->reg = reg;
+    t->n_contests = reg->n_contests;
+    t->contests = calloc((size_t)reg->n_contests, sizeof *t->contests);
+    if (!t->contests)
+        return SU_NOMEM;
+    for (int i = 0; i < reg->n_contests; i++) {
+        struct contest_tally *ct = &t->contests[i];
+        const struct contest *c = &reg->contests[i];
+        ct->contest = c;
+        ct->base = c->region;
+        ct->n = reg->regions[c->region].end - c->region;
+        ct->nodes = calloc((size_t)ct->n, sizeof *ct->nodes);
+        ct->votes = calloc((size_t)ct->n * (size_t)(c->n_candidates ? c->n_candidates : 1),
+                           sizeof *ct->votes);
+        if (!ct->nodes || !ct->votes)
+            return SU_NOMEM;
+        for (int32_t k = 0; k < ct->n; k++)
+            ct->nodes[k].tps_total = reg->regions[ct->base + k].n_tps;
+    }
+    return SU_OK;
+}
+
+void tallies_free(struct tallies *t)
+{
+    for (int i = 0; i < t->n_contests; i++) {
+        free(t->contests[i].nodes);
+        free(t->contests[i].votes);
+    }
+    free(t->contests);
+    memset(t, 0, sizeof *t);
+}
+
+/* The difference between two TPS states, to be added at every level. */
+struct delta {
+    int32_t counted, held, disputed, confirmed;
+    int64_t registered, voted, valid, invalid;
+    int64_t votes[CONTEST_MAX_CANDIDATES];
+};
+
+static void add_state(struct delta *d, const struct tps_state *s, int sign, int n_cand)
+{
+    d->held += sign * s->held;
+    d->disputed += sign * s->disputed;
+    if (!s->counts)
+        return;
+    d->counted += sign;
+    d->confirmed += sign * s->confirmed;
+    d->registered += sign * form_registered_total(s->counts);
+    d->voted += sign * s->counts->total;
+    d->valid += sign * s->counts->valid;
+    d->invalid += sign * s->counts->invalid;
+    for (int k = 0; k < n_cand; k++)
+        d->votes[k] += sign * s->votes[k];
+}
+
+void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_state *before,
+                 const struct tps_state *after, int64_t seq)
+{
+    struct contest_tally *ct = &t->contests[contest];
+    int n_cand = ct->contest->n_candidates;
+    struct delta d;
+    memset(&d, 0, sizeof d);
+    add_state(&d, after, +1, n_cand);
+    add_state(&d, before, -1, n_cand);
+    for (int32_t r = tps; r >= ct->base; r = t->reg->regions[r].parent) {
+        struct tally_node *node = &ct->nodes[r - ct->base];
+        if (seq > node->seq)
+            node->seq = seq;
+        node->tps_counted += d.counted;
+        node->tps_held += d.held;
+        node->tps_disputed += d.disputed;
+        node->tps_confirmed += d.confirmed;
+        node->registered += d.registered;
+        node->voted += d.voted;
+        node->valid += d.valid;
+        node->invalid += d.invalid;
+        int64_t *votes = &ct->votes[(size_t)(r - ct->base) * (size_t)n_cand];
+        for (int k = 0; k < n_cand; k++)
+            votes[k] += d.votes[k];
+        if (r == ct->base)
+            break;
+    }
+    if (seq > t->seq)
+        t->seq = seq;
+}
+
+const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region)
+{
+    const struct contest_tally *ct = &t->contests[contest];
+    if (region < ct->base || region >= ct->base + ct->n)
+        return NULL;
+    return &ct->nodes[region - ct->base];
+}
+
+const int64_t *tally_votes(const struct tallies *t, int contest, int32_t region)
+{
+    const struct contest_tally *ct = &t->contests[contest];
+    if (region < ct->base || region >= ct->base + ct->n)
+        return NULL;
+    return &ct->votes[(size_t)(region - ct->base) * (size_t)ct->contest->n_candidates];
+}

@@ -1,0 +1,58 @@
+/* Live tallies per contest at every level, from the province down to the TPS.
+ *
+ * A contest over region r has one node per region in r's subtree, indexed by
+ * (region index - r) thanks to the registry's preorder (see registry.h). A
+ * TPS node's totals are those of its counted form; every other node is the
+ * sum of its children. Tallies move only by tally_apply, which walks from the
+ * TPS to the contest's root adding the difference between two states of the
+ * TPS - so a correction moves every level by exactly the change. */
+#ifndef SUARA_DOMAIN_TALLY_H
+#define SUARA_DOMAIN_TALLY_H
+
+#include "form.h"
+#include "registry.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tally_node {
+    int64_t seq; /* the last change that touched this node */
+    int32_t tps_total, tps_counted, tps_held, tps_disputed, tps_confirmed;
+    int64_t registered, voted, valid, invalid;
+};
+
+struct contest_tally {
+    const struct contest *contest;
+    int32_t base; /* region index of the contest's root */
+    int32_t n;    /* nodes */
+    struct tally_node *nodes;
+    int64_t *votes; /* n * contest->n_candidates, node-major */
+};
+
+struct tallies {
+    const struct registry *reg;
+    struct contest_tally *contests; /* by contest index */
+    int n_contests;
+    int64_t seq; /* the newest seq applied to any node */
+};
+
+/* What of a TPS's state in one contest shows in the tallies. */
+struct tps_state {
+    const struct form_counts *counts; /* the counted form, or NULL */
+    const uint16_t *votes;            /* its votes by candidate position */
+    bool confirmed, held, disputed;
+};
+
+int tallies_init(struct tallies *t, const struct registry *reg);
+void tallies_free(struct tallies *t);
+void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_state *before,
+                 const struct tps_state *after, int64_t seq);
+
+/* The node of `region` in `contest`, or NULL when the region lies outside. */
+const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region);
+const int64_t *tally_votes(const struct tallies *t, int contest, int32_t region);
+
+/* Sum of all registered rows, the form's contribution to `registered`. */
+int64_t form_registered_total(const struct form_counts *c);
+
+#endif

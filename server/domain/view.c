@@ -1,0 +1,394 @@
+/* See view.h. */
+#include "view.h"
+#include "core/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *view_json(cJSON *tree)
+{
+    if (!tree)
+        return NULL;
+    char *s = cJSON_PrintUnformatted(tree);
+    cJSON_Delete(tree);
+    return s;
+}
+
+char *view_error(const char *code, const char *message, cJSON *details)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *err = cJSON_AddObjectToObject(root, "error");
+    cJSON_AddStringToObject(err, "code", code);
+    cJSON_AddStringToObject(err, "message", message);
+    cJSON_AddItemToObject(err, "details", details ? details : cJSON_CreateArray());
+    return view_json(root);
+}
+
+static void add_time(cJSON *obj, const char *key, int64_t ms)
+{
+    char ts[40];
+    clock_format_rfc3339(ms, ts, sizeof ts);
+    cJSON_AddStringToObject(obj, key, ts);
+}
+
+static cJSON *candidates_json(const struct contest *c)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int k = 0; k < c->n_candidates; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "number", c->candidates[k].number);
+        cJSON_AddStringToObject(o, "head", c->candidates[k].head);
+        cJSON_AddStringToObject(o, "deputy", c->candidates[k].deputy);
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
+char *view_contests(const struct registry *reg)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < reg->n_contests; i++) {
+        const struct contest *c = &reg->contests[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", c->id);
+        cJSON_AddStringToObject(o, "kind", c->kind);
+        cJSON_AddStringToObject(o, "region", c->region_code);
+        cJSON_AddStringToObject(o, "title", c->title);
+        cJSON_AddItemToObject(o, "candidates", candidates_json(c));
+        cJSON_AddItemToArray(list, o);
+    }
+    return view_json(list);
+}
+
+static cJSON *region_ref(const struct registry *reg, int32_t i)
+{
+    const struct region *g = &reg->regions[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", g->code);
+    cJSON_AddStringToObject(o, "name", g->name);
+    cJSON_AddStringToObject(o, "level", region_level_name(g->level));
+    return o;
+}
+
+char *view_region(const struct registry *reg, int32_t region)
+{
+    const struct region *g = &reg->regions[region];
+    cJSON *o = region_ref(reg, region);
+    if (g->parent >= 0)
+        cJSON_AddStringToObject(o, "parent", reg->regions[g->parent].code);
+    else
+        cJSON_AddNullToObject(o, "parent");
+    cJSON_AddNumberToObject(o, "tps_count", g->n_tps);
+    cJSON_AddNumberToObject(o, "dpt", g->dpt);
+    cJSON *path = cJSON_AddArrayToObject(o, "path");
+    for (int32_t p = g->parent; p >= 0; p = reg->regions[p].parent)
+        cJSON_InsertItemInArray(path, 0, region_ref(reg, p));
+    cJSON *children = cJSON_AddArrayToObject(o, "children");
+    for (int32_t c = g->first_child; c >= 0; c = reg->regions[c].next_sibling)
+        cJSON_AddItemToArray(children, region_ref(reg, c));
+    return view_json(o);
+}
+
+static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t region)
+{
+    const struct tally_node *n = tally_node(t, contest, region);
+    const int64_t *votes = tally_votes(t, contest, region);
+    const struct contest *c = t->contests[contest].contest;
+    cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+    cJSON *tps = cJSON_AddObjectToObject(o, "tps");
+    cJSON_AddNumberToObject(tps, "total", n->tps_total);
+    cJSON_AddNumberToObject(tps, "counted", n->tps_counted);
+    cJSON_AddNumberToObject(tps, "held", n->tps_held);
+    cJSON_AddNumberToObject(tps, "disputed", n->tps_disputed);
+    cJSON_AddNumberToObject(tps, "confirmed", n->tps_confirmed);
+    cJSON_AddNumberToObject(o, "registered", (double)n->registered);
+    cJSON_AddNumberToObject(o, "voted", (double)n->voted);
+    cJSON_AddNumberToObject(o, "valid", (double)n->valid);
+    cJSON_AddNumberToObject(o, "invalid", (double)n->invalid);
+    cJSON *v = cJSON_AddObjectToObject(o, "votes");
+    for (int k = 0; k < c->n_candidates; k++) {
+        char key[12];
+        snprintf(key, sizeof key, "%d", c->candidates[k].number);
+        cJSON_AddNumberToObject(v, key, (double)votes[k]);
+    }
+}
+
+static cJSON *node_head(const struct tallies *t, int32_t region)
+{
+    const struct region *g = &t->reg->regions[region];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "region", g->code);
+    cJSON_AddStringToObject(o, "name", g->name);
+    cJSON_AddStringToObject(o, "level", region_level_name(g->level));
+    return o;
+}
+
+cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, bool with_children,
+                       int64_t children_since)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "contest", t->contests[contest].contest->id);
+    cJSON *head = node_head(t, region);
+    for (cJSON *item = head->child; item;) {
+        cJSON *next = item->next;
+        cJSON_AddItemToObject(o, item->string, cJSON_DetachItemViaPointer(head, item));
+        item = next;
+    }
+    cJSON_Delete(head);
+    add_totals(o, t, contest, region);
+    if (!with_children)
+        return o;
+    cJSON *children = cJSON_AddArrayToObject(o, "children");
+    const struct registry *reg = t->reg;
+    for (int32_t c = reg->regions[region].first_child; c >= 0; c = reg->regions[c].next_sibling) {
+        if (tally_node(t, contest, c)->seq <= children_since && children_since > 0)
+            continue;
+        cJSON *child = node_head(t, c);
+        add_totals(child, t, contest, c);
+        cJSON_AddItemToArray(children, child);
+    }
+    return o;
+}
+
+static const char *response_status(const struct form *f)
+{
+    return f->outcome == FS_CONFIRMATION ? "counted" : form_status_name(f->outcome);
+}
+
+static cJSON *checks_json(uint32_t checks)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int k = 0; k < FORM_CHECK_COUNT; k++) {
+        if (!(checks & (1u << k)))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code", form_check_code((enum form_check)k));
+        cJSON_AddStringToObject(o, "severity", k < WARN_INVALID_SHARE ? "error" : "warning");
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
+static cJSON *receipt_json(const struct registry *reg, const struct form *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "form_id", (double)f->id);
+    cJSON_AddStringToObject(o, "submission_id", f->submission_id);
+    cJSON_AddStringToObject(o, "tps", reg->regions[f->tps].code);
+    cJSON_AddStringToObject(o, "contest", reg->contests[f->contest].id);
+    cJSON_AddNumberToObject(o, "revision", f->revision);
+    cJSON_AddStringToObject(o, "status", response_status(f));
+    if (f->outcome == FS_CONFIRMATION)
+        cJSON_AddNumberToObject(o, "confirms", (double)f->confirms);
+    cJSON_AddItemToObject(o, "checks", checks_json(f->checks));
+    cJSON_AddNumberToObject(o, "seq", (double)f->seq);
+    add_time(o, "received_at", f->received_ms);
+    return o;
+}
+
+char *view_receipt(const struct registry *reg, const struct form *f)
+{
+    return view_json(receipt_json(reg, f));
+}
+
+static cJSON *pair(int m, int f)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "m", m);
+    cJSON_AddNumberToObject(o, "f", f);
+    return o;
+}
+
+static cJSON *rows_json(const uint16_t rows[3][2])
+{
+    static const char *const names[3] = {"dpt", "dpph", "dptb"};
+    cJSON *o = cJSON_CreateObject();
+    for (int r = 0; r < 3; r++)
+        cJSON_AddItemToObject(o, names[r], pair(rows[r][SEX_M], rows[r][SEX_F]));
+    return o;
+}
+
+static void add_counts(cJSON *o, const struct contest *c, const struct form *f)
+{
+    const struct form_counts *k = &f->counts;
+    cJSON_AddItemToObject(o, "registered", rows_json(k->registered));
+    cJSON_AddItemToObject(o, "voted", rows_json(k->voted));
+    cJSON *b = cJSON_AddObjectToObject(o, "ballots");
+    cJSON_AddNumberToObject(b, "received", k->ballots[BALLOT_RECEIVED]);
+    cJSON_AddNumberToObject(b, "returned", k->ballots[BALLOT_RETURNED]);
+    cJSON_AddNumberToObject(b, "unused", k->ballots[BALLOT_UNUSED]);
+    cJSON_AddNumberToObject(b, "used", k->ballots[BALLOT_USED]);
+    cJSON *d = cJSON_AddObjectToObject(o, "disability");
+    cJSON_AddNumberToObject(d, "registered", k->disability[DISABILITY_REGISTERED]);
+    cJSON_AddNumberToObject(d, "voted", k->disability[DISABILITY_VOTED]);
+    cJSON *v = cJSON_AddObjectToObject(o, "votes");
+    for (int i = 0; i < f->n_votes; i++) {
+        char key[12];
+        snprintf(key, sizeof key, "%d", c->candidates[i].number);
+        cJSON_AddNumberToObject(v, key, f->votes[i]);
+    }
+    cJSON_AddNumberToObject(o, "valid", k->valid);
+    cJSON_AddNumberToObject(o, "invalid", k->invalid);
+    cJSON_AddNumberToObject(o, "total", k->total);
+}
+
+cJSON *view_form(const struct registry *reg, const struct form *f)
+{
+    cJSON *o = receipt_json(reg, f);
+    cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(form_status_name(f->status)));
+    cJSON_AddStringToObject(o, "outcome", response_status(f));
+    cJSON_AddNumberToObject(o, "token_id", f->token_id);
+    if (f->photo_sha256)
+        cJSON_AddStringToObject(o, "photo_sha256", f->photo_sha256);
+    add_counts(o, &reg->contests[f->contest], f);
+    if (f->decision) {
+        cJSON *d = cJSON_AddObjectToObject(o, "decision");
+        cJSON_AddStringToObject(d, "decision", f->decision->count ? "count" : "reject");
+        cJSON_AddStringToObject(d, "reason", f->decision->reason);
+        cJSON_AddNumberToObject(d, "token_id", f->decision->token_id);
+        cJSON_AddNumberToObject(d, "seq", (double)f->decision->seq);
+        add_time(d, "decided_at", f->decision->decided_ms);
+    }
+    return o;
+}
+
+static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *l, int c, int32_t tps)
+{
+    const struct slot *s = ledger_slot(l, c, tps);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "contest", reg->contests[c].id);
+    const char *status = "empty";
+    if (s->counted && s->counted->committed)
+        status = s->confirmed ? "confirmed" : "counted";
+    else if (s->n_disputed)
+        status = "disputed";
+    else if (s->n_held)
+        status = "held";
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddBoolToObject(o, "held", s->n_held > 0);
+    cJSON_AddBoolToObject(o, "disputed", s->n_disputed > 0);
+    if (s->counted && s->counted->committed)
+        cJSON_AddItemToObject(o, "counted", view_form(reg, s->counted));
+    else
+        cJSON_AddNullToObject(o, "counted");
+    cJSON *history = cJSON_AddArrayToObject(o, "history");
+    for (const struct form *f = s->first; f; f = f->next_in_slot) {
+        if (f->committed)
+            cJSON_AddItemToArray(history, view_form(reg, f));
+    }
+    return o;
+}
+
+char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps)
+{
+    const struct region *g = &reg->regions[tps];
+    cJSON *o = region_ref(reg, tps);
+    cJSON_AddStringToObject(o, "parent", reg->regions[g->parent].code);
+    cJSON_AddNumberToObject(o, "dpt", g->dpt);
+    cJSON *path = cJSON_AddArrayToObject(o, "path");
+    for (int32_t p = g->parent; p >= 0; p = reg->regions[p].parent)
+        cJSON_InsertItemInArray(path, 0, region_ref(reg, p));
+    cJSON *contests = cJSON_AddArrayToObject(o, "contests");
+    for (int c = 0; c < reg->n_contests; c++) {
+        if (region_contains(reg, reg->contests[c].region, tps))
+            cJSON_AddItemToArray(contests, tps_contest_json(reg, l, c, tps));
+    }
+    return view_json(o);
+}
+
+static void add_review_items(cJSON *list, const struct registry *reg, const struct ledger *l, int c,
+                             int32_t region)
+{
+    int32_t root = reg->contests[c].region;
+    int32_t lo = region > root ? region : root;
+    int32_t hi = reg->regions[region].end < reg->regions[root].end ? reg->regions[region].end
+                                                                   : reg->regions[root].end;
+    for (int32_t r = lo; r < hi; r++) {
+        if (reg->regions[r].level != LEVEL_TPS)
+            continue;
+        const struct slot *s = ledger_slot(l, c, r);
+        if (!s->n_held && !s->n_disputed)
+            continue;
+        for (const struct form *f = s->first; f; f = f->next_in_slot) {
+            if (!f->committed || !form_pending(f))
+                continue;
+            cJSON *item = view_form(reg, f);
+            cJSON_AddItemToObject(item, "checks_failed", checks_json(f->checks & FORM_CHECK_ERRORS));
+            if (f->status == FS_DISPUTED && s->counted && s->counted->committed)
+                cJSON_AddItemToObject(item, "counted_form", view_form(reg, s->counted));
+            cJSON_AddItemToArray(list, item);
+        }
+    }
+}
+
+static int by_received(const void *a, const void *b)
+{
+    const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+    double dx = cJSON_GetObjectItem(x, "form_id")->valuedouble;
+    double dy = cJSON_GetObjectItem(y, "form_id")->valuedouble;
+    return (dx > dy) - (dx < dy);
+}
+
+char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int c = 0; c < reg->n_contests; c++) {
+        int32_t root = reg->contests[c].region;
+        bool overlaps = region_contains(reg, root, region) || region_contains(reg, region, root);
+        if ((contest < 0 || contest == c) && overlaps)
+            add_review_items(list, reg, l, c, region);
+    }
+    /* Oldest first across contests: form ids grow with arrival. */
+    int n = cJSON_GetArraySize(list);
+    cJSON **items = malloc((size_t)(n ? n : 1) * sizeof *items);
+    int i = 0;
+    for (cJSON *it = list->child; it; it = it->next)
+        items[i++] = it;
+    qsort(items, (size_t)n, sizeof *items, by_received);
+    cJSON *sorted = cJSON_CreateArray();
+    for (i = 0; i < n; i++)
+        cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(list, items[i]));
+    free(items);
+    cJSON_Delete(list);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "count", n);
+    cJSON_AddItemToObject(o, "forms", sorted);
+    return view_json(o);
+}
+
+static void csv_field(struct buf *out, const char *s)
+{
+    buf_puts(out, "\"");
+    for (; *s; s++)
+        buf_append(out, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+    buf_puts(out, "\"");
+}
+
+int view_export_csv(const struct tallies *t, int contest, int level, struct buf *out)
+{
+    const struct contest *c = t->contests[contest].contest;
+    const struct registry *reg = t->reg;
+    buf_puts(out, "code,name,tps_total,tps_counted,registered,voted,valid,invalid");
+    for (int k = 0; k < c->n_candidates; k++)
+        buf_printf(out, ",votes_%d", c->candidates[k].number);
+    buf_puts(out, "\r\n");
+    int32_t root = c->region;
+    for (int32_t r = root; r < reg->regions[root].end; r++) {
+        const struct region *g = &reg->regions[r];
+        if (g->level != level)
+            continue;
+        const struct tally_node *n = tally_node(t, contest, r);
+        const int64_t *v = tally_votes(t, contest, r);
+        buf_printf(out, "%s,", g->code);
+        csv_field(out, g->name);
+        buf_printf(out, ",%d,%d,%lld,%lld,%lld,%lld", n->tps_total, n->tps_counted,
+                   (long long)n->registered, (long long)n->voted, (long long)n->valid,
+                   (long long)n->invalid);
+        for (int k = 0; k < c->n_candidates; k++)
+            buf_printf(out, ",%lld", (long long)v[k]);
+        if (buf_puts(out, "\r\n") != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* JSON (and CSV) views of the domain for the HTTP API and the live feed.
+ * Field names follow the API contract. Functions returning char * hand over
+ * a malloc'd NUL-terminated string (NULL on no memory); cJSON * trees are
+ * owned by the caller. */
+#ifndef SUARA_DOMAIN_VIEW_H
+#define SUARA_DOMAIN_VIEW_H
+
+#include "core/buf.h"
+#include "ledger.h"
+#include "registry.h"
+#include "tally.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+char *view_json(cJSON *tree); /* prints unformatted and frees the tree */
+char *view_error(const char *code, const char *message, cJSON *details);
+
+char *view_contests(const struct registry *reg);
+char *view_region(const struct registry *reg, int32_t region);
+
+/* A tally node with its totals and, if with_children, the children whose seq
+ * is above children_since (0 = all children). */
+cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, bool with_children,
+                       int64_t children_since);
+
+/* The 201/200 body of a stored form. */
+char *view_receipt(const struct registry *reg, const struct form *f);
+/* A form with its numbers, status and decision, for history and review. */
+cJSON *view_form(const struct registry *reg, const struct form *f);
+char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps);
+/* Held and disputed forms in a region, oldest first; contest < 0 = all. */
+char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region);
+/* One CSV row per region of `level` inside the contest. */
+int view_export_csv(const struct tallies *t, int contest, int level, struct buf *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* suara: dispatches to the subcommands (see cli.h and `suara --help`). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: suara COMMAND [OPTIONS]\n"
+    "\n"
+    "Real-time vote-count tally server for Model C.Hasil (C1) forms.\n"
+    "\n"
+    "Commands:\n"
+    "  migrate --db CONNINFO                 apply the database schema (idempotent)\n"
+    "  seed --db CONNINFO DIR                load regions, TPS and contests from DIR\n"
+    "  token create --db CONNINFO --role ROLE --scope CODE [--name TEXT]\n"
+    "                                        create an API token and print it once\n"
+    "  serve --db CONNINFO [--listen HOST:PORT] [options]\n"
+    "                                        run the server (see `suara serve --help`)\n"
+    "\n"
+    "CONNINFO is any libpq connection string; SUARA_DB may stand in for --db.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("suara %s\n", SUARA_VERSION);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "migrate") == 0)
+        return cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "seed") == 0)
+        return cli_seed(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cli_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
+    fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

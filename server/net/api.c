@@ -1,0 +1,503 @@
+/* See api.h. Routes, in the order the contract lists them; every error has
+ * the contract's body {"error": {"code", "message", "details"}}. */
+#include "api.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/metrics.h"
+#include "domain/view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API "/api/v1/"
+#define API_LEN (sizeof API - 1)
+#define DECISION_REASON_MAX 2000
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static bool path_is(const char *path, const char *want)
+{
+    return strcmp(path, want) == 0;
+}
+
+/* If path starts with prefix, the rest; else NULL. */
+static const char *after(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 ? path + n : NULL;
+}
+
+static enum route_result method_not_allowed(struct http_reply *rep, const char *allow)
+{
+    http_reply_error(rep, 405, "method_not_allowed", "this path does not take that method");
+    rep->allow = allow;
+    return ROUTE_DONE;
+}
+
+static enum route_result not_found(struct http_reply *rep, const char *what)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s", what);
+    http_reply_error(rep, 404, "not_found", msg);
+    return ROUTE_DONE;
+}
+
+static enum route_result unavailable(struct http_reply *rep, const char *code, const char *msg)
+{
+    http_reply_error(rep, 503, code, msg);
+    rep->retry_after = 2;
+    return ROUTE_DONE;
+}
+
+static enum route_result reply_text(struct http_reply *rep, int status, char *body,
+                                    const char *content_type)
+{
+    http_reply_json(rep, status, body);
+    rep->content_type = content_type;
+    return ROUTE_DONE;
+}
+
+/* The token of the request, or NULL with a 401 reply filled in. */
+static struct token *authenticate(struct api *api, const struct http_request *req,
+                                  struct http_reply *rep)
+{
+    if (req->bad_auth_header) {
+        http_reply_error(rep, 401, "bad_token", "the Authorization header must be 'Bearer TOKEN'");
+        return NULL;
+    }
+    if (!req->has_bearer) {
+        http_reply_error(rep, 401, "missing_token", "this needs an 'Authorization: Bearer' token");
+        return NULL;
+    }
+    struct token *t = auth_lookup(api->auth, req->bearer, strlen(req->bearer));
+    if (!t)
+        http_reply_error(rep, 401, "unknown_token", "the token is unknown or revoked");
+    return t;
+}
+
+/* Reads are public unless --private-reads; then any valid token may read. */
+static bool may_read(struct api *api, const struct http_request *req, struct http_reply *rep)
+{
+    return !api->cfg->private_reads || authenticate(api, req, rep) != NULL;
+}
+
+static int32_t find_region(struct api *api, const char *code)
+{
+    return registry_find(api->reg, code, strlen(code));
+}
+
+static int find_contest(struct api *api, const char *id, size_t len)
+{
+    const struct contest *c = registry_contest(api->reg, id, len);
+    return c ? c->index : -1;
+}
+
+/* ---- operations ------------------------------------------------------- */
+
+static enum route_result get_readyz(struct api *api, struct http_reply *rep)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ready = api->reg && api->db_up;
+    cJSON_AddStringToObject(o, "status", ready ? "ready" : "not_ready");
+    if (!ready)
+        cJSON_AddStringToObject(o, "reason", api->not_ready_reason ? api->not_ready_reason
+                                                                   : "starting");
+    if (api->reg) {
+        cJSON_AddNumberToObject(o, "forms", (double)api->ledger->n_forms);
+        cJSON_AddNumberToObject(o, "seq", (double)api->tallies->seq);
+    }
+    http_reply_json(rep, ready ? 200 : 503, view_json(o));
+    if (!ready)
+        rep->retry_after = 2;
+    return ROUTE_DONE;
+}
+
+static enum route_result get_metrics(struct http_reply *rep)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    metrics_render(&out);
+    return reply_text(rep, 200, buf_steal(&out, NULL), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+static enum route_result get_region(struct api *api, const char *code, struct http_reply *rep)
+{
+    int32_t r = find_region(api, code);
+    if (r < 0)
+        return not_found(rep, "no region or TPS has this code");
+    http_reply_json(rep, 200, view_region(api->reg, r));
+    return ROUTE_DONE;
+}
+
+static enum route_result get_tally(struct api *api, const char *rest, struct http_reply *rep)
+{
+    const char *slash = strchr(rest, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return not_found(rep, "use /api/v1/tally/{contest}/{region}");
+    int c = find_contest(api, rest, (size_t)(slash - rest));
+    if (c < 0)
+        return not_found(rep, "no contest has this id");
+    int32_t r = find_region(api, slash + 1);
+    if (r < 0 || !tally_node(api->tallies, c, r))
+        return not_found(rep, "the region is unknown or outside the contest");
+    http_reply_json(rep, 200, view_json(view_tally_node(api->tallies, c, r, true, 0)));
+    return ROUTE_DONE;
+}
+
+static enum route_result get_tps(struct api *api, const char *code, struct http_reply *rep)
+{
+    int32_t r = find_region(api, code);
+    if (r < 0 || api->reg->regions[r].level != LEVEL_TPS)
+        return not_found(rep, "no TPS has this code");
+    http_reply_json(rep, 200, view_tps(api->reg, api->ledger, r));
+    return ROUTE_DONE;
+}
+
+static enum route_result get_export(struct api *api, const struct http_request *req,
+                                    const char *rest, struct http_reply *rep)
+{
+    size_t n = strlen(rest);
+    if (n < 5 || strcmp(rest + n - 4, ".csv") != 0)
+        return not_found(rep, "use /api/v1/export/{contest}.csv");
+    int c = find_contest(api, rest, n - 4);
+    if (c < 0)
+        return not_found(rep, "no contest has this id");
+    char level_name[16] = "desa";
+    http_query_param(req->query, "level", level_name, sizeof level_name);
+    enum region_level level = region_level_parse(level_name);
+    if (level < LEVEL_KABUPATEN) {
+        http_reply_error(rep, 400, "bad_level", "level must be kabupaten, kecamatan, desa or tps");
+        return ROUTE_DONE;
+    }
+    struct buf out;
+    buf_init(&out, (size_t)1 << 30);
+    if (view_export_csv(api->tallies, c, level, &out) != 0) {
+        buf_free(&out);
+        return unavailable(rep, "out_of_memory", "the export could not be built");
+    }
+    return reply_text(rep, 200, buf_steal(&out, NULL), "text/csv; charset=utf-8");
+}
+
+static enum route_result get_form(struct api *api, const char *id_text, struct http_reply *rep)
+{
+    char *end;
+    long long id = strtoll(id_text, &end, 10);
+    struct form *f = *end ? NULL : ledger_by_id(api->ledger, id);
+    if (!f || !f->committed)
+        return not_found(rep, "no form has this id");
+    http_reply_json(rep, 200, view_json(view_form(api->reg, f)));
+    return ROUTE_DONE;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static enum route_result reply_problems(struct http_reply *rep, int status, const char *code,
+                                        const char *message, const struct form_problems *p)
+{
+    cJSON *details = cJSON_CreateArray();
+    for (int i = 0; i < p->n; i++) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "field", p->list[i].field);
+        cJSON_AddStringToObject(d, "code", p->list[i].code);
+        cJSON_AddItemToArray(details, d);
+    }
+    http_reply_json(rep, status, view_error(code, message, details));
+    return ROUTE_DONE;
+}
+
+static enum route_result enqueue(struct api *api, struct http_request *req, struct op *op,
+                                 struct http_reply *rep)
+{
+    int rc = api->draining ? SU_ERR : api->db_up ? api->enqueue(api->enqueue_ctx, op) : SU_AGAIN;
+    if (rc != SU_OK) {
+        g_metrics.forms_by_outcome[METRIC_OUTCOME_UNAVAILABLE_503]++;
+        const char *code = rc == SU_TOOBIG ? "queue_full"
+                           : rc == SU_AGAIN ? "storage_unavailable"
+                                            : "shutting_down";
+        return unavailable(rep, code, "nothing was stored; retry later with the same submission_id");
+    }
+    struct waiter *w = http_defer(req);
+    if (w) {
+        w->ok_status = op->kind == OP_FORM ? 201 : 200;
+        w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+        w->next = op->waiters;
+        op->waiters = w;
+    }
+    return ROUTE_PENDING;
+}
+
+/* A retry of a known submission_id: the first answer again, or 409. */
+static enum route_result resubmission(struct api *api, struct http_request *req, struct form *f,
+                                      const struct form_input *in,
+                                      const struct form_resolved *res, const struct token *t,
+                                      struct http_reply *rep)
+{
+    if (!form_same_submission(f, in, res, t->id)) {
+        g_metrics.forms_by_outcome[METRIC_OUTCOME_CONFLICT_409]++;
+        http_reply_error(rep, 409, "submission_id_reused",
+                         "this submission_id was used for a different form");
+        return ROUTE_DONE;
+    }
+    g_metrics.forms_by_outcome[METRIC_OUTCOME_DUPLICATE]++;
+    if (f->committed) {
+        http_reply_json(rep, 200, view_receipt(api->reg, f));
+        return ROUTE_DONE;
+    }
+    /* Still on its way to the database: answer with the first request. */
+    struct waiter *w = http_defer(req);
+    if (!w)
+        return unavailable(rep, "out_of_memory", "retry later with the same submission_id");
+    w->ok_status = 200;
+    w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+    w->next = f->pending_op->waiters;
+    f->pending_op->waiters = w;
+    return ROUTE_PENDING;
+}
+
+static enum route_result post_form(struct api *api, struct http_request *req,
+                                   struct http_reply *rep)
+{
+    struct token *t = authenticate(api, req, rep);
+    if (!t)
+        return ROUTE_DONE;
+    struct form_input in;
+    struct form_problems problems = {0};
+    enum form_decode_result d = form_decode(req->body, req->body_len, &in, &problems);
+    if (d == FORM_MALFORMED) {
+        http_reply_error(rep, 400, "malformed_json", "the body is not a JSON object");
+        return ROUTE_DONE;
+    }
+    struct form_resolved res;
+    if (d == FORM_INVALID || !form_resolve(api->reg, &in, &res, &problems)) {
+        g_metrics.forms_by_outcome[METRIC_OUTCOME_REJECTED_422]++;
+        return reply_problems(rep, 422, "invalid_form", "the form breaks the structural rules",
+                              &problems);
+    }
+    if (!auth_can_submit(api->reg, t, res.tps)) {
+        http_reply_error(rep, 403, "forbidden", "this token may not submit forms for this TPS");
+        return ROUTE_DONE;
+    }
+    struct form *known = ledger_by_submission(api->ledger, in.submission_id);
+    if (known)
+        return resubmission(api, req, known, &in, &res, t, rep);
+    if (!auth_rate_take(t, req->received_ms, api->cfg->rate_per_minute)) {
+        http_reply_error(rep, 429, "rate_limited", "too many forms from this token; slow down");
+        rep->retry_after = 60;
+        return ROUTE_DONE;
+    }
+    uint32_t checks = form_checks(&in.counts, res.votes, res.contest->n_candidates,
+                                  api->reg->regions[res.tps].dpt);
+    struct form *f = form_new(&in, &res, checks, t->id, req->received_ms);
+    struct op *op = calloc(1, sizeof *op);
+    if (!f || !op) {
+        free(f);
+        free(op);
+        return unavailable(rep, "out_of_memory", "retry later with the same submission_id");
+    }
+    op->kind = OP_FORM;
+    op->form = f;
+    f->pending_op = op;
+    enum route_result r = enqueue(api, req, op, rep);
+    if (r == ROUTE_PENDING)
+        ledger_track(api->ledger, f);
+    else
+        form_discard(f, op);
+    return r;
+}
+
+static bool parse_decision(const struct http_request *req, bool *count, char **reason,
+                           struct form_problems *p)
+{
+    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return false;
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "decision");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reason");
+    if (!cJSON_IsString(d))
+        form_problem_add(p, "decision", d ? "not_string" : "missing");
+    else if (strcmp(d->valuestring, "count") != 0 && strcmp(d->valuestring, "reject") != 0)
+        form_problem_add(p, "decision", "bad_value");
+    if (!cJSON_IsString(r))
+        form_problem_add(p, "reason", r ? "not_string" : "missing");
+    else if (!*r->valuestring || strlen(r->valuestring) > DECISION_REASON_MAX)
+        form_problem_add(p, "reason", *r->valuestring ? "too_long" : "empty");
+    for (const cJSON *it = root->child; it; it = it->next) {
+        if (strcmp(it->string, "decision") != 0 && strcmp(it->string, "reason") != 0)
+            form_problem_add(p, it->string, "unknown_field");
+    }
+    if (p->n == 0) {
+        *count = strcmp(d->valuestring, "count") == 0;
+        *reason = strdup(r->valuestring);
+    }
+    cJSON_Delete(root);
+    return true;
+}
+
+static enum route_result post_decision(struct api *api, struct http_request *req,
+                                       const char *id_text, struct http_reply *rep)
+{
+    struct token *t = authenticate(api, req, rep);
+    if (!t)
+        return ROUTE_DONE;
+    char *end;
+    long long id = strtoll(id_text, &end, 10);
+    struct form *f = strcmp(end, "/decision") == 0 ? ledger_by_id(api->ledger, id) : NULL;
+    if (!f || !f->committed)
+        return not_found(rep, "no form has this id");
+    if (!auth_can_review(api->reg, t, f->tps)) {
+        http_reply_error(rep, 403, "forbidden", "this token may not review forms of this TPS");
+        return ROUTE_DONE;
+    }
+    bool count = false;
+    char *reason = NULL;
+    struct form_problems problems = {0};
+    if (!parse_decision(req, &count, &reason, &problems)) {
+        http_reply_error(rep, 400, "malformed_json", "the body is not a JSON object");
+        return ROUTE_DONE;
+    }
+    if (problems.n)
+        return reply_problems(rep, 422, "invalid_decision", "the decision is not valid", &problems);
+    if (!form_pending(f)) {
+        free(reason);
+        http_reply_error(rep, 409, "not_pending", "the form is not waiting for review");
+        return ROUTE_DONE;
+    }
+    struct op *op = calloc(1, sizeof *op);
+    struct decision *dec = calloc(1, sizeof *dec);
+    if (!op || !dec || !reason) {
+        free(op), free(dec), free(reason);
+        return unavailable(rep, "out_of_memory", "retry later");
+    }
+    dec->count = count;
+    dec->reason = reason;
+    dec->token_id = t->id;
+    dec->decided_ms = req->received_ms;
+    op->kind = OP_DECISION;
+    op->form = f;
+    op->decision = dec;
+    enum route_result r = enqueue(api, req, op, rep);
+    if (r != ROUTE_PENDING) {
+        free(dec->reason), free(dec), free(op);
+    }
+    return r;
+}
+
+static enum route_result get_review(struct api *api, const struct http_request *req,
+                                    struct http_reply *rep)
+{
+    struct token *t = authenticate(api, req, rep);
+    if (!t)
+        return ROUTE_DONE;
+    char contest_id[CONTEST_ID_MAX + 1] = "", region_code[32] = "";
+    http_query_param(req->query, "contest", contest_id, sizeof contest_id);
+    bool has_region = http_query_param(req->query, "region", region_code, sizeof region_code);
+    int c = -1;
+    if (*contest_id && (c = find_contest(api, contest_id, strlen(contest_id))) < 0)
+        return not_found(rep, "no contest has this id");
+    int32_t r = has_region ? find_region(api, region_code) : t->scope;
+    if (r < 0)
+        return not_found(rep, "no region has this code");
+    if (!auth_can_review(api->reg, t, r)) {
+        http_reply_error(rep, 403, "forbidden", "this token may not review this region");
+        return ROUTE_DONE;
+    }
+    http_reply_json(rep, 200, view_review(api->reg, api->ledger, c, r));
+    return ROUTE_DONE;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static enum route_result route_forms(struct api *api, struct http_request *req, const char *rest,
+                                     struct http_reply *rep)
+{
+    if (!*rest) {
+        if (req->method != HTTP_POST)
+            return method_not_allowed(rep, "POST");
+        return post_form(api, req, rep);
+    }
+    if (strstr(rest, "/decision")) {
+        if (req->method != HTTP_POST)
+            return method_not_allowed(rep, "POST");
+        return post_decision(api, req, rest, rep);
+    }
+    if (req->method != HTTP_GET)
+        return method_not_allowed(rep, "GET");
+    if (!may_read(api, req, rep))
+        return ROUTE_DONE;
+    return get_form(api, rest, rep);
+}
+
+static enum route_result route_reads(struct api *api, struct http_request *req, const char *p,
+                                     struct http_reply *rep)
+{
+    const char *rest;
+    if (path_is(p, "contests")) {
+        http_reply_json(rep, 200, view_contests(api->reg));
+        return ROUTE_DONE;
+    }
+    if ((rest = after(p, "regions/")))
+        return get_region(api, rest, rep);
+    if ((rest = after(p, "tally/")))
+        return get_tally(api, rest, rep);
+    if ((rest = after(p, "tps/")))
+        return get_tps(api, rest, rep);
+    if ((rest = after(p, "export/")))
+        return get_export(api, req, rest, rep);
+    return not_found(rep, "no such API path");
+}
+
+static bool is_read_path(const char *p)
+{
+    return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
+           after(p, "tps/") || after(p, "export/");
+}
+
+static enum route_result route_api(struct api *api, struct http_request *req, const char *p,
+                                   struct http_reply *rep)
+{
+    if (!api->reg)
+        return unavailable(rep, "not_ready", "the server is still loading; retry shortly");
+    const char *rest;
+    if ((rest = after(p, "forms")) && (!*rest || *rest == '/'))
+        return route_forms(api, req, *rest ? rest + 1 : rest, rep);
+    if (path_is(p, "review")) {
+        if (req->method != HTTP_GET)
+            return method_not_allowed(rep, "GET");
+        return get_review(api, req, rep);
+    }
+    if (path_is(p, "live"))
+        return method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
+    if (!is_read_path(p))
+        return not_found(rep, "no such API path");
+    if (req->method != HTTP_GET)
+        return method_not_allowed(rep, "GET");
+    if (!may_read(api, req, rep))
+        return ROUTE_DONE;
+    return route_reads(api, req, p, rep);
+}
+
+enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep)
+{
+    const char *p = req->path;
+    if (path_is(p, "/healthz") || path_is(p, "/readyz") || path_is(p, "/metrics")) {
+        if (req->method != HTTP_GET)
+            return method_not_allowed(rep, "GET");
+        if (path_is(p, "/healthz")) {
+            http_reply_json(rep, 200, strdup("{\"status\":\"ok\"}"));
+            return ROUTE_DONE;
+        }
+        return path_is(p, "/readyz") ? get_readyz(api, rep) : get_metrics(rep);
+    }
+    if (strncmp(p, API, API_LEN) == 0)
+        return route_api(api, req, p + API_LEN, rep);
+    if (strncmp(p, "/api", 4) == 0 && (p[4] == '/' || p[4] == '\0'))
+        return not_found(rep, "no such API path");
+    if (req->method != HTTP_GET && req->method != HTTP_HEAD)
+        return method_not_allowed(rep, "GET");
+    return ROUTE_STATIC;
+}

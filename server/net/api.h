@@ -1,0 +1,35 @@
+/* The HTTP API: routing and handlers for every path of the contract, over
+ * the domain state. The app fills in struct api; net/web.c calls api_handle
+ * for each complete request. */
+#ifndef SUARA_NET_API_H
+#define SUARA_NET_API_H
+
+#include "core/config.h"
+#include "domain/auth.h"
+#include "domain/ledger.h"
+#include "domain/registry.h"
+#include "domain/tally.h"
+#include "http.h"
+
+#include <stdbool.h>
+
+/* Queues an op for the writer: SU_OK, SU_TOOBIG (queue full) or SU_AGAIN
+ * (database unavailable). On success the writer owns the op. */
+typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
+
+struct api {
+    const struct config *cfg;
+    const struct registry *reg; /* NULL until loaded */
+    struct tallies *tallies;
+    struct ledger *ledger;
+    struct auth *auth;
+    bool db_up;
+    bool draining; /* shutting down: no new writes */
+    api_enqueue_fn enqueue;
+    void *enqueue_ctx;
+    const char *not_ready_reason;
+};
+
+enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep);
+
+#endif

@@ -1,0 +1,56 @@
+/* HTTP requests and replies as the API sees them, independent of lws.
+ * A handler either fills the reply at once, or defers it: http_defer hands
+ * out a waiter that the writer completes after COMMIT; if the client has gone
+ * by then, the reply is dropped quietly. */
+#ifndef SUARA_NET_HTTP_H
+#define SUARA_NET_HTTP_H
+
+#include "core/buf.h"
+#include "domain/ledger.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE, HTTP_HEAD,
+                   HTTP_OPTIONS, HTTP_OTHER };
+
+#define HTTP_PATH_MAX 512
+#define HTTP_BEARER_MAX 256
+
+struct http_session;
+
+struct http_request {
+    enum http_method method;
+    char path[HTTP_PATH_MAX];
+    char query[HTTP_PATH_MAX];
+    const char *body;
+    size_t body_len;
+    bool has_bearer;
+    bool bad_auth_header; /* Authorization present but not "Bearer <token>" */
+    char bearer[HTTP_BEARER_MAX];
+    char content_type[64];
+    int64_t received_ms;
+    struct http_session *session;
+};
+
+struct http_reply {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* malloc'd, owned by the reply */
+    size_t len;
+    int retry_after;          /* seconds, 0 = no header */
+    const char *allow;        /* Allow header for 405 */
+};
+
+enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };
+
+/* Takes ownership of body (NUL-terminated JSON). */
+void http_reply_json(struct http_reply *r, int status, char *body);
+void http_reply_error(struct http_reply *r, int status, const char *code, const char *message);
+/* A waiter whose completion sends the reply; NULL on no memory. */
+struct waiter *http_defer(struct http_request *req);
+/* Copies the value of query parameter `name` (URL-decoded) into out. */
+bool http_query_param(const char *query, const char *name, char *out, size_t size);
+const char *http_method_name(enum http_method m);
+
+#endif

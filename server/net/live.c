@@ -1,0 +1,512 @@
+/* See live.h.
+ *
+ * Topics are (contest, region) pairs with at least one subscriber ever; each
+ * remembers the node seq it last broadcast. Once per tick, for every topic
+ * whose node moved, one update is encoded into a ref-counted message and the
+ * same bytes are queued on every subscriber's connection. A connection's queue
+ * holds at most ws_queue_max messages: when it is full the whole queue is
+ * dropped and each of its subscriptions is marked for a fresh snapshot, which
+ * is written when the socket drains. So a stalled viewer costs a bounded
+ * amount of memory and never delays anyone else. Snapshots are encoded per
+ * subscriber at write time, so a reconnect storm costs JSON work only for the
+ * sockets that can actually take it. */
+#include "live.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/strmap.h"
+#include "domain/view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_MAX 4096
+#define TOPIC_KEY_MAX (CONTEST_ID_MAX + REGION_CODE_MAX + 2)
+
+struct msg {
+    int refs;
+    size_t len;
+    unsigned char data[]; /* LWS_PRE bytes of headroom, then the payload */
+};
+
+struct topic {
+    char key[TOPIC_KEY_MAX];
+    int contest;
+    int32_t region;
+    int64_t sent_seq;
+    struct sub *subs; /* doubly linked through sub->prev/next */
+};
+
+struct sub {
+    struct topic *topic;
+    struct live_conn *conn;
+    struct sub *prev, *next;         /* in topic->subs */
+    struct sub *conn_next;           /* in conn->subs */
+    int64_t last_seq;
+    bool need_snapshot;
+};
+
+struct queued {
+    struct msg *msg;
+    struct topic *topic;
+};
+
+struct live_conn {
+    struct live *live;
+    struct lws *wsi;
+    struct sub *subs;
+    int n_subs;
+    struct queued *queue; /* ring of cfg->ws_queue_max */
+    int q_head, q_len;
+    struct buf rx;
+    bool rx_overflow;
+    struct live_conn *prev, *next; /* all connections */
+};
+
+struct live {
+    uv_loop_t *loop;
+    struct api *api;
+    uv_timer_t tick;
+    struct strmap topics;
+    struct topic **topic_list;
+    int n_topics, cap_topics;
+    struct live_conn *conns;
+    bool changed;
+    bool ready;
+};
+
+/* ---- messages ------------------------------------------------------------ */
+
+static struct msg *msg_new(const char *json, size_t len)
+{
+    struct msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return NULL;
+    m->refs = 1;
+    m->len = len;
+    memcpy(m->data + LWS_PRE, json, len);
+    return m;
+}
+
+static void msg_unref(struct msg *m)
+{
+    if (m && --m->refs == 0)
+        free(m);
+}
+
+static struct msg *msg_from_tree(cJSON *tree)
+{
+    char *json = view_json(tree);
+    if (!json)
+        return NULL;
+    struct msg *m = msg_new(json, strlen(json));
+    free(json);
+    return m;
+}
+
+static cJSON *node_message(struct live *l, const char *type, struct topic *t, int64_t since)
+{
+    cJSON *o = view_tally_node(l->api->tallies, t->contest, t->region, true, since);
+    cJSON *typed = cJSON_CreateObject();
+    cJSON_AddStringToObject(typed, "type", type);
+    for (cJSON *it = o->child; it;) {
+        cJSON *next = it->next;
+        cJSON_AddItemToObject(typed, it->string, cJSON_DetachItemViaPointer(o, it));
+        it = next;
+    }
+    cJSON_Delete(o);
+    return typed;
+}
+
+/* ---- per-connection queue ----------------------------------------------- */
+
+static void queue_clear(struct live_conn *c)
+{
+    int cap = c->live->api->cfg->ws_queue_max;
+    for (; c->q_len; c->q_len--) {
+        msg_unref(c->queue[c->q_head].msg);
+        c->q_head = (c->q_head + 1) % cap;
+    }
+    c->q_head = 0;
+}
+
+/* Queues a shared message; on overflow drops the backlog and resyncs. */
+static void queue_push(struct live_conn *c, struct msg *m, struct topic *t)
+{
+    int cap = c->live->api->cfg->ws_queue_max;
+    if (c->q_len == cap) {
+        g_metrics.ws_updates_dropped += (uint64_t)c->q_len + 1;
+        queue_clear(c);
+        for (struct sub *s = c->subs; s; s = s->conn_next)
+            s->need_snapshot = true;
+    } else {
+        m->refs++;
+        c->queue[(c->q_head + c->q_len) % cap] = (struct queued){m, t};
+        c->q_len++;
+    }
+    lws_callback_on_writable(c->wsi);
+}
+
+static struct sub *find_sub(struct live_conn *c, const struct topic *t)
+{
+    for (struct sub *s = c->subs; s; s = s->conn_next) {
+        if (s->topic == t)
+            return s;
+    }
+    return NULL;
+}
+
+static int write_text(struct live_conn *c, struct msg *m)
+{
+    int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    if (n < (int)m->len)
+        return -1;
+    g_metrics.ws_messages_sent++;
+    g_metrics.ws_bytes_sent += m->len;
+    return 0;
+}
+
+static int write_snapshot(struct live_conn *c, struct sub *s)
+{
+    struct live *l = c->live;
+    s->need_snapshot = false;
+    struct msg *m = msg_from_tree(node_message(l, "snapshot", s->topic, 0));
+    if (!m)
+        return -1;
+    s->last_seq = tally_node(l->api->tallies, s->topic->contest, s->topic->region)->seq;
+    g_metrics.ws_snapshots_sent++;
+    int rc = write_text(c, m);
+    msg_unref(m);
+    return rc;
+}
+
+/* One message per WRITEABLE: queued updates first, then owed snapshots. */
+static int on_writeable(struct live_conn *c)
+{
+    int cap = c->live->api->cfg->ws_queue_max;
+    while (c->q_len) {
+        struct queued q = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % cap;
+        c->q_len--;
+        bool still_subscribed = find_sub(c, q.topic) != NULL;
+        int rc = still_subscribed ? write_text(c, q.msg) : 0;
+        msg_unref(q.msg);
+        if (rc)
+            return -1;
+        if (still_subscribed)
+            goto more;
+    }
+    for (struct sub *s = c->subs; s; s = s->conn_next) {
+        if (s->need_snapshot) {
+            if (write_snapshot(c, s))
+                return -1;
+            goto more;
+        }
+    }
+    return 0;
+more:
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* ---- client messages ------------------------------------------------------ */
+
+static void send_error(struct live_conn *c, const char *code, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "error");
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "message", message);
+    struct msg *m = msg_from_tree(o);
+    if (m) {
+        queue_push(c, m, NULL);
+        msg_unref(m);
+    }
+}
+
+static struct topic *topic_get(struct live *l, int contest, int32_t region)
+{
+    char key[TOPIC_KEY_MAX];
+    snprintf(key, sizeof key, "%s|%s", l->api->reg->contests[contest].id,
+             l->api->reg->regions[region].code);
+    struct topic *t = strmap_get(&l->topics, key);
+    if (t)
+        return t;
+    if (l->n_topics == l->cap_topics) {
+        int cap = l->cap_topics ? l->cap_topics * 2 : 64;
+        struct topic **p = realloc(l->topic_list, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        l->topic_list = p;
+        l->cap_topics = cap;
+    }
+    t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    memcpy(t->key, key, sizeof key);
+    t->contest = contest;
+    t->region = region;
+    t->sent_seq = tally_node(l->api->tallies, contest, region)->seq;
+    if (strmap_put(&l->topics, t->key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    l->topic_list[l->n_topics++] = t;
+    return t;
+}
+
+static void unlink_sub(struct live_conn *c, struct sub *s)
+{
+    struct topic *t = s->topic;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    for (struct sub **pp = &c->subs; *pp; pp = &(*pp)->conn_next) {
+        if (*pp == s) {
+            *pp = s->conn_next;
+            break;
+        }
+    }
+    c->n_subs--;
+    g_metrics.ws_subscriptions--;
+    free(s);
+}
+
+/* Resolves the message's contest and region to a topic, or sends an error. */
+static struct topic *resolve_topic(struct live_conn *c, const cJSON *msg)
+{
+    struct live *l = c->live;
+    const cJSON *contest = cJSON_GetObjectItemCaseSensitive(msg, "contest");
+    const cJSON *region = cJSON_GetObjectItemCaseSensitive(msg, "region");
+    if (!cJSON_IsString(contest) || !cJSON_IsString(region)) {
+        send_error(c, "bad_message", "contest and region must be strings");
+        return NULL;
+    }
+    const struct contest *ct = registry_contest(l->api->reg, contest->valuestring,
+                                                strlen(contest->valuestring));
+    if (!ct) {
+        send_error(c, "unknown_contest", "no contest has this id");
+        return NULL;
+    }
+    int32_t r = registry_find(l->api->reg, region->valuestring, strlen(region->valuestring));
+    if (r < 0 || !tally_node(l->api->tallies, ct->index, r)) {
+        send_error(c, "unknown_region", "the region is unknown or outside the contest");
+        return NULL;
+    }
+    return topic_get(l, ct->index, r);
+}
+
+static void subscribe(struct live_conn *c, struct topic *t)
+{
+    struct sub *s = find_sub(c, t);
+    if (!s) {
+        if (c->n_subs >= c->live->api->cfg->max_ws_subscriptions) {
+            send_error(c, "too_many_subscriptions", "unsubscribe from something first");
+            return;
+        }
+        if (!(s = calloc(1, sizeof *s)))
+            return;
+        s->topic = t;
+        s->conn = c;
+        s->next = t->subs;
+        if (t->subs)
+            t->subs->prev = s;
+        t->subs = s;
+        s->conn_next = c->subs;
+        c->subs = s;
+        c->n_subs++;
+        g_metrics.ws_subscriptions++;
+    }
+    s->need_snapshot = true; /* also when subscribing again: the client asked afresh */
+    lws_callback_on_writable(c->wsi);
+}
+
+static void on_message(struct live_conn *c, const char *text, size_t len)
+{
+    if (!c->live->ready) {
+        send_error(c, "not_ready", "the server is still loading; subscribe again shortly");
+        return;
+    }
+    cJSON *msg = cJSON_ParseWithLength(text, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
+    if (!cJSON_IsObject(msg) || !cJSON_IsString(type)) {
+        send_error(c, msg ? "bad_message" : "malformed_json",
+                   "send {\"type\": \"subscribe\", \"contest\": ..., \"region\": ...}");
+    } else if (strcmp(type->valuestring, "subscribe") == 0) {
+        struct topic *t = resolve_topic(c, msg);
+        if (t)
+            subscribe(c, t);
+    } else if (strcmp(type->valuestring, "unsubscribe") == 0) {
+        struct topic *t = resolve_topic(c, msg);
+        struct sub *s = t ? find_sub(c, t) : NULL;
+        if (s)
+            unlink_sub(c, s);
+        else if (t)
+            send_error(c, "not_subscribed", "there is no such subscription");
+    } else {
+        send_error(c, "unknown_type", "type must be subscribe or unsubscribe");
+    }
+    cJSON_Delete(msg);
+}
+
+static void on_receive(struct live_conn *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (!c->rx_overflow && buf_append(&c->rx, in, len) != 0)
+        c->rx_overflow = true;
+    if (!lws_is_final_fragment(wsi))
+        return;
+    if (c->rx_overflow)
+        send_error(c, "message_too_large", "client messages are limited to 4096 bytes");
+    else
+        on_message(c, c->rx.data ? c->rx.data : "", c->rx.len);
+    buf_reset(&c->rx);
+    c->rx_overflow = false;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static struct live_conn *conn_new(struct live *l, struct lws *wsi)
+{
+    struct live_conn *c = calloc(1, sizeof *c);
+    if (!c || !(c->queue = calloc((size_t)l->api->cfg->ws_queue_max, sizeof *c->queue))) {
+        free(c);
+        return NULL;
+    }
+    c->live = l;
+    c->wsi = wsi;
+    buf_init(&c->rx, RX_MAX);
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+    g_metrics.ws_connections++;
+    return c;
+}
+
+static void conn_free(struct live_conn *c)
+{
+    struct live *l = c->live;
+    while (c->subs)
+        unlink_sub(c, c->subs);
+    queue_clear(c);
+    free(c->queue);
+    buf_free(&c->rx);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    g_metrics.ws_connections--;
+    free(c);
+}
+
+int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons reason,
+                  struct live_conn **conn, void *in, size_t len)
+{
+    if (!conn)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED:
+        *conn = conn_new(l, wsi);
+        return *conn ? 0 : -1;
+    case LWS_CALLBACK_RECEIVE:
+        if (*conn)
+            on_receive(*conn, wsi, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return *conn ? on_writeable(*conn) : 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (*conn) {
+            conn_free(*conn);
+            *conn = NULL;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- the tick ---------------------------------------------------------------- */
+
+static void broadcast(struct live *l, struct topic *t, int64_t seq)
+{
+    struct msg *m = msg_from_tree(node_message(l, "update", t, t->sent_seq));
+    t->sent_seq = seq;
+    if (!m)
+        return;
+    for (struct sub *s = t->subs; s; s = s->next) {
+        if (s->need_snapshot || s->last_seq >= seq)
+            continue;
+        s->last_seq = seq;
+        queue_push(s->conn, m, t);
+    }
+    msg_unref(m);
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    struct live *l = timer->data;
+    if (!l->ready || !l->changed)
+        return;
+    int64_t start = clock_now_ms();
+    l->changed = false;
+    for (int i = 0; i < l->n_topics; i++) {
+        struct topic *t = l->topic_list[i];
+        int64_t seq = tally_node(l->api->tallies, t->contest, t->region)->seq;
+        if (t->subs && seq > t->sent_seq)
+            broadcast(l, t, seq);
+        else if (seq > t->sent_seq)
+            t->sent_seq = seq; /* nobody listening: nothing to encode */
+    }
+    histogram_observe(&g_metrics.tick_seconds, (double)(clock_now_ms() - start) / 1000.0);
+}
+
+struct live *live_new(uv_loop_t *loop, struct api *api)
+{
+    struct live *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->loop = loop;
+    l->api = api;
+    strmap_init(&l->topics);
+    uv_timer_init(loop, &l->tick);
+    l->tick.data = l;
+    return l;
+}
+
+void live_ready(struct live *l)
+{
+    l->ready = true;
+    uv_timer_start(&l->tick, on_tick, (uint64_t)l->api->cfg->tick_ms,
+                   (uint64_t)l->api->cfg->tick_ms);
+}
+
+void live_changed(struct live *l)
+{
+    l->changed = true;
+}
+
+void live_stop(struct live *l)
+{
+    if (l)
+        uv_close((uv_handle_t *)&l->tick, NULL);
+}
+
+void live_free(struct live *l)
+{
+    if (!l)
+        return;
+    while (l->conns)
+        conn_free(l->conns);
+    for (int i = 0; i < l->n_topics; i++)
+        free(l->topic_list[i]);
+    free(l->topic_list);
+    strmap_free(&l->topics);
+    free(l);
+}

@@ -1,0 +1,29 @@
+/* The live feed, WebSocket GET /api/v1/live: subscriptions per (contest,
+ * region), a snapshot on subscribe, then coalesced updates once per tick.
+ * Each update is encoded once per (contest, region) and the same bytes go to
+ * every subscriber; a viewer that cannot keep up loses its backlog and gets a
+ * fresh snapshot when it can read again. */
+#ifndef SUARA_NET_LIVE_H
+#define SUARA_NET_LIVE_H
+
+#include "api.h"
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+struct live;
+struct live_conn;
+
+struct live *live_new(uv_loop_t *loop, struct api *api);
+/* The tallies are loaded: subscriptions may be served. */
+void live_ready(struct live *l);
+/* A batch was committed: tallies moved, the next tick has news. */
+void live_changed(struct live *l);
+/* Stops the tick timer; connections are closed by lws's teardown. */
+void live_stop(struct live *l);
+void live_free(struct live *l);
+/* WebSocket callbacks from web.c; *conn is the connection's slot. */
+int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons reason,
+                  struct live_conn **conn, void *in, size_t len);
+
+#endif

@@ -1,0 +1,527 @@
+/* See web.h. This is the only place (with live.c) that speaks lws: requests
+ * are turned into struct http_request, answered by api.c, and replies written
+ * back one lws_write per WRITEABLE callback. Static files go through
+ * lws_serve_http_file. */
+#include "web.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "domain/view.h"
+#include "live.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#if !defined(LWS_WITH_LIBUV)
+#error "libwebsockets must be built with libuv support"
+#endif
+
+#define CHUNK 16384
+
+struct http_ticket;
+
+struct http_session {
+    struct lws *wsi;
+    struct web *web;
+    struct http_request req;
+    struct buf body;
+    bool reading_body;
+    bool body_overflow;
+    bool close_after;
+    bool replying;
+    bool headers_sent;
+    struct http_reply reply;
+    size_t sent;
+    struct http_ticket *ticket;
+    struct live_conn *live;
+};
+
+struct http_ticket {
+    struct waiter w;
+    struct http_session *session;
+};
+
+struct web {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    const struct config *cfg;
+    struct api *api;
+    struct live *live;
+    void *foreign_loops[1];
+    lws_retry_bo_t retry;
+    bool listening;
+};
+
+static const char *method_names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+                                     "OTHER"};
+
+const char *http_method_name(enum http_method m)
+{
+    return method_names[m];
+}
+
+void http_reply_json(struct http_reply *r, int status, char *body)
+{
+    free(r->body);
+    r->status = status;
+    r->content_type = "application/json; charset=utf-8";
+    r->body = body;
+    r->len = body ? strlen(body) : 0;
+}
+
+void http_reply_error(struct http_reply *r, int status, const char *code, const char *message)
+{
+    http_reply_json(r, status, view_error(code, message, NULL));
+}
+
+bool http_query_param(const char *query, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t seg = amp ? (size_t)(amp - p) : strlen(p);
+        if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = seg - nlen - 1;
+            if (vlen >= size)
+                return false;
+            memcpy(out, p + nlen + 1, vlen);
+            out[vlen] = '\0';
+            return true;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return false;
+}
+
+static void reply_reset(struct http_reply *r)
+{
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static void session_reset(struct http_session *s)
+{
+    buf_reset(&s->body);
+    reply_reset(&s->reply);
+    s->reading_body = s->body_overflow = s->close_after = false;
+    s->replying = s->headers_sent = false;
+    s->sent = 0;
+    memset(&s->req, 0, sizeof s->req);
+}
+
+static void start_reply(struct http_session *s)
+{
+    s->replying = true;
+    metrics_count_http(s->reply.status);
+    lws_callback_on_writable(s->wsi);
+}
+
+static void ticket_done(struct waiter *w, int status, const char *body, size_t len)
+{
+    struct http_ticket *t = (struct http_ticket *)w;
+    struct http_session *s = t->session;
+    if (s) {
+        s->ticket = NULL;
+        char *copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, body, len);
+            copy[len] = '\0';
+        }
+        http_reply_json(&s->reply, status, copy);
+        if (status == 503)
+            s->reply.retry_after = 2;
+        start_reply(s);
+    }
+    free(t);
+}
+
+struct waiter *http_defer(struct http_request *req)
+{
+    struct http_ticket *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->w.done = ticket_done;
+    t->session = req->session;
+    req->session->ticket = t;
+    return &t->w;
+}
+
+static enum http_method method_of(int lws_method)
+{
+    switch (lws_method) {
+    case LWSHUMETH_GET: return HTTP_GET;
+    case LWSHUMETH_POST: return HTTP_POST;
+    case LWSHUMETH_PUT: return HTTP_PUT;
+    case LWSHUMETH_PATCH: return HTTP_PATCH;
+    case LWSHUMETH_DELETE: return HTTP_DELETE;
+    case LWSHUMETH_HEAD: return HTTP_HEAD;
+    case LWSHUMETH_OPTIONS: return HTTP_OPTIONS;
+    default: return HTTP_OTHER;
+    }
+}
+
+static void copy_query(struct lws *wsi, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0;; i++) {
+        char frag[256];
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n <= 0)
+            break;
+        if (used + (size_t)n + 2 > size)
+            break;
+        if (used)
+            out[used++] = '&';
+        memcpy(out + used, frag, (size_t)n + 1);
+        used += (size_t)n;
+    }
+}
+
+static void read_auth(struct lws *wsi, struct http_request *req)
+{
+    char value[HTTP_BEARER_MAX + 16];
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n <= 0)
+        return;
+    if (n >= (int)sizeof value || lws_hdr_copy(wsi, value, sizeof value,
+                                               WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
+        req->bad_auth_header = true;
+        return;
+    }
+    if (strncasecmp(value, "Bearer ", 7) != 0 || !value[7]) {
+        req->bad_auth_header = true;
+        return;
+    }
+    const char *tok = value + 7;
+    while (*tok == ' ')
+        tok++;
+    if (strlen(tok) >= sizeof req->bearer) {
+        req->bad_auth_header = true;
+        return;
+    }
+    strcpy(req->bearer, tok);
+    req->has_bearer = true;
+}
+
+static const char *mime_of(const char *path)
+{
+    static const struct { const char *ext, *mime; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+        {".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"},
+        {".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].mime;
+    }
+    return "application/octet-stream";
+}
+
+/* Files under the static folder; paths without an extension that name no
+ * file fall back to index.html so that every dashboard view has its own URL. */
+static int serve_static(struct http_session *s)
+{
+    const char *path = s->req.path;
+    char file[1024];
+    struct stat st;
+    if (strstr(path, "..") || path[0] != '/') {
+        http_reply_error(&s->reply, 404, "not_found", "no such file");
+        start_reply(s);
+        return 0;
+    }
+    snprintf(file, sizeof file, "%s%s", s->web->cfg->static_dir, path);
+    if (stat(file, &st) != 0 || S_ISDIR(st.st_mode)) {
+        const char *last = strrchr(path, '/');
+        if (strchr(last, '.') && strcmp(path, "/") != 0) {
+            http_reply_error(&s->reply, 404, "not_found", "no such file");
+            start_reply(s);
+            return 0;
+        }
+        snprintf(file, sizeof file, "%s/index.html", s->web->cfg->static_dir);
+    }
+    metrics_count_http(200);
+    int n = lws_serve_http_file(s->wsi, file, mime_of(file), NULL, 0);
+    return n < 0 ? -1 : 0;
+}
+
+static int dispatch(struct http_session *s)
+{
+    s->req.body = s->body.data ? s->body.data : "";
+    s->req.body_len = s->body.len;
+    enum route_result r = api_handle(s->web->api, &s->req, &s->reply);
+    if (r == ROUTE_STATIC)
+        return serve_static(s);
+    if (r == ROUTE_DONE)
+        start_reply(s);
+    return 0;
+}
+
+static void reply_too_big(struct http_session *s)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "the body is larger than %d bytes", s->web->cfg->max_body);
+    http_reply_error(&s->reply, 413, "body_too_large", msg);
+    s->close_after = true; /* the rest of the body is never read */
+    start_reply(s);
+}
+
+static int on_http(struct http_session *s, struct lws *wsi)
+{
+    session_reset(s);
+    s->wsi = wsi;
+    s->req.session = s;
+    s->req.received_ms = clock_now_ms();
+    char *uri;
+    int uri_len;
+    int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    s->req.method = method_of(m);
+    if (uri_len < 0 || (size_t)uri_len >= sizeof s->req.path) {
+        http_reply_error(&s->reply, 414, "uri_too_long", "the request path is too long");
+        start_reply(s);
+        return 0;
+    }
+    memcpy(s->req.path, uri, (size_t)uri_len);
+    s->req.path[uri_len] = '\0';
+    copy_query(wsi, s->req.query, sizeof s->req.query);
+    read_auth(wsi, &s->req);
+    lws_hdr_copy(wsi, s->req.content_type, sizeof s->req.content_type, WSI_TOKEN_HTTP_CONTENT_TYPE);
+
+    bool has_body = s->req.method == HTTP_POST || s->req.method == HTTP_PUT ||
+                    s->req.method == HTTP_PATCH;
+    if (!has_body)
+        return dispatch(s);
+    char cl[32] = "";
+    lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    long long length = atoll(cl);
+    if (length > s->web->cfg->max_body) {
+        reply_too_big(s);
+        return 0;
+    }
+    if (length <= 0 && !chunked)
+        return dispatch(s);
+    s->reading_body = true;
+    return 0;
+}
+
+static int on_body(struct http_session *s, const void *in, size_t len)
+{
+    if (!s->reading_body || s->body_overflow)
+        return 0;
+    if (buf_append(&s->body, in, len) != 0) {
+        s->body_overflow = true;
+        s->reading_body = false;
+        reply_too_big(s);
+    }
+    return 0;
+}
+
+static int write_reply(struct http_session *s)
+{
+    struct lws *wsi = s->wsi;
+    if (!s->replying)
+        return 0;
+    if (!s->headers_sent) {
+        unsigned char hdr[LWS_PRE + 1024];
+        unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)s->reply.status, s->reply.content_type,
+                                        (lws_filepos_t)s->reply.len, &p, end))
+            return -1;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                        (const unsigned char *)"no-store", 8, &p, end))
+            return -1;
+        char num[16];
+        if (s->reply.retry_after) {
+            int n = snprintf(num, sizeof num, "%d", s->reply.retry_after);
+            if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                            (unsigned char *)num, n, &p, end))
+                return -1;
+        }
+        if (s->reply.allow &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                        (const unsigned char *)s->reply.allow,
+                                        (int)strlen(s->reply.allow), &p, end))
+            return -1;
+        if (s->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                                          (const unsigned char *)"close", 5, &p, end))
+            return -1;
+        if (lws_finalize_write_http_header(wsi, start, &p, end))
+            return -1;
+        s->headers_sent = true;
+        if (s->reply.len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    } else {
+        size_t left = s->reply.len - s->sent;
+        size_t n = left > CHUNK ? CHUNK : left;
+        unsigned char chunk[LWS_PRE + CHUNK];
+        memcpy(chunk + LWS_PRE, s->reply.body + s->sent, n);
+        enum lws_write_protocol kind = n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+        if (lws_write(wsi, chunk + LWS_PRE, n, kind) != (int)n)
+            return -1;
+        s->sent += n;
+        if (s->sent < s->reply.len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    s->replying = false;
+    if (s->close_after)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void on_closed(struct http_session *s)
+{
+    if (s->ticket) {
+        s->ticket->session = NULL; /* the writer still owns and frees the ticket */
+        s->ticket = NULL;
+    }
+    buf_free(&s->body);
+    reply_reset(&s->reply);
+}
+
+static bool is_live_path(struct lws *wsi)
+{
+    char uri[64];
+    return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+           strcmp(uri, "/api/v1/live") == 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct http_session *s = user;
+    struct web *w = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+        if (s) {
+            memset(s, 0, sizeof *s);
+            s->wsi = wsi;
+            s->web = w;
+            buf_init(&s->body, (size_t)w->cfg->max_body);
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return on_http(s, wsi);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(s, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!s->reading_body)
+            return 0;
+        s->reading_body = false;
+        return dispatch(s);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return write_reply(s);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (s)
+            on_closed(s);
+        return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return is_live_path(wsi) ? 0 : 1;
+    default:
+        break;
+    }
+    return live_callback(w->live, wsi, reason, s ? &s->live : NULL, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"suara", callback, sizeof(struct http_session), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_event(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=\"%.*s\"", (int)n, line);
+}
+
+struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api,
+                      struct live *live, char *err, size_t err_size)
+{
+    struct web *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    w->cfg = cfg;
+    w->api = api;
+    w->live = live;
+    w->foreign_loops[0] = loop;
+    w->retry.secs_since_valid_ping = (uint16_t)(cfg->idle_timeout_s / 2);
+    w->retry.secs_since_valid_hangup = (uint16_t)cfg->idle_timeout_s;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->host, ':') == NULL) |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (cfg->tls_cert)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.foreign_loops = w->foreign_loops;
+    info.user = w;
+    info.protocols = protocols;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.timeout_secs = (unsigned)cfg->idle_timeout_s;
+    info.keepalive_timeout = cfg->idle_timeout_s;
+    info.max_http_header_data = 4096;
+    info.pcontext = &w->ctx;
+    w->ctx = lws_create_context(&info);
+    if (!w->ctx) {
+        snprintf(err, err_size, "cannot create the web context (is the libuv plugin installed?)");
+        free(w);
+        return NULL;
+    }
+    info.port = cfg->port;
+    info.iface = cfg->host;
+    info.vhost_name = "suara";
+    /* HTTP/1.1 only: POST bodies over HTTP/2 are unreliable in lws 4.1. */
+    info.alpn = "http/1.1";
+    info.retry_and_idle_policy = &w->retry;
+    info.ssl_cert_filepath = cfg->tls_cert;
+    info.ssl_private_key_filepath = cfg->tls_key;
+    w->vhost = lws_create_vhost(w->ctx, &info);
+    if (!w->vhost) {
+        snprintf(err, err_size, "cannot listen on %s:%d (in use, or bad TLS files?)", cfg->host,
+                 cfg->port);
+        lws_context_destroy(w->ctx);
+        return w; /* the caller runs the loop dry, then web_free */
+    }
+    w->listening = true;
+    return w;
+}
+
+bool web_listening(const struct web *w)
+{
+    return w->listening;
+}
+
+void web_stop(struct web *w)
+{
+    if (w && w->ctx)
+        lws_context_destroy(w->ctx);
+}
+
+void web_free(struct web *w)
+{
+    if (!w)
+        return;
+    /* With a foreign loop the loop can run dry before lws has finished;
+     * a second destroy completes it (as lws's own foreign-loop example does). */
+    if (w->ctx)
+        lws_context_destroy(w->ctx);
+    free(w);
+}
