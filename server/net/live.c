@@ -189,7 +189,8 @@ static int on_writeable(struct live_conn *c)
         struct queued q = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % cap;
         c->q_len--;
-        bool still_subscribed = find_sub(c, q.topic) != NULL;
+        /* Errors have no topic; updates only matter while still subscribed. */
+        bool still_subscribed = !q.topic || find_sub(c, q.topic) != NULL;
         int rc = still_subscribed ? write_text(c, q.msg) : 0;
         msg_unref(q.msg);
         if (rc)
