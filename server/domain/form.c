@@ -178,8 +178,7 @@ static void field_join(char dst[FIELD_SIZE], const char *path, const char *key)
     field_put(dst, at, key);
 }
 
-static void problem_at(struct form_problems *p, const char *path, const char *key,
-                       const char *code)
+static void problem_at(struct form_problems *p, const char *path, const char *key, const char *code)
 {
     char field[FIELD_SIZE];
     field_join(field, path, key);
@@ -253,8 +252,8 @@ static bool decode_count(const cJSON *item, const char *field, uint16_t *out,
 }
 
 /* An object of exactly n counts, e.g. ballots or one row's {m, f}. */
-static void decode_count_object(const cJSON *obj, const char *path, const char *const *names,
-                                int n, uint16_t *out, struct form_problems *p)
+static void decode_count_object(const cJSON *obj, const char *path, const char *const *names, int n,
+                                uint16_t *out, struct form_problems *p)
 {
     const cJSON *found[OBJECT_MAX_FIELDS];
     if (!walk_object(obj, path, names, n, n, found, p))
@@ -440,8 +439,8 @@ static const char *const top_names[F_COUNT] = {
 
 static void decode_photo(const cJSON *item, struct form_input *out, struct form_problems *p)
 {
-    if (!decode_string(item, "photo_sha256", photo_ok, out->photo_sha256,
-                       sizeof out->photo_sha256, p))
+    if (!decode_string(item, "photo_sha256", photo_ok, out->photo_sha256, sizeof out->photo_sha256,
+                       p))
         return;
     for (char *c = out->photo_sha256; *c != '\0'; c++) {
         if (*c >= 'A' && *c <= 'F')

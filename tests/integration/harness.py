@@ -392,7 +392,7 @@ class Server:
 
     # process control
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):

@@ -243,10 +243,11 @@ static void test_integral_floats_accepted(void **state)
 {
     struct form_input in;
     struct form_problems pr;
-    assert_int_equal(decode_edits(EDITS({"valid", "\"valid\": 309.0"}, {"total", "\"total\": 3.14e2"},
-                                        {"invalid", "\"invalid\": 5E0"}),
-                                  &in, &pr),
-                     FORM_DECODED);
+    assert_int_equal(
+        decode_edits(EDITS({"valid", "\"valid\": 309.0"}, {"total", "\"total\": 3.14e2"},
+                           {"invalid", "\"invalid\": 5E0"}),
+                     &in, &pr),
+        FORM_DECODED);
     assert_int_equal(in.counts.valid, 309);
     assert_int_equal(in.counts.total, 314);
     assert_int_equal(in.counts.invalid, 5);
@@ -295,7 +296,8 @@ static const char reordered[] =
     "{\"total\":314,\"invalid\":5,\"valid\":309,\"votes\":{\"4\":18,\"3\":130,\"1\":60,\"2\":101},"
     "\"disability\":{\"voted\":2,\"registered\":3},"
     "\"ballots\":{\"used\":314,\"unused\":106,\"returned\":2,\"received\":422},"
-    "\"voted\":{\"dptb\":{\"f\":1,\"m\":2},\"dpph\":{\"f\":1,\"m\":0},\"dpt\":{\"f\":160,\"m\":150}},"
+    "\"voted\":{\"dptb\":{\"f\":1,\"m\":2},\"dpph\":{\"f\":1,\"m\":0},\"dpt\":{\"f\":160,\"m\":150}"
+    "},"
     "\"registered\":{\"dptb\":{\"f\":0,\"m\":0},\"dpt\":{\"f\":201,\"m\":210},\"dpph\":{\"m\":0,"
     "\"f\":1}},\"contest\":\"gub-62\",\"tps\":\"62.03.01.2001.001\","
     "\"submission_id\":\"5b0d3c8e-2f7a-4a39-9d0c-0a1c2b3d4e5f\"}";
@@ -450,9 +452,8 @@ static void test_strict_json(void **state)
         FORM_INVALID);
     expect_only(&pr, "submission_id", "bad_format");
     /* Other escapes are fine where the charset allows them. */
-    assert_int_equal(
-        decode_edits(EDITS({"contest", "\"contest\": \"\\u0067ub-62\""}), &in, &pr),
-        FORM_DECODED);
+    assert_int_equal(decode_edits(EDITS({"contest", "\"contest\": \"\\u0067ub-62\""}), &in, &pr),
+                     FORM_DECODED);
     assert_string_equal(in.contest, "gub-62");
 }
 
@@ -582,7 +583,8 @@ static void test_duplicate_key(void **state)
                      "\"voted\": {\"dpt\": {\"m\": 150, \"f\": 160}, \"dpph\": {\"m\": 0, "
                      "\"f\": 1}, \"dptb\": {\"m\": 2, \"f\": 1}, \"dpph\": {\"m\": 0, \"f\": 1}}",
                      "voted.dpph", "duplicate_key");
-    expect_edit_only("disability", "\"disability\": {\"registered\": 3, \"voted\": 2, \"voted\": 2}",
+    expect_edit_only("disability",
+                     "\"disability\": {\"registered\": 3, \"voted\": 2, \"voted\": 2}",
                      "disability.voted", "duplicate_key");
     expect_edit_only("votes", "\"votes\": {\"1\": 60, \"2\": 101, \"3\": 130, \"4\": 18, \"2\": 1}",
                      "votes.2", "duplicate_key");
@@ -593,14 +595,14 @@ static void test_duplicate_key_reported_once(void **state)
 {
     struct form_input in;
     struct form_problems pr;
-    assert_int_equal(decode_edits(EDITS({NULL, "\"total\": 1"}, {NULL, "\"total\": \"x\""}), &in,
-                                  &pr),
-                     FORM_INVALID);
+    assert_int_equal(
+        decode_edits(EDITS({NULL, "\"total\": 1"}, {NULL, "\"total\": \"x\""}), &in, &pr),
+        FORM_INVALID);
     expect_only(&pr, "total", "duplicate_key");
     /* Neither value is read: a bad first one adds nothing. */
-    assert_int_equal(decode_edits(EDITS({"total", "\"total\": \"x\""}, {NULL, "\"total\": 314"}),
-                                  &in, &pr),
-                     FORM_INVALID);
+    assert_int_equal(
+        decode_edits(EDITS({"total", "\"total\": \"x\""}, {NULL, "\"total\": 314"}), &in, &pr),
+        FORM_INVALID);
     expect_only(&pr, "total", "duplicate_key");
     assert_int_equal(decode_edits(EDITS({"ballots", "\"ballots\": {\"received\": -1, "
                                                     "\"returned\": 2, \"unused\": 106, "
@@ -672,8 +674,7 @@ static void test_bad_format_submission_id(void **state)
     expect_edit_only("submission_id", "\"submission_id\": \"\"", "submission_id", "bad_format");
     expect_edit_only("submission_id", "\"submission_id\": \"has space\"", "submission_id",
                      "bad_format");
-    expect_edit_only("submission_id", "\"submission_id\": \"a/b\"", "submission_id",
-                     "bad_format");
+    expect_edit_only("submission_id", "\"submission_id\": \"a/b\"", "submission_id", "bad_format");
     expect_edit_only("submission_id", "\"submission_id\": \"caf\xC3\xA9\"", "submission_id",
                      "bad_format");
     /* Invalid UTF-8 is accepted by the JSON parser; the charset rejects it. */
@@ -746,7 +747,8 @@ static const char *votes_member(int n)
     static char member[2048];
     size_t at = (size_t)snprintf(member, sizeof member, "\"votes\": {");
     for (int i = 1; i <= n; i++)
-        at += (size_t)snprintf(member + at, sizeof member - at, "%s\"%d\": 1", i > 1 ? ", " : "", i);
+        at +=
+            (size_t)snprintf(member + at, sizeof member - at, "%s\"%d\": 1", i > 1 ? ", " : "", i);
     snprintf(member + at, sizeof member - at, "}");
     return member;
 }
@@ -833,8 +835,7 @@ static int registry_setup(void **state)
         return -1;
     registry_init(&f->reg);
     static const char *const regions[] = {
-        "62",       "62.03",         "62.03.01",          "62.03.01.2001",
-        "62.71",    "62.71.01",      "62.71.01.1001",
+        "62", "62.03", "62.03.01", "62.03.01.2001", "62.71", "62.71.01", "62.71.01.1001",
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
@@ -932,10 +933,10 @@ static void test_resolve_unknown_both(void **state)
 {
     struct form_resolved out;
     struct form_problems pr;
-    resolve_edits(state,
-                  EDITS({"contest", "\"contest\": \"gub-63\""},
-                        {"tps", "\"tps\": \"99.03.01.2001.001\""}),
-                  false, &out, &pr);
+    resolve_edits(
+        state,
+        EDITS({"contest", "\"contest\": \"gub-63\""}, {"tps", "\"tps\": \"99.03.01.2001.001\""}),
+        false, &out, &pr);
     expect_problem(&pr, "tps", "unknown_tps");
     expect_problem(&pr, "contest", "unknown_contest");
     assert_int_equal(pr.n, 2);
@@ -1187,9 +1188,9 @@ static void test_checks_hold(void **state)
 static void test_check_codes(void **state)
 {
     static const char *const codes[FORM_CHECK_COUNT] = {
-        "valid_sum",        "total_sum",    "ballot_balance", "turnout_match",
-        "voted_le_registered", "dpt_matches_roll", "tps_capacity", "ballot_reserve",
-        "disability_le",    "invalid_share", "zero_total",
+        "valid_sum",           "total_sum",        "ballot_balance", "turnout_match",
+        "voted_le_registered", "dpt_matches_roll", "tps_capacity",   "ballot_reserve",
+        "disability_le",       "invalid_share",    "zero_total",
     };
     for (int c = 0; c < FORM_CHECK_COUNT; c++) {
         assert_string_equal(form_check_code((enum form_check)c), codes[c]);

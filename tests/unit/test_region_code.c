@@ -29,26 +29,26 @@ static void test_level_of_each_kind(void **state)
 static void test_malformed_codes(void **state)
 {
     static const char *const bad[] = {
-        "",                   /* empty */
-        "6",                  /* short province */
-        "620",                /* long province */
-        "6a",                 /* not a digit */
-        "62.",                /* dot without segment */
-        ".62",                /* leading dot */
-        "62.3",               /* short kabupaten */
-        "62.033",             /* long kabupaten */
-        "62-03",              /* wrong separator */
-        "62..03",             /* empty segment */
-        "62.03.01.201",       /* short desa */
-        "62.03.01.20011",     /* long desa */
-        "62.03.01.2001.01",   /* short TPS number */
-        "62.03.01.2001.0011", /* long TPS number */
-        "62.03.01.2001.001.", /* trailing dot */
-        "62.03.01.2001.001.1",/* a sixth level */
-        "62.03.01.2001.00x",  /* letter in TPS number */
-        " 62",                /* leading space */
-        "62 ",                /* trailing space */
-        "\xd9\xa6\xd9\xa2",   /* Arabic-Indic digits are not digits here */
+        "",                    /* empty */
+        "6",                   /* short province */
+        "620",                 /* long province */
+        "6a",                  /* not a digit */
+        "62.",                 /* dot without segment */
+        ".62",                 /* leading dot */
+        "62.3",                /* short kabupaten */
+        "62.033",              /* long kabupaten */
+        "62-03",               /* wrong separator */
+        "62..03",              /* empty segment */
+        "62.03.01.201",        /* short desa */
+        "62.03.01.20011",      /* long desa */
+        "62.03.01.2001.01",    /* short TPS number */
+        "62.03.01.2001.0011",  /* long TPS number */
+        "62.03.01.2001.001.",  /* trailing dot */
+        "62.03.01.2001.001.1", /* a sixth level */
+        "62.03.01.2001.00x",   /* letter in TPS number */
+        " 62",                 /* leading space */
+        "62 ",                 /* trailing space */
+        "\xd9\xa6\xd9\xa2",    /* Arabic-Indic digits are not digits here */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (level_of(bad[i]) != LEVEL_NONE)
@@ -98,8 +98,11 @@ static void test_level_names(void **state)
         enum region_level level;
         const char *name;
     } names[] = {
-        {LEVEL_PROVINCE, "province"}, {LEVEL_KABUPATEN, "kabupaten"},
-        {LEVEL_KECAMATAN, "kecamatan"}, {LEVEL_DESA, "desa"}, {LEVEL_TPS, "tps"},
+        {LEVEL_PROVINCE, "province"},
+        {LEVEL_KABUPATEN, "kabupaten"},
+        {LEVEL_KECAMATAN, "kecamatan"},
+        {LEVEL_DESA, "desa"},
+        {LEVEL_TPS, "tps"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         assert_string_equal(region_level_name(names[i].level), names[i].name);
@@ -107,7 +110,7 @@ static void test_level_names(void **state)
     }
     assert_null(region_level_name(LEVEL_NONE));
     assert_null(region_level_name((enum region_level)6));
-    assert_null(region_level_name((enum region_level)-1));
+    assert_null(region_level_name((enum region_level) - 1));
     assert_int_equal(region_level_parse(""), LEVEL_NONE);
     assert_int_equal(region_level_parse("TPS"), LEVEL_NONE);
     assert_int_equal(region_level_parse("kota"), LEVEL_NONE);
@@ -117,10 +120,8 @@ static void test_level_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_level_of_each_kind),
-        cmocka_unit_test(test_malformed_codes),
-        cmocka_unit_test(test_length_delimited),
-        cmocka_unit_test(test_parent_len),
+        cmocka_unit_test(test_level_of_each_kind), cmocka_unit_test(test_malformed_codes),
+        cmocka_unit_test(test_length_delimited),   cmocka_unit_test(test_parent_len),
         cmocka_unit_test(test_level_names),
     };
     return cmocka_run_group_tests_name("region_code", tests, NULL, NULL);

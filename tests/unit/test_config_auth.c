@@ -1,0 +1,106 @@
+/* Configuration parsing (flags over environment over defaults) and the token
+ * rules: lookup by hash, scope checks, the per-minute rate limit. */
+#include "core/config.h"
+#include "core/sha256.h"
+#include "domain/auth.h"
+#include "fixture.h"
+
+static void test_defaults_env_and_flags(void **state)
+{
+    struct config c;
+    char err[256];
+    char *env[] = {"SUARA_DB=dbname=x", "SUARA_LISTEN=0.0.0.0:9000", "SUARA_TICK_MS=100", NULL};
+    char *argv[] = {"serve", "--tick-ms", "500", "--private-reads", "--batch-max=50", NULL};
+    assert_int_equal(config_parse(&c, 5, argv, env, err, sizeof err), 0);
+    assert_string_equal(c.db, "dbname=x");
+    assert_string_equal(c.host, "0.0.0.0");
+    assert_int_equal(c.port, 9000);
+    assert_int_equal(c.tick_ms, 500); /* the flag wins over the environment */
+    assert_true(c.private_reads);
+    assert_int_equal(c.batch_max, 50);
+    assert_int_equal(c.max_body, 65536);
+}
+
+static void test_usage_errors(void **state)
+{
+    struct config c;
+    char err[256];
+    char *none[] = {NULL};
+    char *a1[] = {"serve", NULL};
+    assert_int_equal(config_parse(&c, 1, a1, none, err, sizeof err), 2);
+    assert_non_null(strstr(err, "SUARA_DB"));
+    char *a2[] = {"serve", "--db", "x", "--tick-ms", "0", NULL};
+    assert_int_equal(config_parse(&c, 5, a2, none, err, sizeof err), 2);
+    assert_non_null(strstr(err, "--tick-ms"));
+    char *a3[] = {"serve", "--db", "x", "--bogus", NULL};
+    assert_int_equal(config_parse(&c, 4, a3, none, err, sizeof err), 2);
+    char *a4[] = {"serve", "--db", "x", "--listen", "nope", NULL};
+    assert_int_equal(config_parse(&c, 5, a4, none, err, sizeof err), 2);
+    char *a5[] = {"serve", "--help", NULL};
+    assert_int_equal(config_parse(&c, 2, a5, none, err, sizeof err), 1);
+    char *a6[] = {"serve", "--db", "x", "--tls-cert", "c.pem", NULL};
+    assert_int_equal(config_parse(&c, 5, a6, none, err, sizeof err), 2);
+}
+
+static void test_listen_forms(void **state)
+{
+    char host[64];
+    int port;
+    assert_int_equal(config_parse_listen("[::1]:8080", host, sizeof host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 8080);
+    assert_int_equal(config_parse_listen("127.0.0.1:0", host, sizeof host, &port), -1);
+    assert_int_equal(config_parse_listen(":80", host, sizeof host, &port), -1);
+    assert_int_equal(config_parse_listen("h:70000", host, sizeof host, &port), -1);
+}
+
+static void test_tokens_and_scopes(void **state)
+{
+    struct registry r;
+    fixture_registry(&r);
+    struct auth a;
+    auth_init(&a);
+    char h1[65], h2[65], h3[65];
+    sha256_hex("sk_witness", 10, h1);
+    sha256_hex("sk_reviewer", 11, h2);
+    sha256_hex("sk_bad", 6, h3);
+    assert_int_equal(auth_add(&a, &r, 1, h1, "witness", "62.01.01.1011.001", "w"), 0);
+    assert_int_equal(auth_add(&a, &r, 2, h2, "reviewer", "62.01", "r"), 0);
+    assert_int_not_equal(auth_add(&a, &r, 3, h3, "witness", "63", "unknown scope"), 0);
+    assert_int_not_equal(auth_add(&a, &r, 4, h3, "king", "62", "unknown role"), 0);
+    struct token *w = auth_lookup(&a, "sk_witness", 10);
+    struct token *rv = auth_lookup(&a, "sk_reviewer", 11);
+    assert_non_null(w);
+    assert_int_equal(w->id, 1);
+    assert_null(auth_lookup(&a, "sk_bad", 6));
+    assert_null(auth_lookup(&a, "sk_witnesS", 10));
+    int32_t t1 = fixture_find(&r, "62.01.01.1011.001"), t2 = fixture_find(&r, "62.01.01.1011.002");
+    assert_true(auth_can_submit(&r, w, t1));
+    assert_false(auth_can_submit(&r, w, t2));      /* another TPS */
+    assert_false(auth_can_submit(&r, rv, t1));     /* reviewers do not submit */
+    assert_true(auth_can_review(&r, rv, t2));
+    assert_false(auth_can_review(&r, w, t1));      /* witnesses do not review */
+    assert_false(auth_can_review(&r, rv, fixture_find(&r, "62"))); /* wider than its scope */
+    auth_free(&a);
+    registry_free(&r);
+}
+
+static void test_rate_limit_windows(void **state)
+{
+    struct token t = {0};
+    for (int i = 0; i < 3; i++)
+        assert_true(auth_rate_take(&t, 1000, 3));
+    assert_false(auth_rate_take(&t, 1500, 3));
+    assert_true(auth_rate_take(&t, 61000, 3)); /* a new minute */
+    assert_true(auth_rate_take(&t, 61000, 0)); /* 0 = no limit */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_env_and_flags), cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_tokens_and_scopes),
+        cmocka_unit_test(test_rate_limit_windows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
