@@ -41,12 +41,23 @@ usage() {
 
 # --- packages and build -------------------------------------------------
 
+# True if package p is installed, or what it brings is there by another route
+# (e.g. an npm bundled with a nodejs from elsewhere, which then conflicts with npm).
+have_package() {
+    local p=$1
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] && return 0
+    case $p in
+    npm | chromium) command -v "$p" >/dev/null ;;
+    nodejs) command -v node >/dev/null ;;
+    python3-websocket) /usr/bin/python3 -c 'import websocket' 2>/dev/null ;;
+    *) return 1 ;;
+    esac
+}
+
 ensure_packages() {
     local missing=() p
     for p in "$@"; do
-        if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
-            missing+=("$p")
-        fi
+        have_package "$p" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     local sudo=()
@@ -55,8 +66,10 @@ ensure_packages() {
         sudo=(sudo)
     fi
     say "installing ${missing[*]}"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update ||
+        die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" ||
+        die "could not install: ${missing[*]}"
 }
 
 build() { # DIR CMAKE-ARGS...

@@ -1,0 +1,62 @@
+// The HTTP side of the server's API, on the page's own origin. request()
+// never throws: it answers {status, data, retryAfter} where status 0 means
+// the server was not reached (error "network" or "timeout").
+
+const TIMEOUT_MS = 15000;
+
+export async function request(method, path, { body, token, timeout = TIMEOUT_MS } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeout);
+  try {
+    const res = await fetch(path, {
+      method, headers, signal: abort.signal, cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    const retryAfter = Number(res.headers.get('Retry-After')) || 0;
+    return { status: res.status, data, retryAfter };
+  } catch (e) {
+    return { status: 0, data: null, retryAfter: 0, error: abort.signal.aborted ? 'timeout' : 'network' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class ApiError extends Error {
+  constructor(reply) {
+    super(reply.data?.error?.message || reply.error || `HTTP ${reply.status}`);
+    this.reply = reply;
+    this.status = reply.status;
+  }
+}
+
+// GET that answers the parsed body of a 200, or throws ApiError.
+export async function get(path, opts) {
+  const reply = await request('GET', path, opts);
+  if (reply.status !== 200) throw new ApiError(reply);
+  return reply.data;
+}
+
+const enc = encodeURIComponent;
+let contestsPromise = null;
+
+// The contests never change while the server runs: asked once per page load.
+export function contests() {
+  contestsPromise ??= get('/api/v1/contests').catch((e) => { contestsPromise = null; throw e; });
+  return contestsPromise;
+}
+
+export const region = (code) => get(`/api/v1/regions/${enc(code)}`);
+export const tally = (contest, code) => get(`/api/v1/tally/${enc(contest)}/${enc(code)}`);
+export const tps = (code) => get(`/api/v1/tps/${enc(code)}`);
+export const exportUrl = (contest, level) => `/api/v1/export/${enc(contest)}.csv?level=${level}`;
+
+// True when region `code` lies inside the contest's region (or is it).
+export function covers(contest, code) {
+  return code === contest.region || code.startsWith(`${contest.region}.`);
+}
