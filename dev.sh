@@ -104,7 +104,7 @@ cluster_dir() {
     fi
     local hash
     hash=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
-    DATA=/var/tmp/suara-pg-$hash/$(basename "$1")
+    DATA=/var/tmp/suara-pg-$hash/$(basename "$1" | sed 's/^\.//')
     if [ -z "${FALLBACK_SAID:-}" ]; then
         say "PostgreSQL cannot use $local_dir (the postgres user cannot reach it, or the path is too long); using $DATA"
         FALLBACK_SAID=1
@@ -245,9 +245,15 @@ cmd_test() {
     trap 'exit 130' INT TERM
     cluster_start .run/pgdata-test test
     export SUARA_TEST_PG="$PGCONN"
+    export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
     say "test cluster: $SUARA_TEST_PG"
-    if [ -f client-web/package.json ]; then
-        (cd client-web && npm ci --no-audit --no-fund)
+    if [ -f client-web/package.json ]; then # browser tests
+        if [ -f client-web/package-lock.json ]; then
+            (cd client-web && npm ci --no-audit --no-fund)
+        else
+            say "client-web has no package-lock.json: using npm install"
+            (cd client-web && npm install --no-audit --no-fund)
+        fi
     fi
     local rc=0 rc_asan=0
     (cd "$BUILD_DIR" && ctest --output-on-failure -j2 "$@") || rc=$?

@@ -68,7 +68,7 @@ static void loaded(void *ctx, bool ok)
     struct app *a = ctx;
     a->loading = false;
     if (!ok) {
-        a->api.not_ready_reason = "the database could not be loaded (is it migrated and seeded?)";
+        a->api.not_ready_reason = a->target.error;
         uv_timer_start(&a->timer, retry_load, RELOAD_DELAY_MS, 0);
         return;
     }
@@ -216,7 +216,7 @@ int app_run(const struct config *cfg)
     if (!a)
         return 1;
     a->cfg = cfg;
-    a->target = (struct load_target){&a->reg, &a->tallies, &a->ledger, &a->auth};
+    a->target = (struct load_target){.reg = &a->reg, .tallies = &a->tallies, .ledger = &a->ledger, .auth = &a->auth};
     a->api = (struct api){.cfg = cfg, .enqueue = enqueue, .enqueue_ctx = a,
                           .not_ready_reason = "connecting to the database"};
     auth_init(&a->auth);

@@ -8,5 +8,6 @@ int cli_migrate(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_verify_log(int argc, char **argv);
 
 #endif

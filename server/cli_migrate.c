@@ -169,8 +169,8 @@ static int apply(struct sync_db *db, const char *dir, const struct migration *m)
     snprintf(version, sizeof version, "%d", m->version);
     const char *params[] = {version, m->file};
     if (sync_begin(db) != SU_OK || sync_script(db, path.data, sql.data ? sql.data : "") != SU_OK ||
-        sync_exec(db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
-                  params) != SU_OK ||
+        sync_exec(db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, params) !=
+            SU_OK ||
         sync_commit(db) != SU_OK)
         goto done;
     printf("applied %s\n", m->file);

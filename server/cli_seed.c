@@ -70,13 +70,13 @@ static const char usage[] =
     "Exit status: 0 loaded (or valid), 1 bad data or failure, 2 usage error.\n";
 
 /* Example codes per level, for messages. */
-static const char *const example_code[] = {NULL, "62", "62.01", "62.01.01", "62.01.01.2001",
-                                           "62.01.01.2001.001"};
+static const char *const example_code[] = {
+    NULL, "62", "62.01", "62.01.01", "62.01.01.2001", "62.01.01.2001.001"};
 /* The column naming a row's parent, by level; optional in every file. */
-static const char *const parent_column[] = {NULL, NULL, "province_code", "kabupaten_code",
-                                            "kecamatan_code", "desa_code"};
-static const char *const file_suffix[] = {NULL, "provinsi.csv", "kabupaten.csv", "kecamatan.csv",
-                                          "desa.csv", "tps.csv"};
+static const char *const parent_column[] = {
+    NULL, NULL, "province_code", "kabupaten_code", "kecamatan_code", "desa_code"};
+static const char *const file_suffix[] = {
+    NULL, "provinsi.csv", "kabupaten.csv", "kecamatan.csv", "desa.csv", "tps.csv"};
 
 struct seed {
     const char *dir;
@@ -174,8 +174,11 @@ static const char *bad_text(const char *text, bool may_be_empty)
     if (text[0] == ' ' || text[len - 1] == ' ')
         return "has leading or trailing spaces";
     while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-                              : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        int extra = *p < 0x80             ? 0
+                    : (*p & 0xE0) == 0xC0 ? 1
+                    : (*p & 0xF0) == 0xE0 ? 2
+                    : (*p & 0xF8) == 0xF0 ? 3
+                                          : -1;
         if (extra < 0 || (extra == 1 && *p < 0xC2))
             return "is not valid UTF-8";
         if (extra == 0 && (*p < 0x20 || *p == 0x7F))
@@ -225,8 +228,8 @@ static bool check_code(struct seed *s, const char *path, long line, enum region_
     }
     size_t plen = region_code_parent_len(code, len);
     if (parent_given && (strlen(parent_given) != plen || memcmp(parent_given, code, plen) != 0)) {
-        problem(s, path, line, "%s is '%s' but the code %s lies in %.*s",
-                parent_column[level], parent_given, code, (int)plen, code);
+        problem(s, path, line, "%s is '%s' but the code %s lies in %.*s", parent_column[level],
+                parent_given, code, (int)plen, code);
         return false;
     }
     if (plen > 0 && !defined_on(s, code, plen) && s->level_problems[level - 1] > 0) {
@@ -235,8 +238,8 @@ static bool check_code(struct seed *s, const char *path, long line, enum region_
     }
     if (plen > 0 && !defined_on(s, code, plen)) {
         problem(s, path, line, "%s %.*s of %s is not in %s%s",
-                region_level_name((enum region_level)(level - 1)), (int)plen, code, code,
-                s->prefix, file_suffix[level - 1]);
+                region_level_name((enum region_level)(level - 1)), (int)plen, code, code, s->prefix,
+                file_suffix[level - 1]);
         return false;
     }
     return true;
@@ -327,7 +330,8 @@ static int load_level(struct seed *s, enum region_level level)
         goto done;
     }
     /* col: code, parent, then name and kind, or number and dpt for TPS */
-    const char *names[4] = {"code", parent_column[level], "name", level == LEVEL_DESA ? "kind" : NULL};
+    const char *names[4] = {"code", parent_column[level], "name",
+                            level == LEVEL_DESA ? "kind" : NULL};
     if (level == LEVEL_TPS) {
         names[2] = "number";
         names[3] = "dpt";
@@ -392,7 +396,8 @@ static int find_prefix(struct seed *s)
             len - slen >= sizeof s->prefix)
             continue;
         if (found++)
-            fprintf(stderr, WHO ": %s has more than one *%s (%s%s and %s); keep one seed per folder\n",
+            fprintf(stderr,
+                    WHO ": %s has more than one *%s (%s%s and %s); keep one seed per folder\n",
                     s->dir, suffix, s->prefix, suffix, e->d_name);
         snprintf(s->prefix, sizeof s->prefix, "%.*s", (int)(len - slen), e->d_name);
     }

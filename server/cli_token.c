@@ -75,13 +75,16 @@ struct token_opts {
     bool active;
 };
 
-static int parse(const char *who, int argc, char **argv, const char *allowed,
-                 struct token_opts *o, int *rest)
+static int parse(const char *who, int argc, char **argv, const char *allowed, struct token_opts *o,
+                 int *rest)
 {
     static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},    {"role", required_argument, NULL, 'r'},
-        {"scope", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
-        {"active", no_argument, NULL, 'a'},      {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, 'd'},
+        {"role", required_argument, NULL, 'r'},
+        {"scope", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'},
+        {"active", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     optind = 0;
@@ -189,14 +192,16 @@ static int create(int argc, char **argv)
     if (sync_connect(&db, who, sync_conninfo(o.db)) != SU_OK || sync_begin(&db) != SU_OK)
         goto done;
     const char *scope_param[] = {o.scope};
-    res = sync_query(&db,
-                     "SELECT name FROM regions WHERE code = $1"
-                     " UNION ALL SELECT 'TPS ' || lpad(number::text, 3, '0') FROM tps WHERE code = $1",
-                     1, scope_param);
+    res = sync_query(
+        &db,
+        "SELECT name FROM regions WHERE code = $1"
+        " UNION ALL SELECT 'TPS ' || lpad(number::text, 3, '0') FROM tps WHERE code = $1",
+        1, scope_param);
     if (!res)
         goto done;
     if (sync_rows(res) == 0) {
-        fprintf(stderr, "%s: scope %s is not a region or TPS in the database (has `suara seed` run?)\n",
+        fprintf(stderr,
+                "%s: scope %s is not a region or TPS in the database (has `suara seed` run?)\n",
                 who, o.scope);
         goto done;
     }
@@ -209,7 +214,8 @@ static int create(int argc, char **argv)
                      "INSERT INTO tokens (hash, role, scope, name) VALUES ($1, $2, $3, $4)"
                      " RETURNING id",
                      4, params);
-    if (!res || sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
+    if (!res || sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK ||
+        sync_commit(&db) != SU_OK)
         goto done;
     printf("%s\n", token);
     fflush(stdout);
@@ -319,8 +325,7 @@ static int revoke(int argc, char **argv)
     if (sync_rows(res) == 1) {
         if (sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
             goto done;
-        printf("revoked token %s (%s for %s)\n", id, sync_value(res, 0, 0),
-               sync_value(res, 0, 1));
+        printf("revoked token %s (%s for %s)\n", id, sync_value(res, 0, 0), sync_value(res, 0, 1));
         status = 0;
         goto done;
     }

@@ -16,6 +16,7 @@ static const char usage[] =
     "                                        create an API token and print it once\n"
     "  serve --db CONNINFO [--listen HOST:PORT] [options]\n"
     "                                        run the server (see `suara serve --help`)\n"
+    "  verify-log --db CONNINFO              recompute the receipt chain of stored forms\n"
     "\n"
     "CONNINFO is any libpq connection string; SUARA_DB may stand in for --db.\n";
 
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
         return cli_token(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify-log") == 0)
+        return cli_verify_log(argc - 1, argv + 1);
     fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

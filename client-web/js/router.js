@@ -68,7 +68,10 @@ async function render({ focus = false } = {}) {
   outlet.replaceChildren();
   cleanup = (await mod.mount(outlet, params, query)) || null;
   if (id !== renderId && cleanup) { cleanup(); cleanup = null; }
-  if (focus && id === renderId) outlet.focus({ preventScroll: true });
+  if (id !== renderId) return;
+  const target = location.hash && document.getElementById(location.hash.slice(1));
+  if (target) target.scrollIntoView();
+  else if (focus) outlet.focus({ preventScroll: true });
 }
 
 export function navigate(url, { replace = false } = {}) {

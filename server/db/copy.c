@@ -97,6 +97,8 @@ static enum pg_step read_rows(struct copy_job *c, PGconn *conn)
         int nf = copy_split_line(line, (size_t)n, fields, COPY_MAX_FIELDS);
         if (!c->failed && (nf < 0 || c->row(c->ctx, fields, nf) != 0)) {
             c->failed = true;
+            if (!c->error[0])
+                snprintf(c->error, sizeof c->error, "row %ld cannot be read", c->rows + 1);
             log_error("load_row", "query=\"%.40s\" row=%ld error=\"%s\"", c->sql, c->rows + 1,
                       c->error);
         }
@@ -118,7 +120,7 @@ static enum pg_step copy_step(struct pg_job *job, PGconn *conn)
             return PG_AGAIN;
         PGresult *r = PQgetResult(conn);
         if (!r)
-            return c->failed ? PG_FAIL : PG_DONE;
+            return PG_DONE; /* a bad row or SQL error fails the job, not the connection */
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_COPY_OUT) {
             c->in_copy = true;

@@ -15,6 +15,7 @@ struct load_target {
     struct tallies *tallies;
     struct ledger *ledger;
     struct auth *auth;
+    char error[256]; /* why the last load failed */
 };
 
 /* Loads everything into target (whose structs must be zeroed); calls done

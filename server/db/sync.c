@@ -120,8 +120,7 @@ void sync_close(struct sync_db *db)
     db->conn = NULL;
 }
 
-struct pg_result *sync_query(struct sync_db *db, const char *sql, int n,
-                             const char *const *params)
+struct pg_result *sync_query(struct sync_db *db, const char *sql, int n, const char *const *params)
 {
     PGresult *res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
     if (res && result_ok(res))

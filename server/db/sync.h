@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct pg_conn;
 struct pg_result;
 
@@ -36,8 +37,7 @@ void sync_close(struct sync_db *db);
 /* Runs one statement with n text parameters ($1..$n; a NULL entry is SQL
  * NULL). Returns the result (free with sync_clear), or NULL after printing the
  * server's error. */
-struct pg_result *sync_query(struct sync_db *db, const char *sql, int n,
-                             const char *const *params);
+struct pg_result *sync_query(struct sync_db *db, const char *sql, int n, const char *const *params);
 /* sync_query for statements whose rows do not matter. SU_OK or SU_ERR. */
 int sync_exec(struct sync_db *db, const char *sql, int n, const char *const *params);
 /* Runs a script of several statements without parameters (a migration file,
@@ -64,7 +64,6 @@ void sync_clear(struct pg_result *res);
 /* Appends s to a CSV record in out (quoted, quotes doubled; NULL becomes an
  * empty unquoted field, which COPY reads as SQL NULL), preceded by a comma
  * unless first. For building sync_copy input. SU_OK or SU_TOOBIG/SU_NOMEM. */
-struct buf;
 int sync_csv_field(struct buf *out, const char *s, bool first);
 
 #endif

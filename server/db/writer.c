@@ -5,6 +5,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/sha256.h"
 #include "domain/view.h"
 
 #include <inttypes.h>
@@ -18,7 +19,7 @@
 enum {
     P_CHANGE_ID, P_CHANGE_STATUS,
     P_ID, P_SID, P_TPS, P_CONTEST, P_REVISION, P_STATUS, P_OUTCOME, P_CONFIRMS, P_TOKEN, P_SEQ,
-    P_RECEIVED, P_CHECKS, P_PHOTO, P_COUNTS, P_VOTES,
+    P_RECEIVED, P_CHECKS, P_PHOTO, P_COUNTS, P_VOTES, P_RECEIPT,
     P_D_ID, P_D_FORM, P_D_DECISION, P_D_REASON, P_D_TOKEN, P_D_SEQ, P_D_MS,
     N_PARAMS
 };
@@ -34,25 +35,25 @@ const char writer_batch_sql[] =
     " reg_dpt_m, reg_dpt_f, reg_dpph_m, reg_dpph_f, reg_dptb_m, reg_dptb_f,"
     " voted_dpt_m, voted_dpt_f, voted_dpph_m, voted_dpph_f, voted_dptb_m, voted_dptb_f,"
     " ballots_received, ballots_returned, ballots_unused, ballots_used,"
-    " disability_registered, disability_voted, valid, invalid, total, votes)"
+    " disability_registered, disability_voted, valid, invalid, total, votes, receipt)"
     " SELECT f.id, f.sid, f.tps, f.contest, f.revision, f.status, f.outcome,"
     " nullif(f.confirms, 0), f.token_id, f.seq, to_timestamp(f.received_ms / 1000.0),"
     " f.checks::text[], f.photo, x.n[1], x.n[2], x.n[3], x.n[4], x.n[5], x.n[6], x.n[7],"
     " x.n[8], x.n[9], x.n[10], x.n[11], x.n[12], x.n[13], x.n[14], x.n[15], x.n[16], x.n[17],"
-    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[]"
+    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[], f.receipt"
     " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],"
     " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
-    " $15::text[], $16::text[], $17::text[])"
+    " $15::text[], $16::text[], $17::text[], $18::text[])"
     " AS f(id, sid, tps, contest, revision, status, outcome, confirms, token_id, seq,"
-    " received_ms, checks, photo, counts, votes),"
+    " received_ms, checks, photo, counts, votes, receipt),"
     " LATERAL (SELECT f.counts::smallint[] AS n) AS x"
     " ON CONFLICT (id) DO NOTHING RETURNING 1),"
     " new_decisions AS ("
     " INSERT INTO decisions (id, form_id, decision, reason, token_id, seq, decided_at)"
     " SELECT d.id, d.form_id, d.decision, d.reason, d.token_id, d.seq,"
     " to_timestamp(d.ms / 1000.0)"
-    " FROM unnest($18::bigint[], $19::bigint[], $20::text[], $21::text[], $22::int[],"
-    " $23::bigint[], $24::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
+    " FROM unnest($19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::int[],"
+    " $24::bigint[], $25::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
     " ON CONFLICT (id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
     " (SELECT count(*) FROM new_decisions)";
@@ -183,6 +184,9 @@ static void add_form_row(struct writer *w, const struct form *f)
         buf_printf(&tmp, "%s%d", k ? "," : "", f->votes[k]);
     buf_puts(&tmp, "}");
     col_str(&c[P_VOTES], tmp.data);
+    char receipt[65];
+    hex_encode(f->receipt, sizeof f->receipt, receipt);
+    col_str(&c[P_RECEIPT], receipt);
 }
 
 static void add_decision_row(struct writer *w, const struct form *f)

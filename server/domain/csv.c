@@ -79,7 +79,8 @@ static int put(struct csv *c, int ch)
 {
     char byte = (char)ch;
     if (buf_append(&c->text, &byte, 1) != SU_OK)
-        return set_error(c, SU_TOOBIG, c->record_line, "record longer than %d bytes", CSV_MAX_RECORD);
+        return set_error(c, SU_TOOBIG, c->record_line, "record longer than %d bytes",
+                         CSV_MAX_RECORD);
     return SU_OK;
 }
 
@@ -108,7 +109,8 @@ static int quoted_field(struct csv *c, int *next)
         if (ch == READ_FAILED)
             return set_error(c, SU_ERR, c->line, "read error");
         if (ch == EOF)
-            return set_error(c, SU_INVAL, opened, "quoted field opened on this line is never closed");
+            return set_error(c, SU_INVAL, opened,
+                             "quoted field opened on this line is never closed");
         if (ch == '\0')
             return set_error(c, SU_INVAL, c->line, "NUL byte in a field");
         if (ch == '"') {
@@ -142,8 +144,9 @@ static int plain_field(struct csv *c, int ch, int *next)
         if (ch == READ_FAILED)
             return set_error(c, SU_ERR, c->line, "read error");
         if (ch == '"')
-            return set_error(c, SU_INVAL, c->line,
-                        "quote inside an unquoted field (quote the whole field and double the quote)");
+            return set_error(
+                c, SU_INVAL, c->line,
+                "quote inside an unquoted field (quote the whole field and double the quote)");
         if (ch == '\0')
             return set_error(c, SU_INVAL, c->line, "NUL byte in a field");
         int rc = put(c, ch);

@@ -20,20 +20,20 @@
 #define CSV_MAX_RECORD (64 * 1024) /* bytes of field text per record */
 
 struct csv {
-    FILE *fp;        /* source, or NULL when reading from mem */
+    FILE *fp; /* source, or NULL when reading from mem */
     const char *mem;
     size_t mem_len;
     size_t mem_pos;
-    int back[3];     /* pushed-back characters, last in first out */
+    int back[3]; /* pushed-back characters, last in first out */
     int nback;
-    int at_start;    /* nothing read yet (for the byte-order mark) */
-    int done;        /* 0, or what every later csv_next returns */
-    long line;       /* physical line of the next character, from 1 */
-    long record_line;/* line on which the current record starts, or of the error */
+    int at_start;     /* nothing read yet (for the byte-order mark) */
+    int done;         /* 0, or what every later csv_next returns */
+    long line;        /* physical line of the next character, from 1 */
+    long record_line; /* line on which the current record starts, or of the error */
     int nfields;
     size_t offsets[CSV_MAX_FIELDS]; /* field i starts at text.data + offsets[i] */
-    struct buf text; /* the record's fields, each NUL-terminated */
-    char err[128];   /* what went wrong, after SU_INVAL or SU_TOOBIG */
+    struct buf text;                /* the record's fields, each NUL-terminated */
+    char err[128];                  /* what went wrong, after SU_INVAL or SU_TOOBIG */
 };
 
 void csv_init_file(struct csv *c, FILE *fp);

@@ -5,6 +5,7 @@
  * form its author has already corrected. */
 #include "ledger.h"
 #include "core/err.h"
+#include "receipt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,14 @@ static int outcome_of(const struct slot *s, const struct form *f)
     return form_counts_equal(f, s->counted) ? FS_CONFIRMATION : FS_DISPUTED;
 }
 
+static void chain_receipt(struct ledger *l, struct form *f)
+{
+    receipt_compute(l->last_receipt, f, l->reg->regions[f->tps].code,
+                    l->reg->contests[f->contest].id, f->receipt);
+    memcpy(l->last_receipt, f->receipt, sizeof f->receipt);
+    l->last_form_id = f->id;
+}
+
 void ledger_decide_form(struct ledger *l, struct op *op)
 {
     struct form *f = op->form;
@@ -228,17 +237,18 @@ void ledger_decide_form(struct ledger *l, struct op *op)
     index_by_id(l, f);
 
     int outcome = outcome_of(s, f);
+    f->outcome = (uint8_t)outcome;
+    if (outcome == FS_CONFIRMATION)
+        f->confirms = s->counted->id;
+    chain_receipt(l, f);
     supersede_own_pending(s, op, f->token_id);
     f->status = FS_SUPERSEDED; /* neutral until set_status below */
-    f->outcome = (uint8_t)outcome;
     append(s, f);
     if (outcome == FS_COUNTED) {
         make_counted(s, op, f);
     } else {
-        if (outcome == FS_CONFIRMATION) {
-            f->confirms = s->counted->id;
+        if (outcome == FS_CONFIRMATION)
             s->confirmed = true;
-        }
         set_status(s, op, f, outcome);
     }
     slot_state(s, &op->after);
@@ -287,6 +297,8 @@ int ledger_load_form(struct ledger *l, struct form *f)
         s->counted = f;
     if (f->id >= l->next_form_id)
         l->next_form_id = f->id + 1;
+    memcpy(l->last_receipt, f->receipt, sizeof f->receipt); /* forms come in id order */
+    l->last_form_id = f->id;
     int64_t seq = f->decision && f->decision->seq > f->seq ? f->decision->seq : f->seq;
     if (seq >= l->next_seq)
         l->next_seq = seq + 1;

@@ -60,6 +60,7 @@ struct form {
     bool committed;
     uint32_t checks;
     struct form_counts counts;
+    unsigned char receipt[32]; /* see receipt.h */
     uint8_t n_votes;
     char submission_id[SUBMISSION_ID_MAX + 1];
     uint16_t votes[]; /* by candidate position */
@@ -115,6 +116,8 @@ struct ledger {
     int64_t next_decision_id;
     int64_t next_seq;
     int64_t n_forms;
+    int64_t last_form_id;           /* the head of the receipt chain */
+    unsigned char last_receipt[32];
 };
 
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);

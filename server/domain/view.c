@@ -1,6 +1,7 @@
 /* See view.h. */
 #include "view.h"
 #include "core/clock.h"
+#include "core/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,9 @@ static cJSON *receipt_json(const struct registry *reg, const struct form *f)
     cJSON_AddItemToObject(o, "checks", checks_json(f->checks));
     cJSON_AddNumberToObject(o, "seq", (double)f->seq);
     add_time(o, "received_at", f->received_ms);
+    char receipt[65];
+    hex_encode(f->receipt, sizeof f->receipt, receipt);
+    cJSON_AddStringToObject(o, "receipt", receipt);
     return o;
 }
 
@@ -391,4 +395,15 @@ int view_export_csv(const struct tallies *t, int contest, int level, struct buf 
             return -1;
     }
     return 0;
+}
+
+char *view_log_head(const struct ledger *l)
+{
+    char receipt[65];
+    hex_encode(l->last_receipt, sizeof l->last_receipt, receipt);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "form_id", (double)l->last_form_id);
+    cJSON_AddNumberToObject(o, "forms", (double)l->n_forms);
+    cJSON_AddStringToObject(o, "receipt", receipt);
+    return view_json(o);
 }

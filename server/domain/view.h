@@ -31,6 +31,8 @@ cJSON *view_form(const struct registry *reg, const struct form *f);
 char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps);
 /* Held and disputed forms in a region, oldest first; contest < 0 = all. */
 char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region);
+/* The head of the receipt chain: {"form_id", "forms", "receipt"}. */
+char *view_log_head(const struct ledger *l);
 /* One CSV row per region of `level` inside the contest. */
 int view_export_csv(const struct tallies *t, int contest, int level, struct buf *out);
 

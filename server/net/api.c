@@ -448,13 +448,17 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
         return get_tps(api, rest, rep);
     if ((rest = after(p, "export/")))
         return get_export(api, req, rest, rep);
+    if (path_is(p, "log/head")) {
+        http_reply_json(rep, 200, view_log_head(api->ledger));
+        return ROUTE_DONE;
+    }
     return not_found(rep, "no such API path");
 }
 
 static bool is_read_path(const char *p)
 {
     return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
-           after(p, "tps/") || after(p, "export/");
+           after(p, "tps/") || after(p, "export/") || path_is(p, "log/head");
 }
 
 static enum route_result route_api(struct api *api, struct http_request *req, const char *p,

@@ -6,9 +6,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 
-import harness
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+import harness  # noqa: E402
 
 SEED_COUNTS = {"province": 1, "kabupaten": 14, "kecamatan": 136, "desa": 1571}
 TPS_COUNT = 4446

@@ -46,8 +46,8 @@ static void check(const char *text, const char *want)
 static void test_plain(void **state)
 {
     check("code,name\n62,Kalimantan Tengah\n", "1:code|name;2:62|Kalimantan Tengah;");
-    check("a,b", "1:a|b;");                     /* no final line break */
-    check("a,,c,\n", "1:a||c|;");              /* empty fields, trailing comma */
+    check("a,b", "1:a|b;");       /* no final line break */
+    check("a,,c,\n", "1:a||c|;"); /* empty fields, trailing comma */
     check("", "");
     check(",\n", "1:|;");
 }
@@ -55,8 +55,8 @@ static void test_plain(void **state)
 static void test_line_endings(void **state)
 {
     check("a,b\r\nc,d\r\n", "1:a|b;2:c|d;");
-    check("a\rb\rc", "1:a;2:b;3:c;");          /* lone CR, old Mac style */
-    check("a\r\n\r\n\nb\n", "1:a;4:b;");       /* blank lines skipped, still counted */
+    check("a\rb\rc", "1:a;2:b;3:c;");    /* lone CR, old Mac style */
+    check("a\r\n\r\n\nb\n", "1:a;4:b;"); /* blank lines skipped, still counted */
     check("\n\n", "");
 }
 
@@ -75,9 +75,13 @@ static void test_quoted(void **state)
 
 static void test_bom(void **state)
 {
-    check("\xEF\xBB\xBF" "code,name\n", "1:code|name;");
+    check("\xEF\xBB\xBF"
+          "code,name\n",
+          "1:code|name;");
     /* a partial mark is data, not swallowed */
-    check("\xEF\xBB" "x\n", "1:\xEF\xBBx;");
+    check("\xEF\xBB"
+          "x\n",
+          "1:\xEF\xBBx;");
     check("\xEF", "1:\xEF;");
 }
 

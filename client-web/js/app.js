@@ -1,0 +1,39 @@
+// Entry point: starts the router, the outbox sender (so forms waiting to be
+// sent go out whichever page is open) and the header's status indicators.
+
+import { start, onRoute } from './router.js';
+import { onState } from './live.js';
+import * as outbox from './outbox.js';
+import { time } from './format.js';
+
+const LIVE_TEXT = {
+  connecting: 'menyambung…', open: 'terhubung', retrying: 'menyambung ulang', offline: 'terputus',
+};
+
+function showLiveState(state, lastAt) {
+  const el = document.getElementById('live-state');
+  el.hidden = state === 'idle';
+  el.dataset.state = state;
+  el.textContent = `● ${LIVE_TEXT[state] || state}${lastAt ? ` · pembaruan terakhir ${time(lastAt)}` : ''}`;
+}
+
+function showOutbox() {
+  const el = document.getElementById('outbox-badge');
+  const n = outbox.list().filter((e) => e.state === 'waiting').length;
+  el.hidden = n === 0;
+  el.textContent = `${n} formulir menunggu dikirim`;
+}
+
+function markNav(name) {
+  const section = { dashboard: 'dashboard', tps: 'dashboard', witness: 'saksi', review: 'review' }[name];
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+onState(showLiveState);
+outbox.onChange(showOutbox);
+onRoute(markNav);
+outbox.start();
+start(document.getElementById('main'));

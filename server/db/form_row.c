@@ -1,0 +1,101 @@
+/* See form_row.h. */
+#include "form_row.h"
+#include "copy.h"
+#include "domain/receipt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { COL_COUNTS = 13, COL_VOTES = 34, COL_DECISION = 35, COL_RECEIPT = 41 };
+
+static bool is_null(const char *v)
+{
+    return !v || !*v;
+}
+
+static uint32_t parse_checks(const char *text)
+{
+    uint32_t bits = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text + (*text == '{'));
+    for (char *save, *tok = strtok_r(buf, ",}", &save); tok; tok = strtok_r(NULL, ",}", &save)) {
+        int k = form_check_parse(tok);
+        if (k >= 0)
+            bits |= 1u << k;
+    }
+    return bits;
+}
+
+static void fill_counts(struct form_counts *c, char **f)
+{
+    int k = COL_COUNTS;
+    for (int row = 0; row < 3; row++)
+        for (int sex = 0; sex < 2; sex++)
+            c->registered[row][sex] = (uint16_t)atoi(f[k++]);
+    for (int row = 0; row < 3; row++)
+        for (int sex = 0; sex < 2; sex++)
+            c->voted[row][sex] = (uint16_t)atoi(f[k++]);
+    for (int b = 0; b < 4; b++)
+        c->ballots[b] = (uint16_t)atoi(f[k++]);
+    c->disability[DISABILITY_REGISTERED] = (uint16_t)atoi(f[k++]);
+    c->disability[DISABILITY_VOTED] = (uint16_t)atoi(f[k++]);
+    c->valid = (uint16_t)atoi(f[k++]);
+    c->invalid = (uint16_t)atoi(f[k++]);
+    c->total = (uint16_t)atoi(f[k]);
+}
+
+static struct decision *parse_decision(char **f)
+{
+    if (is_null(f[COL_DECISION]))
+        return NULL;
+    struct decision *d = calloc(1, sizeof *d);
+    if (!d || !(d->reason = strdup(f[COL_DECISION + 2] ? f[COL_DECISION + 2] : ""))) {
+        free(d);
+        return NULL;
+    }
+    d->id = atoll(f[COL_DECISION]);
+    d->count = strcmp(f[COL_DECISION + 1], "count") == 0;
+    d->token_id = atoi(f[COL_DECISION + 3]);
+    d->seq = atoll(f[COL_DECISION + 4]);
+    d->decided_ms = atoll(f[COL_DECISION + 5]);
+    return d;
+}
+
+struct form *form_row_parse(char **f, int n)
+{
+    if (n != FORM_ROW_FIELDS)
+        return NULL;
+    for (int i = 0; i < COL_DECISION; i++) {
+        if (i != 12 && is_null(f[i]))
+            return NULL;
+    }
+    long votes[CONTEST_MAX_CANDIDATES];
+    int nv = copy_parse_int_array(f[COL_VOTES], votes, CONTEST_MAX_CANDIDATES);
+    int status = form_status_parse(f[5]), outcome = form_status_parse(f[6]);
+    if (nv < 0 || status < 0 || outcome < 0 || strlen(f[1]) > SUBMISSION_ID_MAX)
+        return NULL;
+    struct form *form = calloc(1, sizeof *form + (size_t)nv * sizeof form->votes[0]);
+    if (!form)
+        return NULL;
+    form->id = atoll(f[0]);
+    strcpy(form->submission_id, f[1]);
+    form->tps = -1;
+    form->revision = (uint16_t)atoi(f[4]);
+    form->status = (uint8_t)status;
+    form->outcome = (uint8_t)outcome;
+    form->confirms = atoll(f[7]);
+    form->token_id = atoi(f[8]);
+    form->seq = atoll(f[9]);
+    form->received_ms = atoll(f[10]);
+    form->checks = parse_checks(f[11]);
+    form->photo_sha256 = is_null(f[12]) ? NULL : strdup(f[12]);
+    fill_counts(&form->counts, f);
+    form->n_votes = (uint8_t)nv;
+    for (int k = 0; k < nv; k++)
+        form->votes[k] = (uint16_t)votes[k];
+    form->decision = parse_decision(f);
+    if (!is_null(f[COL_RECEIPT]))
+        receipt_parse_hex(f[COL_RECEIPT], form->receipt);
+    return form;
+}

@@ -1,0 +1,85 @@
+/* See receipt.h. The canonical text, one line each, in this order:
+ *   suara-receipt-v1
+ *   prev=<64 hex>
+ *   id=<form id>            submission_id=<id>     tps=<code>      contest=<id>
+ *   revision=<n>            outcome=<counted|held|disputed|confirmation>
+ *   confirms=<form id or 0> token_id=<n>           seq=<n>         received_ms=<ms since epoch>
+ *   checks=<codes, comma-separated, in table order>  photo_sha256=<hex or empty>
+ *   counts=<the 21 counts: registered dpt/dpph/dptb m,f; voted likewise;
+ *           ballots received,returned,unused,used; disability registered,voted;
+ *           valid,invalid,total>
+ *   votes=<votes by nomor urut order, comma-separated>
+ * Every line ends with "\n". docs/operations.md shows how to recompute one by hand. */
+#include "receipt.h"
+#include "core/sha256.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void join_counts(const struct form_counts *k, struct buf *out)
+{
+    buf_printf(out, "counts=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n",
+               k->registered[0][0], k->registered[0][1], k->registered[1][0], k->registered[1][1],
+               k->registered[2][0], k->registered[2][1], k->voted[0][0], k->voted[0][1],
+               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1], k->ballots[0],
+               k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0], k->disability[1],
+               k->valid, k->invalid, k->total);
+}
+
+int receipt_text(const unsigned char prev[32], const struct form *f, const char *tps_code,
+                 const char *contest_id, struct buf *out)
+{
+    char prev_hex[65];
+    hex_encode(prev, 32, prev_hex);
+    buf_printf(out,
+               "suara-receipt-v1\nprev=%s\nid=%lld\nsubmission_id=%s\ntps=%s\ncontest=%s\n"
+               "revision=%d\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
+               "checks=",
+               prev_hex, (long long)f->id, f->submission_id, tps_code, contest_id, f->revision,
+               form_status_name(f->outcome), (long long)f->confirms, f->token_id,
+               (long long)f->seq, (long long)f->received_ms);
+    for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
+        if (f->checks & (1u << k))
+            buf_printf(out, "%s%s", n++ ? "," : "", form_check_code((enum form_check)k));
+    }
+    buf_printf(out, "\nphoto_sha256=%s\n", f->photo_sha256 ? f->photo_sha256 : "");
+    join_counts(&f->counts, out);
+    buf_puts(out, "votes=");
+    for (int i = 0; i < f->n_votes; i++)
+        buf_printf(out, "%s%d", i ? "," : "", f->votes[i]);
+    return buf_puts(out, "\n");
+}
+
+void receipt_compute(const unsigned char prev[32], const struct form *f, const char *tps_code,
+                     const char *contest_id, unsigned char out[32])
+{
+    char scratch[2048];
+    struct buf text = {scratch, 0, sizeof scratch, sizeof scratch - 1}; /* never grows */
+    receipt_text(prev, f, tps_code, contest_id, &text);
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, text.data, text.len);
+    sha256_final(&s, out);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int receipt_parse_hex(const char *hex, unsigned char out[32])
+{
+    if (!hex || strlen(hex) != 64)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
