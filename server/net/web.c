@@ -225,25 +225,33 @@ static const char *mime_of(const char *path)
 
 /* Files under the static folder; paths without an extension that name no
  * file fall back to index.html so that every dashboard view has its own URL. */
+static int static_not_found(struct http_session *s)
+{
+    http_reply_error(&s->reply, 404, "not_found", "no such file");
+    start_reply(s);
+    return 0;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int serve_static(struct http_session *s)
 {
     const char *path = s->req.path;
     char file[1024];
-    struct stat st;
-    if (strstr(path, "..") || path[0] != '/') {
-        http_reply_error(&s->reply, 404, "not_found", "no such file");
-        start_reply(s);
-        return 0;
-    }
+    if (strstr(path, "..") || path[0] != '/')
+        return static_not_found(s);
     snprintf(file, sizeof file, "%s%s", s->web->cfg->static_dir, path);
-    if (stat(file, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (!is_file(file)) {
         const char *last = strrchr(path, '/');
-        if (strchr(last, '.') && strcmp(path, "/") != 0) {
-            http_reply_error(&s->reply, 404, "not_found", "no such file");
-            start_reply(s);
-            return 0;
-        }
+        if (strchr(last, '.'))
+            return static_not_found(s);
         snprintf(file, sizeof file, "%s/index.html", s->web->cfg->static_dir);
+        if (!is_file(file))
+            return static_not_found(s);
     }
     metrics_count_http(200);
     int n = lws_serve_http_file(s->wsi, file, mime_of(file), NULL, 0);

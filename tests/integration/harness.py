@@ -85,7 +85,8 @@ def test_pg():
     return value
 
 
-def _psql_binary():
+def psql_binary():
+    """The psql program: from PATH, else from the PostgreSQL server packages."""
     found = shutil.which("psql")
     if found:
         return found
@@ -218,7 +219,7 @@ class Database:
 
 def _psql(conninfo, sql, *extra):
     proc = subprocess.run(
-        [_psql_binary(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
+        [psql_binary(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
          *extra, "-c", sql],
         capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     if proc.returncode != 0:

@@ -272,7 +272,7 @@ class TokenTest(harness.SuaraTestCase):
 
     def test_changes_notify_the_server(self):
         listener = subprocess.Popen(
-            [harness._psql_binary(), "-X", "-A", "-t", "-q", "-d", self.db.conninfo],
+            [harness.psql_binary(), "-X", "-A", "-t", "-q", "-d", self.db.conninfo],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             listener.stdin.write("LISTEN suara_tokens;\nSELECT 'listening';\n")

@@ -21,16 +21,19 @@ static char *render(const char *text, size_t len)
     struct buf out;
     buf_init(&out, 1 << 20);
     csv_init_mem(&c, text, len);
-    int rc;
-    while ((rc = csv_next(&c)) == SU_OK) {
+    for (;;) {
+        int rc = csv_next(&c);
+        if (rc != SU_OK) {
+            if (rc != SU_NOTFOUND)
+                buf_printf(&out, "!%ld:%s", c.record_line, c.err);
+            assert_int_equal(csv_next(&c), rc); /* sticky */
+            break;
+        }
         buf_printf(&out, "%ld:", c.record_line);
         for (int i = 0; i < c.nfields; i++)
             buf_printf(&out, "%s%s", i ? "|" : "", csv_field(&c, i));
         buf_puts(&out, ";");
     }
-    if (rc != SU_NOTFOUND)
-        buf_printf(&out, "!%ld:%s", c.record_line, c.err);
-    assert_int_equal(csv_next(&c), rc); /* sticky */
     csv_free(&c);
     char *s = buf_steal(&out, NULL);
     return s ? s : strdup("");
