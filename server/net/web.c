@@ -312,7 +312,15 @@ static int on_http(struct http_session *s, struct lws *wsi)
         reply_too_big(s);
         return 0;
     }
-    if (length <= 0 && !chunked)
+    if (chunked && !cl[0]) {
+        /* lws 4.1 does not decode chunked request bodies: say so rather than hang. */
+        http_reply_error(&s->reply, 411, "length_required",
+                         "send the body with a Content-Length header");
+        s->close_after = true;
+        start_reply(s);
+        return 0;
+    }
+    if (length <= 0)
         return dispatch(s);
     s->reading_body = true;
     return 0;

@@ -54,7 +54,7 @@ def canonical(prev, receipt, body, token_id, received_ms):
 
 class ReceiptChainTest(harness.SuaraTestCase):
     def test_chain_head_verify_and_tamper(self):
-        server = self.start_server()
+        server = self.start_server(ready=True)
         token = self.make_token("witness", "62.01.01.1011")
         token_id = self.value("SELECT max(id) FROM tokens")
         bodies, receipts = [], []
@@ -90,7 +90,7 @@ class ReceiptChainTest(harness.SuaraTestCase):
 
         # Restart: the chain continues from the stored head.
         server.stop()
-        server = self.start_server()
+        server = self.start_server(ready=True)
         status, _, receipt = server.post("/api/v1/forms", form(TPS[0], (1, 2, 3, 300)),
                                          token=token)
         self.assertEqual(status, 201, receipt)
