@@ -23,6 +23,8 @@
 #define DRAIN_POLL_MS 20
 #define REPLY_GRACE_MS 100
 #define RELOAD_DELAY_MS 2000
+#define CLAIM_ATTEMPTS 15
+#define CLAIM_RETRY_MS 1000
 
 struct app {
     uv_loop_t loop;
@@ -40,6 +42,7 @@ struct app {
     uv_signal_t sigint, sigterm;
     uv_timer_t timer; /* load retry, then shutdown drain */
     bool loading, loaded, stopping, closed;
+    int claim_attempts;
     int64_t stop_started_ms;
     int exit_code;
 };
@@ -109,15 +112,53 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
     log_info("tokens_reloaded", "tokens=%d", a->auth.n);
 }
 
+static void close_everything(struct app *a);
+static void reclaimed(void *ctx, bool ok);
+
+static void claim_again(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    if (pg_is_up(a->pg) && !a->stopping)
+        load_claim(a->pg, reclaimed, a);
+}
+
+/* After a reconnect. Losing the database to another server is fatal: this
+ * server's tallies no longer describe it, and its waiting batch must never be
+ * written over the other's. */
+static void reclaimed(void *ctx, bool ok)
+{
+    struct app *a = ctx;
+    if (ok) {
+        a->claim_attempts = 0;
+        a->api.db_up = pg_is_up(a->pg);
+        return;
+    }
+    if (!pg_is_up(a->pg))
+        return; /* the connection broke again; the next one claims again */
+    if (++a->claim_attempts < CLAIM_ATTEMPTS) {
+        /* Maybe our own previous session, not yet ended by the server. */
+        uv_timer_start(&a->timer, claim_again, CLAIM_RETRY_MS, 0);
+        return;
+    }
+    log_error("db_lost", "error=\"another suara serve took over the database; stopping\"");
+    a->exit_code = 1;
+    a->stopping = true;
+    a->api.draining = true;
+    close_everything(a);
+}
+
 static void db_up(void *ctx)
 {
     struct app *a = ctx;
-    a->api.db_up = true;
     pg_exec(a->pg, "LISTEN suara_tokens");
-    if (a->loaded)
+    if (a->loaded) {
+        /* Writes resume only once this server holds the database again. */
+        load_claim(a->pg, reclaimed, a);
         load_tokens(a->pg, &a->reg, tokens_reloaded, a); /* may have changed meanwhile */
-    else
+    } else {
+        a->api.db_up = true;
         start_load(a);
+    }
 }
 
 static void db_down(void *ctx)

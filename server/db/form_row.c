@@ -81,7 +81,7 @@ struct form *form_row_parse(char **f, int n)
     form->id = atoll(f[0]);
     strcpy(form->submission_id, f[1]);
     form->tps = -1;
-    form->revision = (uint16_t)atoi(f[4]);
+    form->revision = (uint32_t)atol(f[4]);
     form->status = (uint8_t)status;
     form->outcome = (uint8_t)outcome;
     form->confirms = atoll(f[7]);

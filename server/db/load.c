@@ -14,6 +14,12 @@
 /* The schema this server writes: migrations up to this version. */
 #define SCHEMA_VERSION 2
 
+/* One server per database: each keeps the tallies in its own memory, so a
+ * second writer would make both wrong. The lock lives as long as the session. */
+static const char sql_claim[] =
+    "COPY (SELECT pg_try_advisory_lock(hashtext('suara serve'))) TO STDOUT";
+#define CLAIM_ERROR "another suara serve holds this database; stop it first"
+
 static const char sql_schema[] =
     "COPY (SELECT coalesce(max(version), 0) FROM schema_migrations) TO STDOUT";
 static const char sql_regions[] = "COPY (SELECT code, name FROM regions) TO STDOUT";
@@ -38,6 +44,20 @@ struct loader {
 };
 
 static void next_stage(void *ctx, bool ok);
+
+static int claimed(char **f, int n)
+{
+    return n == 1 && f[0] && strcmp(f[0], "t") == 0;
+}
+
+static int row_claim(void *ctx, char **f, int n)
+{
+    struct loader *l = ctx;
+    if (claimed(f, n))
+        return 0;
+    snprintf(l->copy.error, sizeof l->copy.error, CLAIM_ERROR);
+    return -1;
+}
 
 static int row_schema(void *ctx, char **f, int n)
 {
@@ -126,11 +146,12 @@ struct stage {
 };
 
 static const struct stage stages[] = {
-    {sql_schema, row_schema}, {sql_regions, row_region}, {sql_tps, row_tps},     {sql_contests, row_contest},
+    {sql_claim, row_claim},     {sql_schema, row_schema},    {sql_regions, row_region},
+    {sql_tps, row_tps},     {sql_contests, row_contest},
     {sql_candidates, row_candidate}, {sql_tokens, row_token}, {sql_forms, row_form},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])
-#define STAGE_TOKENS 5
+#define STAGE_TOKENS 6
 
 static void fail(struct loader *l)
 {
@@ -252,4 +273,40 @@ void load_tokens(struct pg *pg, const struct registry *reg,
     auth_init(&tl->auth);
     copy_job_init(&tl->copy, sql_tokens, row_token_reload, tokens_loaded, tl);
     pg_submit(pg, &tl->copy.job);
+}
+
+struct claimer {
+    struct copy_job copy;
+    bool ok;
+    void (*done)(void *ctx, bool ok);
+    void *ctx;
+};
+
+static int row_reclaim(void *ctx, char **f, int n)
+{
+    struct claimer *c = ctx;
+    c->ok = claimed(f, n);
+    return 0;
+}
+
+static void reclaimed(void *ctx, bool ok)
+{
+    struct claimer *c = ctx;
+    if (!(ok && c->ok))
+        log_error("db_claim_failed", "error=\"" CLAIM_ERROR "\"");
+    c->done(c->ctx, ok && c->ok);
+    free(c);
+}
+
+void load_claim(struct pg *pg, void (*done)(void *ctx, bool ok), void *ctx)
+{
+    struct claimer *c = calloc(1, sizeof *c);
+    if (!c) {
+        done(ctx, false);
+        return;
+    }
+    c->done = done;
+    c->ctx = ctx;
+    copy_job_init(&c->copy, sql_claim, row_reclaim, reclaimed, c);
+    pg_submit_first(pg, &c->copy.job); /* before a batch waiting to be written again */
 }

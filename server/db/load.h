@@ -27,4 +27,9 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
 void load_tokens(struct pg *pg, const struct registry *reg,
                  void (*done)(void *ctx, struct auth *auth), void *ctx);
 
+/* Claims the database for this server again after a reconnect (the first
+ * load claims it too), ahead of every queued job; done(ok=false) when another
+ * server holds it. */
+void load_claim(struct pg *pg, void (*done)(void *ctx, bool ok), void *ctx);
+
 #endif

@@ -281,6 +281,22 @@ void pg_submit(struct pg *pg, struct pg_job *job)
     run_next(pg);
 }
 
+void pg_submit_first(struct pg *pg, struct pg_job *job)
+{
+    if (!pg->head || !pg->running) {
+        job->next = pg->head;
+        pg->head = job;
+        if (!pg->tail)
+            pg->tail = job;
+    } else {
+        job->next = pg->head->next;
+        pg->head->next = job;
+        if (pg->tail == pg->head)
+            pg->tail = job;
+    }
+    run_next(pg);
+}
+
 bool pg_is_up(const struct pg *pg)
 {
     return pg->state == PG_STATE_UP;

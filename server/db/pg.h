@@ -37,6 +37,8 @@ struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events 
 void pg_start(struct pg *pg);
 /* Queues a job; it runs when the connection is up and earlier jobs are done. */
 void pg_submit(struct pg *pg, struct pg_job *job);
+/* Queues a job ahead of all others that wait (not ahead of a running one). */
+void pg_submit_first(struct pg *pg, struct pg_job *job);
 bool pg_is_up(const struct pg *pg);
 /* Closes the connection; queued jobs finish with ok=false. Frees pg once its
  * handles are closed (keep the loop running). */

@@ -166,9 +166,9 @@ bool form_counts_equal(const struct form *a, const struct form *b)
 static void count_pending(struct slot *s, int status, int sign)
 {
     if (status == FS_HELD)
-        s->n_held = (uint16_t)(s->n_held + sign);
+        s->n_held += (uint32_t)sign;
     else if (status == FS_DISPUTED)
-        s->n_disputed = (uint16_t)(s->n_disputed + sign);
+        s->n_disputed += (uint32_t)sign;
 }
 
 /* Changes a form's status, keeping the slot's counters right and recording
@@ -233,7 +233,7 @@ void ledger_decide_form(struct ledger *l, struct op *op)
     slot_state(s, &op->before);
     f->id = l->next_form_id++;
     f->seq = op->seq = l->next_seq++;
-    f->revision = (uint16_t)(s->n_forms + 1);
+    f->revision = s->n_forms + 1;
     index_by_id(l, f);
 
     int outcome = outcome_of(s, f);

@@ -54,7 +54,7 @@ struct form {
     int32_t tps;
     int32_t token_id;
     uint16_t contest;
-    uint16_t revision;
+    uint32_t revision;
     uint8_t status;  /* enum form_status, changes over time */
     uint8_t outcome; /* enum form_status told to the submitter, never changes */
     bool committed;
@@ -71,7 +71,7 @@ struct slot {
     struct form *first, *last;
     struct form *counted;
     bool confirmed;
-    uint16_t n_forms, n_held, n_disputed;
+    uint32_t n_forms, n_held, n_disputed; /* 32 bits: a flood of forms must not wrap */
 };
 
 struct status_change {

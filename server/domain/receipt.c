@@ -33,7 +33,7 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
     hex_encode(prev, 32, prev_hex);
     buf_printf(out,
                "suara-receipt-v1\nprev=%s\nid=%lld\nsubmission_id=%s\ntps=%s\ncontest=%s\n"
-               "revision=%d\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
+               "revision=%u\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
                "checks=",
                prev_hex, (long long)f->id, f->submission_id, tps_code, contest_id, f->revision,
                form_status_name(f->outcome), (long long)f->confirms, f->token_id,
