@@ -338,60 +338,79 @@ static int on_body(struct http_session *s, const void *in, size_t len)
     return 0;
 }
 
-static int write_reply(struct http_session *s)
+/* Adds the status line and headers of the reply at *p. */
+static int add_headers(struct http_session *s, unsigned char **p, unsigned char *end)
 {
     struct lws *wsi = s->wsi;
+    const struct http_reply *r = &s->reply;
+    char num[16];
+    if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type,
+                                    (lws_filepos_t)r->len, p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, p, end))
+        return -1;
+    if (r->retry_after) {
+        int n = snprintf(num, sizeof num, "%d", r->retry_after);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (unsigned char *)num, n, p, end))
+            return -1;
+    }
+    if (r->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                                (const unsigned char *)r->allow,
+                                                (int)strlen(r->allow), p, end))
+        return -1;
+    if (s->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                                      (const unsigned char *)"close", 5, p, end))
+        return -1;
+    return lws_finalize_http_header(wsi, p, end);
+}
+
+/* The first write: headers, and the whole body too when it fits, so that a
+ * typical API answer costs one write (one syscall) instead of two. */
+static int write_head(struct http_session *s)
+{
+    unsigned char buf[LWS_PRE + 1024 + CHUNK];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 1024;
+    if (add_headers(s, &p, end))
+        return -1;
+    if (s->reply.len <= CHUNK) {
+        memcpy(p, s->reply.body, s->reply.len);
+        p += s->reply.len;
+        s->sent = s->reply.len;
+    }
+    s->headers_sent = true;
+    int n = (int)(p - start);
+    return lws_write(s->wsi, start, (size_t)n, LWS_WRITE_HTTP_HEADERS) == n ? 0 : -1;
+}
+
+static int write_body_chunk(struct http_session *s)
+{
+    size_t left = s->reply.len - s->sent;
+    size_t n = left > CHUNK ? CHUNK : left;
+    unsigned char chunk[LWS_PRE + CHUNK];
+    memcpy(chunk + LWS_PRE, s->reply.body + s->sent, n);
+    enum lws_write_protocol kind = n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+    if (lws_write(s->wsi, chunk + LWS_PRE, n, kind) != (int)n)
+        return -1;
+    s->sent += n;
+    return 0;
+}
+
+static int write_reply(struct http_session *s)
+{
     if (!s->replying)
         return 0;
-    if (!s->headers_sent) {
-        unsigned char hdr[LWS_PRE + 1024];
-        unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)s->reply.status, s->reply.content_type,
-                                        (lws_filepos_t)s->reply.len, &p, end))
-            return -1;
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                        (const unsigned char *)"no-store", 8, &p, end))
-            return -1;
-        char num[16];
-        if (s->reply.retry_after) {
-            int n = snprintf(num, sizeof num, "%d", s->reply.retry_after);
-            if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                            (unsigned char *)num, n, &p, end))
-                return -1;
-        }
-        if (s->reply.allow &&
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                        (const unsigned char *)s->reply.allow,
-                                        (int)strlen(s->reply.allow), &p, end))
-            return -1;
-        if (s->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
-                                                          (const unsigned char *)"close", 5, &p, end))
-            return -1;
-        if (lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
-        s->headers_sent = true;
-        if (s->reply.len) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    } else {
-        size_t left = s->reply.len - s->sent;
-        size_t n = left > CHUNK ? CHUNK : left;
-        unsigned char chunk[LWS_PRE + CHUNK];
-        memcpy(chunk + LWS_PRE, s->reply.body + s->sent, n);
-        enum lws_write_protocol kind = n == left ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
-        if (lws_write(wsi, chunk + LWS_PRE, n, kind) != (int)n)
-            return -1;
-        s->sent += n;
-        if (s->sent < s->reply.len) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
+    int rc = s->headers_sent ? write_body_chunk(s) : write_head(s);
+    if (rc)
+        return -1;
+    if (s->sent < s->reply.len) {
+        lws_callback_on_writable(s->wsi);
+        return 0;
     }
     s->replying = false;
     if (s->close_after)
         return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return lws_http_transaction_completed(s->wsi) ? -1 : 0;
 }
 
 static void on_closed(struct http_session *s)
