@@ -9,7 +9,12 @@ class SingleWriterTest(harness.SuaraTestCase):
     def test_second_server_waits_for_the_first(self):
         first = self.start_server(ready=True)
         second = self.start_server()
-        status, headers, body = second.get("/readyz")
+
+        def refused():
+            answer = second.get("/readyz")
+            return answer if "another suara serve" in answer[2].get("reason", "") else None
+
+        status, headers, body = harness.wait_until(refused, message="the second server to give way")
         self.assertEqual(status, 503, body)
         self.assertIn("another suara serve", body["reason"])
         self.assertIn("Retry-After", headers)
