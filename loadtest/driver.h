@@ -61,7 +61,5 @@ const struct driver_stats *driver_stats(const struct driver *d);
 /* Frees connections and memory (the loop must still run to release handles). */
 void driver_free(struct driver *d);
 const char *story_kind_name(int kind);
-/* The slot (index in model.slots) of story i. */
-int64_t driver_story_slot(const struct driver *d, int64_t i);
 
 #endif
