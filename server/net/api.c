@@ -293,8 +293,10 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     struct form *f = form_new(&in, &res, checks, t->id, req->received_ms);
     struct op *op = calloc(1, sizeof *op);
     if (!f || !op) {
-        free(f);
-        free(op);
+        if (f)
+            form_discard(f, op);
+        else
+            free(op);
         return unavailable(rep, "out_of_memory", "retry later with the same submission_id");
     }
     op->kind = OP_FORM;
