@@ -33,6 +33,10 @@ and seeded with the Kalimantan Tengah 2024 data when the first class starts
 ends. `harness.Database()` makes extra, independent databases. A server started
 with start_server() is stopped at the end of its test, and that stop asserts a
 clean exit (status 0, no sanitizer report).
+
+For form tests: build_form() makes a valid C1 form body, flat_tally() flattens a
+tally node, and sql_recount() recounts the tallies from the forms table in the
+same flat shape, so the server's numbers can be compared with the stored forms.
 """
 
 import atexit
@@ -383,6 +387,12 @@ class Server:
         self._conn = None
         self._conn_uses = 0
 
+    def wait_for_token(self, token, timeout=10.0):
+        """Waits until the server accepts a token made after it started (it
+        reloads the tokens when `suara token create` signals a change)."""
+        wait_until(lambda: self.get("/api/v1/review", token=token)[0] != 401,
+                   timeout=timeout, message="the server to load the new token")
+
     # WebSocket
 
     def ws(self, path="/api/v1/live", timeout=10.0, **kw):
@@ -462,6 +472,104 @@ def ws_recv_json(ws, timeout=None):
     if timeout is not None:
         ws.settimeout(timeout)
     return json.loads(ws.recv())
+
+
+# --- forms and tallies -----------------------------------------------------------
+
+def build_form(sid, tps, dpt, contest="gub-62", n_cand=4, total=None, shift=0, dptb_reg=0,
+               votes=None, invalid=None):
+    """The JSON body of a C1 form (POST /api/v1/forms) for a TPS whose roll has
+    `dpt` voters, which passes every check and raises no warning.
+
+    By default 60% of the roll voted (`total` sets the number of voters), 2% of
+    the ballots are invalid (`invalid` sets the number), and the valid ones go
+    to the contest's n_cand pairs in proportion to 1..n_cand, rotated by `shift`
+    so that forms for one TPS differ. `votes` (pair 1 first) sets the votes
+    instead: n_cand and shift are then ignored, and the total is the valid plus
+    the invalid votes (a `total` given as well must agree). `dptb_reg` adds
+    DPTb voters on the register (not compared by any check). The default
+    contest is the governor's, gub-62; pass n_cand with another one."""
+    if votes is None:
+        t = dpt * 6 // 10 if total is None else total
+        invalid = t * 2 // 100 if invalid is None else invalid
+        valid = t - invalid
+        weights = [((k + shift) % n_cand) + 1 for k in range(n_cand)]
+        votes = [valid * w // sum(weights) for w in weights]
+        votes[shift % n_cand] += valid - sum(votes)
+    else:
+        votes = list(votes)
+        invalid = invalid or 0
+        valid = sum(votes)
+        t = valid + invalid
+        if total is not None and total != t:
+            raise ValueError(f"total {total} != {valid} valid + {invalid} invalid")
+    m = dpt // 2
+    dptb_m = 1 if t > 0 else 0
+    vm = (t - dptb_m) // 2
+    returned = 2 if dpt - t >= 2 else 0
+    return {
+        "submission_id": sid, "tps": tps, "contest": contest,
+        "registered": {"dpt": {"m": m, "f": dpt - m}, "dpph": {"m": 0, "f": 0},
+                       "dptb": {"m": dptb_reg, "f": 0}},
+        "voted": {"dpt": {"m": vm, "f": t - dptb_m - vm}, "dpph": {"m": 0, "f": 0},
+                  "dptb": {"m": dptb_m, "f": 0}},
+        "ballots": {"received": dpt, "returned": returned, "unused": dpt - t - returned,
+                    "used": t},
+        "disability": {"registered": 3, "voted": min(2, t)},
+        "votes": {str(k + 1): v for k, v in enumerate(votes)},
+        "valid": valid, "invalid": invalid, "total": t,
+    }
+
+
+def flat_tally(node):
+    """The numbers of a tally node (GET /api/v1/tally/CONTEST/REGION) as one
+    flat dict: tps.total/counted/held/disputed/confirmed, registered, voted,
+    valid, invalid and votes.N."""
+    out = {f"tps.{k}": v for k, v in node["tps"].items()}
+    for k in ("registered", "voted", "valid", "invalid"):
+        out[k] = node[k]
+    for k, v in node["votes"].items():
+        out[f"votes.{k}"] = v
+    return out
+
+
+def sql_recount(db, contest):
+    """The tallies of a contest recounted in SQL from the forms table of db (a
+    Database): region code -> the numbers flat_tally() gives, except
+    tps.total, for every region (TPS included) that has any form; a number may
+    be missing or 0 where the server has 0, so compare the non-zero ones.
+    Counted forms give the sums; held and disputed TPS, and counted forms that
+    a confirmation confirms, give the counts."""
+    n_cand = int(db.value(f"SELECT count(*) FROM candidates WHERE contest = '{contest}'"))
+    lengths = "(VALUES (2), (5), (8), (13), (17)) AS l(n)"
+    votes = ", ".join(f"sum(votes[{k}])" for k in range(1, n_cand + 1))
+    out = {}
+
+    def put(region, key, value):
+        out.setdefault(region, {})[key] = int(value)
+
+    for row in db.rows(
+            f"SELECT left(tps, n), count(*), sum(reg_dpt_m + reg_dpt_f + reg_dpph_m + reg_dpph_f"
+            f" + reg_dptb_m + reg_dptb_f), sum(total), sum(valid), sum(invalid), {votes}"
+            f" FROM forms, {lengths} WHERE contest = '{contest}' AND status = 'counted'"
+            " GROUP BY 1"):
+        region, counted, registered, voted, valid, invalid, *per = row
+        for key, value in (("tps.counted", counted), ("registered", registered),
+                           ("voted", voted), ("valid", valid), ("invalid", invalid)):
+            put(region, key, value)
+        for k, v in enumerate(per, 1):
+            put(region, f"votes.{k}", v)
+    for status in ("held", "disputed"):
+        for region, n in db.rows(
+                f"SELECT left(tps, n), count(DISTINCT tps) FROM forms, {lengths} "
+                f"WHERE contest = '{contest}' AND status = '{status}' GROUP BY 1"):
+            put(region, f"tps.{status}", n)
+    for region, n in db.rows(
+            f"SELECT left(c.tps, n), count(DISTINCT c.tps) FROM forms c "
+            f"JOIN forms k ON k.confirms = c.id AND k.status = 'confirmation', {lengths} "
+            f"WHERE c.contest = '{contest}' AND c.status = 'counted' GROUP BY 1"):
+        put(region, "tps.confirmed", n)
+    return out
 
 
 # --- test cases ----------------------------------------------------------------

@@ -11,6 +11,7 @@ import threading
 import time
 
 import harness
+from harness import build_form, flat_tally, sql_recount
 
 GUB = "gub-62"
 THREADS = 10
@@ -24,32 +25,6 @@ SEED_TPS = 4446
 
 
 # --- forms -------------------------------------------------------------------
-
-def build_form(sid, tps, dpt, contest=GUB, n_cand=4, total=None, shift=0, dptb_reg=0):
-    """A form that passes every check for a TPS with this DPT (see test_forms)."""
-    t = dpt * 6 // 10 if total is None else total
-    m = dpt // 2
-    invalid = t * 2 // 100
-    valid = t - invalid
-    weights = [((k + shift) % n_cand) + 1 for k in range(n_cand)]
-    votes = [valid * w // sum(weights) for w in weights]
-    votes[shift % n_cand] += valid - sum(votes)
-    dptb_m = 1 if t > 0 else 0
-    vm = (t - dptb_m) // 2
-    returned = 2 if dpt - t >= 2 else 0
-    return {
-        "submission_id": sid, "tps": tps, "contest": contest,
-        "registered": {"dpt": {"m": m, "f": dpt - m}, "dpph": {"m": 0, "f": 0},
-                       "dptb": {"m": dptb_reg, "f": 0}},
-        "voted": {"dpt": {"m": vm, "f": t - dptb_m - vm}, "dpph": {"m": 0, "f": 0},
-                  "dptb": {"m": dptb_m, "f": 0}},
-        "ballots": {"received": dpt, "returned": returned, "unused": dpt - t - returned,
-                    "used": t},
-        "disability": {"registered": 3, "voted": min(2, t)},
-        "votes": {str(k + 1): v for k, v in enumerate(votes)},
-        "valid": valid, "invalid": invalid, "total": t,
-    }
-
 
 def held_form(sid, tps, dpt, **kw):
     """Fails valid_sum only."""
@@ -69,15 +44,6 @@ def contribution(form):
 
 
 # --- tallies -------------------------------------------------------------------
-
-def flat(node):
-    out = {f"tps.{k}": v for k, v in node["tps"].items()}
-    for k in ("registered", "voted", "valid", "invalid"):
-        out[k] = node[k]
-    for k, v in node["votes"].items():
-        out[f"votes.{k}"] = v
-    return out
-
 
 def contest_region(db, contest):
     return db.value(f"SELECT region FROM contests WHERE id = '{contest}'")
@@ -138,42 +104,6 @@ def snapshot(test, server, contest, workers=3):
     return nodes
 
 
-def sql_recount(db, contest):
-    """The tallies recounted in SQL from the forms table: region -> numbers
-    (tps.counted/held/disputed/confirmed, registered, voted, valid, invalid,
-    votes.N), for every region that has any."""
-    n_cand = candidate_count(db, contest)
-    lengths = "(VALUES (2), (5), (8), (13), (17)) AS l(n)"
-    votes = ", ".join(f"sum(votes[{k}])" for k in range(1, n_cand + 1))
-    out = {}
-
-    def put(region, key, value):
-        out.setdefault(region, {})[key] = int(value)
-
-    for row in db.rows(
-            f"SELECT left(tps, n), count(*), sum(reg_dpt_m + reg_dpt_f + reg_dpph_m + reg_dpph_f"
-            f" + reg_dptb_m + reg_dptb_f), sum(total), sum(valid), sum(invalid), {votes}"
-            f" FROM forms, {lengths} WHERE contest = '{contest}' AND status = 'counted'"
-            " GROUP BY 1"):
-        region, counted, registered, voted, valid, invalid, *per = row
-        for key, value in (("tps.counted", counted), ("registered", registered),
-                           ("voted", voted), ("valid", valid), ("invalid", invalid)):
-            put(region, key, value)
-        for k, v in enumerate(per, 1):
-            put(region, f"votes.{k}", v)
-    for status in ("held", "disputed"):
-        for region, n in db.rows(
-                f"SELECT left(tps, n), count(DISTINCT tps) FROM forms, {lengths} "
-                f"WHERE contest = '{contest}' AND status = '{status}' GROUP BY 1"):
-            put(region, f"tps.{status}", n)
-    for region, n in db.rows(
-            f"SELECT left(c.tps, n), count(DISTINCT c.tps) FROM forms c "
-            f"JOIN forms k ON k.confirms = c.id AND k.status = 'confirmation', {lengths} "
-            f"WHERE c.contest = '{contest}' AND c.status = 'counted' GROUP BY 1"):
-        put(region, "tps.confirmed", n)
-    return out
-
-
 class DurabilityCase(harness.SuaraTestCase):
     def dbx(self, server):
         return self._dbs.get(server.conninfo, self.db)
@@ -199,7 +129,7 @@ class DurabilityCase(harness.SuaraTestCase):
         self.assertEqual(set(recount) - set(nodes), set(), "regions missing from the API")
         mismatches = []
         for region, node in nodes.items():
-            got = {k: v for k, v in flat(node).items() if v and k != "tps.total"}
+            got = {k: v for k, v in flat_tally(node).items() if v and k != "tps.total"}
             want = {k: v for k, v in recount.get(region, {}).items() if v}
             if got != want:
                 mismatches.append((region, got, want))
@@ -210,8 +140,7 @@ class DurabilityCase(harness.SuaraTestCase):
     def token(self, role, scope, server=None, db=None):
         token = (db or self.db).make_token(role, scope)
         if server is not None:
-            harness.wait_until(lambda: server.get("/api/v1/review", token=token)[0] != 401,
-                               message="the server to load the new token")
+            server.wait_for_token(token)
         return token
 
     def fresh_tps(self, n, prefix, db=None):
@@ -240,7 +169,8 @@ class ParallelRetryTest(DurabilityCase):
         server = self.start_server(ready=True)
         forms = [build_form(f"parallel-{tps}", tps, dpt, shift=i)
                  for i, (tps, dpt) in enumerate(picks)]
-        before = {r: flat(server.get(f"/api/v1/tally/{GUB}/{r}")[2]) for r in ("62", "62.02")}
+        before = {r: flat_tally(server.get(f"/api/v1/tally/{GUB}/{r}")[2])
+                  for r in ("62", "62.02")}
         barrier = threading.Barrier(THREADS)
         results = [[None] * THREADS for _ in forms]
         errors = []
@@ -282,7 +212,7 @@ class ParallelRetryTest(DurabilityCase):
             for k, v in contribution(form).items():
                 want[k] = want.get(k, 0) + v
         for region in ("62", "62.02"):
-            after = flat(server.get(f"/api/v1/tally/{GUB}/{region}")[2])
+            after = flat_tally(server.get(f"/api/v1/tally/{GUB}/{region}")[2])
             moved = {k: after[k] - before[region][k] for k in after
                      if after[k] != before[region][k]}
             self.assertEqual(moved, want, region)
@@ -405,7 +335,7 @@ class SlowDatabaseTest(DurabilityCase):
         server = self.start_server("--ack-timeout-ms", "500", ready=True)
         a = build_form("slow-a", t1, d1)
         b = build_form("slow-b", t2, d2, shift=1)
-        before = flat(server.get(f"/api/v1/tally/{GUB}/62.09")[2])
+        before = flat_tally(server.get(f"/api/v1/tally/{GUB}/62.09")[2])
 
         # a session holds the forms table: the batch cannot commit
         locker = subprocess.Popen(
@@ -430,7 +360,7 @@ class SlowDatabaseTest(DurabilityCase):
             self.assertEqual(status, 503, body)
             self.assertRegex(headers.get("Retry-After", ""), r"^[1-9][0-9]*$")
         # nothing is counted before it is committed
-        self.assertEqual(flat(server.get(f"/api/v1/tally/{GUB}/62.09")[2]), before)
+        self.assertEqual(flat_tally(server.get(f"/api/v1/tally/{GUB}/62.09")[2]), before)
 
         locker.communicate("ROLLBACK;\n", timeout=30)
         receipts = {}
@@ -443,7 +373,7 @@ class SlowDatabaseTest(DurabilityCase):
             self.assertEqual(
                 self.rows(f"SELECT id, status FROM forms WHERE submission_id = '{sid}'"),
                 [(str(body["form_id"]), "counted")])
-        after = flat(server.get(f"/api/v1/tally/{GUB}/62.09")[2])
+        after = flat_tally(server.get(f"/api/v1/tally/{GUB}/62.09")[2])
         want = {k: contribution(a).get(k, 0) + contribution(b).get(k, 0)
                 for k in set(contribution(a)) | set(contribution(b))}
         self.assertEqual({k: after[k] - before[k] for k in after if after[k] != before[k]},
@@ -613,26 +543,17 @@ def pilgub_forms(tps_rows):
         c_total += total
         assert min(parts) >= 0 and sum(parts) == total <= dpt, (tps, parts, dpt)
         *votes, invalid = parts
-        m = dpt // 2
-        vm = total // 2
-        form = {
-            "submission_id": f"pilgub-{tps}", "tps": tps, "contest": GUB,
-            "registered": {"dpt": {"m": m, "f": dpt - m}, "dpph": {"m": 0, "f": 0},
-                           "dptb": {"m": 0, "f": 0}},
-            "voted": {"dpt": {"m": vm, "f": total - vm}, "dpph": {"m": 0, "f": 0},
-                      "dptb": {"m": 0, "f": 0}},
-            "ballots": {"received": dpt, "returned": 0, "unused": dpt - total, "used": total},
-            "disability": {"registered": 0, "voted": 0},
-            "votes": {str(k + 1): v for k, v in enumerate(votes)},
-            "valid": sum(votes), "invalid": invalid, "total": total,
-        }
+        form = build_form(f"pilgub-{tps}", tps, dpt, votes=votes, invalid=invalid)
         # every consistency check, as the contract states them
         assert sum(form["votes"].values()) == form["valid"]
-        assert form["valid"] + form["invalid"] == form["total"]
-        b = form["ballots"]
+        assert form["valid"] + form["invalid"] == form["total"] == total
+        b, r, v = form["ballots"], form["registered"], form["voted"]
         assert b["used"] + b["returned"] + b["unused"] == b["received"]
-        assert vm <= m and total - vm <= dpt - m and b["used"] == total
+        assert sum(v[k][s] for k in v for s in ("m", "f")) == b["used"] == total
+        assert all(v["dpt"][s] <= r["dpt"][s] for s in ("m", "f"))
+        assert r["dpt"]["m"] + r["dpt"]["f"] == dpt
         assert b["received"] <= dpt + (dpt * 25 + 999) // 1000 and dpt <= 600
+        assert form["disability"]["voted"] <= form["disability"]["registered"]
         forms.append(form)
     assert c_total == grand
     return forms

@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timezone
 
 import harness
+from harness import build_form, flat_tally
 
 GUB = "gub-62"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -25,36 +26,6 @@ MAX_BODY = 65536
 
 def reserve(dpt):
     return (dpt * 25 + 999) // 1000
-
-
-def build_form(sid, tps, dpt, contest=GUB, n_cand=4, total=None, shift=0, dptb_reg=0):
-    """A form that passes every check and raises no warning for a TPS with
-    this DPT. total and shift vary the numbers; dptb_reg adds DPTb voters on
-    the register (not compared by any check)."""
-    t = dpt * 6 // 10 if total is None else total
-    m = dpt // 2
-    f = dpt - m
-    invalid = t * 2 // 100
-    valid = t - invalid
-    weights = [((k + shift) % n_cand) + 1 for k in range(n_cand)]
-    votes = [valid * w // sum(weights) for w in weights]
-    votes[shift % n_cand] += valid - sum(votes)
-    dptb_m = 1 if t > 0 else 0
-    vm = (t - dptb_m) // 2
-    vf = t - dptb_m - vm
-    returned = 2 if dpt - t >= 2 else 0
-    return {
-        "submission_id": sid, "tps": tps, "contest": contest,
-        "registered": {"dpt": {"m": m, "f": f}, "dpph": {"m": 0, "f": 0},
-                       "dptb": {"m": dptb_reg, "f": 0}},
-        "voted": {"dpt": {"m": vm, "f": vf}, "dpph": {"m": 0, "f": 0},
-                  "dptb": {"m": dptb_m, "f": 0}},
-        "ballots": {"received": dpt, "returned": returned, "unused": dpt - t - returned,
-                    "used": t},
-        "disability": {"registered": 3, "voted": min(2, t)},
-        "votes": {str(k + 1): v for k, v in enumerate(votes)},
-        "valid": valid, "invalid": invalid, "total": t,
-    }
 
 
 def zero_form(sid, tps, dpt, contest=GUB, n_cand=4):
@@ -106,16 +77,6 @@ def contribution(form):
     return {k: v for k, v in out.items() if v}
 
 
-def flat(node):
-    """The numbers of a tally node as one flat dict."""
-    out = {f"tps.{k}": v for k, v in node["tps"].items()}
-    for k in ("registered", "voted", "valid", "invalid"):
-        out[k] = node[k]
-    for k, v in node["votes"].items():
-        out[f"votes.{k}"] = v
-    return out
-
-
 def diff(after, before):
     return {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0)}
 
@@ -164,10 +125,7 @@ class FormCase(harness.SuaraTestCase):
     def token(self, role, scope, server=None):
         """A new token, once the running server knows it."""
         token = self.make_token(role, scope)
-        server = server or self.srv()
-        harness.wait_until(
-            lambda: server.get("/api/v1/review", token=token)[0] != 401,
-            timeout=10, message="the server to load the new token")
+        (server or self.srv()).wait_for_token(token)
         return token
 
     def post(self, form, token, server=None, **kw):
@@ -184,7 +142,7 @@ class FormCase(harness.SuaraTestCase):
         return body
 
     def nodes(self, tps, contest=GUB, server=None):
-        return {r: flat(self.node(r, contest, server)) for r in path_of(tps, contest)}
+        return {r: flat_tally(self.node(r, contest, server)) for r in path_of(tps, contest)}
 
     def assert_moved(self, before, after, want):
         """Every node of the path moved by exactly want."""
@@ -530,7 +488,7 @@ class SubmitTest(SharedServer):
         picks = self.fresh_tps(len(CHECK_CODES), "62.71", same_desa=True)
         desa = picks[0][0][:13]
         token = self.token("witness", desa)
-        above = {r: flat(self.node(r)) for r in path_of(picks[0][0])[2:]}
+        above = {r: flat_tally(self.node(r)) for r in path_of(picks[0][0])[2:]}
         for (tps, dpt), code in zip(picks, CHECK_CODES):
             form = break_check(build_form(f"held-{code}-{tps}", tps, dpt), code, dpt)
             body = self.submit(form, token)
@@ -539,7 +497,7 @@ class SubmitTest(SharedServer):
             self.assertEqual(errors, [(code, "error")], (code, body))
             self.assertEqual(body["status"], "held", body)
             self.assertEqual(body["revision"], 1)
-            node = flat(self.node(tps))
+            node = flat_tally(self.node(tps))
             self.assertEqual(node["tps.held"], 1, code)
             self.assertEqual({k: v for k, v in node.items() if v and k != "tps.total"},
                              {"tps.held": 1}, code)
@@ -549,12 +507,12 @@ class SubmitTest(SharedServer):
             gub = next(c for c in view["contests"] if c["contest"] == GUB)
             self.assertEqual(gub["status"], "held", view)
             self.assertIsNone(gub["counted"])
-        desa_node = flat(self.node(desa))
+        desa_node = flat_tally(self.node(desa))
         self.assertEqual(desa_node["tps.held"], len(CHECK_CODES))
         self.assertEqual(desa_node["tps.counted"], 0)
         self.assertEqual(desa_node["valid"], 0)
         for region, before in above.items():
-            self.assertEqual(diff(flat(self.node(region)), before),
+            self.assertEqual(diff(flat_tally(self.node(region)), before),
                              {"tps.held": len(CHECK_CODES)}, region)
 
     def test_warnings_are_counted(self):
