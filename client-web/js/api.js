@@ -35,9 +35,17 @@ export class ApiError extends Error {
   }
 }
 
-// GET that answers the parsed body of a 200, or throws ApiError.
+const READ_RETRIES_MS = [1000, 3000]; // a weak connection, or a server still loading
+
+// GET that answers the parsed body of a 200, or throws ApiError. No answer
+// and 503 are tried again a couple of times first (reads are harmless).
 export async function get(path, opts) {
-  const reply = await request('GET', path, opts);
+  let reply = await request('GET', path, opts);
+  for (const wait of READ_RETRIES_MS) {
+    if (reply.status !== 0 && reply.status !== 503) break;
+    await new Promise((r) => setTimeout(r, Math.max(wait, reply.retryAfter * 1000)));
+    reply = await request('GET', path, opts);
+  }
   if (reply.status !== 200) throw new ApiError(reply);
   return reply.data;
 }

@@ -8,7 +8,7 @@ import { int, pct } from './format.js';
 import * as api from './api.js';
 import { subscribe, liveState } from './live.js';
 import { paths, navigate } from './router.js';
-import { LEVEL, CHILD_LEVEL, CONTEST_KIND } from './labels.js';
+import { LEVEL, CHILD_LEVEL, CONTEST_KIND, shortTitle } from './labels.js';
 import { candidateBars, bar } from './chart.js';
 import { crumbs } from './crumbs.js';
 
@@ -42,7 +42,7 @@ function contestPicker(all, current, regionCode) {
       navigate(paths.dashboard(next.id, api.covers(next, regionCode) ? regionCode : next.region));
     },
   }, Object.entries(CONTEST_KIND).map(([kind, label]) => h('optgroup', { label },
-    all.filter((c) => c.kind === kind).map((c) => h('option', { value: c.id, selected: c.id === current.id, text: c.title })))));
+    all.filter((c) => c.kind === kind).map((c) => h('option', { value: c.id, selected: c.id === current.id, text: shortTitle(c) })))));
   return h('div.field.contest-pick', {}, h('label', { for: 'contest', text: 'Pemilihan' }), select);
 }
 
@@ -78,19 +78,19 @@ function childrenTable(node, contest, changed) {
   const cands = contest.candidates;
   const rows = node.children.map((c) => {
     const best = Math.max(...cands.map((k) => c.votes[k.number] || 0));
+    const flags = [c.tps.held && `${c.tps.held} ditahan`, c.tps.disputed && `${c.tps.disputed} sengketa`].filter(Boolean).join(', ');
     return h(`tr${changed.has(c.region) ? '.flash' : ''}`, { 'data-region': c.region },
-      h('th', { scope: 'row' }, h('a', { href: childHref(contest, c), text: c.name }), h('span.code', { text: c.region })),
-      h('td', {}, `${int(c.tps.counted)}/${int(c.tps.total)}`,
-        c.tps.held || c.tps.disputed ? h('span.flags', {
-          text: [c.tps.held && `${c.tps.held} ditahan`, c.tps.disputed && `${c.tps.disputed} sengketa`].filter(Boolean).join(', '),
-        }) : null),
+      h('th', { scope: 'row' }, h('a', { href: childHref(contest, c), text: c.name.replace(/^Kabupaten /, '') }), h('span.code', { text: c.region }),
+        h('span.tps-mini', { text: `TPS ${int(c.tps.counted)}/${int(c.tps.total)}${flags ? ` · ${flags}` : ''}` })),
+      h('td.tps-col', {}, `${int(c.tps.counted)}/${int(c.tps.total)}`,
+        flags ? h('span.flags', { text: flags }) : null),
       cands.map((k) => {
         const v = c.votes[k.number] || 0;
         return h(`td.c${k.number}${v && v === best ? '.lead' : ''}`, { 'data-cand': k.number },
-          int(v), h('span.share', { text: pct(v, c.valid, 1) }));
+          h('span.v', { text: int(v) }), h('span.share', { text: pct(v, c.valid, 1) }));
       }),
-      h('td', { text: int(c.valid) }),
-      h('td', { text: int(c.invalid) }));
+      h('td.opt', { text: int(c.valid) }),
+      h('td.opt', { text: int(c.invalid) }));
   });
   const level = CHILD_LEVEL[node.level];
   return h('div.table-wrap', { tabindex: 0, role: 'region', 'aria-label': `Tabel per ${level}` },
@@ -98,10 +98,10 @@ function childrenTable(node, contest, changed) {
       h('caption', { text: `Hasil per ${level} (${node.children.length})` }),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col', text: level }),
-        h('th', { scope: 'col', text: 'TPS masuk' }),
+        h('th.tps-col', { scope: 'col', text: 'TPS masuk' }),
         cands.map((k) => h(`th.c${k.number}`, { scope: 'col', title: `${k.head}${k.deputy ? ` – ${k.deputy}` : ''}` }, h('span.chip', { text: String(k.number).padStart(2, '0') }))),
-        h('th', { scope: 'col', text: 'Sah' }),
-        h('th', { scope: 'col', text: 'Tidak sah' }))),
+        h('th.opt', { scope: 'col', text: 'Sah' }),
+        h('th.opt', { scope: 'col', text: 'Tidak sah' }))),
       h('tbody', {}, rows)));
 }
 

@@ -18,6 +18,9 @@ export const STATUS = {
 
 export const CONTEST_KIND = { gubernur: 'Gubernur', bupati: 'Bupati', walikota: 'Wali Kota' };
 
+// "Pemilihan Bupati dan Wakil Bupati Kapuas 2024" -> "Bupati Kapuas 2024".
+export const shortTitle = (contest) => contest.title.replace(/^Pemilihan (.+?) dan Wakil \1 /, '$1 ');
+
 // Consistency checks: a short name and the rule, as the witness reads it.
 export const CHECK = {
   valid_sum: ['Jumlah suara sah', 'Suara sah semua pasangan calon dijumlahkan = Jumlah Suara Sah'],

@@ -13,7 +13,7 @@ const LEVELS = [
 export function tpsPicker({ root = '62', onPick }) {
   const msg = h('p.field-msg', { role: 'status', 'aria-live': 'polite' });
   const input = h('input', {
-    id: 'tps-code', name: 'tps', inputmode: 'decimal', autocomplete: 'off', spellcheck: false,
+    id: 'tps-code', name: 'tps', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false',
     placeholder: '62.01.01.1011.001', 'aria-describedby': 'tps-code-help',
   });
 

@@ -66,6 +66,7 @@ async function render({ focus = false } = {}) {
   }
   if (id !== renderId) return; // the user already went elsewhere
   outlet.replaceChildren();
+  outlet.dataset.view = name; // lets the stylesheet size each view
   cleanup = (await mod.mount(outlet, params, query)) || null;
   if (id !== renderId && cleanup) { cleanup(); cleanup = null; }
   if (id !== renderId) return;

@@ -8,7 +8,7 @@ import { subscribe } from './live.js';
 import { paths } from './router.js';
 import { STATUS } from './labels.js';
 import { crumbs } from './crumbs.js';
-import { formTable } from './formtable.js';
+import { formSheet } from './formtable.js';
 import { statusBadge, checkBadges } from './badges.js';
 
 function historyItem(f, contest) {
@@ -24,7 +24,7 @@ function historyItem(f, contest) {
         f.decision ? h('p.decision', {},
           h('strong', { text: f.decision.decision === 'count' ? 'Diputuskan: dihitung' : 'Diputuskan: ditolak' }),
           ` — “${f.decision.reason}” — ${when(f.decision.decided_at)} (token #${f.decision.token_id})`) : null,
-        formTable([{ title: `#${f.form_id}`, form: f }], contest.candidates, { failed, caption: `Isi formulir #${f.form_id}` }))));
+        formSheet(f, contest.candidates, { failed }))));
 }
 
 function contestSection(entry, contest) {
@@ -34,7 +34,7 @@ function contestSection(entry, contest) {
     c ? [
       h('p', {}, `Formulir terhitung #${c.form_id}, revisi ${c.revision}, masuk ${when(c.received_at)}. `,
         `Suara sah ${int(c.valid)}, tidak sah ${int(c.invalid)}.`),
-      formTable([{ title: 'Terhitung', form: c }], contest.candidates, { caption: 'Formulir terhitung' }),
+      formSheet(c, contest.candidates),
     ] : h('p.muted', { text: 'Belum ada formulir yang terhitung.' }),
     entry.held || entry.disputed ? h('p.notice.warn', {
       text: `Ada formulir yang ${[entry.held && 'ditahan', entry.disputed && 'dalam sengketa'].filter(Boolean).join(' dan ')}; menunggu keputusan pemeriksa.`,

@@ -412,6 +412,26 @@ static enum route_result get_review(struct api *api, const struct http_request *
     return ROUTE_DONE;
 }
 
+/* What the bearer's token may do, so a client can check a token and limit
+ * its choices (the witness page offers only TPS inside the scope). */
+static enum route_result get_whoami(struct api *api, const struct http_request *req,
+                                    struct http_reply *rep)
+{
+    struct token *t = authenticate(api, req, rep);
+    if (!t)
+        return ROUTE_DONE;
+    const struct region *scope = &api->reg->regions[t->scope];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "token_id", t->id);
+    cJSON_AddStringToObject(o, "role", auth_role_name(t->role));
+    cJSON_AddStringToObject(o, "scope", scope->code);
+    cJSON_AddStringToObject(o, "scope_name", scope->name);
+    cJSON_AddStringToObject(o, "scope_level", region_level_name(scope->level));
+    cJSON_AddStringToObject(o, "name", t->name);
+    http_reply_json(rep, 200, view_json(o));
+    return ROUTE_DONE;
+}
+
 /* ---- routing ---------------------------------------------------------- */
 
 static enum route_result route_forms(struct api *api, struct http_request *req, const char *rest,
@@ -478,6 +498,9 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
     }
     if (path_is(p, "live"))
         return method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
+    if (path_is(p, "whoami"))
+        return req->method == HTTP_GET ? get_whoami(api, req, rep)
+                                       : method_not_allowed(rep, "GET");
     if (!is_read_path(p))
         return not_found(rep, "no such API path");
     if (req->method != HTTP_GET)

@@ -206,25 +206,29 @@ static void read_auth(struct lws *wsi, struct http_request *req)
     req->has_bearer = true;
 }
 
+static const struct {
+    const char *ext, *mime;
+} mime_types[] = {
+    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+    {".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"},
+    {".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
+};
+
+/* The MIME type of a file the web client ships, or NULL: then the path is
+ * not a file name but a view (region codes and contest ids have dots too). */
 static const char *mime_of(const char *path)
 {
-    static const struct { const char *ext, *mime; } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-        {".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"},
-        {".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
-    };
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++) {
-        if (strcmp(dot, types[i].ext) == 0)
-            return types[i].mime;
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    for (size_t i = 0; dot && i < sizeof mime_types / sizeof mime_types[0]; i++) {
+        if (strcmp(dot, mime_types[i].ext) == 0)
+            return mime_types[i].mime;
     }
-    return "application/octet-stream";
+    return NULL;
 }
 
-/* Files under the static folder; paths without an extension that name no
- * file fall back to index.html so that every dashboard view has its own URL. */
 static int static_not_found(struct http_session *s)
 {
     http_reply_error(&s->reply, 404, "not_found", "no such file");
@@ -238,23 +242,29 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Files of the static folder with a known type; every other path that names
+ * no such file is a view of the web client and gets index.html. Hidden files
+ * and the client's node_modules (test tooling) are never served. */
 static int serve_static(struct http_session *s)
 {
+    static const char revalidate[] = "cache-control: no-cache\r\n";
     const char *path = s->req.path;
     char file[1024];
-    if (strstr(path, "..") || path[0] != '/')
+    if (path[0] != '/' || strstr(path, "..") || strstr(path, "/.") ||
+        strncmp(path, "/node_modules/", 14) == 0)
         return static_not_found(s);
+    const char *mime = mime_of(path);
     snprintf(file, sizeof file, "%s%s", s->web->cfg->static_dir, path);
-    if (!is_file(file)) {
-        const char *last = strrchr(path, '/');
-        if (strchr(last, '.'))
-            return static_not_found(s);
+    if (!mime || !is_file(file)) {
+        if (mime)
+            return static_not_found(s); /* a missing asset, not a view */
         snprintf(file, sizeof file, "%s/index.html", s->web->cfg->static_dir);
+        mime = mime_types[0].mime;
         if (!is_file(file))
             return static_not_found(s);
     }
     metrics_count_http(200);
-    int n = lws_serve_http_file(s->wsi, file, mime_of(file), NULL, 0);
+    int n = lws_serve_http_file(s->wsi, file, mime, revalidate, (int)sizeof revalidate - 1);
     return n < 0 ? -1 : 0;
 }
 

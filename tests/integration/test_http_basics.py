@@ -306,6 +306,16 @@ class StaticTest(ErrorAsserts, harness.SuaraTestCase):
         self.assertEqual(body, page)
         status, headers, body = server.get("/missing.js")
         self.assert_error(status, headers, body, 404)
+        # Views named by dotted codes are views, not files.
+        for view in ("/tps/62.01.01.1011.001", "/c/gub-62/62.03", "/c/wal-62.71"):
+            status, headers, body = server.get(view)
+            self.assertEqual((status, body), (200, page), view)
+        self.assertEqual(headers["Cache-Control"], "no-cache")
+        os.makedirs(os.path.join(folder, "node_modules", "x"), exist_ok=True)
+        with open(os.path.join(folder, "node_modules", "x", "index.js"), "w") as f:
+            f.write("secret\n")
+        status, headers, body = server.get("/node_modules/x/index.js")
+        self.assert_error(status, headers, body, 404)
         # traversal out of the folder never serves the file
         conn = socket.create_connection((server.host, server.port), timeout=10)
         try:
@@ -321,6 +331,21 @@ class StaticTest(ErrorAsserts, harness.SuaraTestCase):
             conn.close()
         self.assertNotIn(b"root:", raw)
         self.assertEqual(server.get("/healthz")[0], 200)
+
+    def test_whoami(self):
+        server = self.start_server(ready=True)
+        token = self.make_token("witness", "62.01.01.1011", "Saksi Candi")
+        server.wait_for_token(token)
+        status, _, body = server.get("/api/v1/whoami", token=token)
+        self.assertEqual(status, 200, body)
+        self.assertEqual({k: body[k] for k in ("role", "scope", "scope_level", "name")},
+                         {"role": "witness", "scope": "62.01.01.1011", "scope_level": "desa",
+                          "name": "Saksi Candi"})
+        self.assertEqual(body["scope_name"], "Candi")
+        status, headers, body = server.get("/api/v1/whoami")
+        self.assert_error(status, headers, body, 401)
+        status, headers, body = server.get("/api/v1/whoami", token="sk_nope")
+        self.assert_error(status, headers, body, 401)
 
     def test_missing_static_folder(self):
         folder = os.path.join(harness.tmpdir(), "no-such-static-folder")

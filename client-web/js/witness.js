@@ -1,0 +1,159 @@
+// Witness entry (/saksi): the witness's token (kept in this browser), the
+// TPS and contest, the form itself (entry.js), the receipt, and the outbox
+// (outbox.js) with every form still waiting, failed or sent.
+
+import { h, fill } from './dom.js';
+import { when } from './format.js';
+import * as api from './api.js';
+import * as outbox from './outbox.js';
+import { setUrl, paths } from './router.js';
+import { getToken } from './tokens.js';
+import { tokenCard } from './tokencard.js';
+import { PROBLEM, shortTitle } from './labels.js';
+import { tpsPicker } from './picker.js';
+import { formEntry, clearDraft } from './entry.js';
+import { statusBadge, checkBadges } from './badges.js';
+
+const LAST_TPS = 'suara.witness.tps';
+
+function outboxItem(e, byId) {
+  const contest = byId.get(e.body.contest);
+  const sending = outbox.sending() === e.id;
+  const state = sending ? 'sending' : e.state;
+  const label = { waiting: 'Menunggu dikirim', sending: 'Sedang dikirim…', sent: 'Terkirim', failed: 'Ditolak server' }[state];
+  const actions = [];
+  if (e.state === 'waiting') actions.push(h('button', { type: 'button', onclick: () => outbox.sendNow(), text: 'Kirim sekarang' }));
+  if (e.state === 'failed') {
+    actions.push(h('button', { type: 'button', onclick: () => outbox.retry(e.id, getToken('witness')), text: 'Kirim ulang' }));
+  }
+  if (e.state !== 'sent') {
+    actions.push(h('button.link.danger', {
+      type: 'button', text: 'Hapus',
+      onclick: () => { if (confirm('Hapus formulir ini dari kotak keluar? Formulir tidak akan dikirim.')) outbox.remove(e.id); },
+    }));
+  }
+  return h(`li.outbox-item.st-${state}`, { 'data-id': e.id, 'data-state': state },
+    h('div.oi-head', {},
+      h('span.badge', { class: `ob-${state}`, text: label }), ' ',
+      h('a', { href: paths.tps(e.body.tps, e.body.contest), text: `TPS ${e.body.tps}` }),
+      h('span.muted', { text: ` · ${contest ? shortTitle(contest) : e.body.contest} · dibuat ${when(e.createdAt)}` })),
+    e.state === 'waiting' && e.attempts ? h('p.muted', {
+      text: `Percobaan ${e.attempts} gagal (${e.lastError?.text || 'tidak terjangkau'}). Dicoba lagi otomatis ${e.nextAt > Date.now() ? `sekitar ${when(new Date(e.nextAt).toISOString())}` : 'sekarang'}.`,
+    }) : null,
+    e.state === 'failed' ? h('div.notice.error', {},
+      h('p', { text: e.lastError?.text || 'Ditolak.' }),
+      e.lastError?.details?.length ? h('ul', {}, e.lastError.details.map((d) => h('li', { text: `${d.field}: ${PROBLEM[d.code] || d.code}` }))) : null) : null,
+    e.receipt ? receipt(e.receipt) : null,
+    actions.length ? h('div.actions', {}, actions) : null);
+}
+
+export function receipt(r) {
+  return h('dl.receipt', { 'data-form-id': r.form_id },
+    h('dt', { text: 'Nomor formulir' }), h('dd', { 'data-k': 'form_id', text: `#${r.form_id}` }),
+    h('dt', { text: 'Revisi' }), h('dd', { 'data-k': 'revision', text: String(r.revision) }),
+    h('dt', { text: 'Status' }), h('dd', {}, statusBadge(r.status),
+      r.status === 'counted' && r.confirms ? ` (mengonfirmasi formulir #${r.confirms})` : null,
+      r.status === 'held' ? ' — menunggu keputusan pemeriksa' : null,
+      r.status === 'disputed' ? ' — berbeda dengan formulir yang sudah terhitung; menunggu pemeriksa' : null),
+    h('dt', { text: 'Pemeriksaan' }), h('dd', {}, checkBadges(r.checks || [])),
+    h('dt', { text: 'Diterima server' }), h('dd', { text: when(r.received_at) }),
+    h('dt', { text: 'Nomor kiriman' }), h('dd', {}, h('code', { text: r.submission_id })));
+}
+
+export async function mount(el, _params, query) {
+  document.title = 'Saksi: isi C.Hasil — Suara';
+  let all;
+  try { all = await api.contests(); } catch {
+    el.append(h('p.notice.error', { text: 'Daftar pemilihan tidak dapat dimuat. Periksa koneksi lalu muat ulang.' }));
+  }
+  const byId = new Map((all || []).map((c) => [c.id, c]));
+  let tps = null;
+  let contest = null;
+
+  const tpsCard = h('section.card', { 'aria-labelledby': 'tps-title' });
+  const formCard = h('section.card.form-card', { 'aria-labelledby': 'form-title', hidden: true });
+  const boxList = h('ol.outbox');
+  const boxCard = h('section.card', { id: 'kotak-keluar', 'aria-labelledby': 'outbox-title' },
+    h('h2', { id: 'outbox-title', text: 'Kotak keluar' }),
+    h('p.help', { text: 'Formulir disimpan di perangkat ini sebelum dikirim dan dikirim ulang otomatis sampai server menerimanya.' }),
+    boxList);
+
+  el.append(h('div.witness', {},
+    h('h1', { text: 'Formulir saksi (Model C.Hasil)' }),
+    tokenCard('witness', 'Token saksi', 'Token dari koordinator, diketik sekali; disimpan di perangkat ini.', () => renderForm()),
+    tpsCard, formCard, boxCard));
+
+  function renderTpsCard() {
+    const choose = tpsPicker({ onPick: (info) => { tps = info; localStorage.setItem(LAST_TPS, info.code); contest = null; renderTpsCard(); } });
+    if (!tps) {
+      fill(tpsCard, h('h2', { id: 'tps-title', text: 'TPS' }), choose);
+      renderForm();
+      return;
+    }
+    const desa = tps.path[tps.path.length - 1];
+    const choices = (all || []).filter((c) => api.covers(c, tps.code));
+    if (!contest || !choices.includes(contest)) contest = byId.get(query.c) && choices.includes(byId.get(query.c)) ? byId.get(query.c) : choices.length === 1 ? choices[0] : null;
+    fill(tpsCard, h('h2', { id: 'tps-title', text: 'TPS dan pemilihan' }),
+      h('p.chosen', {}, h('strong', { 'data-k': 'tps', text: `${tps.name}, ${desa?.name || ''}` }),
+        h('span.muted', { text: ` · ${tps.path.slice(1, -1).map((r) => r.name).join(', ')} · ${tps.code} · DPT ${tps.dpt}` }), ' ',
+        h('button.link', { type: 'button', text: 'Ganti TPS', onclick: () => { tps = null; contest = null; renderTpsCard(); } })),
+      h('fieldset.contests', {}, h('legend', { text: 'Pemilihan' }),
+        choices.map((c) => h('label.radio', {},
+          h('input', { type: 'radio', name: 'contest', value: c.id, checked: c === contest, onchange: () => { contest = c; renderForm(); } }),
+          ` ${c.title}`))));
+    renderForm();
+  }
+
+  function renderForm(initial = null) {
+    setUrl(`${paths.witness}${tps ? `?tps=${tps.code}${contest ? `&c=${contest.id}` : ''}` : ''}`);
+    formCard.hidden = !(tps && contest);
+    if (formCard.hidden) return;
+    const token = getToken('witness');
+    fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }),
+      h('p.muted', { text: `${tps.name} · ${tps.code}` }),
+      token ? null : h('p.notice.warn', { text: 'Simpan token saksi di atas sebelum mengirim.' }),
+      formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) }));
+  }
+
+  function submit(body) {
+    const token = getToken('witness');
+    if (!token) {
+      document.getElementById('token-witness')?.focus();
+      return;
+    }
+    let entry;
+    try {
+      entry = outbox.add(body, token);
+    } catch {
+      alert('Formulir tidak dapat disimpan di perangkat (penyimpanan penuh).');
+      return;
+    }
+    clearDraft(tps.code, contest.id);
+    const status = h('div.sent-status', { role: 'status', 'aria-live': 'polite' });
+    const show = () => {
+      const e = outbox.list().find((x) => x.id === entry.id);
+      if (!e) { fill(status, h('p', { text: 'Formulir dihapus dari kotak keluar.' })); return; }
+      fill(status, h('h3', { text: e.state === 'sent' ? 'Tanda terima' : e.state === 'failed' ? 'Formulir ditolak server' : 'Formulir tersimpan, menunggu dikirim' }),
+        outboxItem(e, byId));
+    };
+    const stop = outbox.onChange(show);
+    fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }), status,
+      h('div.actions', {},
+        h('button', { type: 'button', text: 'Isi koreksi (angka dimuat)', onclick: () => { stop(); renderForm(body); } }),
+        h('button', { type: 'button', text: 'Formulir baru', onclick: () => { stop(); renderForm(); } })));
+    status.scrollIntoView({ block: 'nearest' });
+    stops.push(stop);
+  }
+
+  const stops = [outbox.onChange(() => {
+    const entries = outbox.list().slice().reverse();
+    fill(boxList, entries.length ? entries.map((e) => outboxItem(e, byId)) : h('li.muted', { text: 'Kosong.' }));
+  })];
+
+  const start = query.tps || localStorage.getItem(LAST_TPS);
+  if (start) {
+    try { const info = await api.region(start); if (info.level === 'tps') tps = info; } catch { /* choose again */ }
+  }
+  renderTpsCard();
+  return () => stops.forEach((s) => s());
+}

@@ -1,0 +1,47 @@
+// Driving the witness page (/saksi) the way a witness does: token, TPS,
+// contest, then every box of the form.
+
+const ROWS = ['dpt', 'dpph', 'dptb'];
+
+// [[path, value]] for every count of a form body, as the page names its inputs.
+export function counts(body) {
+  const out = [];
+  for (const base of ['registered', 'voted']) {
+    for (const r of ROWS) for (const s of ['m', 'f']) out.push([`${base}.${r}.${s}`, body[base][r][s]]);
+  }
+  for (const k of ['received', 'returned', 'unused', 'used']) out.push([`ballots.${k}`, body.ballots[k]]);
+  for (const k of ['registered', 'voted']) out.push([`disability.${k}`, body.disability[k]]);
+  for (const [n, v] of Object.entries(body.votes)) out.push([`votes.${n}`, v]);
+  for (const k of ['valid', 'invalid', 'total']) out.push([k, body[k]]);
+  return out;
+}
+
+export const inputId = (path) => `#f-${path.replace(/\./g, '-')}`;
+
+// Opens /saksi, saves the token if the page asks for one, picks the TPS by
+// typing its code and the contest by its radio button.
+export async function openEntry(page, url, { token, tps, contest }) {
+  await page.goto(`${url}/saksi`);
+  await page.locator('#tps-title').waitFor(); // the page has rendered all its cards
+  const tokenInput = page.locator('#token-witness');
+  if (await tokenInput.count()) {
+    await tokenInput.fill(token);
+    await page.getByRole('button', { name: 'Simpan token' }).click();
+  }
+  const change = page.getByRole('button', { name: 'Ganti TPS' });
+  if (await change.count()) await change.click(); // the TPS chosen last time
+  await page.locator('#tps-code').fill(tps);
+  await page.getByRole('button', { name: 'Gunakan' }).click();
+  await page.locator('p.chosen').waitFor();
+  await page.locator(`input[name=contest][value="${contest}"]`).check();
+  await page.locator('form.entry').waitFor();
+}
+
+export async function fillForm(page, body) {
+  for (const [path, value] of counts(body)) await page.locator(inputId(path)).fill(String(value));
+}
+
+// {code: state} of the live check list ("ok", "fail", "warn", "pending").
+export async function checkStates(page) {
+  return page.locator('ul.checklist li').evaluateAll((lis) => Object.fromEntries(lis.map((li) => [li.dataset.check, li.dataset.state])));
+}

@@ -1,0 +1,109 @@
+// Screenshots of every page at desktop (1366x900) and phone (390x844) widths
+// into docs/screenshots/, against a fresh database filled with a plausible
+// election night: about one TPS in eight counted with the provincial
+// pattern of votes, a few held forms and one dispute. Not run by ctest:
+//   SUARA_TEST_PG=... node tests/browser/screenshots.mjs
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database, Server, goodForm, until, SOURCE_DIR } from './lib/suara.mjs';
+import { launch, DESKTOP, PHONE } from './lib/browser.mjs';
+import { openEntry, fillForm } from './lib/witness.mjs';
+
+const OUT = path.join(SOURCE_DIR, 'docs', 'screenshots');
+const SEED = path.join(SOURCE_DIR, 'schema', 'seed', 'kalteng-2024');
+const MAX_HEIGHT = 3200;
+
+const csv = (file) => fs.readFileSync(path.join(SEED, file), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+
+// Vote weights per kabupaten from the published partial results; the
+// province's pattern elsewhere.
+function weights() {
+  const byKab = {};
+  for (const [code, , n, votes] of csv('kalteng_pilgub2024_hasil_partial.csv')) (byKab[code] ??= {})[n] = Number(votes);
+  return (tps) => byKab[tps.slice(0, 5)] || { 1: 279, 2: 469, 3: 485, 4: 67 };
+}
+
+async function populate(server, witness, second) {
+  const share = weights();
+  const tpsRows = csv('kalteng_tps.csv');
+  let n = 0;
+  for (const [i, [code, , , dpt]] of tpsRows.entries()) {
+    if (i % 8 !== 3) continue;
+    const body = goodForm(code, 'gub-62', Number(dpt), share(code), { turnout: 0.62 + (i % 7) / 50, invalidShare: (i % 5) / 100 });
+    if (i % 89 === 11) body.valid += 4; // a few held forms
+    const r = await server.request('POST', '/api/v1/forms', body, witness);
+    if (r.status !== 201) throw new Error(JSON.stringify(r.data));
+    n++;
+  }
+  // One dispute: a second witness reads two numbers differently.
+  const [code, , , dpt] = tpsRows[3];
+  const other = goodForm(code, 'gub-62', Number(dpt), share(code), { turnout: 0.62, invalidShare: 0 });
+  other.votes[2] += 7; other.votes[3] -= 7;
+  await server.request('POST', '/api/v1/forms', other, second);
+  return { forms: n, disputedTps: code };
+}
+
+async function shoot(page, name, width) {
+  const file = path.join(OUT, `${name}-${width === DESKTOP.width ? 'desktop' : 'phone'}.png`);
+  // Sticky parts would be drawn in the middle of a full-page image.
+  await page.addStyleTag({ content: '.submit-bar, .checks-card { position: static !important; max-height: none !important; }' });
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, MAX_HEIGHT) } });
+  console.log(`wrote ${path.relative(SOURCE_DIR, file)}`);
+}
+
+const db = new Database('screens');
+const witness = db.token('witness', '62', 'saksi');
+const second = db.token('witness', '62', 'saksi kedua');
+const reviewer = db.token('reviewer', '62', 'pemeriksa');
+const server = await Server.launch(db);
+fs.mkdirSync(OUT, { recursive: true });
+try {
+  const { forms, disputedTps } = await populate(server, witness, second);
+  console.log(`${forms} forms`);
+  for (const viewport of [DESKTOP, PHONE]) {
+    const browser = await launch({ viewport });
+    const page = await browser.page();
+    const live = async () => until(async () => /terhubung/.test(await page.locator('#live-state').textContent()), { what: 'live' });
+
+    await page.goto(`${server.url}/`);
+    await page.locator('li.cand').first().waitFor();
+    await live();
+    await shoot(page, 'dashboard', viewport.width);
+
+    await page.goto(`${server.url}/c/gub-62/${disputedTps.slice(0, 13)}/`);
+    await page.locator('table.tally').waitFor();
+    await live();
+    await shoot(page, 'dashboard-desa', viewport.width);
+
+    await page.goto(`${server.url}/tps/${disputedTps}/?c=gub-62`);
+    await page.locator('section[data-contest="gub-62"]').waitFor();
+    await page.locator('ol.history details').first().evaluate((d) => { d.open = true; });
+    await shoot(page, 'tps', viewport.width);
+
+    // A witness half way through a form, one check failing.
+    const code = '62.71.01.1001.001';
+    const dpt = (await server.get(`/api/v1/regions/${code}`)).dpt;
+    await openEntry(page, server.url, { token: witness, tps: code, contest: 'wal-62.71' });
+    const body = goodForm(code, 'wal-62.71', dpt, { 1: 3, 2: 2 });
+    body.valid += 2;
+    await fillForm(page, body);
+    await page.locator('#f-invalid').fill('');
+    await shoot(page, 'saksi', viewport.width);
+
+    await page.goto(`${server.url}/review`);
+    await page.locator('#token-reviewer').fill(reviewer);
+    await page.getByRole('button', { name: 'Simpan token' }).click();
+    await page.locator('table.review-table').waitFor();
+    await page.locator('table.review-table tr[data-form]').filter({ hasText: 'Sengketa' }).getByRole('button', { name: 'Periksa' }).click();
+    await page.locator('#detail table.form-table').waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shoot(page, 'review', viewport.width);
+    await browser.close();
+  }
+} finally {
+  const code = await server.stop();
+  db.drop();
+  if (code !== 0) { console.error(`suara serve exited with ${code}`); process.exitCode = 1; }
+}
