@@ -21,7 +21,7 @@ struct config {
     int ack_timeout_ms;        /* a submitter waits this long for COMMIT, then 503 */
     int max_body;              /* bytes; larger bodies get 413 */
     int max_ws_subscriptions;  /* per WebSocket connection */
-    int ws_queue_max;          /* messages queued per WebSocket before dropping */
+    int ws_queue_max;          /* ticks a viewer may fall behind before its backlog is dropped */
     int idle_timeout_s;        /* close HTTP/WebSocket peers silent this long */
     int rate_per_minute;       /* form submissions per token per minute, 0 = off */
     const char *tls_cert;

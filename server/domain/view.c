@@ -143,7 +143,7 @@ cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, boo
     cJSON *children = cJSON_AddArrayToObject(o, "children");
     const struct registry *reg = t->reg;
     for (int32_t c = reg->regions[region].first_child; c >= 0; c = reg->regions[c].next_sibling) {
-        if (tally_node(t, contest, c)->seq <= children_since && children_since > 0)
+        if (children_since >= 0 && tally_node(t, contest, c)->seq <= children_since)
             continue;
         cJSON *child = node_head(t, c);
         add_totals(child, t, contest, c);

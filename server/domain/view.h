@@ -20,7 +20,8 @@ char *view_contests(const struct registry *reg);
 char *view_region(const struct registry *reg, int32_t region);
 
 /* A tally node with its totals and, if with_children, the children whose seq
- * is above children_since (0 = all children). */
+ * is above children_since (VIEW_ALL_CHILDREN = every child). */
+#define VIEW_ALL_CHILDREN (-1)
 cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, bool with_children,
                        int64_t children_since);
 

@@ -3,11 +3,13 @@
  * Topics are (contest, region) pairs with at least one subscriber ever; each
  * remembers the node seq it last broadcast. Once per tick, for every topic
  * whose node moved, one update is encoded into a ref-counted message and the
- * same bytes are queued on every subscriber's connection. A connection's queue
- * holds at most ws_queue_max messages: when it is full the whole queue is
- * dropped and each of its subscriptions is marked for a fresh snapshot, which
- * is written when the socket drains. So a stalled viewer costs a bounded
- * amount of memory and never delays anyone else. Snapshots are encoded per
+ * same bytes are queued on every subscriber's connection. A connection's
+ * backlog may be at most ws_queue_max ticks old (and hold at most one message
+ * per subscription per tick): a viewer that falls further behind loses the
+ * backlog, and each subscription that lost an update is marked for a fresh
+ * snapshot, written when the socket drains. A prompt viewer with many
+ * subscriptions is therefore never mistaken for a slow one, while a stalled
+ * viewer costs a bounded amount of memory and never delays anyone else. Snapshots are encoded per
  * subscriber at write time, so a reconnect storm costs JSON work only for the
  * sockets that can actually take it. */
 #include "live.h"
@@ -49,7 +51,8 @@ struct sub {
 
 struct queued {
     struct msg *msg;
-    struct topic *topic;
+    struct topic *topic; /* NULL for errors */
+    uint32_t tick;       /* when it was queued */
 };
 
 struct live_conn {
@@ -57,8 +60,8 @@ struct live_conn {
     struct lws *wsi;
     struct sub *subs;
     int n_subs;
-    struct queued *queue; /* ring of cfg->ws_queue_max */
-    int q_head, q_len;
+    struct queued *queue; /* ring of q_cap, grown on demand up to queue_limit() */
+    int q_head, q_len, q_cap;
     struct buf rx;
     bool rx_overflow;
     struct live_conn *prev, *next; /* all connections */
@@ -72,6 +75,7 @@ struct live {
     struct topic **topic_list;
     int n_topics, cap_topics;
     struct live_conn *conns;
+    uint32_t tick_no;
     bool changed;
     bool ready;
 };
@@ -121,29 +125,74 @@ static cJSON *node_message(struct live *l, const char *type, struct topic *t, in
 
 /* ---- per-connection queue ----------------------------------------------- */
 
-static void queue_clear(struct live_conn *c)
+static int queue_limit(const struct live *l)
 {
-    int cap = c->live->api->cfg->ws_queue_max;
-    for (; c->q_len; c->q_len--) {
-        msg_unref(c->queue[c->q_head].msg);
-        c->q_head = (c->q_head + 1) % cap;
-    }
-    c->q_head = 0;
+    const struct config *cfg = l->api->cfg;
+    return (cfg->max_ws_subscriptions + 1) * cfg->ws_queue_max;
 }
 
-/* Queues a shared message; on overflow drops the backlog and resyncs. */
+static struct queued *queue_at(struct live_conn *c, int i)
+{
+    return &c->queue[(c->q_head + i) % c->q_cap];
+}
+
+static struct sub *find_sub(struct live_conn *c, const struct topic *t);
+
+/* Drops the whole backlog; every subscription that loses an update (or whose
+ * update could not be queued, `t`) gets a fresh snapshot instead. */
+static void queue_drop(struct live_conn *c, struct topic *t)
+{
+    g_metrics.ws_updates_dropped += (uint64_t)c->q_len + 1;
+    for (int i = 0; i < c->q_len; i++) {
+        struct queued *q = queue_at(c, i);
+        struct sub *s = q->topic ? find_sub(c, q->topic) : NULL;
+        if (s)
+            s->need_snapshot = true;
+        msg_unref(q->msg);
+    }
+    c->q_head = c->q_len = 0;
+    struct sub *s = t ? find_sub(c, t) : NULL;
+    if (s)
+        s->need_snapshot = true;
+}
+
+static void queue_clear(struct live_conn *c)
+{
+    for (int i = 0; i < c->q_len; i++)
+        msg_unref(queue_at(c, i)->msg);
+    c->q_head = c->q_len = 0;
+}
+
+static int queue_grow(struct live_conn *c)
+{
+    int cap = c->q_cap ? c->q_cap * 2 : 8;
+    struct queued *q = malloc((size_t)cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (int i = 0; i < c->q_len; i++)
+        q[i] = *queue_at(c, i);
+    free(c->queue);
+    c->queue = q;
+    c->q_cap = cap;
+    c->q_head = 0;
+    return 0;
+}
+
+static bool backlog_too_old(struct live_conn *c)
+{
+    const struct live *l = c->live;
+    return c->q_len && l->tick_no - queue_at(c, 0)->tick >= (uint32_t)l->api->cfg->ws_queue_max;
+}
+
+/* Queues a shared message; a viewer too far behind loses its backlog. */
 static void queue_push(struct live_conn *c, struct msg *m, struct topic *t)
 {
-    int cap = c->live->api->cfg->ws_queue_max;
-    if (c->q_len == cap) {
-        g_metrics.ws_updates_dropped += (uint64_t)c->q_len + 1;
-        queue_clear(c);
-        for (struct sub *s = c->subs; s; s = s->conn_next)
-            s->need_snapshot = true;
+    if (backlog_too_old(c) || c->q_len >= queue_limit(c->live) ||
+        (c->q_len == c->q_cap && queue_grow(c) != 0)) {
+        queue_drop(c, t);
     } else {
         m->refs++;
-        c->queue[(c->q_head + c->q_len) % cap] = (struct queued){m, t};
-        c->q_len++;
+        *queue_at(c, c->q_len++) = (struct queued){m, t, c->live->tick_no};
     }
     lws_callback_on_writable(c->wsi);
 }
@@ -171,7 +220,7 @@ static int write_snapshot(struct live_conn *c, struct sub *s)
 {
     struct live *l = c->live;
     s->need_snapshot = false;
-    struct msg *m = msg_from_tree(node_message(l, "snapshot", s->topic, 0));
+    struct msg *m = msg_from_tree(node_message(l, "snapshot", s->topic, VIEW_ALL_CHILDREN));
     if (!m)
         return -1;
     s->last_seq = tally_node(l->api->tallies, s->topic->contest, s->topic->region)->seq;
@@ -181,27 +230,41 @@ static int write_snapshot(struct live_conn *c, struct sub *s)
     return rc;
 }
 
+/* Moves a subscription to the end of its connection's list, so owed
+ * snapshots are written round-robin rather than always from the same end. */
+static void move_to_tail(struct live_conn *c, struct sub *s)
+{
+    struct sub **pp = &c->subs;
+    while (*pp != s)
+        pp = &(*pp)->conn_next;
+    *pp = s->conn_next;
+    s->conn_next = NULL;
+    while (*pp)
+        pp = &(*pp)->conn_next;
+    *pp = s;
+}
+
 /* One message per WRITEABLE: queued updates first, then owed snapshots. */
 static int on_writeable(struct live_conn *c)
 {
-    int cap = c->live->api->cfg->ws_queue_max;
     while (c->q_len) {
-        struct queued q = c->queue[c->q_head];
-        c->q_head = (c->q_head + 1) % cap;
+        struct queued q = *queue_at(c, 0);
+        c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
         /* Errors have no topic; updates only matter while still subscribed. */
-        bool still_subscribed = !q.topic || find_sub(c, q.topic) != NULL;
-        int rc = still_subscribed ? write_text(c, q.msg) : 0;
+        bool wanted = !q.topic || find_sub(c, q.topic) != NULL;
+        int rc = wanted ? write_text(c, q.msg) : 0;
         msg_unref(q.msg);
         if (rc)
             return -1;
-        if (still_subscribed)
+        if (wanted)
             goto more;
     }
     for (struct sub *s = c->subs; s; s = s->conn_next) {
         if (s->need_snapshot) {
             if (write_snapshot(c, s))
                 return -1;
+            move_to_tail(c, s);
             goto more;
         }
     }
@@ -373,10 +436,8 @@ static void on_receive(struct live_conn *c, struct lws *wsi, const void *in, siz
 static struct live_conn *conn_new(struct live *l, struct lws *wsi)
 {
     struct live_conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->queue = calloc((size_t)l->api->cfg->ws_queue_max, sizeof *c->queue))) {
-        free(c);
+    if (!c)
         return NULL;
-    }
     c->live = l;
     c->wsi = wsi;
     buf_init(&c->rx, RX_MAX);
@@ -456,6 +517,7 @@ static void on_tick(uv_timer_t *timer)
     if (!l->ready || !l->changed)
         return;
     int64_t start = clock_now_ms();
+    l->tick_no++;
     l->changed = false;
     for (int i = 0; i < l->n_topics; i++) {
         struct topic *t = l->topic_list[i];

@@ -440,6 +440,48 @@ static bool is_live_path(struct lws *wsi)
            strcmp(uri, "/api/v1/live") == 0;
 }
 
+/* With --private-reads the live feed needs a token like every read: in the
+ * Authorization header, or - since browsers cannot set headers on a
+ * WebSocket - as ?token= on the URL. */
+static bool live_token_ok(struct http_session *s, struct lws *wsi)
+{
+    struct http_request *req = &s->req;
+    memset(req, 0, sizeof *req);
+    read_auth(wsi, req);
+    if (!req->has_bearer) {
+        char query[HTTP_PATH_MAX];
+        copy_query(wsi, query, sizeof query);
+        req->has_bearer = http_query_param(query, "token", req->bearer, sizeof req->bearer);
+    }
+    const struct api *api = s->web->api;
+    return req->has_bearer && api->auth &&
+           auth_lookup(api->auth, req->bearer, strlen(req->bearer)) != NULL;
+}
+
+/* Answers an upgrade we refuse with a proper HTTP error, written at once. */
+static int refuse_upgrade(struct http_session *s, int status, const char *code, const char *msg)
+{
+    http_reply_error(&s->reply, status, code, msg);
+    metrics_count_http(status);
+    if (write_head(s))
+        return -1;
+    reply_reset(&s->reply);
+    return 1; /* lws completes the transaction */
+}
+
+/* Runs before lws binds a session to the connection: works on a stack one. */
+static int confirm_upgrade(struct web *w, struct lws *wsi)
+{
+    struct http_session tmp = {.wsi = wsi, .web = w};
+    struct http_session *s = &tmp;
+    if (!is_live_path(wsi))
+        return refuse_upgrade(s, 404, "not_found", "the live feed is at /api/v1/live");
+    if (s->web->api->cfg->private_reads && !live_token_ok(s, wsi))
+        return refuse_upgrade(s, 401, "missing_token",
+                              "reads are private: send a token (Authorization or ?token=)");
+    return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -473,7 +515,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             on_closed(s);
         return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return is_live_path(wsi) ? 0 : 1;
+        return confirm_upgrade(w, wsi);
     default:
         break;
     }
