@@ -185,7 +185,8 @@ static void close_everything(struct app *a)
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     live_stop(a->live);
     web_stop(a->web);
-    pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
+    if (a->pg)
+        pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
     if (a->writer)
         writer_close(a->writer);
 }

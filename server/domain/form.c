@@ -137,25 +137,6 @@ static cJSON *parse_strict(const char *body, size_t len)
 
 /* ---- problems and field paths ----------------------------------------- */
 
-void form_problem_add(struct form_problems *p, const char *field, const char *code)
-{
-    if (p->n >= FORM_MAX_ERRORS)
-        return;
-    struct form_problem *pr = &p->list[p->n++];
-    snprintf(pr->field, sizeof pr->field, "%s", field);
-    pr->code = code;
-}
-
-/* An unknown key sent twice is reported once. */
-static void problem_add_once(struct form_problems *p, const char *field, const char *code)
-{
-    for (int i = 0; i < p->n; i++) {
-        if (p->list[i].code == code && strcmp(p->list[i].field, field) == 0)
-            return;
-    }
-    form_problem_add(p, field, code);
-}
-
 /* Appends s at dst[at], truncating; bytes outside printable ASCII become '?'
  * because client-chosen keys end up in the 422 body and in logs, and a cut
  * multi-byte character would make that body invalid UTF-8. */
@@ -167,6 +148,25 @@ static size_t field_put(char *dst, size_t at, const char *s)
     }
     dst[at] = '\0';
     return at;
+}
+
+void form_problem_add(struct form_problems *p, const char *field, const char *code)
+{
+    if (p->n >= FORM_MAX_ERRORS)
+        return;
+    struct form_problem *pr = &p->list[p->n++];
+    field_put(pr->field, 0, field); /* callers may pass client-chosen keys */
+    pr->code = code;
+}
+
+/* An unknown key sent twice is reported once. */
+static void problem_add_once(struct form_problems *p, const char *field, const char *code)
+{
+    for (int i = 0; i < p->n; i++) {
+        if (p->list[i].code == code && strcmp(p->list[i].field, field) == 0)
+            return;
+    }
+    form_problem_add(p, field, code);
 }
 
 /* dst = "path.key", or "key" at the top level (empty path). */

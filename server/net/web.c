@@ -52,6 +52,7 @@ struct web {
     void *foreign_loops[1];
     lws_retry_bo_t retry;
     bool listening;
+    bool stopping;
 };
 
 static const char *method_names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
@@ -584,8 +585,7 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
     if (!w->vhost) {
         snprintf(err, err_size, "cannot listen on %s:%d (in use, or bad TLS files?)", cfg->host,
                  cfg->port);
-        lws_context_destroy(w->ctx);
-        return w; /* the caller runs the loop dry, then web_free */
+        return w; /* torn down like a running one: web_stop, run the loop, web_free */
     }
     w->listening = true;
     return w;
@@ -598,8 +598,10 @@ bool web_listening(const struct web *w)
 
 void web_stop(struct web *w)
 {
-    if (w && w->ctx)
+    if (w && w->ctx && !w->stopping) {
+        w->stopping = true;
         lws_context_destroy(w->ctx);
+    }
 }
 
 void web_free(struct web *w)
