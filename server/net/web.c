@@ -29,6 +29,7 @@ struct http_session {
     struct buf body;
     bool reading_body;
     bool body_overflow;
+    int64_t body_deadline_ms; /* the whole body must arrive by then */
     bool close_after;
     bool replying;
     bool headers_sent;
@@ -334,6 +335,9 @@ static int on_http(struct http_session *s, struct lws *wsi)
     if (length <= 0)
         return dispatch(s);
     s->reading_body = true;
+    /* lws re-arms its own timeout on every chunk, so a body trickling in a
+     * byte at a time would hold the connection forever: bound the whole of it. */
+    s->body_deadline_ms = s->req.received_ms + (int64_t)s->web->cfg->idle_timeout_s * 1000;
     return 0;
 }
 
@@ -341,6 +345,13 @@ static int on_body(struct http_session *s, const void *in, size_t len)
 {
     if (!s->reading_body || s->body_overflow)
         return 0;
+    if (clock_now_ms() > s->body_deadline_ms) {
+        s->reading_body = false;
+        http_reply_error(&s->reply, 408, "request_timeout", "the body arrived too slowly");
+        s->close_after = true;
+        start_reply(s);
+        return 0;
+    }
     if (buf_append(&s->body, in, len) != 0) {
         s->body_overflow = true;
         s->reading_body = false;
@@ -564,6 +575,9 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
     info.protocols = protocols;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.timeout_secs = (unsigned)cfg->idle_timeout_s;
+    /* How long a connection may take to send its request headers, however
+     * slowly they trickle in (slowloris). */
+    info.timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
     info.keepalive_timeout = cfg->idle_timeout_s;
     info.max_http_header_data = 4096;
     info.pcontext = &w->ctx;
