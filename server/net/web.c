@@ -19,6 +19,7 @@
 #endif
 
 #define CHUNK 16384
+#define SPIN_LIMIT 16 /* see on_body_complete */
 
 struct http_ticket;
 
@@ -30,6 +31,7 @@ struct http_session {
     bool reading_body;
     bool body_overflow;
     int64_t body_deadline_ms; /* the whole body must arrive by then */
+    int extra_completions;    /* body completions with no body being read */
     bool close_after;
     bool replying;
     bool headers_sent;
@@ -108,6 +110,7 @@ static void session_reset(struct http_session *s)
     buf_reset(&s->body);
     reply_reset(&s->reply);
     s->reading_body = s->body_overflow = s->close_after = false;
+    s->extra_completions = 0;
     s->replying = s->headers_sent = false;
     s->sent = 0;
     memset(&s->req, 0, sizeof s->req);
@@ -418,6 +421,21 @@ static int write_body_chunk(struct http_session *s)
     return 0;
 }
 
+static int on_body_complete(struct http_session *s)
+{
+    if (s->reading_body) {
+        s->reading_body = false;
+        return dispatch(s);
+    }
+    if (s->close_after || ++s->extra_completions < SPIN_LIMIT)
+        return 0; /* refused early (413, 411), or lws repeating itself once */
+    /* lws 4.1 repeats this in a busy loop for a pipelined request with a
+     * body, and the whole server stalls. Closing the connection is the only
+     * way out; the client retries (with the same submission_id) on a new one. */
+    log_warn("http_pipelined", "msg=\"body completed twice; closing the connection\"");
+    return -1;
+}
+
 static int write_reply(struct http_session *s)
 {
     if (!s->replying)
@@ -513,10 +531,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!s->reading_body)
-            return 0;
-        s->reading_body = false;
-        return dispatch(s);
+        return on_body_complete(s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return write_reply(s);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
