@@ -75,7 +75,7 @@ static int copy_start(struct pg_job *job, PGconn *conn)
 {
     struct copy_job *c = (struct copy_job *)job;
     c->in_copy = false;
-    c->failed = false;
+    c->job.failed = false;
     c->rows = 0;
     return PQsendQuery(conn, c->sql) ? 0 : -1;
 }
@@ -95,8 +95,8 @@ static enum pg_step read_rows(struct copy_job *c, PGconn *conn)
             return PG_FAIL;
         char *fields[COPY_MAX_FIELDS];
         int nf = copy_split_line(line, (size_t)n, fields, COPY_MAX_FIELDS);
-        if (!c->failed && (nf < 0 || c->row(c->ctx, fields, nf) != 0)) {
-            c->failed = true;
+        if (!c->job.failed && (nf < 0 || c->row(c->ctx, fields, nf) != 0)) {
+            c->job.failed = true;
             if (!c->error[0])
                 snprintf(c->error, sizeof c->error, "row %ld cannot be read", c->rows + 1);
             log_error("load_row", "query=\"%.40s\" row=%ld error=\"%s\"", c->sql, c->rows + 1,
@@ -127,7 +127,7 @@ static enum pg_step copy_step(struct pg_job *job, PGconn *conn)
         } else if (st != PGRES_COMMAND_OK) {
             snprintf(c->error, sizeof c->error, "%s", PQresultErrorMessage(r));
             log_error("load_failed", "query=\"%.40s\" error=\"%s\"", c->sql, c->error);
-            c->failed = true;
+            c->job.failed = true;
         }
         PQclear(r);
     }
@@ -136,7 +136,7 @@ static enum pg_step copy_step(struct pg_job *job, PGconn *conn)
 static void copy_finish(struct pg_job *job, bool ok)
 {
     struct copy_job *c = (struct copy_job *)job;
-    c->done(c->ctx, ok && !c->failed);
+    c->done(c->ctx, ok && !c->job.failed);
 }
 
 void copy_job_init(struct copy_job *c, const char *sql, int (*row)(void *, char **, int),

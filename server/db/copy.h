@@ -16,7 +16,6 @@ struct copy_job {
     void (*done)(void *ctx, bool ok);
     void *ctx;
     bool in_copy;
-    bool failed;
     long rows;
     char error[256];
 };

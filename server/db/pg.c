@@ -125,6 +125,7 @@ static void run_next(struct pg *pg)
     if (pg->state != PG_STATE_UP || pg->running || !pg->head)
         return;
     pg->running = true;
+    pg->head->failed = false;
     if (pg->head->start(pg->head, pg->conn) != 0) {
         fail_running(pg, PQerrorMessage(pg->conn));
         return;
@@ -325,16 +326,16 @@ void pg_close(struct pg *pg)
     uv_close((uv_handle_t *)&pg->timer, free_pg);
 }
 
-enum pg_step pg_drain_results(PGconn *conn, bool *failed)
+enum pg_step pg_drain_results(struct pg_job *job, PGconn *conn)
 {
     while (!PQisBusy(conn)) {
         PGresult *r = PQgetResult(conn);
         if (!r)
-            return PG_DONE;
+            return job->failed ? PG_FAIL : PG_DONE;
         ExecStatusType st = PQresultStatus(r);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_SYNC) {
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             log_warn("db_error", "error=\"%s\"", PQresultErrorMessage(r));
-            *failed = true;
+            job->failed = true;
         }
         PQclear(r);
     }
@@ -353,9 +354,7 @@ static int exec_start(struct pg_job *job, PGconn *conn)
 
 static enum pg_step exec_step(struct pg_job *job, PGconn *conn)
 {
-    bool failed = false;
-    enum pg_step s = pg_drain_results(conn, &failed);
-    return s == PG_AGAIN ? PG_AGAIN : failed ? PG_FAIL : PG_DONE;
+    return pg_drain_results(job, conn);
 }
 
 static void exec_finish(struct pg_job *job, bool ok)

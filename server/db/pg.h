@@ -16,6 +16,9 @@ enum pg_step { PG_DONE, PG_AGAIN, PG_FAIL };
 
 struct pg_job {
     struct pg_job *next;
+    /* An error result seen so far; reset before every start. It must live
+     * in the job: results arrive over several steps. */
+    bool failed;
     /* Sends the job's queries. Returns 0, or -1 to fail the job. */
     int (*start)(struct pg_job *job, PGconn *conn);
     /* Reads what results are complete (PQisBusy is false at least once). */
@@ -47,8 +50,9 @@ void pg_close(struct pg *pg);
 /* Queues a fire-and-forget statement (e.g. LISTEN); failures are logged. */
 void pg_exec(struct pg *pg, const char *sql);
 
-/* Reads every pending result of a plain (non-pipeline) query; for jobs whose
- * results need no inspection beyond success. Returns PG_AGAIN while busy. */
-enum pg_step pg_drain_results(PGconn *conn, bool *failed);
+/* Reads every pending result of a plain (non-pipeline) query, for jobs whose
+ * results need no inspection beyond success: PG_AGAIN while busy, then
+ * PG_FAIL if any result was an error (job->failed), else PG_DONE. */
+enum pg_step pg_drain_results(struct pg_job *job, PGconn *conn);
 
 #endif

@@ -262,11 +262,7 @@ static int job_start(struct pg_job *job, PGconn *conn)
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)
 {
-    bool failed = false;
-    enum pg_step s = pg_drain_results(conn, &failed);
-    if (s == PG_AGAIN)
-        return PG_AGAIN;
-    return failed ? PG_FAIL : PG_DONE;
+    return pg_drain_results(job, conn);
 }
 
 static void answer(struct op *op, int status, const char *body)
