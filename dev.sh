@@ -5,7 +5,8 @@
 #                                    PostgreSQL, migrate, seed, create dev tokens and
 #                                    serve on 127.0.0.1:8080
 #   bash dev.sh test [CTEST OPTIONS] build, start a fresh throwaway PostgreSQL, run
-#                                    ctest on a normal build and on an ASan+UBSan build
+#                                    ctest on a normal build and on an ASan+UBSan build,
+#                                    then a short libFuzzer run (tests/fuzz/run.sh)
 #   bash dev.sh stop                 stop the private PostgreSQL clusters
 #   bash dev.sh db                   print the connection string of the dev database
 #
@@ -15,7 +16,8 @@
 # OS user; if that user cannot reach this folder, the data goes to
 # /var/tmp/suara-pg-<hash of this path>/ instead.
 # Environment: SUARA_LISTEN (default 127.0.0.1:8080), SUARA_BUILD_DIR (default
-# build), SUARA_ASAN_BUILD_DIR (default build-asan).
+# build), SUARA_ASAN_BUILD_DIR (default build-asan), SUARA_FUZZ_SECONDS (per fuzz
+# target, default 15).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -24,7 +26,8 @@ cd "$ROOT"
 PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
           libpq-dev libcjson-dev libcmocka-dev postgresql python3 python3-websocket curl)
-TEST_PACKAGES=(nodejs npm chromium) # browser tests only; large
+# Test-only: browser tests (large), the TLS test's certificates, the fuzzers.
+TEST_PACKAGES=(nodejs npm chromium openssl clang libclang-rt-14-dev)
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}
 LISTEN=${SUARA_LISTEN:-127.0.0.1:8080}
@@ -261,9 +264,12 @@ cmd_test() {
     (cd "$ASAN_BUILD_DIR" &&
         ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
             ctest --output-on-failure -j2 "$@") || rc_asan=$?
-    say "ctest: $BUILD_DIR exit $rc, $ASAN_BUILD_DIR (ASan+UBSan) exit $rc_asan"
+    local rc_fuzz=0
+    bash tests/fuzz/run.sh "${SUARA_FUZZ_SECONDS:-15}" || rc_fuzz=$?
+    say "ctest: $BUILD_DIR exit $rc, $ASAN_BUILD_DIR (ASan+UBSan) exit $rc_asan; fuzz exit $rc_fuzz"
     [ "$rc" -ne 0 ] && return "$rc"
-    return "$rc_asan"
+    [ "$rc_asan" -ne 0 ] && return "$rc_asan"
+    return "$rc_fuzz"
 }
 
 cmd_stop() {

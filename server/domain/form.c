@@ -69,6 +69,39 @@ static bool number_ok(const unsigned char *s, size_t n)
     return i == n;
 }
 
+/* A literal such as 1e-400 is a number no double holds: it would decode as 0
+ * and pass for a count, so it is refused. Works on the digits alone, never
+ * reading past n: the first significant digit, k-th of the mantissa's digits
+ * with `whole` digits before the point, stands for 10^(whole - 1 - k). */
+static bool number_underflows(const unsigned char *s, size_t n)
+{
+    long digits = 0, whole = -1, first = -1;
+    size_t i = s[0] == '-';
+    for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+        if (s[i] == '.') {
+            whole = digits;
+            continue;
+        }
+        if (first < 0 && s[i] != '0')
+            first = digits;
+        digits++;
+    }
+    if (first < 0)
+        return false; /* a zero, however written */
+    if (whole < 0)
+        whole = digits;
+    long exp = 0;
+    bool negative = false;
+    if (i < n) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            negative = s[i++] == '-';
+        for (; i < n && exp < 100000; i++)
+            exp = exp * 10 + (s[i] - '0');
+    }
+    return whole - 1 - first + (negative ? -exp : exp) < -300;
+}
+
 /* From just after an opening quote; returns the index after the closing
  * quote, or 0 (never a valid answer) for a raw control character, an escaped
  * NUL or a missing closing quote. */
@@ -103,7 +136,7 @@ static bool lex_ok(const unsigned char *s, size_t n)
             size_t start = i;
             while (i < n && is_number_char(s[i]))
                 i++;
-            if (!number_ok(s + start, i - start))
+            if (!number_ok(s + start, i - start) || number_underflows(s + start, i - start))
                 return false;
         } else if (s[i] < 0x20 && !is_json_space(s[i])) {
             return false;

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/metrics.h"
+#include "core/utf8.h"
 #include "domain/view.h"
 
 #include <stdio.h>
@@ -166,8 +167,9 @@ static enum route_result get_export(struct api *api, const struct http_request *
     if (c < 0)
         return not_found(rep, "no contest has this id");
     char level_name[16] = "desa";
-    http_query_param(req->query, "level", level_name, sizeof level_name);
-    enum region_level level = region_level_parse(level_name);
+    enum region_level level = LEVEL_NONE;
+    if (http_query_param(req->query, "level", level_name, sizeof level_name) != QUERY_TOO_LONG)
+        level = region_level_parse(level_name);
     if (level < LEVEL_KABUPATEN) {
         http_reply_error(rep, 400, "bad_level", "level must be kabupaten, kecamatan, desa or tps");
         return ROUTE_DONE;
@@ -328,6 +330,8 @@ static bool parse_decision(const struct http_request *req, bool *count, char **r
         form_problem_add(p, "reason", r ? "not_string" : "missing");
     else if (!*r->valuestring || strlen(r->valuestring) > DECISION_REASON_MAX)
         form_problem_add(p, "reason", *r->valuestring ? "too_long" : "empty");
+    else if (!utf8_valid(r->valuestring, strlen(r->valuestring)))
+        form_problem_add(p, "reason", "bad_encoding");
     for (const cJSON *it = root->child; it; it = it->next) {
         if (strcmp(it->string, "decision") != 0 && strcmp(it->string, "reason") != 0)
             form_problem_add(p, it->string, "unknown_field");
@@ -396,12 +400,14 @@ static enum route_result get_review(struct api *api, const struct http_request *
     if (!t)
         return ROUTE_DONE;
     char contest_id[CONTEST_ID_MAX + 1] = "", region_code[32] = "";
-    http_query_param(req->query, "contest", contest_id, sizeof contest_id);
-    bool has_region = http_query_param(req->query, "region", region_code, sizeof region_code);
+    enum query_param qc = http_query_param(req->query, "contest", contest_id, sizeof contest_id);
+    enum query_param qr = http_query_param(req->query, "region", region_code, sizeof region_code);
     int c = -1;
-    if (*contest_id && (c = find_contest(api, contest_id, strlen(contest_id))) < 0)
+    if (qc == QUERY_TOO_LONG || (*contest_id && (c = find_contest(api, contest_id,
+                                                                 strlen(contest_id))) < 0))
         return not_found(rep, "no contest has this id");
-    int32_t r = has_region ? find_region(api, region_code) : t->scope;
+    int32_t r = qr == QUERY_TOO_LONG ? -1 : qr == QUERY_FOUND ? find_region(api, region_code)
+                                                               : t->scope;
     if (r < 0)
         return not_found(rep, "no region has this code");
     if (!auth_can_review(api->reg, t, r)) {
@@ -513,6 +519,10 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep)
 {
     const char *p = req->path;
+    if (req->query_too_long) {
+        http_reply_error(rep, 414, "uri_too_long", "the query string is too long");
+        return ROUTE_DONE;
+    }
     if (path_is(p, "/healthz") || path_is(p, "/readyz") || path_is(p, "/metrics")) {
         if (req->method != HTTP_GET)
             return method_not_allowed(rep, "GET");

@@ -27,6 +27,7 @@ struct http_request {
     size_t body_len;
     bool has_bearer;
     bool bad_auth_header; /* Authorization present but not "Bearer <token>" */
+    bool query_too_long;  /* the query string did not fit in `query` */
     char bearer[HTTP_BEARER_MAX];
     char content_type[64];
     int64_t received_ms;
@@ -49,8 +50,10 @@ void http_reply_json(struct http_reply *r, int status, char *body);
 void http_reply_error(struct http_reply *r, int status, const char *code, const char *message);
 /* A waiter whose completion sends the reply; NULL on no memory. */
 struct waiter *http_defer(struct http_request *req);
-/* Copies the value of query parameter `name` (URL-decoded) into out. */
-bool http_query_param(const char *query, const char *name, char *out, size_t size);
+enum query_param { QUERY_ABSENT = 0, QUERY_FOUND = 1, QUERY_TOO_LONG = -1 };
+/* Copies the value of query parameter `name` (URL-decoded by lws) into out;
+ * a value that does not fit is QUERY_TOO_LONG, never silently absent. */
+enum query_param http_query_param(const char *query, const char *name, char *out, size_t size);
 const char *http_method_name(enum http_method m);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/strmap.h"
+#include "domain/live_msg.h"
 #include "domain/view.h"
 
 #include <stdio.h>
@@ -340,30 +341,6 @@ static void unlink_sub(struct live_conn *c, struct sub *s)
     free(s);
 }
 
-/* Resolves the message's contest and region to a topic, or sends an error. */
-static struct topic *resolve_topic(struct live_conn *c, const cJSON *msg)
-{
-    struct live *l = c->live;
-    const cJSON *contest = cJSON_GetObjectItemCaseSensitive(msg, "contest");
-    const cJSON *region = cJSON_GetObjectItemCaseSensitive(msg, "region");
-    if (!cJSON_IsString(contest) || !cJSON_IsString(region)) {
-        send_error(c, "bad_message", "contest and region must be strings");
-        return NULL;
-    }
-    const struct contest *ct = registry_contest(l->api->reg, contest->valuestring,
-                                                strlen(contest->valuestring));
-    if (!ct) {
-        send_error(c, "unknown_contest", "no contest has this id");
-        return NULL;
-    }
-    int32_t r = registry_find(l->api->reg, region->valuestring, strlen(region->valuestring));
-    if (r < 0 || !tally_node(l->api->tallies, ct->index, r)) {
-        send_error(c, "unknown_region", "the region is unknown or outside the contest");
-        return NULL;
-    }
-    return topic_get(l, ct->index, r);
-}
-
 static void subscribe(struct live_conn *c, struct topic *t)
 {
     struct sub *s = find_sub(c, t);
@@ -391,30 +368,29 @@ static void subscribe(struct live_conn *c, struct topic *t)
 
 static void on_message(struct live_conn *c, const char *text, size_t len)
 {
-    if (!c->live->ready) {
+    struct live *l = c->live;
+    if (!l->ready) {
         send_error(c, "not_ready", "the server is still loading; subscribe again shortly");
         return;
     }
-    cJSON *msg = cJSON_ParseWithLength(text, len);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
-    if (!cJSON_IsObject(msg) || !cJSON_IsString(type)) {
-        send_error(c, msg ? "bad_message" : "malformed_json",
-                   "send {\"type\": \"subscribe\", \"contest\": ..., \"region\": ...}");
-    } else if (strcmp(type->valuestring, "subscribe") == 0) {
-        struct topic *t = resolve_topic(c, msg);
-        if (t)
-            subscribe(c, t);
-    } else if (strcmp(type->valuestring, "unsubscribe") == 0) {
-        struct topic *t = resolve_topic(c, msg);
-        struct sub *s = t ? find_sub(c, t) : NULL;
-        if (s)
-            unlink_sub(c, s);
-        else if (t)
-            send_error(c, "not_subscribed", "there is no such subscription");
-    } else {
-        send_error(c, "unknown_type", "type must be subscribe or unsubscribe");
+    struct live_msg m;
+    live_msg_parse(l->api->reg, l->api->tallies, text, len, &m);
+    if (m.kind == LIVE_MSG_ERROR) {
+        send_error(c, m.error_code, m.error_message);
+        return;
     }
-    cJSON_Delete(msg);
+    struct topic *t = topic_get(l, m.contest, m.region);
+    if (!t)
+        return;
+    if (m.kind == LIVE_MSG_SUBSCRIBE) {
+        subscribe(c, t);
+        return;
+    }
+    struct sub *s = find_sub(c, t);
+    if (s)
+        unlink_sub(c, s);
+    else
+        send_error(c, "not_subscribed", "there is no such subscription");
 }
 
 static void on_receive(struct live_conn *c, struct lws *wsi, const void *in, size_t len)

@@ -32,6 +32,7 @@ struct http_session {
     bool body_overflow;
     int64_t body_deadline_ms; /* the whole body must arrive by then */
     int extra_completions;    /* body completions with no body being read */
+    bool head_only;           /* a HEAD request: answer as GET, without the body */
     bool close_after;
     bool replying;
     bool headers_sent;
@@ -80,7 +81,7 @@ void http_reply_error(struct http_reply *r, int status, const char *code, const 
     http_reply_json(r, status, view_error(code, message, NULL));
 }
 
-bool http_query_param(const char *query, const char *name, char *out, size_t size)
+enum query_param http_query_param(const char *query, const char *name, char *out, size_t size)
 {
     size_t nlen = strlen(name);
     for (const char *p = query; p && *p;) {
@@ -89,14 +90,14 @@ bool http_query_param(const char *query, const char *name, char *out, size_t siz
         if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
             size_t vlen = seg - nlen - 1;
             if (vlen >= size)
-                return false;
+                return QUERY_TOO_LONG;
             memcpy(out, p + nlen + 1, vlen);
             out[vlen] = '\0';
-            return true;
+            return QUERY_FOUND;
         }
         p = amp ? amp + 1 : NULL;
     }
-    return false;
+    return QUERY_ABSENT;
 }
 
 static void reply_reset(struct http_reply *r)
@@ -111,6 +112,7 @@ static void session_reset(struct http_session *s)
     reply_reset(&s->reply);
     s->reading_body = s->body_overflow = s->close_after = false;
     s->extra_completions = 0;
+    s->head_only = false;
     s->replying = s->headers_sent = false;
     s->sent = 0;
     memset(&s->req, 0, sizeof s->req);
@@ -167,21 +169,21 @@ static enum http_method method_of(int lws_method)
     }
 }
 
-static void copy_query(struct lws *wsi, char *out, size_t size)
+/* Joins the query's fragments with '&'; false when they do not fit. */
+static bool copy_query(struct lws *wsi, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0;; i++) {
-        char frag[256];
-        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n <= 0)
-            break;
-        if (used + (size_t)n + 2 > size)
-            break;
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len <= 0)
+            return true;
+        if (used + (used > 0) + (size_t)len + 1 > size)
+            return false;
         if (used)
             out[used++] = '&';
-        memcpy(out + used, frag, (size_t)n + 1);
-        used += (size_t)n;
+        lws_hdr_copy_fragment(wsi, out + used, (int)(size - used), WSI_TOKEN_HTTP_URI_ARGS, i);
+        used += (size_t)len;
     }
 }
 
@@ -247,6 +249,20 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* HEAD of a static file, answered here: lws's own leaves the connection
+ * unusable for the next request. */
+static int head_static(struct http_session *s, const char *file, const char *mime)
+{
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return static_not_found(s);
+    s->reply.status = 200;
+    s->reply.content_type = mime;
+    s->reply.len = (size_t)st.st_size;
+    start_reply(s);
+    return 0;
+}
+
 /* Files of the static folder with a known type; every other path that names
  * no such file is a view of the web client and gets index.html. Hidden files
  * and the client's node_modules (test tooling) are never served. */
@@ -268,6 +284,8 @@ static int serve_static(struct http_session *s)
         if (!is_file(file))
             return static_not_found(s);
     }
+    if (s->head_only)
+        return head_static(s, file, mime);
     metrics_count_http(200);
     int n = lws_serve_http_file(s->wsi, file, mime, revalidate, (int)sizeof revalidate - 1);
     return n < 0 ? -1 : 0;
@@ -304,6 +322,10 @@ static int on_http(struct http_session *s, struct lws *wsi)
     int uri_len;
     int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     s->req.method = method_of(m);
+    if (s->req.method == HTTP_HEAD) {
+        s->head_only = true;
+        s->req.method = HTTP_GET;
+    }
     if (uri_len < 0 || (size_t)uri_len >= sizeof s->req.path) {
         http_reply_error(&s->reply, 414, "uri_too_long", "the request path is too long");
         start_reply(s);
@@ -311,7 +333,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     }
     memcpy(s->req.path, uri, (size_t)uri_len);
     s->req.path[uri_len] = '\0';
-    copy_query(wsi, s->req.query, sizeof s->req.query);
+    s->req.query_too_long = !copy_query(wsi, s->req.query, sizeof s->req.query);
     read_auth(wsi, &s->req);
     lws_hdr_copy(wsi, s->req.content_type, sizeof s->req.content_type, WSI_TOKEN_HTTP_CONTENT_TYPE);
 
@@ -398,7 +420,9 @@ static int write_head(struct http_session *s)
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 1024;
     if (add_headers(s, &p, end))
         return -1;
-    if (s->reply.len <= CHUNK) {
+    if (s->head_only) {
+        s->sent = s->reply.len; /* the length is announced, the body never sent */
+    } else if (s->reply.len <= CHUNK) {
         memcpy(p, s->reply.body, s->reply.len);
         p += s->reply.len;
         s->sent = s->reply.len;
@@ -480,8 +504,9 @@ static bool live_token_ok(struct http_session *s, struct lws *wsi)
     read_auth(wsi, req);
     if (!req->has_bearer) {
         char query[HTTP_PATH_MAX];
-        copy_query(wsi, query, sizeof query);
-        req->has_bearer = http_query_param(query, "token", req->bearer, sizeof req->bearer);
+        req->has_bearer = copy_query(wsi, query, sizeof query) &&
+                          http_query_param(query, "token", req->bearer, sizeof req->bearer) ==
+                              QUERY_FOUND;
     }
     const struct api *api = s->web->api;
     return req->has_bearer && api->auth &&

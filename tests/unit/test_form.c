@@ -1208,9 +1208,30 @@ static void test_sum_rows(void **state)
     assert_int_equal(form_sum_rows(rows), 1 + 2 + 30 + 40 + 500 + 9999);
 }
 
+/* Literals that no double holds must not decode as 0 and pass for a count. */
+static void test_underflowing_numbers_are_refused(void **state)
+{
+    static const char *const bodies[] = {"{\"valid\": 1e-400}", "{\"valid\": 0.000001e-399}",
+                                         "{\"valid\": -1e-99999999999}"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct form_input in;
+        struct form_problems p = {0};
+        assert_int_equal(form_decode(bodies[i], strlen(bodies[i]), &in, &p), FORM_MALFORMED);
+    }
+    /* Zero however written, and small but representable numbers, still decode. */
+    static const char *const fine[] = {"{\"valid\": 0e-400}", "{\"valid\": 0.0}",
+                                       "{\"valid\": 1e-300}", "{\"valid\": 10e-301}"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        struct form_input in;
+        struct form_problems p = {0};
+        assert_int_not_equal(form_decode(fine[i], strlen(fine[i]), &in, &p), FORM_MALFORMED);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest decode_tests[] = {
+        cmocka_unit_test(test_underflowing_numbers_are_refused),
         cmocka_unit_test(test_base_form_decodes),
         cmocka_unit_test(test_base_form_passes_every_check),
         cmocka_unit_test(test_contract_example),
