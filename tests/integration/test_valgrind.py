@@ -1,0 +1,72 @@
+"""The server under valgrind's memcheck: start, load the province, answer
+reads, take forms (counted, held, a retry, a review decision), serve a live
+subscriber, then stop on SIGTERM. Memcheck must report no errors and no
+definitely or indirectly lost memory at exit."""
+
+import json
+import re
+import shutil
+import signal
+
+import harness
+
+
+class ValgrindServer(harness.Server):
+    def command(self):
+        return ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
+                "--show-leak-kinds=definite,indirect", "--error-exitcode=99",
+                "--track-fds=no", *super().command()]
+
+
+class ValgrindTest(harness.SuaraTestCase):
+    def test_no_leaks_and_no_errors(self):
+        self.assertIsNotNone(shutil.which("valgrind"), "valgrind is not installed")
+        server = ValgrindServer(self.db, timeout=120)
+        self.addCleanup(self._stop_if_running, server)
+        server.wait_for("/readyz", timeout=120)
+        witness = self.make_token("witness", "62.01.01.1011")
+        reviewer = self.make_token("reviewer", "62")
+        server.wait_for_token(witness, timeout=60)
+        server.wait_for_token(reviewer, timeout=60)
+
+        for path in ("/api/v1/contests", "/api/v1/regions/62", "/api/v1/tally/gub-62/62",
+                     "/api/v1/export/gub-62.csv?level=kabupaten", "/metrics", "/nope.js"):
+            self.assertIn(server.get(path, timeout=60)[0], (200, 404), path)
+
+        ws = server.ws(timeout=60)
+        ws.send(json.dumps({"type": "subscribe", "contest": "gub-62", "region": "62"}))
+        self.assertEqual(harness.ws_recv_json(ws, timeout=60)["type"], "snapshot")
+
+        good = harness.build_form("vg-good", "62.01.01.1011.001", 501)
+        status, _, first = server.post("/api/v1/forms", good, token=witness, timeout=60)
+        self.assertEqual(status, 201, first)
+        self.assertEqual(server.post("/api/v1/forms", good, token=witness, timeout=60)[0], 200)
+        held = harness.build_form("vg-held", "62.01.01.1011.002", 478)
+        held["valid"] += 1
+        held["total"] += 1
+        status, _, body = server.post("/api/v1/forms", held, token=witness, timeout=60)
+        self.assertEqual((status, body["status"]), (201, "held"), body)
+        status, _, body = server.post(f"/api/v1/forms/{body['form_id']}/decision",
+                                      {"decision": "reject", "reason": "angka tidak cocok"},
+                                      token=reviewer, timeout=60)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(harness.ws_recv_json(ws, timeout=60)["type"], "update")
+        ws.close()
+
+        server.proc.send_signal(signal.SIGTERM)
+        code = server.proc.wait(timeout=120)
+        log = server.log()
+        summary = re.findall(r"ERROR SUMMARY: (\d+) errors", log)
+        self.assertTrue(summary, "no memcheck summary in the log")
+        self.assertEqual(summary[-1], "0", harness_tail(log))
+        self.assertNotRegex(log, r"definitely lost: [1-9]", harness_tail(log))
+        self.assertNotRegex(log, r"indirectly lost: [1-9]", harness_tail(log))
+        self.assertEqual(code, 0, harness_tail(log))
+
+
+def harness_tail(log, lines=60):
+    return "\n".join(log.splitlines()[-lines:])
+
+
+if __name__ == "__main__":
+    harness.main()
