@@ -1,6 +1,7 @@
 // The HTTP side of the server's API, on the page's own origin. request()
 // never throws: it answers {status, data, retryAfter} where status 0 means
 // the server was not reached (error "network" or "timeout").
+import { readToken } from './tokens.js';
 
 const TIMEOUT_MS = 15000;
 
@@ -39,7 +40,8 @@ const READ_RETRIES_MS = [1000, 3000]; // a weak connection, or a server still lo
 
 // GET that answers the parsed body of a 200, or throws ApiError. No answer
 // and 503 are tried again a couple of times first (reads are harmless).
-export async function get(path, opts) {
+export async function get(path, opts = {}) {
+  opts = { ...opts, token: opts.token || readToken() || undefined };
   let reply = await request('GET', path, opts);
   for (const wait of READ_RETRIES_MS) {
     if (reply.status !== 0 && reply.status !== 503) break;

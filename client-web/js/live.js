@@ -5,6 +5,7 @@
 // subscribes again to everything, and the server then sends fresh snapshots.
 // State for the user: "idle" (nothing subscribed), "connecting", "open",
 // "retrying", "offline" (several attempts failed or the browser is offline).
+import { readToken } from './tokens.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -44,7 +45,9 @@ function connect() {
   retryTimer = null;
   if (ws || subs.size === 0) return;
   setState(failures >= OFFLINE_AFTER ? 'offline' : failures ? 'retrying' : 'connecting');
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/v1/live`;
+  const token = readToken(); // needed only when the server keeps reads private
+  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/v1/live` +
+    (token ? `?token=${encodeURIComponent(token)}` : '');
   const sock = new WebSocket(url);
   ws = sock;
   sock.onopen = () => {

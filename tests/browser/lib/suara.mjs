@@ -89,9 +89,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // `suara serve` for a database; start() again after stop() reuses the port.
 export class Server {
-  constructor(db, port) {
+  constructor(db, port, args = []) {
     this.db = db;
     this.port = port;
+    this.args = args; // extra `suara serve` options
     this.url = `http://127.0.0.1:${port}`;
     this.proc = null;
     this.log = path.join(scratch, `serve-${db.name}-${port}.log`);
@@ -99,9 +100,9 @@ export class Server {
 
   // A server on a free port; another port is tried if the one found was
   // taken in the meantime (tests run in parallel).
-  static async launch(db) {
+  static async launch(db, args = []) {
     for (let attempt = 1; ; attempt++) {
-      const server = new Server(db, await freePort());
+      const server = new Server(db, await freePort(), args);
       try {
         return await server.start();
       } catch (e) {
@@ -113,7 +114,7 @@ export class Server {
   async start() {
     const fd = fs.openSync(this.log, 'a');
     this.proc = spawn(SUARA_BIN, ['serve', '--db', this.db.conninfo, '--listen', `127.0.0.1:${this.port}`,
-      '--static', path.join(SOURCE_DIR, 'client-web')], { stdio: ['ignore', fd, fd] });
+      '--static', path.join(SOURCE_DIR, 'client-web'), ...this.args], { stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     this.exited = once(this.proc, 'exit');
     const deadline = Date.now() + 30000;
