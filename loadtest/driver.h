@@ -24,15 +24,22 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum story_kind { SK_PLAIN, SK_HELD, SK_HELD_FIXED, SK_CORRECTED, SK_CONFIRMED, SK_DISPUTED,
-                  SK_COUNT };
+enum story_kind {
+    SK_PLAIN,
+    SK_HELD,
+    SK_HELD_FIXED,
+    SK_CORRECTED,
+    SK_CONFIRMED,
+    SK_DISPUTED,
+    SK_COUNT
+};
 
 struct driver_stats {
     uint64_t sent, acked, forms_acked, first_acked;
-    uint64_t by_status[6];  /* 2xx..5xx by hundreds; [0] network errors */
+    uint64_t by_status[6]; /* 2xx..5xx by hundreds; [0] network errors */
     uint64_t retries, timeouts, dropped, net_errors, unavailable_503, limited_429;
     uint64_t duplicates_ok, lost_injected;
-    uint64_t mismatches;    /* answers that broke the rules: each is reported */
+    uint64_t mismatches; /* answers that broke the rules: each is reported */
     uint64_t stories, stories_done, stories_failed;
     uint64_t by_kind[SK_COUNT];
     uint64_t reconnects;
@@ -61,5 +68,7 @@ const struct driver_stats *driver_stats(const struct driver *d);
 /* Frees connections and memory (the loop must still run to release handles). */
 void driver_free(struct driver *d);
 const char *story_kind_name(int kind);
+/* The slot (index in model.slots) of story i. */
+int64_t driver_story_slot(const struct driver *d, int64_t i);
 
 #endif

@@ -26,7 +26,8 @@ static void spread_votes(struct lt_counts *k, uint64_t seed, int n_cand)
     uint32_t weight[LT_MAX_CAND], sum = 0;
     for (int i = 0; i < n_cand; i++) {
         /* a stable preference per candidate position plus local noise */
-        weight[i] = 20 + (uint32_t)(lt_mix((uint64_t)i * 7919u) % 60u) + bits(lt_mix(seed + (uint64_t)i), 5, 30);
+        weight[i] = 20 + (uint32_t)(lt_mix((uint64_t)i * 7919u) % 60u) +
+                    bits(lt_mix(seed + (uint64_t)i), 5, 30);
         sum += weight[i];
     }
     unsigned left = k->valid;

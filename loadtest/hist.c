@@ -15,8 +15,8 @@ static int bucket_of(uint64_t v)
 {
     if (v < HIST_SUB)
         return (int)v;
-    int top = 63 - __builtin_clzll(v);       /* >= HIST_SUB_BITS */
-    int mag = top - HIST_SUB_BITS + 1;       /* 1.. */
+    int top = 63 - __builtin_clzll(v); /* >= HIST_SUB_BITS */
+    int mag = top - HIST_SUB_BITS + 1; /* 1.. */
     if (mag >= HIST_MAGS)
         return HIST_MAGS * HIST_SUB - 1;
     int sub = (int)((v >> (top - HIST_SUB_BITS)) - HIST_SUB);

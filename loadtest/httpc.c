@@ -29,7 +29,7 @@ struct httpc {
     struct sockaddr_in addr;
     struct sock *sock;
     uv_timer_t timer;
-    bool busy;      /* a request is outstanding */
+    bool busy; /* a request is outstanding */
     bool freeing;
     uint64_t connects;
     /* the request, kept until it has been written */
@@ -191,10 +191,11 @@ static void parse(struct httpc *c)
     size_t head_len = (size_t)(body - c->rbuf);
     if (c->rlen < head_len + clen)
         return;
-    if ((v = header(c->rbuf, body, "retry-after:", &len)))
+    v = header(c->rbuf, body, "retry-after:", &len);
+    if (v)
         r.retry_after = atoi(v);
-    bool close_after = (v = header(c->rbuf, body, "connection:", &len)) && len == 5 &&
-                       strncasecmp(v, "close", 5) == 0;
+    v = header(c->rbuf, body, "connection:", &len);
+    bool close_after = v && len == 5 && strncasecmp(v, "close", 5) == 0;
     r.body = body;
     r.body_len = clen;
     if (c->rlen != head_len + clen) {
@@ -367,8 +368,8 @@ size_t httpc_head(char *out, size_t size, const char *method, const char *path, 
         n = snprintf(out, size,
                      "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%sContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n",
-                     method, path, host, token ? "Authorization: Bearer " : "",
-                     token ? token : "", token ? "\r\n" : "", body_len);
+                     method, path, host, token ? "Authorization: Bearer " : "", token ? token : "",
+                     token ? "\r\n" : "", body_len);
     else
         n = snprintf(out, size, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", method, path, host,
                      token ? "Authorization: Bearer " : "", token ? token : "",

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define HTTPC_TIMEOUT (-20001) /* no complete answer within the timeout */
+#define HTTPC_TIMEOUT (-20001)  /* no complete answer within the timeout */
 #define HTTPC_PROTOCOL (-20002) /* an answer that is not HTTP/1.1 as we speak it */
 #define HTTPC_DROPPED (-20003)  /* httpc_drop() while waiting */
 
@@ -18,7 +18,7 @@ struct httpc;
 
 struct http_resp {
     int status;
-    int retry_after; /* seconds, 0 when absent */
+    int retry_after;  /* seconds, 0 when absent */
     const char *body; /* not NUL-terminated; valid during the callback only */
     size_t body_len;
 };
@@ -42,7 +42,7 @@ uint64_t httpc_connects(const struct httpc *c);
 
 /* Writes a request head for a body of body_len bytes into out; returns its
  * length (0 when it does not fit). token and content_type may be NULL. */
-size_t httpc_head(char *out, size_t size, const char *method, const char *path,
-                  const char *host, const char *token, size_t body_len);
+size_t httpc_head(char *out, size_t size, const char *method, const char *path, const char *host,
+                  const char *token, size_t body_len);
 
 #endif

@@ -84,7 +84,8 @@ static int link_tree(struct model *m)
 
 static int load_regions(struct model *m, PGconn *db)
 {
-    PGresult *r = lt_db_query(db, "SELECT code, 0 FROM regions UNION ALL SELECT code, dpt FROM tps");
+    PGresult *r =
+        lt_db_query(db, "SELECT code, 0 FROM regions UNION ALL SELECT code, dpt FROM tps");
     if (!r)
         return -1;
     int n = PQntuples(r);
@@ -230,8 +231,8 @@ int64_t lt_registered_total(const struct lt_counts *k)
     return sum;
 }
 
-void model_apply(struct model *m, int c, int32_t tps, const struct lt_counts *counted,
-                 bool held, bool disputed, bool confirmed, int sign)
+void model_apply(struct model *m, int c, int32_t tps, const struct lt_counts *counted, bool held,
+                 bool disputed, bool confirmed, int sign)
 {
     const struct lt_contest *ct = &m->contests[c];
     for (int32_t r = tps; r >= ct->root; r = m->regions[r].parent) {

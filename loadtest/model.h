@@ -30,7 +30,7 @@ struct lt_region {
 
 struct lt_contest {
     char id[LT_CONTEST_ID_MAX + 1];
-    int32_t root;     /* region index */
+    int32_t root; /* region index */
     int n_cand;
     int numbers[LT_MAX_CAND]; /* nomor urut, ascending */
     int64_t node_base;        /* first expected node of this contest */
@@ -44,7 +44,7 @@ struct lt_counts {
     uint16_t disability[2];                 /* registered, voted */
     uint16_t valid, invalid, total;
     int n_votes;
-    uint16_t votes[LT_MAX_CAND];            /* by candidate position */
+    uint16_t votes[LT_MAX_CAND]; /* by candidate position */
 };
 
 /* Expected totals of one tally node. */
@@ -82,8 +82,8 @@ int model_contest(const struct model *m, const char *id);
 struct lt_node *model_node(const struct model *m, int c, int32_t r);
 int64_t *model_votes(const struct model *m, int c, int32_t r);
 /* Adds (sign = +1) or removes (-1) one TPS's final state at every level. */
-void model_apply(struct model *m, int c, int32_t tps, const struct lt_counts *counted,
-                 bool held, bool disputed, bool confirmed, int sign);
+void model_apply(struct model *m, int c, int32_t tps, const struct lt_counts *counted, bool held,
+                 bool disputed, bool confirmed, int sign);
 int64_t lt_registered_total(const struct lt_counts *k);
 
 /* A connection or NULL (message on stderr). */

@@ -212,7 +212,8 @@ static int parse_frames(struct wsc *w)
                 payload[i] ^= p[mask_at + (i & 3)];
         }
         at += hdr + (size_t)len;
-        if ((rc = on_frame(w, fin, opcode, payload, (size_t)len)) != 0)
+        rc = on_frame(w, fin, opcode, payload, (size_t)len);
+        if (rc != 0)
             return rc;
     }
     if (at) {

@@ -21,8 +21,7 @@ typedef void (*wsc_state_cb)(struct wsc *w, void *ctx, int err);
 #define WSC_CLOSED (-21003)    /* the server sent a close frame */
 
 struct wsc *wsc_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
-                    const char *path, wsc_message_cb on_message, wsc_state_cb on_state,
-                    void *ctx);
+                    const char *path, wsc_message_cb on_message, wsc_state_cb on_state, void *ctx);
 int wsc_connect(struct wsc *w);
 /* Queues one text frame. 0, or a negative code. */
 int wsc_send_text(struct wsc *w, const char *text, size_t len);

@@ -1,0 +1,70 @@
+"""ctest loadtest.smoke: a short election night with suara-load against a real
+server, for correctness only (no timing is asserted).
+
+A fresh database is migrated and seeded with Kalimantan Tengah; `suara serve`
+runs on a free port; suara-load sends a few hundred forms with every kind of
+story (held, corrected, confirmed, disputed), exact duplicates and lost
+answers, while a few WebSocket viewers watch; then it checks the HTTP tallies,
+every viewer's last state and a SQL recount against its own expected totals.
+The server must then stop on SIGTERM with exit status 0.
+
+Environment: as tests/integration/harness.py (SUARA_TEST_PG, SUARA_BIN,
+SUARA_SOURCE_DIR), plus SUARA_LOAD_BIN, the suara-load binary.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("SUARA_SOURCE_DIR") or os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
+
+import harness  # noqa: E402
+
+LOAD_BIN = os.environ.get("SUARA_LOAD_BIN") or os.path.join(
+    os.path.dirname(harness.SUARA_BIN), "suara-load")
+
+
+class LoadSmokeTest(harness.SuaraTestCase):
+    def run_load(self, server, *extra):
+        out = os.path.join(harness.tmpdir(), f"load-{server.port}.json")
+        cmd = [LOAD_BIN, "run", "--db", self.db.conninfo, "--port", str(server.port),
+               "--server-pid", str(server.proc.pid), "--out", out, *extra]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        report = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 0, f"suara-load failed:\n{report}\n{server.log_tail()}")
+        with open(out, encoding="utf-8") as f:
+            return json.load(f), report
+
+    def test_election_night_smoke(self):
+        server = self.start_server(ready=True)
+        result, report = self.run_load(
+            server, "--forms", "400", "--connections", "16", "--viewers", "8",
+            "--held", "0.08", "--fix", "0.5", "--corrections", "0.06",
+            "--confirmations", "0.12", "--disputes", "0.06", "--duplicates", "0.1",
+            "--lost", "0.04", "--seed", "7", "--settle-ms", "20000")
+        self.assertTrue(result["passed"], report)
+        forms = result["forms"]
+        self.assertEqual(forms["stories"], 400, report)
+        self.assertEqual(forms["stories_failed"], 0, report)
+        for kind in ("plain", "held", "held_fixed", "corrected", "confirmed", "disputed"):
+            self.assertGreater(forms[kind], 0, f"no {kind} story in the plan\n{report}")
+        self.assertGreater(forms["duplicates_ok"], 0, report)
+        self.assertGreater(forms["retries"], 0, report)
+        self.assertEqual(forms["mismatches"], 0, report)
+        verify = result["verify"]
+        self.assertGreater(verify["http_nodes"], 0, report)
+        self.assertGreater(verify["sql_nodes"], 0, report)
+        self.assertEqual(verify["http_differences"] + verify["sql_differences"]
+                         + verify["viewer_differences"], 0, report)
+        self.assertEqual(result["viewers"]["subscribed"], 8, report)
+        # The stored rows agree with what was acknowledged, seen from outside too.
+        stored = int(self.value("SELECT count(*) FROM forms"))
+        self.assertEqual(stored, forms["acknowledged"], report)
+        server.stop()
+
+
+if __name__ == "__main__":
+    harness.main()
