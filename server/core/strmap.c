@@ -53,6 +53,8 @@ void *strmap_get(const struct strmap *m, const char *key)
     return strmap_getn(m, key, strlen(key));
 }
 
+/* Rehashing needs no key comparisons: the keys are distinct, so each goes
+ * to the first free slot from its stored hash. */
 static int grow(struct strmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
@@ -61,8 +63,12 @@ static int grow(struct strmap *m)
         return SU_NOMEM;
     for (size_t i = 0; i < m->cap; i++) {
         struct strmap_slot *old = &m->slots[i];
-        if (old->key)
-            *find_slot(slots, cap, old->key, strlen(old->key), old->hash) = *old;
+        if (!old->key)
+            continue;
+        size_t j = old->hash & (cap - 1);
+        while (slots[j].key)
+            j = (j + 1) & (cap - 1);
+        slots[j] = *old;
     }
     free(m->slots);
     m->slots = slots;

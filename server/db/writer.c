@@ -304,15 +304,24 @@ static void reply_committed(struct writer *w, struct op *op, int64_t now)
     free(body);
 }
 
+/* After COMMIT: the batch's forms are marked committed and the tallies moved
+ * first (the next batch's decisions need to know what is stored), then the
+ * next batch is sent, and only then are the answers encoded and queued - so
+ * PostgreSQL works on batch n+1 while this loop answers batch n. */
 static void commit_batch(struct writer *w)
 {
     int64_t now = clock_now_ms();
     g_metrics.db_commits++;
     histogram_observe(&g_metrics.batch_size, w->batch_len);
-    while (w->batch) {
-        struct op *op = w->batch;
-        w->batch = op->next;
+    struct op *done = w->batch;
+    w->batch = NULL;
+    w->batch_len = 0;
+    for (struct op *op = done; op; op = op->next)
         ledger_commit(w->ledger, op);
+    maybe_flush(w);
+    while (done) {
+        struct op *op = done;
+        done = op->next;
         reply_committed(w, op, now);
         if (op->decision) { /* refused: never attached to the form */
             free(op->decision->reason);
@@ -320,7 +329,6 @@ static void commit_batch(struct writer *w)
         }
         free(op);
     }
-    w->batch_len = 0;
     if (w->on_commit)
         w->on_commit(w->ctx);
 }
@@ -337,7 +345,6 @@ static void job_finish(struct pg_job *job, bool ok)
     struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
     if (ok) {
         commit_batch(w);
-        maybe_flush(w);
         return;
     }
     if (w->closing) {
