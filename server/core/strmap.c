@@ -55,9 +55,8 @@ void *strmap_get(const struct strmap *m, const char *key)
 
 /* Rehashing needs no key comparisons: the keys are distinct, so each goes
  * to the first free slot from its stored hash. */
-static int grow(struct strmap *m)
+static int rehash(struct strmap *m, size_t cap)
 {
-    size_t cap = m->cap ? m->cap * 2 : 64;
     struct strmap_slot *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return SU_NOMEM;
@@ -76,9 +75,17 @@ static int grow(struct strmap *m)
     return SU_OK;
 }
 
+int strmap_reserve(struct strmap *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 64;
+    while (cap < n * 2)
+        cap *= 2;
+    return cap > m->cap ? rehash(m, cap) : SU_OK;
+}
+
 int strmap_put(struct strmap *m, const char *key, void *value)
 {
-    if ((m->len + 1) * 2 > m->cap && grow(m) != SU_OK)
+    if ((m->len + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 64) != SU_OK)
         return SU_NOMEM;
     size_t len = strlen(key);
     uint64_t h = strmap_hash(key, len);

@@ -25,6 +25,9 @@ void strmap_free(struct strmap *m);
 /* Length-delimited lookup so callers can look up slices of a path. */
 void *strmap_getn(const struct strmap *m, const char *key, size_t len);
 void *strmap_get(const struct strmap *m, const char *key);
+/* Makes room for n entries in all, so that filling the map does not rehash
+ * (start-up knows roughly how many forms it will load). SU_OK or SU_NOMEM. */
+int strmap_reserve(struct strmap *m, size_t n);
 /* Inserts or replaces. Returns SU_OK or SU_NOMEM. */
 int strmap_put(struct strmap *m, const char *key, void *value);
 uint64_t strmap_hash(const char *key, size_t len);

@@ -125,19 +125,35 @@ struct form *ledger_by_id(const struct ledger *l, int64_t id)
     return id > 0 && id < l->by_id_cap ? l->by_id[id] : NULL;
 }
 
+static int grow_by_id(struct ledger *l, int64_t id)
+{
+    int64_t cap = l->by_id_cap ? l->by_id_cap : 1024;
+    while (cap <= id)
+        cap *= 2;
+    if (cap == l->by_id_cap)
+        return SU_OK;
+    struct form **p = realloc(l->by_id, (size_t)cap * sizeof *p);
+    if (!p)
+        return SU_NOMEM;
+    memset(p + l->by_id_cap, 0, (size_t)(cap - l->by_id_cap) * sizeof *p);
+    l->by_id = p;
+    l->by_id_cap = cap;
+    return SU_OK;
+}
+
+int ledger_reserve(struct ledger *l, int64_t n)
+{
+    if (n <= 0)
+        return SU_OK;
+    if (grow_by_id(l, n + 1) != SU_OK)
+        return SU_NOMEM;
+    return strmap_reserve(&l->by_submission, (size_t)n);
+}
+
 static int index_by_id(struct ledger *l, struct form *f)
 {
-    if (f->id >= l->by_id_cap) {
-        int64_t cap = l->by_id_cap ? l->by_id_cap : 1024;
-        while (cap <= f->id)
-            cap *= 2;
-        struct form **p = realloc(l->by_id, (size_t)cap * sizeof *p);
-        if (!p)
-            return SU_NOMEM;
-        memset(p + l->by_id_cap, 0, (size_t)(cap - l->by_id_cap) * sizeof *p);
-        l->by_id = p;
-        l->by_id_cap = cap;
-    }
+    if (f->id >= l->by_id_cap && grow_by_id(l, f->id) != SU_OK)
+        return SU_NOMEM;
     l->by_id[f->id] = f;
     l->n_forms++;
     return SU_OK;

@@ -144,6 +144,9 @@ void ledger_decide_review(struct ledger *l, struct op *op);
 /* Step 2, after COMMIT. */
 void ledger_commit(struct ledger *l, struct op *op);
 
+/* Start-up: makes room for about n stored forms, so loading them does not
+ * grow the indexes step by step. */
+int ledger_reserve(struct ledger *l, int64_t n);
 /* Start-up: adds a stored form with its current status and decision. Forms
  * must come in id order; call ledger_rebuild_tallies once all are loaded. */
 int ledger_load_form(struct ledger *l, struct form *f);

@@ -13,6 +13,7 @@
 #include "receipt.h"
 #include "core/sha256.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,11 +65,18 @@ void receipt_compute(const unsigned char prev[32], const struct form *f, const c
 
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    /* Called 64 times for each of millions of stored forms at start-up. */
+    static signed char table[256];
+    static bool built;
+    if (!built) {
+        memset(table, -1, sizeof table);
+        for (int i = 0; i < 10; i++)
+            table['0' + i] = (signed char)i;
+        for (int i = 0; i < 6; i++)
+            table['a' + i] = (signed char)(10 + i);
+        built = true;
+    }
+    return table[(unsigned char)c];
 }
 
 int receipt_parse_hex(const char *hex, unsigned char out[32])
