@@ -7,12 +7,12 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "domain/view.h"
+#include "files.h"
 #include "live.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #if !defined(LWS_WITH_LIBUV)
 #error "libwebsockets must be built with libuv support"
@@ -213,29 +213,6 @@ static void read_auth(struct lws *wsi, struct http_request *req)
     req->has_bearer = true;
 }
 
-static const struct {
-    const char *ext, *mime;
-} mime_types[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-    {".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"},
-    {".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
-};
-
-/* The MIME type of a file the web client ships, or NULL: then the path is
- * not a file name but a view (region codes and contest ids have dots too). */
-static const char *mime_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *dot = strrchr(slash ? slash : path, '.');
-    for (size_t i = 0; dot && i < sizeof mime_types / sizeof mime_types[0]; i++) {
-        if (strcmp(dot, mime_types[i].ext) == 0)
-            return mime_types[i].mime;
-    }
-    return NULL;
-}
-
 static int static_not_found(struct http_session *s)
 {
     http_reply_error(&s->reply, 404, "not_found", "no such file");
@@ -243,51 +220,23 @@ static int static_not_found(struct http_session *s)
     return 0;
 }
 
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* HEAD of a static file, answered here: lws's own leaves the connection
- * unusable for the next request. */
-static int head_static(struct http_session *s, const char *file, const char *mime)
-{
-    struct stat st;
-    if (stat(file, &st) != 0)
-        return static_not_found(s);
-    s->reply.status = 200;
-    s->reply.content_type = mime;
-    s->reply.len = (size_t)st.st_size;
-    start_reply(s);
-    return 0;
-}
-
-/* Files of the static folder with a known type; every other path that names
- * no such file is a view of the web client and gets index.html. Hidden files
- * and the client's node_modules (test tooling) are never served. */
+/* A file of the web client (see files.h). HEAD is answered here: lws's own
+ * HEAD handling leaves the connection unusable for the next request. */
 static int serve_static(struct http_session *s)
 {
     static const char revalidate[] = "cache-control: no-cache\r\n";
-    const char *path = s->req.path;
-    char file[1024];
-    if (path[0] != '/' || strstr(path, "..") || strstr(path, "/.") ||
-        strncmp(path, "/node_modules/", 14) == 0)
+    struct file_answer f;
+    if (!files_resolve(s->web->cfg->static_dir, s->req.path, &f))
         return static_not_found(s);
-    const char *mime = mime_of(path);
-    snprintf(file, sizeof file, "%s%s", s->web->cfg->static_dir, path);
-    if (!mime || !is_file(file)) {
-        if (mime)
-            return static_not_found(s); /* a missing asset, not a view */
-        snprintf(file, sizeof file, "%s/index.html", s->web->cfg->static_dir);
-        mime = mime_types[0].mime;
-        if (!is_file(file))
-            return static_not_found(s);
+    if (s->head_only) {
+        s->reply.status = 200;
+        s->reply.content_type = f.mime;
+        s->reply.len = f.size;
+        start_reply(s);
+        return 0;
     }
-    if (s->head_only)
-        return head_static(s, file, mime);
     metrics_count_http(200);
-    int n = lws_serve_http_file(s->wsi, file, mime, revalidate, (int)sizeof revalidate - 1);
+    int n = lws_serve_http_file(s->wsi, f.path, f.mime, revalidate, (int)sizeof revalidate - 1);
     return n < 0 ? -1 : 0;
 }
 
