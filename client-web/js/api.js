@@ -62,6 +62,8 @@ export function contests() {
 }
 
 export const region = (code) => get(`/api/v1/regions/${enc(code)}`);
+// What a token may do: {role, scope, scope_level, ...}; throws ApiError.
+export const whoami = (token) => get('/api/v1/whoami', { token });
 export const tally = (contest, code) => get(`/api/v1/tally/${enc(contest)}/${enc(code)}`);
 export const tps = (code) => get(`/api/v1/tps/${enc(code)}`);
 export const exportUrl = (contest, level) => `/api/v1/export/${enc(contest)}.csv?level=${level}`;

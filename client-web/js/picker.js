@@ -1,16 +1,19 @@
 // Choosing a TPS: type its code, or go down kabupaten/kota -> kecamatan ->
-// desa/kelurahan -> TPS with one select per level. Calls onPick(region) with
-// the TPS as GET /api/v1/regions/{code} answers it (name, path, dpt).
+// desa/kelurahan -> TPS with one select per level, starting below `root` (the
+// witness token's scope, so only TPS it may write are offered). Calls
+// onPick(region) with the TPS as GET /api/v1/regions/{code} answers it.
 
 import { h, fill } from './dom.js';
 import * as api from './api.js';
 
 const TPS_CODE = /^\d{2}\.\d{2}\.\d{2}\.\d{4}\.\d{3}$/;
-const LEVELS = [
+const ALL_LEVELS = [
   ['kabupaten', 'Kabupaten/Kota'], ['kecamatan', 'Kecamatan'], ['desa', 'Desa/Kelurahan'], ['tps', 'TPS'],
 ];
+const ORDER = ['province', 'kabupaten', 'kecamatan', 'desa', 'tps'];
 
-export function tpsPicker({ root = '62', onPick }) {
+export function tpsPicker({ root = '62', rootLevel = 'province', onPick }) {
+  const LEVELS = ALL_LEVELS.slice(Math.max(0, ORDER.indexOf(rootLevel)));
   const msg = h('p.field-msg', { role: 'status', 'aria-live': 'polite' });
   const input = h('input', {
     id: 'tps-code', name: 'tps', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false',
@@ -62,7 +65,8 @@ export function tpsPicker({ root = '62', onPick }) {
     if (!s.value) return;
     if (i === selects.length - 1) { input.value = s.value; pick(s.value); } else load(i + 1, s.value);
   }));
-  load(0, root);
+  if (LEVELS.length) load(0, root);
+  else pick(root); // the scope is one TPS
 
   return h('div.picker', {}, typed, h('p.or', { text: 'atau pilih wilayah:' }), cascade, msg);
 }

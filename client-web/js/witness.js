@@ -80,11 +80,23 @@ export async function mount(el, _params, query) {
 
   el.append(h('div.witness', {},
     h('h1', { text: 'Formulir saksi (Model C.Hasil)' }),
-    tokenCard('witness', 'Token saksi', 'Token dari koordinator, diketik sekali; disimpan di perangkat ini.', () => renderForm()),
+    tokenCard('witness', 'Token saksi', 'Token dari koordinator, diketik sekali; disimpan di perangkat ini.',
+      async () => { await learnScope(); if (tps) renderForm(); else renderTpsCard(); }),
     tpsCard, formCard, boxCard));
 
+  // The token's scope bounds the TPS on offer; offline, the whole province.
+  let scope = { scope: '62', scope_level: 'province' };
+  async function learnScope() {
+    const token = getToken('witness');
+    if (!token) return;
+    try { scope = await api.whoami(token); } catch { /* offline or unknown token: keep the province */ }
+  }
+
   function renderTpsCard() {
-    const choose = tpsPicker({ onPick: (info) => { tps = info; localStorage.setItem(LAST_TPS, info.code); contest = null; renderTpsCard(); } });
+    const choose = tpsPicker({
+      root: scope.scope, rootLevel: scope.scope_level,
+      onPick: (info) => { tps = info; localStorage.setItem(LAST_TPS, info.code); contest = null; renderTpsCard(); },
+    });
     if (!tps) {
       fill(tpsCard, h('h2', { id: 'tps-title', text: 'TPS' }), choose);
       renderForm();
@@ -154,6 +166,7 @@ export async function mount(el, _params, query) {
   if (start) {
     try { const info = await api.region(start); if (info.level === 'tps') tps = info; } catch { /* choose again */ }
   }
+  await learnScope();
   renderTpsCard();
   return () => stops.forEach((s) => s());
 }
