@@ -80,86 +80,80 @@ static const char usage[] =
     "  --reference            the port is a stand-in, not Suara (e.g. nginx answering 201):\n"
     "                         the same traffic, any 2xx counts, nothing is verified\n";
 
-enum {
-    O_DB = 256,
-    O_HOST,
-    O_PORT,
-    O_PID,
-    O_OUT,
-    O_LABEL,
-    O_CONNS,
-    O_FORMS,
-    O_RATE,
-    O_DURATION,
-    O_CURVE,
-    O_RAMP,
-    O_PEAK,
-    O_REGION,
-    O_CONTESTS,
-    O_WLEVEL,
-    O_HELD,
-    O_FIX,
-    O_CORR,
-    O_CONF,
-    O_DISP,
-    O_DUP,
-    O_LOST,
-    O_PLAIN,
-    O_FOLLOW,
-    O_TIMEOUT,
-    O_RETRYCAP,
-    O_SEED,
-    O_VIEWERS,
-    O_VPROV,
-    O_VKAB,
-    O_SETTLE,
-    O_NOVERIFY,
-    O_NOSQL,
-    O_QUIET,
-    O_REFERENCE,
-    O_HELP
+/* How an option of `run` is applied: the first five kinds parse their
+ * argument into a field of struct lt_options by type, the next two set a
+ * flag, the last three do more. */
+enum opt_kind {
+    OPT_STR,
+    OPT_INT,
+    OPT_I64,
+    OPT_U64,
+    OPT_DBL,
+    OPT_TRUE,
+    OPT_FALSE,
+    OPT_PLAIN,
+    OPT_REFERENCE,
+    OPT_HELP
 };
 
-static const struct option run_options[] = {
-    {"db", required_argument, NULL, O_DB},
-    {"host", required_argument, NULL, O_HOST},
-    {"port", required_argument, NULL, O_PORT},
-    {"server-pid", required_argument, NULL, O_PID},
-    {"out", required_argument, NULL, O_OUT},
-    {"label", required_argument, NULL, O_LABEL},
-    {"connections", required_argument, NULL, O_CONNS},
-    {"forms", required_argument, NULL, O_FORMS},
-    {"rate", required_argument, NULL, O_RATE},
-    {"duration", required_argument, NULL, O_DURATION},
-    {"curve", required_argument, NULL, O_CURVE},
-    {"ramp", required_argument, NULL, O_RAMP},
-    {"peak", required_argument, NULL, O_PEAK},
-    {"region", required_argument, NULL, O_REGION},
-    {"contests", required_argument, NULL, O_CONTESTS},
-    {"witness-level", required_argument, NULL, O_WLEVEL},
-    {"held", required_argument, NULL, O_HELD},
-    {"fix", required_argument, NULL, O_FIX},
-    {"corrections", required_argument, NULL, O_CORR},
-    {"confirmations", required_argument, NULL, O_CONF},
-    {"disputes", required_argument, NULL, O_DISP},
-    {"duplicates", required_argument, NULL, O_DUP},
-    {"lost", required_argument, NULL, O_LOST},
-    {"plain", no_argument, NULL, O_PLAIN},
-    {"follow-ms", required_argument, NULL, O_FOLLOW},
-    {"timeout-ms", required_argument, NULL, O_TIMEOUT},
-    {"retry-cap-ms", required_argument, NULL, O_RETRYCAP},
-    {"seed", required_argument, NULL, O_SEED},
-    {"viewers", required_argument, NULL, O_VIEWERS},
-    {"viewers-province", required_argument, NULL, O_VPROV},
-    {"viewers-kabupaten", required_argument, NULL, O_VKAB},
-    {"settle-ms", required_argument, NULL, O_SETTLE},
-    {"no-verify", no_argument, NULL, O_NOVERIFY},
-    {"no-sql", no_argument, NULL, O_NOSQL},
-    {"quiet", no_argument, NULL, O_QUIET},
-    {"reference", no_argument, NULL, O_REFERENCE},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
+struct run_option {
+    const char *name;
+    enum opt_kind kind;
+    union { /* the field, its type checked by the initialiser; NULL for the last three kinds */
+        const char **s;
+        int *i;
+        int64_t *i64;
+        uint64_t *u64;
+        double *d;
+        bool *b;
+    } to;
 };
+
+/* The story shares all 0: first forms only, each sent once. */
+static void no_stories(struct lt_options *o)
+{
+    o->held = o->corrections = o->confirmations = o->disputes = 0;
+    o->duplicates = o->lost = 0;
+}
+
+static void apply_option(const struct run_option *r, struct lt_options *o)
+{
+    switch (r->kind) {
+    case OPT_STR:
+        *r->to.s = optarg;
+        break;
+    case OPT_INT:
+        *r->to.i = atoi(optarg);
+        break;
+    case OPT_I64:
+        *r->to.i64 = atoll(optarg);
+        break;
+    case OPT_U64:
+        *r->to.u64 = strtoull(optarg, NULL, 10);
+        break;
+    case OPT_DBL:
+        *r->to.d = atof(optarg);
+        break;
+    case OPT_TRUE:
+        *r->to.b = true;
+        break;
+    case OPT_FALSE:
+        *r->to.b = false;
+        break;
+    case OPT_PLAIN:
+        no_stories(o);
+        break;
+    case OPT_REFERENCE:
+        /* a stand-in server (e.g. nginx answering 201 '{}'): traffic only */
+        o->reference = true;
+        o->verify = false;
+        no_stories(o);
+        o->viewers = 0;
+        break;
+    case OPT_HELP:
+        break;
+    }
+}
 
 static void defaults(struct lt_options *o)
 {
@@ -190,136 +184,71 @@ static void defaults(struct lt_options *o)
     o->verify_connections = 8;
 }
 
+/* 0: parsed; 1: --help printed the usage; 2: a usage error (printed). */
 static int parse_run(int argc, char **argv, struct lt_options *o)
 {
+    const struct run_option table[] = {
+        {"db", OPT_STR, {.s = &o->db}},
+        {"host", OPT_STR, {.s = &o->host}},
+        {"port", OPT_INT, {.i = &o->port}},
+        {"server-pid", OPT_INT, {.i = &o->server_pid}},
+        {"out", OPT_STR, {.s = &o->out}},
+        {"label", OPT_STR, {.s = &o->label}},
+        {"connections", OPT_INT, {.i = &o->connections}},
+        {"forms", OPT_I64, {.i64 = &o->forms}},
+        {"rate", OPT_DBL, {.d = &o->rate}},
+        {"duration", OPT_DBL, {.d = &o->duration}},
+        {"curve", OPT_STR, {.s = &o->curve}},
+        {"ramp", OPT_DBL, {.d = &o->ramp}},
+        {"peak", OPT_DBL, {.d = &o->peak}},
+        {"region", OPT_STR, {.s = &o->region}},
+        {"contests", OPT_STR, {.s = &o->contest_prefix}},
+        {"witness-level", OPT_STR, {.s = &o->witness_level}},
+        {"held", OPT_DBL, {.d = &o->held}},
+        {"fix", OPT_DBL, {.d = &o->fix}},
+        {"corrections", OPT_DBL, {.d = &o->corrections}},
+        {"confirmations", OPT_DBL, {.d = &o->confirmations}},
+        {"disputes", OPT_DBL, {.d = &o->disputes}},
+        {"duplicates", OPT_DBL, {.d = &o->duplicates}},
+        {"lost", OPT_DBL, {.d = &o->lost}},
+        {"plain", OPT_PLAIN, {NULL}},
+        {"follow-ms", OPT_INT, {.i = &o->follow_ms}},
+        {"timeout-ms", OPT_INT, {.i = &o->timeout_ms}},
+        {"retry-cap-ms", OPT_INT, {.i = &o->retry_cap_ms}},
+        {"seed", OPT_U64, {.u64 = &o->seed}},
+        {"viewers", OPT_INT, {.i = &o->viewers}},
+        {"viewers-province", OPT_DBL, {.d = &o->viewers_province}},
+        {"viewers-kabupaten", OPT_DBL, {.d = &o->viewers_kabupaten}},
+        {"settle-ms", OPT_INT, {.i = &o->settle_ms}},
+        {"no-verify", OPT_FALSE, {.b = &o->verify}},
+        {"no-sql", OPT_FALSE, {.b = &o->verify_sql}},
+        {"quiet", OPT_TRUE, {.b = &o->quiet}},
+        {"reference", OPT_REFERENCE, {NULL}},
+        {"help", OPT_HELP, {NULL}},
+    };
+    enum { N = sizeof table / sizeof table[0], FIRST = 256 };
+    struct option longopts[N + 1];
+    for (int i = 0; i < N; i++) {
+        bool arg = table[i].kind <= OPT_DBL;
+        longopts[i] =
+            (struct option){table[i].name, arg ? required_argument : no_argument, NULL, FIRST + i};
+    }
+    longopts[N] = (struct option){NULL, 0, NULL, 0};
     defaults(o);
     optind = 1;
     for (;;) {
-        int c = getopt_long(argc, argv, "", run_options, NULL);
+        int c = getopt_long(argc, argv, "", longopts, NULL);
         if (c == -1)
             break;
-        switch (c) {
-        case O_DB:
-            o->db = optarg;
-            break;
-        case O_HOST:
-            o->host = optarg;
-            break;
-        case O_PORT:
-            o->port = atoi(optarg);
-            break;
-        case O_PID:
-            o->server_pid = atoi(optarg);
-            break;
-        case O_OUT:
-            o->out = optarg;
-            break;
-        case O_LABEL:
-            o->label = optarg;
-            break;
-        case O_CONNS:
-            o->connections = atoi(optarg);
-            break;
-        case O_FORMS:
-            o->forms = atoll(optarg);
-            break;
-        case O_RATE:
-            o->rate = atof(optarg);
-            break;
-        case O_DURATION:
-            o->duration = atof(optarg);
-            break;
-        case O_CURVE:
-            o->curve = optarg;
-            break;
-        case O_RAMP:
-            o->ramp = atof(optarg);
-            break;
-        case O_PEAK:
-            o->peak = atof(optarg);
-            break;
-        case O_REGION:
-            o->region = optarg;
-            break;
-        case O_CONTESTS:
-            o->contest_prefix = optarg;
-            break;
-        case O_WLEVEL:
-            o->witness_level = optarg;
-            break;
-        case O_HELD:
-            o->held = atof(optarg);
-            break;
-        case O_FIX:
-            o->fix = atof(optarg);
-            break;
-        case O_CORR:
-            o->corrections = atof(optarg);
-            break;
-        case O_CONF:
-            o->confirmations = atof(optarg);
-            break;
-        case O_DISP:
-            o->disputes = atof(optarg);
-            break;
-        case O_DUP:
-            o->duplicates = atof(optarg);
-            break;
-        case O_LOST:
-            o->lost = atof(optarg);
-            break;
-        case O_PLAIN:
-            o->held = o->corrections = o->confirmations = o->disputes = 0;
-            o->duplicates = o->lost = 0;
-            break;
-        case O_FOLLOW:
-            o->follow_ms = atoi(optarg);
-            break;
-        case O_TIMEOUT:
-            o->timeout_ms = atoi(optarg);
-            break;
-        case O_RETRYCAP:
-            o->retry_cap_ms = atoi(optarg);
-            break;
-        case O_SEED:
-            o->seed = strtoull(optarg, NULL, 10);
-            break;
-        case O_VIEWERS:
-            o->viewers = atoi(optarg);
-            break;
-        case O_VPROV:
-            o->viewers_province = atof(optarg);
-            break;
-        case O_VKAB:
-            o->viewers_kabupaten = atof(optarg);
-            break;
-        case O_SETTLE:
-            o->settle_ms = atoi(optarg);
-            break;
-        case O_NOVERIFY:
-            o->verify = false;
-            break;
-        case O_NOSQL:
-            o->verify_sql = false;
-            break;
-        case O_QUIET:
-            o->quiet = true;
-            break;
-        case O_REFERENCE:
-            /* a stand-in server (e.g. nginx answering 201 '{}'): traffic only */
-            o->reference = true;
-            o->verify = false;
-            o->held = o->corrections = o->confirmations = o->disputes = 0;
-            o->duplicates = o->lost = 0;
-            o->viewers = 0;
-            break;
-        case O_HELP:
-            fputs(usage, stdout);
-            return 1;
-        default:
+        if (c < FIRST || c >= FIRST + N) {
             fputs(usage, stderr);
             return 2;
         }
+        if (table[c - FIRST].kind == OPT_HELP) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        apply_option(&table[c - FIRST], o);
     }
     if (optind != argc || !o->db || o->connections < 1 || o->port < 1 || o->port > 65535 ||
         (o->curve && (strcmp(o->curve, "night") != 0 || o->duration <= 0)) || o->ramp < 0 ||

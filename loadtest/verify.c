@@ -223,6 +223,55 @@ static const char votes_sql[] =
     "SELECT f.contest, left(f.tps, %d), u.k, sum(u.v) FROM forms f,"
     " unnest(f.votes) WITH ORDINALITY AS u(v, k) WHERE f.status = 'counted' GROUP BY 1, 2, 3";
 
+/* Reads the contest (column 0) and region (column 1) of row i of a recount;
+ * false when they name no tally node (a region above the contest's, or
+ * unknown to the model). */
+static bool row_node(const struct model *m, const PGresult *res, int i, int *c, int32_t *r)
+{
+    *c = model_contest(m, PQgetvalue(res, i, 0));
+    *r = model_find(m, PQgetvalue(res, i, 1));
+    return *c >= 0 && *r >= 0 && model_node(m, *c, *r);
+}
+
+/* Stores the per-candidate sums of votes_sql in votes[], laid out like the
+ * model's vote counters. */
+static void read_votes(const struct model *m, const PGresult *res, int64_t *votes)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        int c;
+        int32_t r;
+        int k = atoi(PQgetvalue(res, i, 2)) - 1;
+        if (!row_node(m, res, i, &c, &r) || k < 0 || k >= m->contests[c].n_cand)
+            continue;
+        votes[m->contests[c].vote_base +
+              (int64_t)(r - m->contests[c].root) * m->contests[c].n_cand + k] =
+            strtoll(PQgetvalue(res, i, 3), NULL, 10);
+    }
+}
+
+/* Compares every node of a recount_sql result (and its votes, read before)
+ * with the model, marking the nodes seen. */
+static void compare_recount(const struct model *m, const PGresult *res, const int64_t *votes,
+                            char *seen, struct verify_result *out)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        int c;
+        int32_t r;
+        if (!row_node(m, res, i, &c, &r))
+            continue;
+        const struct lt_contest *ct = &m->contests[c];
+        int64_t got[FIELDS];
+        got[0] = m->regions[r].n_tps;
+        for (int f = 1; f < FIELDS; f++)
+            got[f] = strtoll(PQgetvalue(res, i, f + 1), NULL, 10);
+        /* the query's column order: counted, held, disputed, confirmed */
+        seen[ct->node_base + (r - ct->root)] = 1;
+        out->sql_nodes++;
+        out->sql_diffs += diff("SQL", m, c, r, got,
+                               &votes[ct->vote_base + (int64_t)(r - ct->root) * ct->n_cand], false);
+    }
+}
+
 void verify_sql(PGconn *db, const struct model *m, struct verify_result *out)
 {
     static const int prefix_len[] = {2, 5, 8, 13, 17};
@@ -236,46 +285,18 @@ void verify_sql(PGconn *db, const struct model *m, struct verify_result *out)
     for (size_t L = 0; L < sizeof prefix_len / sizeof prefix_len[0]; L++) {
         char sql[2048];
         snprintf(sql, sizeof sql, votes_sql, prefix_len[L]);
-        PGresult *res = lt_db_query(db, sql);
-        if (!res) {
-            out->sql_diffs++;
-            goto done;
-        }
-        for (int i = 0; i < PQntuples(res); i++) {
-            int c = model_contest(m, PQgetvalue(res, i, 0));
-            int32_t r = model_find(m, PQgetvalue(res, i, 1));
-            int k = atoi(PQgetvalue(res, i, 2)) - 1;
-            if (c < 0 || r < 0 || !model_node(m, c, r) || k < 0 || k >= m->contests[c].n_cand)
-                continue; /* above the contest's region: not a tally node */
-            votes[m->contests[c].vote_base +
-                  (int64_t)(r - m->contests[c].root) * m->contests[c].n_cand + k] =
-                strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        }
-        PQclear(res);
+        PGresult *sums = lt_db_query(db, sql);
         snprintf(sql, sizeof sql, recount_sql, prefix_len[L]);
-        res = lt_db_query(db, sql);
-        if (!res) {
+        PGresult *nodes = sums ? lt_db_query(db, sql) : NULL;
+        if (!nodes) {
+            PQclear(sums);
             out->sql_diffs++;
             goto done;
         }
-        for (int i = 0; i < PQntuples(res); i++) {
-            int c = model_contest(m, PQgetvalue(res, i, 0));
-            int32_t r = model_find(m, PQgetvalue(res, i, 1));
-            if (c < 0 || r < 0 || !model_node(m, c, r))
-                continue;
-            const struct lt_contest *ct = &m->contests[c];
-            int64_t got[FIELDS];
-            got[0] = m->regions[r].n_tps;
-            for (int f = 1; f < FIELDS; f++)
-                got[f] = strtoll(PQgetvalue(res, i, f + 1), NULL, 10);
-            /* the query's column order: counted, held, disputed, confirmed */
-            seen[ct->node_base + (r - ct->root)] = 1;
-            out->sql_nodes++;
-            out->sql_diffs +=
-                diff("SQL", m, c, r, got,
-                     &votes[ct->vote_base + (int64_t)(r - ct->root) * ct->n_cand], false);
-        }
-        PQclear(res);
+        read_votes(m, sums, votes);
+        compare_recount(m, nodes, votes, seen, out);
+        PQclear(sums);
+        PQclear(nodes);
     }
     /* Everything the generator expects must exist in the database too. */
     for (int c = 0; c < m->n_contests; c++) {

@@ -7,10 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, goodForm, until, idInt } from './lib/suara.mjs';
-import { launch } from './lib/browser.mjs';
+import { goodForm, until, idInt } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
 
-let db, server, browser, witness, gub;
+const stack = new Stack();
+let server, browser, witness, gub;
 const A = '62.01.01.1011.001'; // Kotawaringin Barat, Kumai, Candi, TPS 001
 let B; // the first TPS of Kabupaten Kapuas (62.03)
 
@@ -29,20 +30,12 @@ async function submit(body) {
 }
 
 before(async () => {
-  db = new Database('dashboard');
-  witness = db.token('witness', '62');
-  server = await Server.launch(db);
+  ({ server, browser, tokens: { witness } } = await stack.start('dashboard', { tokens: { witness: ['witness', '62'] } }));
   gub = (await server.get('/api/v1/contests')).find((c) => c.id === 'gub-62');
   B = (await firstTps('62.03')).code;
-  browser = await launch();
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 test('the dashboard shows the four Pilgub pairs and its numbers move live when forms are counted', async () => {
   const page = await browser.page();

@@ -6,27 +6,22 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, goodForm, until } from './lib/suara.mjs';
-import { launch, PHONE } from './lib/browser.mjs';
+import { goodForm, until } from './lib/suara.mjs';
+import { PHONE } from './lib/browser.mjs';
+import { Stack } from './lib/stack.mjs';
 import { openEntry, fillForm } from './lib/witness.mjs';
 
-let db, server, browser, witness;
+const stack = new Stack();
+let server, browser, witness;
 const C = '62.71.01.1001.001'; // Palangka Raya
 const D = '62.71.01.1001.002';
 
 before(async () => {
-  db = new Database('outbox');
-  witness = db.token('witness', '62.71', 'saksi Palangka Raya');
-  server = await Server.launch(db);
-  browser = await launch({ viewport: PHONE });
+  ({ server, browser, tokens: { witness } } = await stack.start('outbox', {
+    tokens: { witness: ['witness', '62.71', 'saksi Palangka Raya'] }, viewport: PHONE }));
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 const outboxEntries = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('suara.outbox.v1') || '[]'));
 
@@ -35,12 +30,19 @@ async function history(code, contest) {
   return tps.contests.find((c) => c.contest === contest).history;
 }
 
-test('a form entered while the server is down waits, then is sent once the server is back, and counted once', async () => {
+// A new page on the witness form of tps for wal-62.71, filled in with a
+// consistent form (votes in proportion to shares); answers { page, body }.
+async function filledEntry(tps, shares) {
   const page = await browser.page();
-  const dpt = (await server.get(`/api/v1/regions/${C}`)).dpt;
-  const body = goodForm(C, 'wal-62.71', dpt, { 1: 3, 2: 2 });
-  await openEntry(page, server.url, { token: witness, tps: C, contest: 'wal-62.71' });
+  const dpt = (await server.get(`/api/v1/regions/${tps}`)).dpt;
+  const body = goodForm(tps, 'wal-62.71', dpt, shares);
+  await openEntry(page, server.url, { token: witness, tps, contest: 'wal-62.71' });
   await fillForm(page, body);
+  return { page, body };
+}
+
+test('a form entered while the server is down waits, then is sent once the server is back, and counted once', async () => {
+  const { page, body } = await filledEntry(C, { 1: 3, 2: 2 });
 
   assert.equal(await server.stop(), 0, 'the server stopped cleanly');
   await page.locator('.submit-bar button[type=submit]').click();
@@ -72,11 +74,7 @@ test('a form entered while the server is down waits, then is sent once the serve
 });
 
 test('a waiting form survives a reload of the page and is sent afterwards, once', async () => {
-  const page = await browser.page();
-  const dpt = (await server.get(`/api/v1/regions/${D}`)).dpt;
-  const body = goodForm(D, 'wal-62.71', dpt, { 1: 1, 2: 4 });
-  await openEntry(page, server.url, { token: witness, tps: D, contest: 'wal-62.71' });
-  await fillForm(page, body);
+  const { page, body } = await filledEntry(D, { 1: 1, 2: 4 });
 
   // The network drops every form sent (the rest of the site still loads).
   let dropped = 0;

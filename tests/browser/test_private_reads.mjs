@@ -6,26 +6,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, goodForm, until, idInt } from './lib/suara.mjs';
-import { launch } from './lib/browser.mjs';
+import { goodForm, until, idInt } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
 
-let db, server, browser, witness, reviewer;
+const stack = new Stack();
+let server, browser, witness, reviewer;
 const TPS = '62.01.01.1011.001';
 
 before(async () => {
-  db = new Database('private');
-  witness = db.token('witness', '62');
-  reviewer = db.token('reviewer', '62');
-  server = await Server.launch(db, ['--private-reads']);
-  browser = await launch();
+  ({ server, browser, tokens: { witness, reviewer } } = await stack.start('private', {
+    tokens: { witness: ['witness', '62'], reviewer: ['reviewer', '62'] }, serveArgs: ['--private-reads'] }));
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 test('without a token the dashboard shows no numbers; with one it shows them and follows the live feed', async () => {
   assert.equal((await server.request('GET', '/api/v1/contests')).status, 401);

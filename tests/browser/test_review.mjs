@@ -7,10 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, goodForm, until } from './lib/suara.mjs';
-import { launch } from './lib/browser.mjs';
+import { goodForm, until } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
 
-let db, server, browser, w1, w2, reviewer;
+const stack = new Stack();
+let server, browser, w1, w2, reviewer;
 const T = '62.02.01.1009.001';
 const H = '62.02.01.1009.002';
 let counted, disputed, held, original;
@@ -22,12 +23,9 @@ async function post(body, token) {
 }
 
 before(async () => {
-  db = new Database('review');
-  w1 = db.token('witness', '62.02', 'saksi 1');
-  w2 = db.token('witness', '62.02', 'saksi 2');
-  reviewer = db.token('reviewer', '62.02', 'pemeriksa Kotim');
-  server = await Server.launch(db);
-  browser = await launch();
+  ({ server, browser, tokens: { w1, w2, reviewer } } = await stack.start('review', {
+    tokens: { w1: ['witness', '62.02', 'saksi 1'], w2: ['witness', '62.02', 'saksi 2'],
+      reviewer: ['reviewer', '62.02', 'pemeriksa Kotim'] } }));
 
   const dpt = (await server.get(`/api/v1/regions/${T}`)).dpt;
   original = goodForm(T, 'gub-62', dpt, { 1: 1, 2: 2, 3: 3, 4: 1 });
@@ -46,12 +44,7 @@ before(async () => {
   assert.equal(held.status, 'held');
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 test('a reviewer resolves a dispute through the UI and the tallies follow', async () => {
   const page = await browser.page();

@@ -9,24 +9,21 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Database, Server, goodForm, SOURCE_DIR } from './lib/suara.mjs';
+import { goodForm, SOURCE_DIR } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
 import { counts } from './lib/witness.mjs';
 
 const rules = await import(pathToFileURL(path.join(SOURCE_DIR, 'client-web', 'js', 'rules.js')));
 
-let db, server, tokens;
+const stack = new Stack();
+let server, tokens;
 
 before(async () => {
-  db = new Database('rules');
-  tokens = [0, 1, 2, 3].map((i) => db.token('witness', '62', `rules ${i}`));
-  server = await Server.launch(db);
+  ({ server, tokens } = await stack.start('rules', {
+    tokens: [0, 1, 2, 3].map((i) => ['witness', '62', `rules ${i}`]), browser: false }));
 });
 
-after(async () => {
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 // A small deterministic generator, so a failure can be replayed.
 function rng(seed) {

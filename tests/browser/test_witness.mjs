@@ -6,26 +6,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, goodForm, until, idInt } from './lib/suara.mjs';
-import { launch, PHONE } from './lib/browser.mjs';
+import { goodForm, until, idInt } from './lib/suara.mjs';
+import { PHONE } from './lib/browser.mjs';
+import { Stack } from './lib/stack.mjs';
 import { openEntry, fillForm, inputId, checkStates } from './lib/witness.mjs';
 
-let db, server, browser, witness;
+const stack = new Stack();
+let server, browser, witness;
 const TPS = '62.03.01.1006.001';
 
 before(async () => {
-  db = new Database('witness');
-  witness = db.token('witness', '62.03', 'saksi Kapuas');
-  server = await Server.launch(db);
-  browser = await launch({ viewport: PHONE });
+  ({ server, browser, tokens: { witness } } = await stack.start('witness', {
+    tokens: { witness: ['witness', '62.03', 'saksi Kapuas'] }, viewport: PHONE }));
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 test('a witness enters a form through the UI, sees the checks live, and it is counted', async () => {
   const page = await browser.page();

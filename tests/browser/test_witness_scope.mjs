@@ -5,25 +5,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Database, Server, until } from './lib/suara.mjs';
-import { launch } from './lib/browser.mjs';
+import { until } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
 
 const DESA = '62.01.01.1011';
 const TPS = '62.01.01.1011.001';
-let db, server, browser;
+const stack = new Stack();
+let server, browser, tokens;
 
 before(async () => {
-  db = new Database('scope');
-  server = await Server.launch(db);
-  browser = await launch();
+  ({ server, browser, tokens } = await stack.start('scope', {
+    tokens: { desa: ['witness', DESA], tps: ['witness', TPS] } }));
 });
 
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  db?.drop();
-  assert.equal(code, 0, 'suara serve shut down cleanly');
-});
+after(() => stack.stop());
 
 async function openWithToken(token) {
   const page = await browser.page();
@@ -36,7 +31,7 @@ async function openWithToken(token) {
 }
 
 test('a desa-scoped witness is offered that desa\'s TPS only', async () => {
-  const token = db.token('witness', DESA);
+  const token = tokens.desa;
   const desa = await server.get(`/api/v1/regions/${DESA}`);
   const page = await openWithToken(token);
   const tpsSelect = page.locator('#pick-tps');
@@ -52,7 +47,7 @@ test('a desa-scoped witness is offered that desa\'s TPS only', async () => {
 });
 
 test('a TPS-scoped witness gets its TPS without choosing', async () => {
-  const token = db.token('witness', TPS);
+  const token = tokens.tps;
   const page = await openWithToken(token);
   await page.locator('p.chosen').waitFor();
   assert.match(await page.locator('p.chosen').textContent(), /62\.01\.01\.1011\.001/);

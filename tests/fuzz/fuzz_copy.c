@@ -12,6 +12,7 @@
  * tests/unit/test_fuzz_regressions.c includes this file with FUZZ_COPY_ENTRY
  * renamed to replay the corpus in the ordinary test run. */
 #include "db/copy.h"
+#include "fuzz_check.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,14 +24,7 @@
 #define FUZZ_COPY_ENTRY LLVMFuzzerTestOneInput
 #endif
 
-#define COPY_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_copy: invariant broken: %s (%s:%d)\n", #cond, __FILE__,          \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define COPY_CHECK(cond) FUZZ_CHECK("fuzz_copy", cond)
 
 static void copy_check_split(const char *orig, size_t len, int max)
 {

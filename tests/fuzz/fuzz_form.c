@@ -11,6 +11,7 @@
  * renamed, to replay the corpus and past crashes in the ordinary test run. */
 #include "domain/form.h"
 #include "domain/registry.h"
+#include "fuzz_check.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,14 +23,7 @@
 #define FUZZ_FORM_ENTRY LLVMFuzzerTestOneInput
 #endif
 
-#define FORM_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_form: invariant broken: %s (%s:%d)\n", #cond, __FILE__,          \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FORM_CHECK(cond) FUZZ_CHECK("fuzz_form", cond)
 
 /* Province 62, two kabupaten, a few TPS; gub-62 over the province with four
  * candidates, bup-62.01 over 62.01 with numbers 1, 2, 3 and 7 (a gap). */

@@ -13,6 +13,7 @@
 #include "domain/registry.h"
 #include "domain/tally.h"
 #include "domain/view.h"
+#include "fuzz_check.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -25,14 +26,7 @@
 #define FUZZ_LIVE_ENTRY LLVMFuzzerTestOneInput
 #endif
 
-#define LIVE_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_live_message: invariant broken: %s (%s:%d)\n", #cond, __FILE__,  \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define LIVE_CHECK(cond) FUZZ_CHECK("fuzz_live_message", cond)
 
 struct live_world {
     struct registry reg;

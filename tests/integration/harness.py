@@ -35,8 +35,10 @@ with start_server() is stopped at the end of its test, and that stop asserts a
 clean exit (status 0, no sanitizer report).
 
 For form tests: build_form() makes a valid C1 form body, flat_tally() flattens a
-tally node, and sql_recount() recounts the tallies from the forms table in the
-same flat shape, so the server's numbers can be compared with the stored forms.
+tally node, contribution() is what a counted form adds to each node above it, and
+sql_recount() recounts the tallies from the forms table in the same flat shape,
+so the server's numbers can be compared with the stored forms. A SuaraTestCase
+also finds TPS without forms (fresh_tps) and holds a table lock (lock_table).
 """
 
 import atexit
@@ -521,6 +523,18 @@ def build_form(sid, tps, dpt, contest="gub-62", n_cand=4, total=None, shift=0, d
     }
 
 
+def contribution(form):
+    """What a counted form adds to every tally node above it, in the flat
+    shape flat_tally() gives (numbers that are 0 left out)."""
+    reg = form["registered"]
+    out = {"tps.counted": 1,
+           "registered": sum(reg[r][s] for r in ("dpt", "dpph", "dptb") for s in ("m", "f")),
+           "voted": form["total"], "valid": form["valid"], "invalid": form["invalid"]}
+    for k, v in form["votes"].items():
+        out[f"votes.{k}"] = v
+    return {k: v for k, v in out.items() if v}
+
+
 def flat_tally(node):
     """The numbers of a tally node (GET /api/v1/tally/CONTEST/REGION) as one
     flat dict: tps.total/counted/held/disputed/confirmed, registered, voted,
@@ -607,8 +621,43 @@ class SuaraTestCase(unittest.TestCase):
     def value(self, sql):
         return self.db.value(sql)
 
-    def make_token(self, role, scope, name=""):
-        return self.db.make_token(role, scope, name)
+    def make_token(self, role, scope, name="", server=None):
+        """A new token; with a running server, once that server knows it."""
+        token = self.db.make_token(role, scope, name)
+        if server is not None:
+            server.wait_for_token(token)
+        return token
+
+    def fresh_tps(self, n, prefix="62", same_desa=False):
+        """n TPS (code, dpt) under prefix with no form in any contest yet;
+        same_desa=True takes them all from one desa."""
+        free = ("NOT EXISTS (SELECT 1 FROM forms f WHERE f.tps = t.code)")
+        if same_desa:
+            desa = self.value(
+                f"SELECT desa FROM tps t WHERE code LIKE '{prefix}.%' AND {free} "
+                f"GROUP BY desa HAVING count(*) >= {n} ORDER BY desa LIMIT 1")
+            where = f"desa = '{desa}'"
+        else:
+            where = f"code LIKE '{prefix}.%'"
+        rows = self.rows(f"SELECT code, dpt FROM tps t WHERE {where} AND {free} "
+                         f"ORDER BY code LIMIT {n}")
+        self.assertEqual(len(rows), n)
+        return [(code, int(dpt)) for code, dpt in rows]
+
+    def lock_table(self, table):
+        """Takes an ACCESS EXCLUSIVE lock on table in a psql session of this
+        module's database and holds it; returns a function that rolls the
+        session back (releasing the lock) and waits for psql to end. A session
+        still open at the end of the test is killed."""
+        locker = subprocess.Popen(
+            [psql_binary(), "-X", "-A", "-t", "-q", "-d", self.db.conninfo],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(lambda: locker.poll() is None and locker.kill())
+        locker.stdin.write(f"BEGIN;\nLOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\n"
+                           "SELECT 'locked';\n")
+        locker.stdin.flush()
+        self.assertEqual(locker.stdout.readline().strip(), "locked")
+        return lambda: locker.communicate("ROLLBACK;\n", timeout=30)
 
     def suara(self, *args, **kw):
         return suara(*args, **kw)

@@ -6,12 +6,11 @@ result submitted for all 4,446 TPS in parallel."""
 import http.client
 import json
 import queue
-import subprocess
 import threading
 import time
 
 import harness
-from harness import build_form, flat_tally, sql_recount
+from harness import build_form, contribution, flat_tally, sql_recount
 
 GUB = "gub-62"
 THREADS = 10
@@ -31,16 +30,6 @@ def held_form(sid, tps, dpt, **kw):
     form = build_form(sid, tps, dpt, **kw)
     form["votes"]["1"] += 1
     return form
-
-
-def contribution(form):
-    reg = form["registered"]
-    out = {"tps.counted": 1,
-           "registered": sum(reg[r][s] for r in ("dpt", "dpph", "dptb") for s in ("m", "f")),
-           "voted": form["total"], "valid": form["valid"], "invalid": form["invalid"]}
-    for k, v in form["votes"].items():
-        out[f"votes.{k}"] = v
-    return out
 
 
 # --- tallies -------------------------------------------------------------------
@@ -137,19 +126,6 @@ class DurabilityCase(harness.SuaraTestCase):
                                              "from the SQL recount (region, api, sql)")
         return nodes
 
-    def token(self, role, scope, server=None, db=None):
-        token = (db or self.db).make_token(role, scope)
-        if server is not None:
-            server.wait_for_token(token)
-        return token
-
-    def fresh_tps(self, n, prefix, db=None):
-        rows = (db or self.db).rows(
-            f"SELECT code, dpt FROM tps t WHERE code LIKE '{prefix}.%' AND NOT EXISTS "
-            f"(SELECT 1 FROM forms f WHERE f.tps = t.code) ORDER BY code LIMIT {n}")
-        self.assertEqual(len(rows), n)
-        return [(code, int(dpt)) for code, dpt in rows]
-
 
 def post_json(conn, form, token):
     """POST on an http.client connection; (status, raw body bytes)."""
@@ -165,7 +141,7 @@ def post_json(conn, form, token):
 class ParallelRetryTest(DurabilityCase):
     def test_same_submission_from_ten_threads(self):
         picks = self.fresh_tps(20, "62.02")
-        token = self.token("witness", "62.02")
+        token = self.make_token("witness", "62.02")
         server = self.start_server(ready=True)
         forms = [build_form(f"parallel-{tps}", tps, dpt, shift=i)
                  for i, (tps, dpt) in enumerate(picks)]
@@ -226,8 +202,8 @@ class RestartTest(DurabilityCase):
         bup = "bup-62.03"
         n_bup = candidate_count(self.db, bup)
         picks = self.fresh_tps(30, "62.03")
-        w1, w2, w3 = (self.token("witness", "62.03") for _ in range(3))
-        reviewer = self.token("reviewer", "62.03")
+        w1, w2, w3 = (self.make_token("witness", "62.03") for _ in range(3))
+        reviewer = self.make_token("reviewer", "62.03")
         server = self.start_server(ready=True)
 
         sent = []
@@ -331,21 +307,14 @@ class RestartTest(DurabilityCase):
 class SlowDatabaseTest(DurabilityCase):
     def test_ack_timeout_then_retry(self):
         (t1, d1), (t2, d2) = self.fresh_tps(2, "62.09")
-        token = self.token("witness", "62.09")
+        token = self.make_token("witness", "62.09")
         server = self.start_server("--ack-timeout-ms", "500", ready=True)
         a = build_form("slow-a", t1, d1)
         b = build_form("slow-b", t2, d2, shift=1)
         before = flat_tally(server.get(f"/api/v1/tally/{GUB}/62.09")[2])
 
         # a session holds the forms table: the batch cannot commit
-        locker = subprocess.Popen(
-            [harness.psql_binary(), "-X", "-A", "-t", "-q", "-d", self.db.conninfo],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(lambda: locker.poll() is None and locker.kill())
-        locker.stdin.write("BEGIN;\nLOCK TABLE forms IN ACCESS EXCLUSIVE MODE;\n"
-                           "SELECT 'locked';\n")
-        locker.stdin.flush()
-        self.assertEqual(locker.stdout.readline().strip(), "locked")
+        unlock = self.lock_table("forms")
 
         started = time.monotonic()
         status, headers, body = server.post("/api/v1/forms", a, token=token)
@@ -362,7 +331,7 @@ class SlowDatabaseTest(DurabilityCase):
         # nothing is counted before it is committed
         self.assertEqual(flat_tally(server.get(f"/api/v1/tally/{GUB}/62.09")[2]), before)
 
-        locker.communicate("ROLLBACK;\n", timeout=30)
+        unlock()
         receipts = {}
         for form in (a, b):
             status, _, body = server.post("/api/v1/forms", form, token=token)
@@ -383,18 +352,11 @@ class SlowDatabaseTest(DurabilityCase):
 
     def test_queue_full(self):
         (t1, d1), (t2, d2), (t3, d3) = self.fresh_tps(3, "62.10")
-        token = self.token("witness", "62.10")
+        token = self.make_token("witness", "62.10")
         server = self.start_server("--ack-timeout-ms", "1000", "--queue-max", "1", ready=True)
         forms = [build_form(f"full-{i}", tps, dpt, shift=i)
                  for i, (tps, dpt) in enumerate(((t1, d1), (t2, d2), (t3, d3)))]
-        locker = subprocess.Popen(
-            [harness.psql_binary(), "-X", "-A", "-t", "-q", "-d", self.db.conninfo],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(lambda: locker.poll() is None and locker.kill())
-        locker.stdin.write("BEGIN;\nLOCK TABLE forms IN ACCESS EXCLUSIVE MODE;\n"
-                           "SELECT 'locked';\n")
-        locker.stdin.flush()
-        self.assertEqual(locker.stdout.readline().strip(), "locked")
+        unlock = self.lock_table("forms")
         # the first form is in the batch that waits for the lock, the second is queued
         for form in forms[:2]:
             status, headers, body = server.post("/api/v1/forms", form, token=token)
@@ -406,7 +368,7 @@ class SlowDatabaseTest(DurabilityCase):
         self.assertEqual(status, 503, body)
         self.assert_error(status, body)
         self.assertRegex(headers.get("Retry-After", ""), r"^[1-9][0-9]*$")
-        locker.communicate("ROLLBACK;\n", timeout=30)
+        unlock()
         harness.wait_until(lambda: self.value(
             "SELECT count(*) FROM forms WHERE submission_id LIKE 'full-%'") == "2",
             message="the two accepted forms to be written")
@@ -431,7 +393,7 @@ class KillTest(DurabilityCase):
                             "(SELECT 1 FROM forms f WHERE f.tps = t.code) ORDER BY code")
         picks = [(c, int(d)) for c, d in rows][:480]
         self.assertEqual(len(picks), 480)
-        tokens = [self.token("witness", "62") for _ in range(self.WORKERS)]
+        tokens = [self.make_token("witness", "62") for _ in range(self.WORKERS)]
         server = self.start_server(ready=True)
         # per worker: first forms of its own TPS, then second opinions on the
         # next worker's TPS (confirmations, disputes), some held forms

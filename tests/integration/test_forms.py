@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timezone
 
 import harness
-from harness import build_form, flat_tally
+from harness import build_form, contribution, flat_tally
 
 GUB = "gub-62"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -66,17 +66,6 @@ def break_check(form, code, dpt):
     return f
 
 
-def contribution(form):
-    """What a counted form adds to every tally node above it."""
-    reg = form["registered"]
-    out = {"tps.counted": 1,
-           "registered": sum(reg[r][s] for r in ("dpt", "dpph", "dptb") for s in ("m", "f")),
-           "voted": form["total"], "valid": form["valid"], "invalid": form["invalid"]}
-    for k, v in form["votes"].items():
-        out[f"votes.{k}"] = v
-    return {k: v for k, v in out.items() if v}
-
-
 def diff(after, before):
     return {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0)}
 
@@ -107,26 +96,9 @@ class FormCase(harness.SuaraTestCase):
     def srv(self):
         return self.server
 
-    def fresh_tps(self, n, prefix="62", same_desa=False):
-        """n TPS (code, dpt) under prefix with no form in any contest yet."""
-        free = ("NOT EXISTS (SELECT 1 FROM forms f WHERE f.tps = t.code)")
-        if same_desa:
-            desa = self.value(
-                f"SELECT desa FROM tps t WHERE code LIKE '{prefix}.%' AND {free} "
-                f"GROUP BY desa HAVING count(*) >= {n} ORDER BY desa LIMIT 1")
-            where = f"desa = '{desa}'"
-        else:
-            where = f"code LIKE '{prefix}.%'"
-        rows = self.rows(f"SELECT code, dpt FROM tps t WHERE {where} AND {free} "
-                         f"ORDER BY code LIMIT {n}")
-        self.assertEqual(len(rows), n)
-        return [(code, int(dpt)) for code, dpt in rows]
-
     def token(self, role, scope, server=None):
         """A new token, once the running server knows it."""
-        token = self.make_token(role, scope)
-        (server or self.srv()).wait_for_token(token)
-        return token
+        return self.make_token(role, scope, server=server or self.srv())
 
     def post(self, form, token, server=None, **kw):
         return (server or self.srv()).post("/api/v1/forms", form, token=token, **kw)
