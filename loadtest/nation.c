@@ -183,7 +183,8 @@ int nation_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *source = NULL;
+    const char *out = NULL;
+    const char *source = SUARA_SOURCE_DIR "/schema/seed/indonesia/indonesia_kabupaten.csv";
     double target = 263;
     uint64_t seed = 1;
     optind = 1;
@@ -203,15 +204,16 @@ int nation_main(int argc, char **argv)
             seed = strtoull(optarg, NULL, 10);
             break;
         case 'h':
-            printf("Usage: suara-load nation --source indonesia_kabupaten.csv --out DIR "
-                   "[--voters-per-tps N] [--seed N]\n");
+            printf("Usage: suara-load nation [--source indonesia_kabupaten.csv] --out DIR "
+                   "[--voters-per-tps N] [--seed N]\n"
+                   "The default source is the project's schema/seed/indonesia copy.\n");
             return 0;
         default:
             return 2;
         }
     }
     if (!out || !source || target < 10 || target > TPS_MAX_DPT) {
-        fprintf(stderr, "Usage: suara-load nation --source indonesia_kabupaten.csv --out DIR "
+        fprintf(stderr, "Usage: suara-load nation [--source indonesia_kabupaten.csv] --out DIR "
                         "[--voters-per-tps N (10..300, default 263)] [--seed N]\n");
         return 2;
     }
