@@ -5,6 +5,7 @@
  * PQsocket changes; poll handles are heap-allocated because uv_close is
  * asynchronous. */
 #include "pg.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -14,6 +15,7 @@
 #define CONNECT_TIMEOUT_MS 5000
 #define RETRY_MIN_MS 200
 #define RETRY_MAX_MS 5000
+#define STABLE_MS 10000
 
 enum pg_state { PG_STATE_DOWN, PG_STATE_CONNECTING, PG_STATE_UP, PG_STATE_CLOSING };
 
@@ -28,6 +30,7 @@ struct pg {
     int poll_events;
     uv_timer_t timer; /* connect timeout and retry delay */
     int retry_ms;
+    int64_t up_since_ms;
     struct pg_job *head, *tail; /* head is running when `running` */
     bool running;
     bool was_up;
@@ -82,6 +85,10 @@ static struct pg_job *pop_job(struct pg *pg)
 static void go_down(struct pg *pg, const char *why)
 {
     bool was_up = pg->state == PG_STATE_UP;
+    /* The retry delay starts small again only after a connection that lasted:
+     * one that fails at once (a batch PostgreSQL keeps rejecting) backs off. */
+    if (was_up && clock_now_ms() - pg->up_since_ms >= STABLE_MS)
+        pg->retry_ms = RETRY_MIN_MS;
     if (why)
         log_warn("db_down", "reason=\"%s\"", why);
     close_poll(pg);
@@ -176,7 +183,7 @@ static void connected(struct pg *pg)
     uv_timer_stop(&pg->timer);
     PQsetnonblocking(pg->conn, 1);
     pg->state = PG_STATE_UP;
-    pg->retry_ms = RETRY_MIN_MS;
+    pg->up_since_ms = clock_now_ms();
     log_info("db_up", "server_version=%d", PQserverVersion(pg->conn));
     watch(pg, UV_READABLE);
     if (pg->ev.up)
