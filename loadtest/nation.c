@@ -173,6 +173,30 @@ static void write_candidates(FILE *f, uint64_t h, int n)
                 i > 1 ? ", " : "", i, i, (unsigned)(h % 1000), i, (unsigned)(h % 997));
 }
 
+/* Pemilu's legislative contests: parties (18 as in 2024) or, for the DPD,
+ * individual candidates. */
+struct legislature {
+    const char *prefix, *kind, *title;
+    int candidates;
+};
+static const struct legislature province_kinds[] = {
+    {"dpr", "dpr", "DPR RI", 18}, {"dpd", "dpd", "DPD RI", 20}, {"dprdp", "dprd_provinsi", "DPRD Provinsi", 18},
+};
+static const struct legislature kab_kinds[] = {{"dprdk", "dprd_kabupaten", "DPRD Kabupaten/Kota", 18}};
+
+static void write_legislatures(FILE *fj, const struct legislature *kinds, int n, const char *code,
+                               const char *name, uint64_t h)
+{
+    for (int i = 0; i < n; i++) {
+        fprintf(fj,
+                ",\n  {\"id\": \"%s-%s\", \"kind\": \"%s\", \"region\": \"%s\", "
+                "\"title\": \"Pemilihan %s %s (sintetis)\", ",
+                kinds[i].prefix, code, kinds[i].kind, code, kinds[i].title, name);
+        write_candidates(fj, lt_mix(h + (uint64_t)i), kinds[i].candidates);
+        fputs("]}", fj);
+    }
+}
+
 int nation_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -180,6 +204,7 @@ int nation_main(int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"voters-per-tps", required_argument, NULL, 'v'},
         {"seed", required_argument, NULL, 'r'},
+        {"pemilu", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,6 +212,7 @@ int nation_main(int argc, char **argv)
     const char *source = SUARA_SOURCE_DIR "/schema/seed/indonesia/indonesia_kabupaten.csv";
     double target = 263;
     uint64_t seed = 1;
+    bool pemilu = false;
     optind = 1;
     for (int c = getopt_long(argc, argv, "", opts, NULL); c != -1;
          c = getopt_long(argc, argv, "", opts, NULL)) {
@@ -203,10 +229,16 @@ int nation_main(int argc, char **argv)
         case 'r':
             seed = strtoull(optarg, NULL, 10);
             break;
+        case 'p':
+            pemilu = true;
+            break;
         case 'h':
             printf("Usage: suara-load nation [--source indonesia_kabupaten.csv] --out DIR "
-                   "[--voters-per-tps N] [--seed N]\n"
-                   "The default source is the project's schema/seed/indonesia copy.\n");
+                   "[--voters-per-tps N] [--seed N] [--pemilu]\n"
+                   "The default source is the project's schema/seed/indonesia copy.\n"
+                   "--pemilu: five contests per TPS as in Pemilu 2024 (DPR, DPD and DPRD provinsi\n"
+                   "per province, DPRD kabupaten/kota per kab/kota, and the governor's contest\n"
+                   "standing in for the presidential one, which would need a national region).\n");
             return 0;
         default:
             return 2;
@@ -251,6 +283,8 @@ int nation_main(int argc, char **argv)
             write_candidates(fj, lt_mix(seed + (uint64_t)n_prov),
                              2 + (int)(lt_mix(seed ^ (uint64_t)n_prov) % 3));
             fputs("]}", fj);
+            if (pemilu)
+                write_legislatures(fj, province_kinds, 3, k->province, name, seed + (uint64_t)n_prov);
             first_contest = false;
             snprintf(last_prov, sizeof last_prov, "%s", k->province);
             n_prov++;
@@ -264,6 +298,8 @@ int nation_main(int argc, char **argv)
         write_candidates(fj, lt_mix(seed + 1000u + (uint64_t)i),
                          2 + (int)(lt_mix(seed + (uint64_t)i) % 4));
         fputs("]}", fj);
+        if (pemilu)
+            write_legislatures(fj, kab_kinds, 1, k->code, k->name, seed + 5000u + (uint64_t)i);
         int kec = k->n_kec > 0 ? k->n_kec : 1;
         if (kec > 99)
             kec = 99;
@@ -315,6 +351,6 @@ int nation_main(int argc, char **argv)
     }
     printf("wrote %s: %d provinces, %d kab/kota, %lld kecamatan, %lld desa, %lld TPS, "
            "%lld voters, %d contests\n",
-           out, n_prov, n_kab, n_kec, n_desa, n_tps, voters, n_prov + n_kab);
+           out, n_prov, n_kab, n_kec, n_desa, n_tps, voters, n_prov + n_kab + (pemilu ? 3 * n_prov + n_kab : 0));
     return 0;
 }

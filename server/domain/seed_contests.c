@@ -144,6 +144,32 @@ static int add_contest(struct seed *s, const char *path, const char *where, cons
     return SU_OK;
 }
 
+/* Which contest kind (the id's prefix) sits on which level: regional
+ * elections (Pilkada) and the general election's legislatures (Pemilu). */
+static const struct {
+    const char *prefix;
+    enum region_level level;
+} contest_kinds[] = {
+    {"gub-", LEVEL_PROVINCE},   {"dpr-", LEVEL_PROVINCE}, {"dpd-", LEVEL_PROVINCE},
+    {"dprdp-", LEVEL_PROVINCE}, {"bup-", LEVEL_KABUPATEN}, {"wal-", LEVEL_KABUPATEN},
+    {"dprdk-", LEVEL_KABUPATEN},
+};
+#define ID_RULE "the id must be gub-, dpr-, dpd- or dprdp- (a province), or bup-, wal- or dprdk- " \
+                "(a kabupaten/kota), followed by the region"
+
+/* The kind of a contest id, or -1; *code points at the region part. */
+static int contest_kind(const char *id, const char **code)
+{
+    for (size_t i = 0; i < sizeof contest_kinds / sizeof contest_kinds[0]; i++) {
+        size_t n = strlen(contest_kinds[i].prefix);
+        if (strncmp(id, contest_kinds[i].prefix, n) == 0) {
+            *code = id + n;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* Checks one contest's fields (not yet its candidates); returns false
  * (after reporting, or counting it as an orphan) if bad. `ids` holds the ids
  * accepted so far. */
@@ -155,8 +181,8 @@ static bool check_contest(struct seed *s, const char *path, const char *where, c
     const cJSON *cands = cJSON_GetObjectItemCaseSensitive(contest, "candidates");
     size_t rlen = strlen(region);
     enum region_level level = region_code_level(region, rlen);
-    bool governor = strncmp(id, "gub-", 4) == 0;
-    bool local = strncmp(id, "bup-", 4) == 0 || strncmp(id, "wal-", 4) == 0;
+    const char *code = "";
+    int k = contest_kind(id, &code);
     const char *why = seed__bad_text(kind, false);
     if (!why)
         why = seed__bad_text(title, false);
@@ -165,14 +191,12 @@ static bool check_contest(struct seed *s, const char *path, const char *where, c
         s->orphans++; /* its region was rejected: see seed__load_contests */
     } else if (level == LEVEL_NONE || level == LEVEL_TPS || !known) {
         seed__problem(s, path, 0, "%s: region '%s' is not a region of this seed", where, region);
-    } else if ((!governor && !local) || strcmp(id + 4, region) != 0 ||
-               strlen(id) > CONTEST_ID_MAX) {
-        seed__problem(s, path, 0,
-                      "%s: the id must be gub-, bup- or wal- followed by the region (%s)", where,
-                      region);
-    } else if ((governor && level != LEVEL_PROVINCE) || (local && level != LEVEL_KABUPATEN)) {
+    } else if (k < 0 || strcmp(code, region) != 0 || strlen(id) > CONTEST_ID_MAX) {
+        seed__problem(s, path, 0, "%s: " ID_RULE " (%s)", where, region);
+    } else if (level != contest_kinds[k].level) {
         seed__problem(s, path, 0, "%s: a %s contest belongs to a %s, not a %s", where,
-                      governor ? "gub-" : "bup-/wal-", governor ? "province" : "kabupaten/kota",
+                      contest_kinds[k].prefix,
+                      contest_kinds[k].level == LEVEL_PROVINCE ? "province" : "kabupaten/kota",
                       region_level_name(level));
     } else if (strmap_get(ids, id)) {
         seed__problem(s, path, 0, "%s: the id appears twice", where);
