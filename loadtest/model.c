@@ -38,75 +38,33 @@ int lt_db_exec(PGconn *db, const char *sql)
     return ok ? 0 : -1;
 }
 
-static int by_code(const void *a, const void *b)
-{
-    return strcmp(((const struct lt_region *)a)->code, ((const struct lt_region *)b)->code);
-}
-
-/* Parents, subtree ends and TPS counts from the sorted array. */
-static int link_tree(struct model *m)
-{
-    strmap_init(&m->by_code);
-    for (int32_t i = 0; i < m->n_regions; i++) {
-        if (strmap_put(&m->by_code, m->regions[i].code, (void *)(intptr_t)(i + 1)) != 0)
-            return -1;
-    }
-    for (int32_t i = 0; i < m->n_regions; i++) {
-        struct lt_region *g = &m->regions[i];
-        size_t len = strlen(g->code);
-        size_t plen = region_code_parent_len(g->code, len);
-        g->end = i + 1;
-        g->parent = -1;
-        if (plen) {
-            intptr_t p = (intptr_t)strmap_getn(&m->by_code, g->code, plen);
-            if (!p) {
-                fprintf(stderr, "suara-load: region %s has no parent in the database\n", g->code);
-                return -1;
-            }
-            g->parent = (int32_t)(p - 1);
-        }
-    }
-    /* Children come after their parent, so a backward pass sees every
-     * descendant before its ancestors. */
-    for (int32_t i = m->n_regions - 1; i >= 0; i--) {
-        struct lt_region *g = &m->regions[i];
-        if (g->level == LEVEL_TPS)
-            g->n_tps = 1;
-        if (g->parent >= 0) {
-            struct lt_region *p = &m->regions[g->parent];
-            p->n_tps += g->n_tps;
-            if (g->end > p->end)
-                p->end = g->end;
-        }
-    }
-    return 0;
-}
-
+/* The tree, built by the server's registry from the same tables. */
 static int load_regions(struct model *m, PGconn *db)
 {
     PGresult *r =
         lt_db_query(db, "SELECT code, 0 FROM regions UNION ALL SELECT code, dpt FROM tps");
     if (!r)
         return -1;
+    registry_init(&m->reg);
     int n = PQntuples(r);
-    m->regions = calloc((size_t)n + 1, sizeof *m->regions);
-    if (!m->regions) {
-        PQclear(r);
+    for (int i = 0; i < n; i++) {
+        if (registry_add_region(&m->reg, PQgetvalue(r, i, 0), "", atoi(PQgetvalue(r, i, 1))) != 0) {
+            fprintf(stderr, "suara-load: bad region %s\n", PQgetvalue(r, i, 0));
+            PQclear(r);
+            return -1;
+        }
+    }
+    PQclear(r);
+    char err[256];
+    if (registry_finish(&m->reg, err, sizeof err) != 0) {
+        fprintf(stderr, "suara-load: %s\n", err);
         return -1;
     }
-    for (int i = 0; i < n; i++) {
-        struct lt_region *g = &m->regions[i];
-        const char *code = PQgetvalue(r, i, 0);
-        snprintf(g->code, sizeof g->code, "%s", code);
-        g->level = (uint8_t)region_code_level(code, strlen(code));
-        g->dpt = atoi(PQgetvalue(r, i, 1));
-        if (g->level == LEVEL_TPS)
-            m->n_tps++;
-    }
-    m->n_regions = n;
-    PQclear(r);
-    qsort(m->regions, (size_t)n, sizeof *m->regions, by_code);
-    return link_tree(m);
+    m->regions = m->reg.regions;
+    m->n_regions = m->reg.n_regions;
+    for (int32_t i = 0; i < m->n_regions; i++)
+        m->n_tps += m->regions[i].level == LEVEL_TPS;
+    return 0;
 }
 
 static int load_contests(struct model *m, PGconn *db)
@@ -187,9 +145,8 @@ int model_load(struct model *m, PGconn *db)
 
 void model_free(struct model *m)
 {
-    strmap_free(&m->by_code);
+    registry_free(&m->reg);
     strmap_free(&m->by_contest);
-    free(m->regions);
     free(m->contests);
     free(m->slots);
     free(m->nodes);
@@ -199,7 +156,7 @@ void model_free(struct model *m)
 
 int32_t model_find(const struct model *m, const char *code)
 {
-    return (int32_t)((intptr_t)strmap_get(&m->by_code, code) - 1);
+    return registry_find(&m->reg, code, strlen(code));
 }
 
 int model_contest(const struct model *m, const char *id)

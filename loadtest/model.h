@@ -3,14 +3,14 @@
  * (TPS, contest) slot, and the generator's own expected tallies at every
  * node of every contest. Read from the server's database with libpq.
  *
- * Like the server, regions live in one array sorted by code, which is a
- * preorder walk of the tree: a subtree is the index range [i, end), and a
- * contest over region r has one expected node per index in [r, end). */
+ * The region tree is the server's own registry (domain/registry.h): one array
+ * sorted by code, a preorder walk, so a subtree is the index range [i, end)
+ * and a contest over region r has one expected node per index in [r, end). */
 #ifndef SUARA_LOAD_MODEL_H
 #define SUARA_LOAD_MODEL_H
 
 #include "core/strmap.h"
-#include "domain/region_code.h"
+#include "domain/registry.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -18,15 +18,6 @@
 
 #define LT_MAX_CAND 64
 #define LT_CONTEST_ID_MAX 23
-
-struct lt_region {
-    char code[REGION_CODE_MAX + 1];
-    uint8_t level;  /* enum region_level */
-    int32_t parent; /* -1 for a province */
-    int32_t end;    /* one past the subtree */
-    int32_t dpt;    /* TPS only */
-    int32_t n_tps;  /* TPS in the subtree */
-};
 
 struct lt_contest {
     char id[LT_CONTEST_ID_MAX + 1];
@@ -59,9 +50,9 @@ struct lt_slot {
 };
 
 struct model {
-    struct lt_region *regions;
+    struct registry reg;           /* the region tree only (contests are below) */
+    const struct region *regions;  /* reg.regions */
     int32_t n_regions, n_tps;
-    struct strmap by_code;
     struct lt_contest *contests;
     int n_contests;
     struct strmap by_contest;

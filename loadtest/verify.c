@@ -135,9 +135,7 @@ static void on_tally(struct httpc *h, void *ctx, int err, const struct http_resp
                 hc->out->http_nodes++;
                 hc->out->http_diffs += check_node_json(m, c, cr, child);
             }
-            int64_t want_children = 0;
-            for (int32_t i = r + 1; i < m->regions[r].end; i++)
-                want_children += m->regions[i].parent == r;
+            int64_t want_children = m->regions[r].n_children;
             if (n_children != want_children) {
                 hc->out->http_diffs++;
                 if (reported++ < REPORT_MAX)

@@ -95,17 +95,12 @@ static int topic_get(struct viewers *v, int c, int32_t r)
     struct topic *t = &v->topics[v->n_topics];
     t->contest = c;
     t->region = r;
-    const struct model *m = v->m;
-    for (int32_t i = r + 1; i < m->regions[r].end; i++) {
-        if (m->regions[i].parent == r)
-            t->n_children++;
-    }
+    const struct region *regions = v->m->regions;
+    t->n_children = regions[r].n_children;
     t->children = calloc((size_t)t->n_children + 1, sizeof *t->children);
     int k = 0;
-    for (int32_t i = r + 1; i < m->regions[r].end && t->children; i++) {
-        if (m->regions[i].parent == r)
-            t->children[k++] = i;
-    }
+    for (int32_t i = regions[r].first_child; i >= 0 && t->children; i = regions[i].next_sibling)
+        t->children[k++] = i;
     v->topic_of_node[ni] = v->n_topics;
     return v->n_topics++;
 }
