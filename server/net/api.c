@@ -77,10 +77,16 @@ static struct token *authenticate(struct api *api, const struct http_request *re
     return t;
 }
 
-/* Reads are public unless --private-reads; then any valid token may read. */
-static bool may_read(struct api *api, const struct http_request *req, struct http_reply *rep)
+bool api_may_read(struct api *api, const struct http_request *req, struct http_reply *rep)
 {
-    return !api->cfg->private_reads || authenticate(api, req, rep) != NULL;
+    if (!api->cfg->private_reads)
+        return true;
+    if (!api->reg) { /* the tokens are not loaded yet */
+        http_reply_error(rep, 503, "not_ready", "the server is still loading; retry shortly");
+        rep->retry_after = 2;
+        return false;
+    }
+    return authenticate(api, req, rep) != NULL;
 }
 
 static int32_t find_region(struct api *api, const char *code)
@@ -455,7 +461,7 @@ static enum route_result route_forms(struct api *api, struct http_request *req, 
     }
     if (req->method != HTTP_GET)
         return method_not_allowed(rep, "GET");
-    if (!may_read(api, req, rep))
+    if (!api_may_read(api, req, rep))
         return ROUTE_DONE;
     return get_form(api, rest, rep);
 }
@@ -511,7 +517,7 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
         return not_found(rep, "no such API path");
     if (req->method != HTTP_GET)
         return method_not_allowed(rep, "GET");
-    if (!may_read(api, req, rep))
+    if (!api_may_read(api, req, rep))
         return ROUTE_DONE;
     return route_reads(api, req, p, rep);
 }

@@ -30,6 +30,10 @@ struct api {
     const char *not_ready_reason;
 };
 
+/* Reads are public unless --private-reads; then any valid token may read.
+ * False with the error (401, or 503 while loading) filled into rep. */
+bool api_may_read(struct api *api, const struct http_request *req, struct http_reply *rep);
+
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep);
 
 #endif

@@ -443,30 +443,23 @@ static bool is_live_path(struct lws *wsi)
            strcmp(uri, "/api/v1/live") == 0;
 }
 
-/* With --private-reads the live feed needs a token like every read: in the
- * Authorization header, or - since browsers cannot set headers on a
- * WebSocket - as ?token= on the URL. */
-static bool live_token_ok(struct http_session *s, struct lws *wsi)
+/* The bearer of a live-feed upgrade: the Authorization header, or - since
+ * browsers cannot set headers on a WebSocket - ?token= on the URL. */
+static void read_live_bearer(struct lws *wsi, struct http_request *req)
 {
-    struct http_request *req = &s->req;
-    memset(req, 0, sizeof *req);
     read_auth(wsi, req);
-    if (!req->has_bearer) {
-        char query[HTTP_PATH_MAX];
-        req->has_bearer = copy_query(wsi, query, sizeof query) &&
-                          http_query_param(query, "token", req->bearer, sizeof req->bearer) ==
-                              QUERY_FOUND;
-    }
-    const struct api *api = s->web->api;
-    return req->has_bearer && api->auth &&
-           auth_lookup(api->auth, req->bearer, strlen(req->bearer)) != NULL;
+    if (req->has_bearer || req->bad_auth_header)
+        return;
+    char query[HTTP_PATH_MAX];
+    req->has_bearer = copy_query(wsi, query, sizeof query) &&
+                      http_query_param(query, "token", req->bearer, sizeof req->bearer) ==
+                          QUERY_FOUND;
 }
 
-/* Answers an upgrade we refuse with a proper HTTP error, written at once. */
-static int refuse_upgrade(struct http_session *s, int status, const char *code, const char *msg)
+/* Answers an upgrade we refuse with the error in s->reply, written at once. */
+static int refuse_upgrade(struct http_session *s)
 {
-    http_reply_error(&s->reply, status, code, msg);
-    metrics_count_http(status);
+    metrics_count_http(s->reply.status);
     if (write_head(s))
         return -1;
     reply_reset(&s->reply);
@@ -478,12 +471,13 @@ static int confirm_upgrade(struct web *w, struct lws *wsi)
 {
     struct http_session tmp = {.wsi = wsi, .web = w};
     struct http_session *s = &tmp;
-    if (!is_live_path(wsi))
-        return refuse_upgrade(s, 404, "not_found", "the live feed is at /api/v1/live");
-    if (s->web->api->cfg->private_reads && !live_token_ok(s, wsi))
-        return refuse_upgrade(s, 401, "missing_token",
-                              "reads are private: send a token (Authorization or ?token=)");
-    return 0;
+    if (!is_live_path(wsi)) {
+        http_reply_error(&s->reply, 404, "not_found", "the live feed is at /api/v1/live");
+        return refuse_upgrade(s);
+    }
+    /* The feed is a read like any other: the API's rule decides. */
+    read_live_bearer(wsi, &s->req);
+    return api_may_read(w->api, &s->req, &s->reply) ? 0 : refuse_upgrade(s);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
