@@ -301,63 +301,75 @@ char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps)
     return view_json(o);
 }
 
-static void add_review_items(cJSON *list, const struct registry *reg, const struct ledger *l, int c,
-                             int32_t region)
+/* The forms waiting for review: held and disputed. */
+struct pending {
+    const struct form **forms;
+    size_t n, cap;
+};
+
+static int collect_pending(struct pending *p, const struct registry *reg, const struct ledger *l,
+                           int c, int32_t region)
 {
     int32_t root = reg->contests[c].region;
     int32_t lo = region > root ? region : root;
     int32_t hi = reg->regions[region].end < reg->regions[root].end ? reg->regions[region].end
                                                                    : reg->regions[root].end;
     for (int32_t r = lo; r < hi; r++) {
-        if (reg->regions[r].level != LEVEL_TPS)
-            continue;
-        const struct slot *s = ledger_slot(l, c, r);
-        if (!s->n_held && !s->n_disputed)
+        const struct slot *s = reg->regions[r].level == LEVEL_TPS ? ledger_slot(l, c, r) : NULL;
+        if (!s || (!s->n_held && !s->n_disputed))
             continue;
         for (const struct form *f = s->first; f; f = f->next_in_slot) {
             if (!f->committed || !form_pending(f))
                 continue;
-            cJSON *item = view_form(reg, f);
-            cJSON_AddItemToObject(item, "checks_failed", checks_json(f->checks & FORM_CHECK_ERRORS));
-            if (f->status == FS_DISPUTED && s->counted && s->counted->committed)
-                cJSON_AddItemToObject(item, "counted_form", view_form(reg, s->counted));
-            cJSON_AddItemToArray(list, item);
+            if (p->n == p->cap) {
+                size_t cap = p->cap ? p->cap * 2 : 64;
+                const struct form **q = realloc(p->forms, cap * sizeof *q);
+                if (!q)
+                    return -1;
+                p->forms = q;
+                p->cap = cap;
+            }
+            p->forms[p->n++] = f;
         }
     }
+    return 0;
 }
 
-static int by_received(const void *a, const void *b)
+static int by_id(const void *a, const void *b)
 {
-    const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
-    double dx = cJSON_GetObjectItem(x, "form_id")->valuedouble;
-    double dy = cJSON_GetObjectItem(y, "form_id")->valuedouble;
-    return (dx > dy) - (dx < dy);
+    int64_t x = (*(const struct form *const *)a)->id, y = (*(const struct form *const *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static cJSON *review_item(const struct registry *reg, const struct ledger *l, const struct form *f)
+{
+    cJSON *item = view_form(reg, f);
+    cJSON_AddItemToObject(item, "checks_failed", checks_json(f->checks & FORM_CHECK_ERRORS));
+    const struct slot *s = ledger_slot(l, f->contest, f->tps);
+    if (f->status == FS_DISPUTED && s->counted && s->counted->committed)
+        cJSON_AddItemToObject(item, "counted_form", view_form(reg, s->counted));
+    return item;
 }
 
 char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region)
 {
-    cJSON *list = cJSON_CreateArray();
+    struct pending p = {0};
     for (int c = 0; c < reg->n_contests; c++) {
         int32_t root = reg->contests[c].region;
         bool overlaps = region_contains(reg, root, region) || region_contains(reg, region, root);
-        if ((contest < 0 || contest == c) && overlaps)
-            add_review_items(list, reg, l, c, region);
+        if ((contest < 0 || contest == c) && overlaps && collect_pending(&p, reg, l, c, region)) {
+            free(p.forms);
+            return NULL;
+        }
     }
-    /* Oldest first across contests: form ids grow with arrival. */
-    int n = cJSON_GetArraySize(list);
-    cJSON **items = malloc((size_t)(n ? n : 1) * sizeof *items);
-    int i = 0;
-    for (cJSON *it = list->child; it; it = it->next)
-        items[i++] = it;
-    qsort(items, (size_t)n, sizeof *items, by_received);
-    cJSON *sorted = cJSON_CreateArray();
-    for (i = 0; i < n; i++)
-        cJSON_AddItemToArray(sorted, cJSON_DetachItemViaPointer(list, items[i]));
-    free(items);
-    cJSON_Delete(list);
+    if (p.n) /* oldest first: ids grow with arrival */
+        qsort(p.forms, p.n, sizeof *p.forms, by_id);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "count", n);
-    cJSON_AddItemToObject(o, "forms", sorted);
+    cJSON_AddNumberToObject(o, "count", (double)p.n);
+    cJSON *list = cJSON_AddArrayToObject(o, "forms");
+    for (size_t i = 0; i < p.n; i++)
+        cJSON_AddItemToArray(list, review_item(reg, l, p.forms[i]));
+    free(p.forms);
     return view_json(o);
 }
 
