@@ -65,7 +65,6 @@ struct column {
 };
 
 struct writer {
-    uv_loop_t *loop;
     struct pg *pg;
     struct ledger *ledger;
     const struct config *cfg;
@@ -77,7 +76,6 @@ struct writer {
     int batch_len;
     bool closing;
     int attempts;
-    int64_t sealed_ms;
     uv_timer_t flush_timer;
     uv_timer_t sweep_timer;
     int open_handles;
@@ -242,7 +240,6 @@ static void seal(struct writer *w)
     if (!w->q_head)
         w->q_tail = NULL;
     g_metrics.queue_depth = w->q_len;
-    w->sealed_ms = clock_now_ms();
     w->attempts = 0;
     build_params(w);
 }
@@ -442,7 +439,6 @@ struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
     struct writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    w->loop = loop;
     w->pg = pg;
     w->ledger = ledger;
     w->cfg = cfg;

@@ -54,6 +54,5 @@ enum query_param { QUERY_ABSENT = 0, QUERY_FOUND = 1, QUERY_TOO_LONG = -1 };
 /* Copies the value of query parameter `name` (URL-decoded by lws) into out;
  * a value that does not fit is QUERY_TOO_LONG, never silently absent. */
 enum query_param http_query_param(const char *query, const char *name, char *out, size_t size);
-const char *http_method_name(enum http_method m);
 
 #endif

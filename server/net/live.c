@@ -69,7 +69,6 @@ struct live_conn {
 };
 
 struct live {
-    uv_loop_t *loop;
     struct api *api;
     uv_timer_t tick;
     struct strmap topics;
@@ -511,7 +510,6 @@ struct live *live_new(uv_loop_t *loop, struct api *api)
     struct live *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    l->loop = loop;
     l->api = api;
     strmap_init(&l->topics);
     uv_timer_init(loop, &l->tick);

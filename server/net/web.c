@@ -59,14 +59,6 @@ struct web {
     bool stopping;
 };
 
-static const char *method_names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-                                     "OTHER"};
-
-const char *http_method_name(enum http_method m)
-{
-    return method_names[m];
-}
-
 void http_reply_json(struct http_reply *r, int status, char *body)
 {
     free(r->body);
