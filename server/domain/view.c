@@ -115,37 +115,30 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
     }
 }
 
-static cJSON *node_head(const struct tallies *t, int32_t region)
+static void add_head(cJSON *o, const struct tallies *t, int32_t region)
 {
     const struct region *g = &t->reg->regions[region];
-    cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "region", g->code);
     cJSON_AddStringToObject(o, "name", g->name);
     cJSON_AddStringToObject(o, "level", region_level_name(g->level));
-    return o;
 }
 
-cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, bool with_children,
+cJSON *view_tally_node(const char *type, const struct tallies *t, int contest, int32_t region,
                        int64_t children_since)
 {
     cJSON *o = cJSON_CreateObject();
+    if (type)
+        cJSON_AddStringToObject(o, "type", type);
     cJSON_AddStringToObject(o, "contest", t->contests[contest].contest->id);
-    cJSON *head = node_head(t, region);
-    for (cJSON *item = head->child; item;) {
-        cJSON *next = item->next;
-        cJSON_AddItemToObject(o, item->string, cJSON_DetachItemViaPointer(head, item));
-        item = next;
-    }
-    cJSON_Delete(head);
+    add_head(o, t, region);
     add_totals(o, t, contest, region);
-    if (!with_children)
-        return o;
     cJSON *children = cJSON_AddArrayToObject(o, "children");
     const struct registry *reg = t->reg;
     for (int32_t c = reg->regions[region].first_child; c >= 0; c = reg->regions[c].next_sibling) {
         if (children_since >= 0 && tally_node(t, contest, c)->seq <= children_since)
             continue;
-        cJSON *child = node_head(t, c);
+        cJSON *child = cJSON_CreateObject();
+        add_head(child, t, c);
         add_totals(child, t, contest, c);
         cJSON_AddItemToArray(children, child);
     }

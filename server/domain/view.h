@@ -19,10 +19,11 @@ char *view_error(const char *code, const char *message, cJSON *details);
 char *view_contests(const struct registry *reg);
 char *view_region(const struct registry *reg, int32_t region);
 
-/* A tally node with its totals and, if with_children, the children whose seq
- * is above children_since (VIEW_ALL_CHILDREN = every child). */
+/* A tally node with its totals and the children whose seq is above
+ * children_since (VIEW_ALL_CHILDREN = every child). `type` ("snapshot",
+ * "update") leads the object for the live feed; NULL for HTTP. */
 #define VIEW_ALL_CHILDREN (-1)
-cJSON *view_tally_node(const struct tallies *t, int contest, int32_t region, bool with_children,
+cJSON *view_tally_node(const char *type, const struct tallies *t, int contest, int32_t region,
                        int64_t children_since);
 
 /* The 201/200 body of a stored form. */

@@ -150,7 +150,7 @@ static enum route_result get_tally(struct api *api, const char *rest, struct htt
     int32_t r = find_region(api, slash + 1);
     if (r < 0 || !tally_node(api->tallies, c, r))
         return not_found(rep, "the region is unknown or outside the contest");
-    http_reply_json(rep, 200, view_json(view_tally_node(api->tallies, c, r, true, VIEW_ALL_CHILDREN)));
+    http_reply_json(rep, 200, view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));
     return ROUTE_DONE;
 }
 

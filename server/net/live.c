@@ -111,16 +111,7 @@ static struct msg *msg_from_tree(cJSON *tree)
 
 static cJSON *node_message(struct live *l, const char *type, struct topic *t, int64_t since)
 {
-    cJSON *o = view_tally_node(l->api->tallies, t->contest, t->region, true, since);
-    cJSON *typed = cJSON_CreateObject();
-    cJSON_AddStringToObject(typed, "type", type);
-    for (cJSON *it = o->child; it;) {
-        cJSON *next = it->next;
-        cJSON_AddItemToObject(typed, it->string, cJSON_DetachItemViaPointer(o, it));
-        it = next;
-    }
-    cJSON_Delete(o);
-    return typed;
+    return view_tally_node(type, l->api->tallies, t->contest, t->region, since);
 }
 
 /* ---- per-connection queue ----------------------------------------------- */

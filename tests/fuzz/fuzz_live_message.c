@@ -87,7 +87,7 @@ int FUZZ_LIVE_ENTRY(const uint8_t *data, size_t size)
             int n = snprintf(key, sizeof key, "%s|%s", w->reg.contests[contest].id,
                              w->reg.regions[region].code);
             LIVE_CHECK(n > 0 && (size_t)n < sizeof key);
-            cJSON *node = view_tally_node(&w->tallies, contest, region, true, VIEW_ALL_CHILDREN);
+            cJSON *node = view_tally_node(NULL, &w->tallies, contest, region, VIEW_ALL_CHILDREN);
             LIVE_CHECK(node != NULL);
             char *json = view_json(node);
             LIVE_CHECK(json != NULL);
