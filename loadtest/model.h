@@ -50,8 +50,8 @@ struct lt_slot {
 };
 
 struct model {
-    struct registry reg;           /* the region tree only (contests are below) */
-    const struct region *regions;  /* reg.regions */
+    struct registry reg;          /* the region tree only (contests are below) */
+    const struct region *regions; /* reg.regions */
     int32_t n_regions, n_tps;
     struct lt_contest *contests;
     int n_contests;

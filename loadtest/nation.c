@@ -180,9 +180,12 @@ struct legislature {
     int candidates;
 };
 static const struct legislature province_kinds[] = {
-    {"dpr", "dpr", "DPR RI", 18}, {"dpd", "dpd", "DPD RI", 20}, {"dprdp", "dprd_provinsi", "DPRD Provinsi", 18},
+    {"dpr", "dpr", "DPR RI", 18},
+    {"dpd", "dpd", "DPD RI", 20},
+    {"dprdp", "dprd_provinsi", "DPRD Provinsi", 18},
 };
-static const struct legislature kab_kinds[] = {{"dprdk", "dprd_kabupaten", "DPRD Kabupaten/Kota", 18}};
+static const struct legislature kab_kinds[] = {
+    {"dprdk", "dprd_kabupaten", "DPRD Kabupaten/Kota", 18}};
 
 static void write_legislatures(FILE *fj, const struct legislature *kinds, int n, const char *code,
                                const char *name, uint64_t h)
@@ -284,7 +287,8 @@ int nation_main(int argc, char **argv)
                              2 + (int)(lt_mix(seed ^ (uint64_t)n_prov) % 3));
             fputs("]}", fj);
             if (pemilu)
-                write_legislatures(fj, province_kinds, 3, k->province, name, seed + (uint64_t)n_prov);
+                write_legislatures(fj, province_kinds, 3, k->province, name,
+                                   seed + (uint64_t)n_prov);
             first_contest = false;
             snprintf(last_prov, sizeof last_prov, "%s", k->province);
             n_prov++;
@@ -351,6 +355,7 @@ int nation_main(int argc, char **argv)
     }
     printf("wrote %s: %d provinces, %d kab/kota, %lld kecamatan, %lld desa, %lld TPS, "
            "%lld voters, %d contests\n",
-           out, n_prov, n_kab, n_kec, n_desa, n_tps, voters, n_prov + n_kab + (pemilu ? 3 * n_prov + n_kab : 0));
+           out, n_prov, n_kab, n_kec, n_desa, n_tps, voters,
+           n_prov + n_kab + (pemilu ? 3 * n_prov + n_kab : 0));
     return 0;
 }

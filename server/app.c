@@ -242,8 +242,7 @@ static int start(struct app *a)
         log_error("listen_failed", "error=\"%s\"", a->web ? err : "out of memory");
         return -1;
     }
-    log_info("listen", "addr=%s:%d static=\"%s\"", a->cfg->host, a->cfg->port,
-             a->cfg->static_dir);
+    log_info("listen", "addr=%s:%d static=\"%s\"", a->cfg->host, a->cfg->port, a->cfg->static_dir);
     struct pg_events ev = {db_up, db_down, db_notify, a};
     a->pg = pg_new(&a->loop, a->cfg->db, &ev);
     if (!a->pg)
@@ -258,8 +257,11 @@ int app_run(const struct config *cfg)
     if (!a)
         return 1;
     a->cfg = cfg;
-    a->target = (struct load_target){.reg = &a->reg, .tallies = &a->tallies, .ledger = &a->ledger, .auth = &a->auth};
-    a->api = (struct api){.cfg = cfg, .enqueue = enqueue, .enqueue_ctx = a,
+    a->target = (struct load_target){
+        .reg = &a->reg, .tallies = &a->tallies, .ledger = &a->ledger, .auth = &a->auth};
+    a->api = (struct api){.cfg = cfg,
+                          .enqueue = enqueue,
+                          .enqueue_ctx = a,
                           .not_ready_reason = "connecting to the database"};
     auth_init(&a->auth);
     metrics_init();

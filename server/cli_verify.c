@@ -42,7 +42,8 @@ static int check_row(struct chain *c, char **fields)
     int rc = 0;
     if (f->id != c->expected_id) {
         printf("BROKEN at form %lld: expected form %lld next; a form was deleted or its id "
-               "changed\n", (long long)f->id, c->expected_id);
+               "changed\n",
+               (long long)f->id, c->expected_id);
         rc = 1;
     } else {
         receipt_compute(c->prev, f, fields[FORM_ROW_TPS], fields[FORM_ROW_CONTEST], computed);
@@ -52,8 +53,8 @@ static int check_row(struct chain *c, char **fields)
             hex_encode(computed, 32, want);
             printf("BROKEN at form %lld (submission_id %s): stored receipt %s, recomputed %s; "
                    "this row, or the chain before it, was altered\n",
-                   (long long)f->id, f->submission_id,
-                   has ? fields[FORM_ROW_FIELDS - 1] : "(none)", want);
+                   (long long)f->id, f->submission_id, has ? fields[FORM_ROW_FIELDS - 1] : "(none)",
+                   want);
             rc = 1;
         }
         memcpy(c->prev, stored, 32);
@@ -67,7 +68,8 @@ static int check_row(struct chain *c, char **fields)
 static int verify(struct sync_db *db, struct chain *c)
 {
     if (sync_begin(db) != SU_OK ||
-        sync_exec(db, "DECLARE chain NO SCROLL CURSOR FOR SELECT " FORM_ROW_COLUMNS, 0, NULL) != SU_OK)
+        sync_exec(db, "DECLARE chain NO SCROLL CURSOR FOR SELECT " FORM_ROW_COLUMNS, 0, NULL) !=
+            SU_OK)
         return 1;
     for (;;) {
         struct pg_result *res = sync_query(db, "FETCH 10000 FROM chain", 0, NULL);

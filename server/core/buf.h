@@ -10,8 +10,8 @@
 struct buf {
     char *data;
     size_t len;
-    size_t cap;     /* allocated bytes */
-    size_t max;     /* hard limit on len */
+    size_t cap; /* allocated bytes */
+    size_t max; /* hard limit on len */
 };
 
 void buf_init(struct buf *b, size_t max);

@@ -31,7 +31,8 @@ static const struct option_def options[] = {
     {"--queue-max", "SUARA_QUEUE_MAX", OPT_INT, OFF(queue_max), 1, 10000000},
     {"--ack-timeout-ms", "SUARA_ACK_TIMEOUT_MS", OPT_INT, OFF(ack_timeout_ms), 100, 600000},
     {"--max-body", "SUARA_MAX_BODY", OPT_INT, OFF(max_body), 1024, 16777216},
-    {"--max-subscriptions", "SUARA_MAX_SUBSCRIPTIONS", OPT_INT, OFF(max_ws_subscriptions), 1, 10000},
+    {"--max-subscriptions", "SUARA_MAX_SUBSCRIPTIONS", OPT_INT, OFF(max_ws_subscriptions), 1,
+     10000},
     {"--ws-queue-max", "SUARA_WS_QUEUE_MAX", OPT_INT, OFF(ws_queue_max), 1, 10000},
     {"--idle-timeout", "SUARA_IDLE_TIMEOUT", OPT_INT, OFF(idle_timeout_s), 5, 86400},
     {"--rate-per-minute", "SUARA_RATE_PER_MINUTE", OPT_INT, OFF(rate_per_minute), 0, 1000000},
@@ -52,7 +53,8 @@ const char config_usage[] =
     "  --tick-ms N             SUARA_TICK_MS        live update tick [250]\n"
     "  --batch-max N           SUARA_BATCH_MAX      forms per group commit [1000]\n"
     "  --batch-delay-ms N      SUARA_BATCH_DELAY_MS wait for a batch to fill [2]\n"
-    "  --queue-max N           SUARA_QUEUE_MAX      forms waiting for the database before 503 [20000]\n"
+    "  --queue-max N           SUARA_QUEUE_MAX      forms waiting for the database before 503 "
+    "[20000]\n"
     "  --ack-timeout-ms N      SUARA_ACK_TIMEOUT_MS wait for COMMIT before answering 503 [10000]\n"
     "  --max-body N            SUARA_MAX_BODY       largest request body in bytes [65536]\n"
     "  --max-subscriptions N   SUARA_MAX_SUBSCRIPTIONS per WebSocket connection [64]\n"
@@ -107,8 +109,8 @@ int config_parse_listen(const char *text, char *host, size_t host_size, int *por
     return 0;
 }
 
-static int apply(struct config *cfg, const struct option_def *o, const char *value, const char *name,
-                 char *err, size_t err_size)
+static int apply(struct config *cfg, const struct option_def *o, const char *value,
+                 const char *name, char *err, size_t err_size)
 {
     char *field = (char *)cfg + o->offset;
     switch (o->kind) {

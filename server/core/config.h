@@ -8,22 +8,22 @@
 #include <stddef.h>
 
 struct config {
-    const char *db;            /* libpq conninfo (required) */
-    char host[64];             /* listen address */
+    const char *db; /* libpq conninfo (required) */
+    char host[64];  /* listen address */
     int port;
-    const char *static_dir;    /* web client folder served at / */
+    const char *static_dir; /* web client folder served at / */
     const char *log_level;
-    bool private_reads;        /* reads need a token too */
-    int tick_ms;               /* WebSocket update tick */
-    int batch_max;             /* forms per group commit */
-    int batch_delay_ms;        /* longest a form waits for its batch to fill */
-    int queue_max;             /* forms waiting for the database before 503 */
-    int ack_timeout_ms;        /* a submitter waits this long for COMMIT, then 503 */
-    int max_body;              /* bytes; larger bodies get 413 */
-    int max_ws_subscriptions;  /* per WebSocket connection */
-    int ws_queue_max;          /* ticks a viewer may fall behind before its backlog is dropped */
-    int idle_timeout_s;        /* close HTTP/WebSocket peers silent this long */
-    int rate_per_minute;       /* form submissions per token per minute, 0 = off */
+    bool private_reads;       /* reads need a token too */
+    int tick_ms;              /* WebSocket update tick */
+    int batch_max;            /* forms per group commit */
+    int batch_delay_ms;       /* longest a form waits for its batch to fill */
+    int queue_max;            /* forms waiting for the database before 503 */
+    int ack_timeout_ms;       /* a submitter waits this long for COMMIT, then 503 */
+    int max_body;             /* bytes; larger bodies get 413 */
+    int max_ws_subscriptions; /* per WebSocket connection */
+    int ws_queue_max;         /* ticks a viewer may fall behind before its backlog is dropped */
+    int idle_timeout_s;       /* close HTTP/WebSocket peers silent this long */
+    int rate_per_minute;      /* form submissions per token per minute, 0 = off */
     const char *tls_cert;
     const char *tls_key;
 };

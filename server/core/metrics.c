@@ -5,10 +5,9 @@
 
 struct metrics g_metrics;
 
-static const double latency_bounds[HIST_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
-                                                    0.05,   0.1,   0.2,   0.5,   1,    2,
-                                                    5,      10,    30,    60};
-static const double size_bounds[HIST_BUCKETS] = {1,   2,   4,    8,    16,   32,    64,    128,
+static const double latency_bounds[HIST_BUCKETS] = {
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60};
+static const double size_bounds[HIST_BUCKETS] = {1,   2,   4,    8,    16,   32,   64,    128,
                                                  256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
 
 void metrics_init(void)
@@ -64,9 +63,9 @@ static void render_gauge(struct buf *out, const char *name, const char *help, in
 
 int metrics_render(struct buf *out)
 {
-    static const char *const outcomes[METRIC_OUTCOMES] = {
-        "counted", "held", "disputed", "confirmation", "duplicate", "invalid", "conflict",
-        "unavailable"};
+    static const char *const outcomes[METRIC_OUTCOMES] = {"counted",      "held",       "disputed",
+                                                          "confirmation", "duplicate",  "invalid",
+                                                          "conflict",     "unavailable"};
     const struct metrics *m = &g_metrics;
     buf_puts(out, "# HELP suara_forms_total Form submissions by outcome.\n"
                   "# TYPE suara_forms_total counter\n");
@@ -85,16 +84,14 @@ int metrics_render(struct buf *out)
     render_histogram(out, "suara_ack_latency_seconds",
                      "Time from a form's arrival to its acknowledgement after COMMIT.",
                      &m->ack_seconds);
-    render_histogram(out, "suara_batch_size", "Operations per group-commit batch.",
-                     &m->batch_size);
+    render_histogram(out, "suara_batch_size", "Operations per group-commit batch.", &m->batch_size);
     render_histogram(out, "suara_live_tick_seconds", "Time spent in one live-update tick.",
                      &m->tick_seconds);
     render_counter(out, "suara_db_commits_total", "Batches committed.", m->db_commits);
     render_counter(out, "suara_db_errors_total", "Database errors.", m->db_errors);
     render_counter(out, "suara_db_reconnects_total", "Database reconnect attempts.",
                    m->db_reconnects);
-    render_gauge(out, "suara_queue_depth", "Operations waiting for the database.",
-                 m->queue_depth);
+    render_gauge(out, "suara_queue_depth", "Operations waiting for the database.", m->queue_depth);
     render_gauge(out, "suara_ws_connections", "Open WebSocket connections.", m->ws_connections);
     render_gauge(out, "suara_ws_subscriptions", "Live subscriptions.", m->ws_subscriptions);
     render_counter(out, "suara_ws_messages_sent_total", "WebSocket messages sent.",
@@ -102,8 +99,9 @@ int metrics_render(struct buf *out)
     render_counter(out, "suara_ws_bytes_sent_total", "WebSocket payload bytes sent.",
                    m->ws_bytes_sent);
     render_counter(out, "suara_ws_snapshots_sent_total", "Snapshots sent.", m->ws_snapshots_sent);
-    return buf_printf(out, "# HELP suara_ws_updates_dropped_total Updates dropped for slow "
-                           "viewers.\n# TYPE suara_ws_updates_dropped_total counter\n"
-                           "suara_ws_updates_dropped_total %llu\n",
+    return buf_printf(out,
+                      "# HELP suara_ws_updates_dropped_total Updates dropped for slow "
+                      "viewers.\n# TYPE suara_ws_updates_dropped_total counter\n"
+                      "suara_ws_updates_dropped_total %llu\n",
                       (unsigned long long)m->ws_updates_dropped);
 }

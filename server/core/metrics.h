@@ -11,15 +11,23 @@
 #define HIST_BUCKETS 16
 
 struct histogram {
-    const double *bounds; /* HIST_BUCKETS upper bounds, ascending */
+    const double *bounds;              /* HIST_BUCKETS upper bounds, ascending */
     uint64_t counts[HIST_BUCKETS + 1]; /* last = +Inf */
     double sum;
     uint64_t n;
 };
 
-enum { METRIC_OUTCOME_COUNTED, METRIC_OUTCOME_HELD, METRIC_OUTCOME_DISPUTED,
-       METRIC_OUTCOME_CONFIRMATION, METRIC_OUTCOME_DUPLICATE, METRIC_OUTCOME_REJECTED_422,
-       METRIC_OUTCOME_CONFLICT_409, METRIC_OUTCOME_UNAVAILABLE_503, METRIC_OUTCOMES };
+enum {
+    METRIC_OUTCOME_COUNTED,
+    METRIC_OUTCOME_HELD,
+    METRIC_OUTCOME_DISPUTED,
+    METRIC_OUTCOME_CONFIRMATION,
+    METRIC_OUTCOME_DUPLICATE,
+    METRIC_OUTCOME_REJECTED_422,
+    METRIC_OUTCOME_CONFLICT_409,
+    METRIC_OUTCOME_UNAVAILABLE_503,
+    METRIC_OUTCOMES
+};
 
 struct metrics {
     uint64_t http_by_status[6][100]; /* [class 1..5][last two digits] */

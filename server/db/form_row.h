@@ -6,16 +6,16 @@
 
 #include "domain/ledger.h"
 
-#define FORM_ROW_COLUMNS                                                                       \
-    "f.id, f.submission_id, f.tps, f.contest, f.revision, f.status, f.outcome, "                \
-    "coalesce(f.confirms, 0), f.token_id, f.seq, "                                              \
-    "round(date_part('epoch', f.received_at) * 1000)::bigint, f.checks, f.photo_sha256, "       \
-    "f.reg_dpt_m, f.reg_dpt_f, f.reg_dpph_m, f.reg_dpph_f, f.reg_dptb_m, f.reg_dptb_f, "         \
-    "f.voted_dpt_m, f.voted_dpt_f, f.voted_dpph_m, f.voted_dpph_f, f.voted_dptb_m, "            \
-    "f.voted_dptb_f, f.ballots_received, f.ballots_returned, f.ballots_unused, "                \
-    "f.ballots_used, f.disability_registered, f.disability_voted, f.valid, f.invalid, "         \
-    "f.total, f.votes, d.id, d.decision, d.reason, d.token_id, d.seq, "                         \
-    "round(date_part('epoch', d.decided_at) * 1000)::bigint, f.receipt "                        \
+#define FORM_ROW_COLUMNS                                                                           \
+    "f.id, f.submission_id, f.tps, f.contest, f.revision, f.status, f.outcome, "                   \
+    "coalesce(f.confirms, 0), f.token_id, f.seq, "                                                 \
+    "round(date_part('epoch', f.received_at) * 1000)::bigint, f.checks, f.photo_sha256, "          \
+    "f.reg_dpt_m, f.reg_dpt_f, f.reg_dpph_m, f.reg_dpph_f, f.reg_dptb_m, f.reg_dptb_f, "           \
+    "f.voted_dpt_m, f.voted_dpt_f, f.voted_dpph_m, f.voted_dpph_f, f.voted_dptb_m, "               \
+    "f.voted_dptb_f, f.ballots_received, f.ballots_returned, f.ballots_unused, "                   \
+    "f.ballots_used, f.disability_registered, f.disability_voted, f.valid, f.invalid, "            \
+    "f.total, f.votes, d.id, d.decision, d.reason, d.token_id, d.seq, "                            \
+    "round(date_part('epoch', d.decided_at) * 1000)::bigint, f.receipt "                           \
     "FROM forms f LEFT JOIN decisions d ON d.form_id = f.id ORDER BY f.id"
 
 #define FORM_ROW_FIELDS 42

@@ -157,10 +157,9 @@ struct stage {
 };
 
 static const struct stage stages[] = {
-    {sql_claim, row_claim},     {sql_schema, row_schema},    {sql_regions, row_region},
-    {sql_tps, row_tps},     {sql_contests, row_contest},
-    {sql_candidates, row_candidate}, {sql_tokens, row_token}, {sql_estimate, row_estimate},
-    {sql_forms, row_form},
+    {sql_claim, row_claim},  {sql_schema, row_schema},     {sql_regions, row_region},
+    {sql_tps, row_tps},      {sql_contests, row_contest},  {sql_candidates, row_candidate},
+    {sql_tokens, row_token}, {sql_estimate, row_estimate}, {sql_forms, row_form},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])
 #define STAGE_TOKENS 6
@@ -187,7 +186,8 @@ static bool finish_registry(struct loader *l)
     char err[256];
     struct load_target *t = l->t;
     if (t->reg->n_regions == 0 || t->reg->n_contests == 0) {
-        snprintf(t->error, sizeof t->error, "the database has no regions or contests: run suara seed");
+        snprintf(t->error, sizeof t->error,
+                 "the database has no regions or contests: run suara seed");
         log_error("load_failed", "error=\"%s\"", t->error);
         return false;
     }

@@ -17,10 +17,31 @@
 
 /* The batch's columns, each sent as one array parameter. */
 enum {
-    P_CHANGE_ID, P_CHANGE_STATUS,
-    P_ID, P_SID, P_TPS, P_CONTEST, P_REVISION, P_STATUS, P_OUTCOME, P_CONFIRMS, P_TOKEN, P_SEQ,
-    P_RECEIVED, P_CHECKS, P_PHOTO, P_COUNTS, P_VOTES, P_RECEIPT,
-    P_D_ID, P_D_FORM, P_D_DECISION, P_D_REASON, P_D_TOKEN, P_D_SEQ, P_D_MS,
+    P_CHANGE_ID,
+    P_CHANGE_STATUS,
+    P_ID,
+    P_SID,
+    P_TPS,
+    P_CONTEST,
+    P_REVISION,
+    P_STATUS,
+    P_OUTCOME,
+    P_CONFIRMS,
+    P_TOKEN,
+    P_SEQ,
+    P_RECEIVED,
+    P_CHECKS,
+    P_PHOTO,
+    P_COUNTS,
+    P_VOTES,
+    P_RECEIPT,
+    P_D_ID,
+    P_D_FORM,
+    P_D_DECISION,
+    P_D_REASON,
+    P_D_TOKEN,
+    P_D_SEQ,
+    P_D_MS,
     N_PARAMS
 };
 
@@ -139,9 +160,9 @@ static void counts_literal(const struct form *f, struct buf *out)
     buf_printf(out, "{%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d}",
                k->registered[0][0], k->registered[0][1], k->registered[1][0], k->registered[1][1],
                k->registered[2][0], k->registered[2][1], k->voted[0][0], k->voted[0][1],
-               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1],
-               k->ballots[0], k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0],
-               k->disability[1], k->valid, k->invalid, k->total);
+               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1], k->ballots[0],
+               k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0], k->disability[1],
+               k->valid, k->invalid, k->total);
 }
 
 static void add_form_row(struct writer *w, const struct form *f)
@@ -274,9 +295,10 @@ static void answer(struct op *op, int status, const char *body)
 
 static void count_outcome(const struct form *f)
 {
-    static const int metric[] = {
-        [FS_COUNTED] = METRIC_OUTCOME_COUNTED, [FS_HELD] = METRIC_OUTCOME_HELD,
-        [FS_DISPUTED] = METRIC_OUTCOME_DISPUTED, [FS_CONFIRMATION] = METRIC_OUTCOME_CONFIRMATION};
+    static const int metric[] = {[FS_COUNTED] = METRIC_OUTCOME_COUNTED,
+                                 [FS_HELD] = METRIC_OUTCOME_HELD,
+                                 [FS_DISPUTED] = METRIC_OUTCOME_DISPUTED,
+                                 [FS_CONFIRMATION] = METRIC_OUTCOME_CONFIRMATION};
     g_metrics.forms_by_outcome[metric[f->outcome]]++;
 }
 
@@ -415,8 +437,9 @@ static void sweep_op(struct op *op, int64_t now)
             continue;
         }
         *pp = wt->next;
-        char *body = view_error("ack_timeout", "the database did not confirm in time; retry with "
-                                               "the same submission_id",
+        char *body = view_error("ack_timeout",
+                                "the database did not confirm in time; retry with "
+                                "the same submission_id",
                                 NULL);
         wt->done(wt, 503, body ? body : "{}", body ? strlen(body) : 2);
         free(body);

@@ -100,7 +100,8 @@ struct token *auth_lookup(const struct auth *a, const char *secret, size_t len)
 
 bool auth_can_submit(const struct registry *reg, const struct token *t, int32_t tps)
 {
-    return (t->role == ROLE_WITNESS || t->role == ROLE_ADMIN) && region_contains(reg, t->scope, tps);
+    return (t->role == ROLE_WITNESS || t->role == ROLE_ADMIN) &&
+           region_contains(reg, t->scope, tps);
 }
 
 bool auth_can_review(const struct registry *reg, const struct token *t, int32_t region)

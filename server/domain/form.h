@@ -15,7 +15,7 @@
 #define FORM_COUNT_MAX 9999
 #define SUBMISSION_ID_MAX 64
 #define FORM_MAX_ERRORS 32
-#define TPS_CAPACITY 600 /* Pilkada 2024: registered.dpt + registered.dpph <= 600 */
+#define TPS_CAPACITY 600        /* Pilkada 2024: registered.dpt + registered.dpph <= 600 */
 #define FORM_VOTE_NUMBER_MAX 99 /* keys of "votes": "1".."99" */
 
 enum { ROW_DPT, ROW_DPPH, ROW_DPTB };
@@ -78,7 +78,7 @@ enum form_decode_result form_decode(const char *body, size_t len, struct form_in
 
 /* A decoded form bound to the registry. */
 struct form_resolved {
-    int32_t tps;                  /* region index of the TPS */
+    int32_t tps; /* region index of the TPS */
     const struct contest *contest;
     uint16_t votes[CONTEST_MAX_CANDIDATES]; /* by candidate position */
 };

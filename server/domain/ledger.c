@@ -71,8 +71,8 @@ void ledger_free(struct ledger *l)
     memset(l, 0, sizeof *l);
 }
 
-struct form *form_new(const struct form_input *in, const struct form_resolved *res,
-                      uint32_t checks, int32_t token_id, int64_t received_ms)
+struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
+                      int32_t token_id, int64_t received_ms)
 {
     int n = res->contest->n_candidates;
     struct form *f = calloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
@@ -97,8 +97,9 @@ struct form *form_new(const struct form_input *in, const struct form_resolved *r
 bool form_same_submission(const struct form *f, const struct form_input *in,
                           const struct form_resolved *res, int32_t token_id)
 {
-    bool same_photo = in->has_photo ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
-                                    : f->photo_sha256 == NULL;
+    bool same_photo = in->has_photo
+                          ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
+                          : f->photo_sha256 == NULL;
     return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
            same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
            memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;

@@ -97,7 +97,7 @@ struct op {
     struct form *form;
     struct decision *decision; /* OP_DECISION: not yet attached to the form */
     int64_t seq;
-    int refused_status;        /* seal found the op no longer valid: HTTP status */
+    int refused_status; /* seal found the op no longer valid: HTTP status */
     const char *refused_code;
     struct tps_state before, after;
     struct status_change changes[OP_MAX_CHANGES];
@@ -108,15 +108,15 @@ struct op {
 struct ledger {
     const struct registry *reg;
     struct tallies *tallies;
-    struct slot **slots;          /* per contest, by region index - contest root */
-    struct strmap by_submission;  /* submission_id -> struct form * (pending ones too) */
-    struct form **by_id;          /* form id -> form, NULL for holes */
+    struct slot **slots;         /* per contest, by region index - contest root */
+    struct strmap by_submission; /* submission_id -> struct form * (pending ones too) */
+    struct form **by_id;         /* form id -> form, NULL for holes */
     int64_t by_id_cap;
     int64_t next_form_id;
     int64_t next_decision_id;
     int64_t next_seq;
     int64_t n_forms;
-    int64_t last_form_id;           /* the head of the receipt chain */
+    int64_t last_form_id; /* the head of the receipt chain */
     unsigned char last_receipt[32];
 };
 
@@ -124,8 +124,8 @@ int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *ta
 void ledger_free(struct ledger *l);
 
 /* A new, not yet decided form from a resolved input (NULL on no memory). */
-struct form *form_new(const struct form_input *in, const struct form_resolved *res,
-                      uint32_t checks, int32_t token_id, int64_t received_ms);
+struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
+                      int32_t token_id, int64_t received_ms);
 /* Whether a retry carries the same form as the one stored (same token, TPS,
  * contest, numbers and photo): then it gets the first answer again. */
 bool form_same_submission(const struct form *f, const struct form_input *in,

@@ -20,8 +20,8 @@ static void resolve(const struct registry *reg, const struct tallies *t, const c
         fail(out, "bad_message", "contest and region must be strings");
         return;
     }
-    const struct contest *c = registry_contest(reg, contest->valuestring,
-                                               strlen(contest->valuestring));
+    const struct contest *c =
+        registry_contest(reg, contest->valuestring, strlen(contest->valuestring));
     if (!c) {
         fail(out, "unknown_contest", "no contest has this id");
         return;

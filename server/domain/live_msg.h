@@ -13,9 +13,9 @@ enum live_msg_kind { LIVE_MSG_SUBSCRIBE, LIVE_MSG_UNSUBSCRIBE, LIVE_MSG_ERROR };
 
 struct live_msg {
     enum live_msg_kind kind;
-    int contest;               /* subscribe/unsubscribe: the contest's index */
-    int32_t region;            /* ... and a region inside it */
-    const char *error_code;    /* LIVE_MSG_ERROR: static strings */
+    int contest;            /* subscribe/unsubscribe: the contest's index */
+    int32_t region;         /* ... and a region inside it */
+    const char *error_code; /* LIVE_MSG_ERROR: static strings */
     const char *error_message;
 };
 

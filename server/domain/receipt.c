@@ -37,8 +37,8 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
                "revision=%u\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
                "checks=",
                prev_hex, (long long)f->id, f->submission_id, tps_code, contest_id, f->revision,
-               form_status_name(f->outcome), (long long)f->confirms, f->token_id,
-               (long long)f->seq, (long long)f->received_ms);
+               form_status_name(f->outcome), (long long)f->confirms, f->token_id, (long long)f->seq,
+               (long long)f->received_ms);
     for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
         if (f->checks & (1u << k))
             buf_printf(out, "%s%s", n++ ? "," : "", form_check_code((enum form_check)k));

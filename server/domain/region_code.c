@@ -5,7 +5,8 @@
 
 /* Digits per dotted segment, by level. */
 static const size_t segment_digits[] = {2, 2, 2, 4, 3};
-static const char *const level_names[] = {NULL, "province", "kabupaten", "kecamatan", "desa", "tps"};
+static const char *const level_names[] = {NULL,        "province", "kabupaten",
+                                          "kecamatan", "desa",     "tps"};
 
 enum region_level region_code_level(const char *code, size_t len)
 {

@@ -28,9 +28,9 @@ struct region {
     int32_t first_child;  /* index or -1 */
     int32_t next_sibling; /* index or -1 */
     int32_t n_children;
-    int32_t n_tps;        /* TPS in the subtree (1 for a TPS) */
-    int32_t dpt;          /* TPS: its DPT from the roll; others: sum of the subtree */
-    char *name;           /* owned; TPS get "TPS 001" */
+    int32_t n_tps; /* TPS in the subtree (1 for a TPS) */
+    int32_t dpt;   /* TPS: its DPT from the roll; others: sum of the subtree */
+    char *name;    /* owned; TPS get "TPS 001" */
 };
 
 struct candidate {

@@ -54,9 +54,8 @@ void seed_free(struct seed *s)
 /* Formats a report and hands it to the caller's function. Messages quote
  * whole fields, which may be long: a short one is formatted on the stack,
  * a longer one on the heap, so none is cut (unless memory runs out). */
-__attribute__((format(printf, 5, 0)))
-static void vreport(struct seed *s, const char *file, long line, bool is_summary, const char *fmt,
-                    va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+vreport(struct seed *s, const char *file, long line, bool is_summary, const char *fmt, va_list ap)
 {
     if (!s->report)
         return;

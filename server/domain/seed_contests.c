@@ -150,12 +150,13 @@ static const struct {
     const char *prefix;
     enum region_level level;
 } contest_kinds[] = {
-    {"gub-", LEVEL_PROVINCE},   {"dpr-", LEVEL_PROVINCE}, {"dpd-", LEVEL_PROVINCE},
-    {"dprdp-", LEVEL_PROVINCE}, {"bup-", LEVEL_KABUPATEN}, {"wal-", LEVEL_KABUPATEN},
+    {"gub-", LEVEL_PROVINCE},    {"dpr-", LEVEL_PROVINCE},  {"dpd-", LEVEL_PROVINCE},
+    {"dprdp-", LEVEL_PROVINCE},  {"bup-", LEVEL_KABUPATEN}, {"wal-", LEVEL_KABUPATEN},
     {"dprdk-", LEVEL_KABUPATEN},
 };
-#define ID_RULE "the id must be gub-, dpr-, dpd- or dprdp- (a province), or bup-, wal- or dprdk- " \
-                "(a kabupaten/kota), followed by the region"
+#define ID_RULE                                                                                    \
+    "the id must be gub-, dpr-, dpd- or dprdp- (a province), or bup-, wal- or dprdk- "             \
+    "(a kabupaten/kota), followed by the region"
 
 /* The kind of a contest id, or -1; *code points at the region part. */
 static int contest_kind(const char *id, const char **code)

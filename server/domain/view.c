@@ -250,7 +250,8 @@ cJSON *view_form(const struct registry *reg, const struct form *f)
     return o;
 }
 
-static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *l, int c, int32_t tps)
+static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *l, int c,
+                               int32_t tps)
 {
     const struct slot *s = ledger_slot(l, c, tps);
     cJSON *o = cJSON_CreateObject();

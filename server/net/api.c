@@ -108,8 +108,8 @@ static enum route_result get_readyz(struct api *api, struct http_reply *rep)
     bool ready = api->reg && api->db_up;
     cJSON_AddStringToObject(o, "status", ready ? "ready" : "not_ready");
     if (!ready)
-        cJSON_AddStringToObject(o, "reason", api->not_ready_reason ? api->not_ready_reason
-                                                                   : "starting");
+        cJSON_AddStringToObject(o, "reason",
+                                api->not_ready_reason ? api->not_ready_reason : "starting");
     if (api->reg) {
         cJSON_AddNumberToObject(o, "forms", (double)api->ledger->n_forms);
         cJSON_AddNumberToObject(o, "seq", (double)api->tallies->seq);
@@ -150,7 +150,8 @@ static enum route_result get_tally(struct api *api, const char *rest, struct htt
     int32_t r = find_region(api, slash + 1);
     if (r < 0 || !tally_node(api->tallies, c, r))
         return not_found(rep, "the region is unknown or outside the contest");
-    http_reply_json(rep, 200, view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));
+    http_reply_json(rep, 200,
+                    view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));
     return ROUTE_DONE;
 }
 
@@ -222,10 +223,11 @@ static enum route_result enqueue(struct api *api, struct http_request *req, stru
     int rc = api->draining ? SU_ERR : api->db_up ? api->enqueue(api->enqueue_ctx, op) : SU_AGAIN;
     if (rc != SU_OK) {
         g_metrics.forms_by_outcome[METRIC_OUTCOME_UNAVAILABLE_503]++;
-        const char *code = rc == SU_TOOBIG ? "queue_full"
+        const char *code = rc == SU_TOOBIG  ? "queue_full"
                            : rc == SU_AGAIN ? "storage_unavailable"
                                             : "shutting_down";
-        return unavailable(rep, code, "nothing was stored; retry later with the same submission_id");
+        return unavailable(rep, code,
+                           "nothing was stored; retry later with the same submission_id");
     }
     struct waiter *w = http_defer(req);
     if (w) {
@@ -239,9 +241,8 @@ static enum route_result enqueue(struct api *api, struct http_request *req, stru
 
 /* A retry of a known submission_id: the first answer again, or 409. */
 static enum route_result resubmission(struct api *api, struct http_request *req, struct form *f,
-                                      const struct form_input *in,
-                                      const struct form_resolved *res, const struct token *t,
-                                      struct http_reply *rep)
+                                      const struct form_input *in, const struct form_resolved *res,
+                                      const struct token *t, struct http_reply *rep)
 {
     if (!form_same_submission(f, in, res, t->id)) {
         g_metrics.forms_by_outcome[METRIC_OUTCOME_CONFLICT_409]++;
@@ -409,11 +410,12 @@ static enum route_result get_review(struct api *api, const struct http_request *
     enum query_param qc = http_query_param(req->query, "contest", contest_id, sizeof contest_id);
     enum query_param qr = http_query_param(req->query, "region", region_code, sizeof region_code);
     int c = -1;
-    if (qc == QUERY_TOO_LONG || (*contest_id && (c = find_contest(api, contest_id,
-                                                                 strlen(contest_id))) < 0))
+    if (qc == QUERY_TOO_LONG ||
+        (*contest_id && (c = find_contest(api, contest_id, strlen(contest_id))) < 0))
         return not_found(rep, "no contest has this id");
-    int32_t r = qr == QUERY_TOO_LONG ? -1 : qr == QUERY_FOUND ? find_region(api, region_code)
-                                                               : t->scope;
+    int32_t r = qr == QUERY_TOO_LONG ? -1
+                : qr == QUERY_FOUND  ? find_region(api, region_code)
+                                     : t->scope;
     if (r < 0)
         return not_found(rep, "no region has this code");
     if (!auth_can_review(api->reg, t, r)) {
@@ -511,8 +513,7 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
     if (path_is(p, "live"))
         return method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
     if (path_is(p, "whoami"))
-        return req->method == HTTP_GET ? get_whoami(api, req, rep)
-                                       : method_not_allowed(rep, "GET");
+        return req->method == HTTP_GET ? get_whoami(api, req, rep) : method_not_allowed(rep, "GET");
     if (!is_read_path(p))
         return not_found(rep, "no such API path");
     if (req->method != HTTP_GET)

@@ -11,8 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE, HTTP_HEAD,
-                   HTTP_OPTIONS, HTTP_OTHER };
+enum http_method {
+    HTTP_GET,
+    HTTP_POST,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_DELETE,
+    HTTP_HEAD,
+    HTTP_OPTIONS,
+    HTTP_OTHER
+};
 
 #define HTTP_PATH_MAX 512
 #define HTTP_BEARER_MAX 256
@@ -39,8 +47,8 @@ struct http_reply {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, owned by the reply */
     size_t len;
-    int retry_after;          /* seconds, 0 = no header */
-    const char *allow;        /* Allow header for 405 */
+    int retry_after;   /* seconds, 0 = no header */
+    const char *allow; /* Allow header for 405 */
 };
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };

@@ -44,8 +44,8 @@ struct topic {
 struct sub {
     struct topic *topic;
     struct live_conn *conn;
-    struct sub *prev, *next;         /* in topic->subs */
-    struct sub *conn_next;           /* in conn->subs */
+    struct sub *prev, *next; /* in topic->subs */
+    struct sub *conn_next;   /* in conn->subs */
     int64_t last_seq;
     bool need_snapshot;
 };

@@ -150,14 +150,22 @@ struct waiter *http_defer(struct http_request *req)
 static enum http_method method_of(int lws_method)
 {
     switch (lws_method) {
-    case LWSHUMETH_GET: return HTTP_GET;
-    case LWSHUMETH_POST: return HTTP_POST;
-    case LWSHUMETH_PUT: return HTTP_PUT;
-    case LWSHUMETH_PATCH: return HTTP_PATCH;
-    case LWSHUMETH_DELETE: return HTTP_DELETE;
-    case LWSHUMETH_HEAD: return HTTP_HEAD;
-    case LWSHUMETH_OPTIONS: return HTTP_OPTIONS;
-    default: return HTTP_OTHER;
+    case LWSHUMETH_GET:
+        return HTTP_GET;
+    case LWSHUMETH_POST:
+        return HTTP_POST;
+    case LWSHUMETH_PUT:
+        return HTTP_PUT;
+    case LWSHUMETH_PATCH:
+        return HTTP_PATCH;
+    case LWSHUMETH_DELETE:
+        return HTTP_DELETE;
+    case LWSHUMETH_HEAD:
+        return HTTP_HEAD;
+    case LWSHUMETH_OPTIONS:
+        return HTTP_OPTIONS;
+    default:
+        return HTTP_OTHER;
     }
 }
 
@@ -185,8 +193,8 @@ static void read_auth(struct lws *wsi, struct http_request *req)
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     if (n <= 0)
         return;
-    if (n >= (int)sizeof value || lws_hdr_copy(wsi, value, sizeof value,
-                                               WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
+    if (n >= (int)sizeof value ||
+        lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
         req->bad_auth_header = true;
         return;
     }
@@ -278,8 +286,8 @@ static int on_http(struct http_session *s, struct lws *wsi)
     read_auth(wsi, &s->req);
     lws_hdr_copy(wsi, s->req.content_type, sizeof s->req.content_type, WSI_TOKEN_HTTP_CONTENT_TYPE);
 
-    bool has_body = s->req.method == HTTP_POST || s->req.method == HTTP_PUT ||
-                    s->req.method == HTTP_PATCH;
+    bool has_body =
+        s->req.method == HTTP_POST || s->req.method == HTTP_PUT || s->req.method == HTTP_PATCH;
     if (!has_body)
         return dispatch(s);
     char cl[32] = "";
@@ -339,13 +347,13 @@ static int add_headers(struct http_session *s, unsigned char **p, unsigned char 
         return -1;
     if (r->retry_after) {
         int n = snprintf(num, sizeof num, "%d", r->retry_after);
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                        (unsigned char *)num, n, p, end))
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"retry-after:", (unsigned char *)num, n, p, end))
             return -1;
     }
-    if (r->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                                (const unsigned char *)r->allow,
-                                                (int)strlen(r->allow), p, end))
+    if (r->allow && lws_add_http_header_by_name(
+                        wsi, (const unsigned char *)"allow:", (const unsigned char *)r->allow,
+                        (int)strlen(r->allow), p, end))
         return -1;
     if (s->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                                       (const unsigned char *)"close", 5, p, end))
@@ -443,9 +451,9 @@ static void read_live_bearer(struct lws *wsi, struct http_request *req)
     if (req->has_bearer || req->bad_auth_header)
         return;
     char query[HTTP_PATH_MAX];
-    req->has_bearer = copy_query(wsi, query, sizeof query) &&
-                      http_query_param(query, "token", req->bearer, sizeof req->bearer) ==
-                          QUERY_FOUND;
+    req->has_bearer =
+        copy_query(wsi, query, sizeof query) &&
+        http_query_param(query, "token", req->bearer, sizeof req->bearer) == QUERY_FOUND;
 }
 
 /* Answers an upgrade we refuse with the error in s->reply, written at once. */
@@ -522,8 +530,8 @@ static void lws_log(int level, const char *line)
     log_event(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=\"%.*s\"", (int)n, line);
 }
 
-struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api,
-                      struct live *live, char *err, size_t err_size)
+struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api, struct live *live,
+                      char *err, size_t err_size)
 {
     struct web *w = calloc(1, sizeof *w);
     if (!w) {

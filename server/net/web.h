@@ -15,8 +15,8 @@ struct live;
 /* Creates the context and listens. NULL only when out of memory; when
  * listening fails (port in use, bad TLS files) it returns a web that is not
  * web_listening, with a message in err, to be torn down like any other. */
-struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api,
-                      struct live *live, char *err, size_t err_size);
+struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api, struct live *live,
+                      char *err, size_t err_size);
 bool web_listening(const struct web *w);
 /* Starts lws's asynchronous teardown: keep running the loop afterwards. */
 void web_stop(struct web *w);

@@ -38,8 +38,18 @@ static struct live_world *live_world(void)
     static struct live_world w;
     static bool built;
     static const char *const regions[] = {
-        "62", "62.01", "62.01.01", "62.01.01.1011", "62.01.01.1011.001", "62.01.01.1011.002",
-        "62.01.02", "62.01.02.2001", "62.01.02.2001.001", "62.71", "62.71.01", "62.71.01.1001",
+        "62",
+        "62.01",
+        "62.01.01",
+        "62.01.01.1011",
+        "62.01.01.1011.001",
+        "62.01.01.1011.002",
+        "62.01.02",
+        "62.01.02.2001",
+        "62.01.02.2001.001",
+        "62.71",
+        "62.71.01",
+        "62.71.01.1001",
         "62.71.01.1001.001",
     };
     if (built)
@@ -95,8 +105,10 @@ int FUZZ_LIVE_ENTRY(const uint8_t *data, size_t size)
             LIVE_CHECK(cJSON_IsObject(back));
             const cJSON *bc = cJSON_GetObjectItemCaseSensitive(back, "contest");
             const cJSON *br = cJSON_GetObjectItemCaseSensitive(back, "region");
-            LIVE_CHECK(cJSON_IsString(bc) && strcmp(bc->valuestring, w->reg.contests[contest].id) == 0);
-            LIVE_CHECK(cJSON_IsString(br) && strcmp(br->valuestring, w->reg.regions[region].code) == 0);
+            LIVE_CHECK(cJSON_IsString(bc) &&
+                       strcmp(bc->valuestring, w->reg.contests[contest].id) == 0);
+            LIVE_CHECK(cJSON_IsString(br) &&
+                       strcmp(br->valuestring, w->reg.regions[region].code) == 0);
             cJSON_Delete(back);
             free(json);
         }

@@ -76,10 +76,10 @@ static void test_tokens_and_scopes(void **state)
     assert_null(auth_lookup(&a, "sk_witnesS", 10));
     int32_t t1 = fixture_find(&r, "62.01.01.1011.001"), t2 = fixture_find(&r, "62.01.01.1011.002");
     assert_true(auth_can_submit(&r, w, t1));
-    assert_false(auth_can_submit(&r, w, t2));      /* another TPS */
-    assert_false(auth_can_submit(&r, rv, t1));     /* reviewers do not submit */
+    assert_false(auth_can_submit(&r, w, t2));  /* another TPS */
+    assert_false(auth_can_submit(&r, rv, t1)); /* reviewers do not submit */
     assert_true(auth_can_review(&r, rv, t2));
-    assert_false(auth_can_review(&r, w, t1));      /* witnesses do not review */
+    assert_false(auth_can_review(&r, w, t1));                      /* witnesses do not review */
     assert_false(auth_can_review(&r, rv, fixture_find(&r, "62"))); /* wider than its scope */
     auth_free(&a);
     registry_free(&r);
@@ -99,7 +99,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_env_and_flags), cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_tokens_and_scopes),
+        cmocka_unit_test(test_listen_forms),           cmocka_unit_test(test_tokens_and_scopes),
         cmocka_unit_test(test_rate_limit_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

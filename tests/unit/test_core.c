@@ -110,11 +110,21 @@ static void test_utf8(void **state)
         const char *s;
         bool ok;
     } cases[] = {
-        {"", true}, {"plain", true}, {"Pemilihan \xc3\xa9", true}, {"\xe2\x82\xac", true},
-        {"\xf0\x9f\x97\xb3", true}, {"\xff", false}, {"\xc0\xaf", false},     /* overlong */
-        {"\xed\xa0\x80", false},                                               /* surrogate */
-        {"\xe0\x80\xaf", false}, {"\xf4\x90\x80\x80", false}, {"\xc3", false}, /* truncated */
-        {"\xe2\x82", false}, {"a\x80" "b", false},
+        {"", true},
+        {"plain", true},
+        {"Pemilihan \xc3\xa9", true},
+        {"\xe2\x82\xac", true},
+        {"\xf0\x9f\x97\xb3", true},
+        {"\xff", false},
+        {"\xc0\xaf", false},     /* overlong */
+        {"\xed\xa0\x80", false}, /* surrogate */
+        {"\xe0\x80\xaf", false},
+        {"\xf4\x90\x80\x80", false},
+        {"\xc3", false}, /* truncated */
+        {"\xe2\x82", false},
+        {"a\x80"
+         "b",
+         false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].ok);
@@ -123,9 +133,12 @@ static void test_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors),   cmocka_unit_test(test_buf_is_bounded),
-        cmocka_unit_test(test_strmap_grows_and_replaces), cmocka_unit_test(test_copy_split_line),
-        cmocka_unit_test(test_copy_int_array),  cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_buf_is_bounded),
+        cmocka_unit_test(test_strmap_grows_and_replaces),
+        cmocka_unit_test(test_copy_split_line),
+        cmocka_unit_test(test_copy_int_array),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

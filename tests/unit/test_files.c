@@ -79,7 +79,7 @@ static void test_assets_and_views(void **state)
 
 static void test_never_served(void **state)
 {
-    assert_404("/js/missing.js");         /* a missing asset is not a view */
+    assert_404("/js/missing.js"); /* a missing asset is not a view */
     assert_404("/../etc/passwd");
     assert_404("/js/../.env");
     assert_404("/.env");

@@ -41,22 +41,34 @@ static const struct regression form_regressions[] = {
     {"lone high surrogate", "{\"\\ud800\": 1}", 0},
     {"1e-400 underflows to 0", "{\"valid\": 1e-400}", 0},
     {"a raw NUL byte inside the body", "{\"valid\"\0: 1}", 13},
-    {"a key of 60 two-byte characters", "{\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                                        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                                        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                                        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\": 1}", 0},
-};
-
-static const struct regression live_regressions[] = {
-    {"frame without a terminator", "{\"type\":\"subscribe\",\"contest\":\"gub-62\",\"region\":\"62", 0},
-    {"NUL inside the region", "{\"type\":\"subscribe\",\"contest\":\"gub-62\",\"region\":\"62\\u0000\"}",
+    {"a key of 60 two-byte characters",
+     "{\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\": 1}",
      0},
 };
 
+static const struct regression live_regressions[] = {
+    {"frame without a terminator", "{\"type\":\"subscribe\",\"contest\":\"gub-62\",\"region\":\"62",
+     0},
+    {"NUL inside the region",
+     "{\"type\":\"subscribe\",\"contest\":\"gub-62\",\"region\":\"62\\u0000\"}", 0},
+};
+
 static const struct regression copy_regressions[] = {
-    {"a lone backslash at the end of the line", "\x02" "abc\\", 0},
-    {"\\N followed by more text", "\x04" "\\Nx\t\\N", 0},
-    {"field limit reached exactly", "\x02" "a\tb", 0},
+    {"a lone backslash at the end of the line",
+     "\x02"
+     "abc\\",
+     0},
+    {"\\N followed by more text",
+     "\x04"
+     "\\Nx\t\\N",
+     0},
+    {"field limit reached exactly",
+     "\x02"
+     "a\tb",
+     0},
 };
 
 static void replay_table(int (*entry)(const uint8_t *, size_t), const struct regression *t,

@@ -211,7 +211,8 @@ static void test_bad_contest_id_prefix(void **state)
            CONTESTS(MAX600, BUP ", {\"id\": \"pil-62\", \"kind\": \"gubernur\", \"region\": \"62\","
                                 " \"title\": \"Pilgub\", \"candidates\": ["
                                 "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"),
-           "t/x_contests.json: contests[1] (pil-62): the id must be gub-, dpr-, dpd- or dprdp- (a province), or bup-, wal- or dprdk- (a kabupaten/kota), followed "
+           "t/x_contests.json: contests[1] (pil-62): the id must be gub-, dpr-, dpd- or dprdp- (a "
+           "province), or bup-, wal- or dprdk- (a kabupaten/kota), followed "
            "by the region (62)\n",
            1);
 }
@@ -221,15 +222,16 @@ static void test_bad_contest_id_prefix(void **state)
 static void test_pemilu_contest_kinds(void **state)
 {
     expect(SEED_CONTESTS,
-           CONTESTS(MAX600, GUB ", {\"id\": \"dpr-62\", \"kind\": \"dpr\", \"region\": \"62\","
-                                " \"title\": \"DPR\", \"candidates\": ["
-                                "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"
-                                ", {\"id\": \"dprdk-62.01\", \"kind\": \"dprdk\", \"region\": \"62.01\","
-                                " \"title\": \"DPRD\", \"candidates\": ["
-                                "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"
-                                ", {\"id\": \"dprdk-62\", \"kind\": \"dprdk\", \"region\": \"62\","
-                                " \"title\": \"DPRD\", \"candidates\": ["
-                                "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"),
+           CONTESTS(MAX600,
+                    GUB ", {\"id\": \"dpr-62\", \"kind\": \"dpr\", \"region\": \"62\","
+                        " \"title\": \"DPR\", \"candidates\": ["
+                        "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"
+                        ", {\"id\": \"dprdk-62.01\", \"kind\": \"dprdk\", \"region\": \"62.01\","
+                        " \"title\": \"DPRD\", \"candidates\": ["
+                        "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"
+                        ", {\"id\": \"dprdk-62\", \"kind\": \"dprdk\", \"region\": \"62\","
+                        " \"title\": \"DPRD\", \"candidates\": ["
+                        "{\"number\": 1, \"head\": \"A\", \"deputy\": \"a\"}]}"),
            "t/x_contests.json: contests[3] (dprdk-62): a dprdk- contest belongs to a "
            "kabupaten/kota, not a province\n",
            1);
