@@ -81,7 +81,7 @@ export async function mount(el, _params, query) {
   el.append(h('div.witness', {},
     h('h1', { text: 'Formulir saksi (Model C.Hasil)' }),
     tokenCard('witness', 'Token saksi', 'Token dari koordinator, diketik sekali; disimpan di perangkat ini.',
-      async () => { await learnScope(); if (tps) renderForm(); else renderTpsCard(); }),
+      async () => { await learnScope(); renderTpsCard(); }),
     tpsCard, formCard, boxCard));
 
   // The token's scope bounds the TPS on offer; offline, the whole province.
@@ -90,14 +90,18 @@ export async function mount(el, _params, query) {
     const token = getToken('witness');
     if (!token) return;
     try { scope = await api.whoami(token); } catch { /* offline or unknown token: keep the province */ }
+    if (scope.scope_level === 'tps' && tps && tps.code !== scope.scope) { tps = null; contest = null; }
   }
 
+  // The picker exists only while no TPS is chosen: for a one-TPS scope it
+  // picks that TPS itself, once, and building it again on every render would
+  // pick again, reset the contest and render again, forever.
   function renderTpsCard() {
-    const choose = tpsPicker({
-      root: scope.scope, rootLevel: scope.scope_level,
-      onPick: (info) => { tps = info; localStorage.setItem(LAST_TPS, info.code); contest = null; renderTpsCard(); },
-    });
     if (!tps) {
+      const choose = tpsPicker({
+        root: scope.scope, rootLevel: scope.scope_level,
+        onPick: (info) => { tps = info; localStorage.setItem(LAST_TPS, info.code); contest = null; renderTpsCard(); },
+      });
       fill(tpsCard, h('h2', { id: 'tps-title', text: 'TPS' }), choose);
       renderForm();
       return;
@@ -108,7 +112,8 @@ export async function mount(el, _params, query) {
     fill(tpsCard, h('h2', { id: 'tps-title', text: 'TPS dan pemilihan' }),
       h('p.chosen', {}, h('strong', { 'data-k': 'tps', text: `${tps.name}, ${desa?.name || ''}` }),
         h('span.muted', { text: ` · ${tps.path.slice(1, -1).map((r) => r.name).join(', ')} · ${tps.code} · DPT ${tps.dpt}` }), ' ',
-        h('button.link', { type: 'button', text: 'Ganti TPS', onclick: () => { tps = null; contest = null; renderTpsCard(); } })),
+        scope.scope_level === 'tps' ? null
+          : h('button.link', { type: 'button', text: 'Ganti TPS', onclick: () => { tps = null; contest = null; renderTpsCard(); } })),
       h('fieldset.contests', {}, h('legend', { text: 'Pemilihan' }),
         choices.map((c) => h('label.radio', {},
           h('input', { type: 'radio', name: 'contest', value: c.id, checked: c === contest, onchange: () => { contest = c; renderForm(); } }),

@@ -1,11 +1,15 @@
 // The witness page offers only what the witness's token may write: the TPS
 // picker starts at the token's scope (GET /api/v1/whoami), and a token for a
 // single TPS picks that TPS at once.
+// A one-TPS token once made the page pick its TPS on every render, forever
+// (hundreds of region requests a second, the contest reset, focus lost): the
+// last test types a whole form with such a token and counts the requests.
 // Run: node --test tests/browser/test_witness_scope.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { until } from './lib/suara.mjs';
+import { until, goodForm } from './lib/suara.mjs';
+import { fillForm } from './lib/witness.mjs';
 import { Stack } from './lib/stack.mjs';
 
 const DESA = '62.01.01.1011';
@@ -51,5 +55,39 @@ test('a TPS-scoped witness gets its TPS without choosing', async () => {
   const page = await openWithToken(token);
   await page.locator('p.chosen').waitFor();
   assert.match(await page.locator('p.chosen').textContent(), /62\.01\.01\.1011\.001/);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a TPS-scoped witness types a whole form and sends it; the page makes no requests of its own meanwhile', async () => {
+  const page = await browser.page();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(`${server.url}/saksi`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.locator('#token-witness').fill(tokens.tps);
+  await page.getByRole('button', { name: 'Simpan token' }).click();
+  await page.locator('p.chosen').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Ganti TPS' }).count(), 0, 'a one-TPS token has nothing to change to');
+  const info = await server.get(`/api/v1/regions/${TPS}`);
+  await page.locator('input[name=contest][value="bup-62.01"]').check();
+  await page.locator('form.entry').waitFor();
+
+  const settled = requests.length;
+  await new Promise((r) => setTimeout(r, 1500)); // a loop would show here
+  assert.equal(requests.length, settled, `requests after the page settled: ${requests.slice(settled).join(' ')}`);
+
+  const bup = (await server.get('/api/v1/contests')).find((c) => c.id === 'bup-62.01');
+  const body = goodForm(TPS, 'bup-62.01', info.dpt, Object.fromEntries(bup.candidates.map((c) => [c.number, c.number])));
+  await fillForm(page, body);
+  assert.equal(await page.locator('input[name=contest][value="bup-62.01"]').isChecked(), true, 'the contest stays chosen');
+  assert.equal(requests.length, settled, 'typing makes no requests');
+
+  await page.locator('.submit-bar button[type=submit]').click();
+  const item = page.locator('.sent-status .outbox-item');
+  await until(async () => (await item.getAttribute('data-state')) === 'sent', { what: 'the form to be sent' });
+  assert.deepEqual(requests.slice(settled).map((u) => new URL(u).pathname), ['/api/v1/forms']);
+  const tps = await server.get(`/api/v1/tps/${TPS}`);
+  assert.equal(tps.contests.find((c) => c.contest === 'bup-62.01').status, 'counted');
   assert.deepEqual(page.errors, []);
 });
