@@ -1,9 +1,12 @@
 /* See pg.h. The state machine: DOWN -> CONNECTING (PQconnectPoll driven by a
  * uv_poll) -> UP (jobs) -> back to DOWN on any error, with a growing retry
- * delay. libpq may change the socket during connect, and libuv refuses two
- * poll handles on one fd, so the poll handle is re-created whenever
- * PQsocket changes; poll handles are heap-allocated because uv_close is
- * asynchronous. */
+ * delay. libpq may change the socket during connect: with several hosts
+ * (`host=a,b target_session_attrs=read-write`) it closes the socket of a host
+ * that refused or is read-only and opens one to the next, which the kernel
+ * often gives the same fd number. The old socket's epoll registration died
+ * with it, so during connect the poll handle is re-created after every
+ * PQconnectPoll step, not only when the number changes; poll handles are
+ * heap-allocated because uv_close is asynchronous. */
 #include "pg.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -193,7 +196,9 @@ static void connected(struct pg *pg)
 
 static void continue_connect(struct pg *pg)
 {
-    switch (PQconnectPoll(pg->conn)) {
+    PostgresPollingStatusType st = PQconnectPoll(pg->conn);
+    close_poll(pg); /* the socket may be a new one under the same number */
+    switch (st) {
     case PGRES_POLLING_OK:
         connected(pg);
         return;
