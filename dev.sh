@@ -7,6 +7,9 @@
 #   bash dev.sh test [CTEST OPTIONS] build, start a fresh throwaway PostgreSQL, run
 #                                    ctest on a normal build and on an ASan+UBSan build,
 #                                    then a short libFuzzer run (tests/fuzz/run.sh)
+#   bash dev.sh quick [CTEST OPTIONS] the normal build and ctest only (no ASan
+#                                    build, no fuzzing): for a test or two while
+#                                    working, e.g. `bash dev.sh quick -R live`
 #   bash dev.sh stop                 stop the private PostgreSQL clusters
 #   bash dev.sh db                   print the connection string of the dev database
 #
@@ -27,7 +30,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
           libpq-dev libcjson-dev libcmocka-dev postgresql python3 python3-websocket curl)
 # Test-only: browser tests (large), the TLS test's certificates, the fuzzers, memcheck.
-TEST_PACKAGES=(nodejs npm chromium openssl clang libclang-rt-14-dev valgrind)
+TEST_PACKAGES=(nodejs npm chromium openssl clang clang-format libclang-rt-14-dev valgrind)
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}
 LISTEN=${SUARA_LISTEN:-127.0.0.1:8080}
@@ -241,7 +244,9 @@ EOF
     exec "$suara" serve --db "$SUARA_DB" --listen "$LISTEN" "$@"
 }
 
-cmd_test() {
+# The normal build, a fresh test cluster (SUARA_TEST_PG) and the browser
+# tests' packages: what every test run needs first.
+test_setup() {
     ensure_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
     trap 'cluster_stop .run/pgdata-test' EXIT
@@ -250,7 +255,7 @@ cmd_test() {
     export SUARA_TEST_PG="$PGCONN"
     export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
     say "test cluster: $SUARA_TEST_PG"
-    if [ -f client-web/package.json ]; then # browser tests
+    if [ -f client-web/package.json ] && [ ! client-web/node_modules -nt client-web/package-lock.json ]; then
         if [ -f client-web/package-lock.json ]; then
             (cd client-web && npm ci --no-audit --no-fund)
         else
@@ -258,6 +263,15 @@ cmd_test() {
             (cd client-web && npm install --no-audit --no-fund)
         fi
     fi
+}
+
+cmd_quick() {
+    test_setup
+    (cd "$BUILD_DIR" && ctest --output-on-failure "$@")
+}
+
+cmd_test() {
+    test_setup
     local rc=0 rc_asan=0
     (cd "$BUILD_DIR" && ctest --output-on-failure -j2 "$@") || rc=$?
     build "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DSUARA_SANITIZE=ON
@@ -288,6 +302,7 @@ cmd_db() {
 case ${1:-} in
 run) shift; cmd_run "$@" ;;
 test) shift; cmd_test "$@" ;;
+quick) shift; cmd_quick "$@" ;;
 stop) cmd_stop ;;
 db) cmd_db ;;
 -h | --help | help) usage ;;
