@@ -28,9 +28,9 @@ cd "$ROOT"
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
-          libpq-dev libcjson-dev libcmocka-dev postgresql python3 python3-websocket curl)
+          libpq-dev libcjson-dev libcmocka-dev libssl-dev postgresql python3 python3-websocket curl)
 # Test-only: browser tests (large), the TLS test's certificates, the fuzzers, memcheck.
-TEST_PACKAGES=(nodejs npm chromium openssl clang clang-format libclang-rt-14-dev valgrind)
+TEST_PACKAGES=(nodejs npm chromium openssl python3-cryptography clang clang-format libclang-rt-14-dev valgrind)
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}
 LISTEN=${SUARA_LISTEN:-127.0.0.1:8080}

@@ -1,5 +1,6 @@
 # Finds the four libraries Suara is built on through pkg-config and exposes
-# them as imported targets: suara::uv, suara::lws, suara::pq, suara::cjson.
+# them as imported targets: suara::uv, suara::lws, suara::pq, suara::cjson,
+# suara::crypto.
 find_package(PkgConfig REQUIRED)
 
 function(suara_pkg target module)
@@ -13,4 +14,6 @@ suara_pkg(uv libuv)
 suara_pkg(lws libwebsockets)
 suara_pkg(pq libpq)
 suara_pkg(cjson libcjson)
+# SHA-256 with the CPU's instructions and Ed25519 for the public log (OpenSSL 3).
+suara_pkg(crypto libcrypto)
 pkg_check_modules(cmocka IMPORTED_TARGET cmocka)

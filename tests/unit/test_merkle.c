@@ -1,0 +1,185 @@
+/* The log's Merkle tree against a naive RFC 9162 recursion over every leaf:
+ * roots of every size, every inclusion proof and every consistency proof of
+ * trees up to 200 leaves, each checked by the RFC's verifiers (which must
+ * also refuse a proof that was tampered with). Two roots were computed with
+ * Python's hashlib from the RFC's definition, as an outside reference. */
+#include "core/err.h"
+#include "core/sha256.h"
+#include "domain/merkle.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define N_MAX 200
+
+static merkle_hash entries[1000];
+
+/* entry i = SHA-256 of the decimal text of i */
+static void make_entries(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        char text[16];
+        int n = snprintf(text, sizeof text, "%d", i);
+        struct sha256 s;
+        sha256_init(&s);
+        sha256_update(&s, text, (size_t)n);
+        sha256_final(&s, entries[i]);
+    }
+}
+
+static void naive_root(int a, int b, merkle_hash out)
+{
+    if (b - a == 1) {
+        merkle_leaf_hash(entries[a], out);
+        return;
+    }
+    int k = 1;
+    while (k * 2 < b - a)
+        k *= 2;
+    merkle_hash l, r;
+    naive_root(a, a + k, l);
+    naive_root(a + k, b, r);
+    merkle_node_hash(l, r, out);
+}
+
+static struct merkle *tree_of(int n)
+{
+    struct merkle *t = malloc(sizeof *t);
+    assert_int_equal(merkle_init(t), SU_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(merkle_append(t, entries[i]), SU_OK);
+    return t;
+}
+
+static void drop(struct merkle *t)
+{
+    merkle_free(t);
+    free(t);
+}
+
+static void test_roots_match_python(void **state)
+{
+    char hex[65];
+    merkle_hash root;
+    struct merkle *t = tree_of(1000);
+    merkle_root(t, 7, root);
+    hex_encode(root, 32, hex);
+    assert_string_equal(hex, "5653c4ab2514ccd6ea4f0159702d2aba901f2562aa75abcff5a19e344bee038f");
+    merkle_root(t, 1000, root);
+    hex_encode(root, 32, hex);
+    assert_string_equal(hex, "3b93b70ed68de7847cfafb398f3df0cf232fe05dfb117f8a8cf9dc31990ddb3b");
+    merkle_root(t, 0, root);
+    hex_encode(root, 32, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    drop(t);
+}
+
+static void test_every_root_and_inclusion(void **state)
+{
+    struct merkle *t = tree_of(N_MAX);
+    for (int n = 1; n <= N_MAX; n++) {
+        merkle_hash want, got;
+        naive_root(0, n, want);
+        merkle_root(t, n, got);
+        assert_memory_equal(want, got, 32);
+        for (int i = 0; i < n; i++) {
+            merkle_hash path[MERKLE_PROOF_MAX], leaf;
+            int len = merkle_inclusion(t, i, n, path);
+            assert_true(len >= 0 && len <= 8);
+            merkle_leaf_hash(entries[i], leaf);
+            assert_true(merkle_verify_inclusion(leaf, i, n, path, len, want));
+            /* Another leaf, index, size or a flipped bit: refused. */
+            merkle_hash other;
+            merkle_leaf_hash(entries[i + 1], other);
+            assert_false(merkle_verify_inclusion(other, i, n, path, len, want));
+            if (n > 1)
+                assert_false(merkle_verify_inclusion(leaf, (i + 1) % n, n, path, len, want));
+            if (len > 0) {
+                path[len - 1][5] ^= 1;
+                assert_false(merkle_verify_inclusion(leaf, i, n, path, len, want));
+                assert_false(merkle_verify_inclusion(leaf, i, n, path, len - 1, want));
+            }
+        }
+    }
+    drop(t);
+}
+
+static void test_every_consistency(void **state)
+{
+    struct merkle *t = tree_of(N_MAX);
+    merkle_hash roots[N_MAX + 1];
+    for (int n = 0; n <= N_MAX; n++)
+        merkle_root(t, n, roots[n]);
+    for (int n = 1; n <= N_MAX; n++) {
+        for (int m = 0; m <= n; m++) {
+            merkle_hash proof[MERKLE_PROOF_MAX];
+            int len = merkle_consistency(t, m, n, proof);
+            assert_true(len >= 0 && len <= 16);
+            assert_true(merkle_verify_consistency(m, n, roots[m], roots[n], proof, len));
+            if (m == 0 || m == n)
+                continue;
+            /* A different first tree (a rewritten history) is refused. */
+            assert_false(merkle_verify_consistency(m, n, roots[m - 1], roots[n], proof, len));
+            assert_false(merkle_verify_consistency(m, n, roots[m], roots[n - 1], proof, len));
+            proof[0][0] ^= 0x80;
+            assert_false(merkle_verify_consistency(m, n, roots[m], roots[n], proof, len));
+        }
+    }
+    drop(t);
+}
+
+static void test_bad_arguments(void **state)
+{
+    struct merkle *t = tree_of(10);
+    merkle_hash p[MERKLE_PROOF_MAX];
+    assert_int_equal(merkle_inclusion(t, 10, 10, p), -1);
+    assert_int_equal(merkle_inclusion(t, 0, 11, p), -1);
+    assert_int_equal(merkle_inclusion(t, -1, 5, p), -1);
+    assert_int_equal(merkle_consistency(t, 5, 4, p), -1);
+    assert_int_equal(merkle_consistency(t, 5, 11, p), -1);
+    assert_int_equal(merkle_consistency(t, 0, 10, p), 0);
+    assert_int_equal(merkle_consistency(t, 10, 10, p), 0);
+    drop(t);
+}
+
+/* Leaves appended one by one after a reserve give the same tree as without,
+ * and growing past 2^k many times keeps the stored levels right. */
+static void test_growth_and_reserve(void **state)
+{
+    struct merkle *a = tree_of(1000), b;
+    assert_int_equal(merkle_init(&b), SU_OK);
+    assert_int_equal(merkle_reserve(&b, 600), SU_OK);
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(merkle_append(&b, entries[i]), SU_OK);
+        if (i % 37 == 0 || i == 999) {
+            merkle_hash ra, rb;
+            merkle_root(a, i + 1, ra);
+            merkle_root(&b, i + 1, rb);
+            assert_memory_equal(ra, rb, 32);
+        }
+    }
+    assert_int_equal(merkle_size(&b), 1000);
+    /* Only subtrees of 8 leaves and more are kept: 1000/8 + 1000/16 + ... */
+    assert_int_equal(b.levels[3].n, 125);
+    assert_int_equal(b.levels[9].n, 1);
+    assert_int_equal(b.levels[10].n, 0);
+    assert_null(b.levels[1].node);
+    merkle_free(&b);
+    drop(a);
+}
+
+int main(void)
+{
+    make_entries();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roots_match_python), cmocka_unit_test(test_every_root_and_inclusion),
+        cmocka_unit_test(test_every_consistency),  cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_growth_and_reserve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
