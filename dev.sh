@@ -27,10 +27,27 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 cd "$ROOT"
 
 PG_BIN=/usr/lib/postgresql/15/bin
-PACKAGES=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev libwebsockets-evlib-uv
-          libpq-dev libcjson-dev libcmocka-dev libssl-dev postgresql python3 python3-websocket curl)
-# Test-only: browser tests (large), the TLS test's certificates, the fuzzers, memcheck.
-TEST_PACKAGES=(nodejs npm chromium openssl python3-cryptography clang clang-format libclang-rt-14-dev valgrind)
+# One package a line, so that adding one is a one-line change.
+PACKAGES=(
+    build-essential cmake pkg-config
+    libuv1-dev
+    libwebsockets-dev libwebsockets-evlib-uv
+    libpq-dev
+    libcjson-dev
+    libcmocka-dev
+    libssl-dev # Ed25519 signatures of the public log's tree heads
+    postgresql
+    python3 python3-websocket curl
+)
+# Test-only packages.
+TEST_PACKAGES=(
+    nodejs npm chromium # browser tests (large)
+    openssl             # the TLS test's certificates
+    python3-cryptography # the independent verifier of the log's proofs
+    clang clang-format libclang-rt-14-dev # fuzzers, the layout check
+    valgrind
+    nginx-light libnginx-mod-nchan redis-server # the publishing tests' edges
+)
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}
 LISTEN=${SUARA_LISTEN:-127.0.0.1:8080}

@@ -13,6 +13,7 @@
 #include "db/writer.h"
 #include "net/api.h"
 #include "net/live.h"
+#include "net/publish.h"
 #include "net/web.h"
 
 #include <signal.h>
@@ -39,6 +40,7 @@ struct app {
     struct writer *writer;
     struct web *web;
     struct live *live;
+    struct publisher *publisher; /* --publish-url, or NULL */
     uv_signal_t sigint, sigterm;
     uv_timer_t timer; /* load retry, then shutdown drain */
     bool loading, loaded, stopping, closed;
@@ -83,6 +85,8 @@ static void loaded(void *ctx, bool ok)
     a->api.reg = &a->reg;
     a->api.not_ready_reason = NULL;
     live_ready(a->live);
+    if (a->publisher)
+        publisher_start(a->publisher, &a->tallies);
     log_info("ready", "listen=%s:%d", a->cfg->host, a->cfg->port);
 }
 
@@ -184,6 +188,7 @@ static void close_everything(struct app *a)
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     live_stop(a->live);
+    publisher_close(a->publisher);
     web_stop(a->web);
     if (a->pg)
         pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
@@ -243,6 +248,14 @@ static int start(struct app *a)
         return -1;
     }
     log_info("listen", "addr=%s:%d static=\"%s\"", a->cfg->host, a->cfg->port, a->cfg->static_dir);
+    if (a->cfg->publish_url) {
+        struct http_url url;
+        http_url_parse(a->cfg->publish_url, &url); /* checked by config_parse */
+        a->publisher = publisher_new(&a->loop, &url, a->cfg->publish_connections, a->cfg->tick_ms,
+                                     a->cfg->publish_refresh_s);
+        if (!a->publisher)
+            return -1;
+    }
     struct pg_events ev = {db_up, db_down, db_notify, a};
     a->pg = pg_new(&a->loop, a->cfg->db, &ev);
     if (!a->pg)

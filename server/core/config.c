@@ -1,6 +1,7 @@
 /* See config.h. Flags and environment variables share one table, so every
  * option has both spellings and the usage text cannot drift from the parser. */
 #include "config.h"
+#include "http_client.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,6 +39,10 @@ static const struct option_def options[] = {
     {"--rate-per-minute", "SUARA_RATE_PER_MINUTE", OPT_INT, OFF(rate_per_minute), 0, 1000000},
     {"--tls-cert", "SUARA_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0},
     {"--tls-key", "SUARA_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0},
+    {"--publish-url", "SUARA_PUBLISH_URL", OPT_STR, OFF(publish_url), 0, 0},
+    {"--publish-connections", "SUARA_PUBLISH_CONNECTIONS", OPT_INT, OFF(publish_connections), 1,
+     64},
+    {"--publish-refresh-s", "SUARA_PUBLISH_REFRESH_S", OPT_INT, OFF(publish_refresh_s), 1, 60},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -64,6 +69,12 @@ const char config_usage[] =
     "  --rate-per-minute N     SUARA_RATE_PER_MINUTE form submissions per token per minute [600]\n"
     "  --tls-cert FILE         SUARA_TLS_CERT       serve HTTPS/WSS with this certificate\n"
     "  --tls-key FILE          SUARA_TLS_KEY        ... and this private key\n"
+    "  --publish-url URL       SUARA_PUBLISH_URL    also POST every changed province,\n"
+    "                                               kabupaten/kota and kecamatan node to\n"
+    "                                               URL/{contest}/{region} (nginx nchan)\n"
+    "  --publish-connections N SUARA_PUBLISH_CONNECTIONS keep-alive connections to it [2]\n"
+    "  --publish-refresh-s S   SUARA_PUBLISH_REFRESH_S  publish every node at least this often\n"
+    "                                               [60]\n"
     "  --help                                       show this text\n";
 
 static void set_defaults(struct config *cfg)
@@ -83,6 +94,8 @@ static void set_defaults(struct config *cfg)
     cfg->ws_queue_max = 8;
     cfg->idle_timeout_s = 60;
     cfg->rate_per_minute = 600;
+    cfg->publish_connections = 2;
+    cfg->publish_refresh_s = 60;
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)
@@ -199,6 +212,12 @@ int config_parse(struct config *cfg, int argc, char **argv, char **env, char *er
     }
     if (!cfg->db || !*cfg->db) {
         snprintf(err, err_size, "no database: give --db CONNINFO or set SUARA_DB");
+        return 2;
+    }
+    struct http_url url;
+    if (cfg->publish_url && http_url_parse(cfg->publish_url, &url) != 0) {
+        snprintf(err, err_size, "--publish-url takes http://HOST[:PORT][/PATH], not '%s'",
+                 cfg->publish_url);
         return 2;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

@@ -26,6 +26,9 @@ struct config {
     int rate_per_minute;      /* form submissions per token per minute, 0 = off */
     const char *tls_cert;
     const char *tls_key;
+    const char *publish_url; /* nchan publisher location, NULL = off */
+    int publish_connections; /* keep-alive connections to it */
+    int publish_refresh_s;   /* every channel is published at least this often */
 };
 
 /* Fills cfg from env (a NULL-terminated "KEY=VALUE" array, usually environ)

@@ -99,6 +99,15 @@ int metrics_render(struct buf *out)
     render_counter(out, "suara_ws_bytes_sent_total", "WebSocket payload bytes sent.",
                    m->ws_bytes_sent);
     render_counter(out, "suara_ws_snapshots_sent_total", "Snapshots sent.", m->ws_snapshots_sent);
+    render_counter(out, "suara_publish_sent_total",
+                   "Messages the publisher (--publish-url) accepted.", m->publish_sent);
+    render_counter(out, "suara_publish_dropped_total",
+                   "Published messages superseded before a connection could take them.",
+                   m->publish_dropped);
+    render_counter(out, "suara_publish_errors_total",
+                   "Publisher connections that failed, and messages it refused.",
+                   m->publish_errors);
+    render_gauge(out, "suara_publish_queue", "Channels waiting to be published.", m->publish_queue);
     return buf_printf(out,
                       "# HELP suara_ws_updates_dropped_total Updates dropped for slow "
                       "viewers.\n# TYPE suara_ws_updates_dropped_total counter\n"

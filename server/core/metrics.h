@@ -39,6 +39,8 @@ struct metrics {
     int64_t queue_depth;
     int64_t ws_connections, ws_subscriptions;
     uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
+    uint64_t publish_sent, publish_dropped, publish_errors; /* --publish-url */
+    int64_t publish_queue;
 };
 
 extern struct metrics g_metrics;

@@ -19,6 +19,8 @@
 #include "../fuzz/fuzz_live_message.c"
 #define FUZZ_COPY_ENTRY fuzz_copy_one
 #include "../fuzz/fuzz_copy.c"
+#define FUZZ_HTTP_HEAD_ENTRY fuzz_http_head_one
+#include "../fuzz/fuzz_http_head.c"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -69,6 +71,11 @@ static const struct regression copy_regressions[] = {
      "\x02"
      "a\tb",
      0},
+};
+
+static const struct regression http_head_regressions[] = {
+    {"a blank line cut after its first CRLF", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r", 0},
+    {"a header line without its LF", "HTTP/1.1 200 OK\rX: y\r\n\r\n", 0},
 };
 
 static void replay_table(int (*entry)(const uint8_t *, size_t), const struct regression *t,
@@ -135,6 +142,14 @@ static void test_copy_corpus(void **state)
                  sizeof copy_regressions / sizeof copy_regressions[0]);
 }
 
+static void test_http_head_corpus(void **state)
+{
+    (void)state;
+    assert_true(replay_corpus("fuzz_http_head", fuzz_http_head_one) >= 3);
+    replay_table(fuzz_http_head_one, http_head_regressions,
+                 sizeof http_head_regressions / sizeof http_head_regressions[0]);
+}
+
 /* The seed corpus's valid forms really are valid: the invariants above are
  * only as good as the inputs that reach the deep stages. */
 static void test_form_seeds_reach_the_checks(void **state)
@@ -166,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_form_corpus),
         cmocka_unit_test(test_live_corpus),
         cmocka_unit_test(test_copy_corpus),
+        cmocka_unit_test(test_http_head_corpus),
         cmocka_unit_test(test_form_seeds_reach_the_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,149 @@
+"""Real nginx + nchan edges and a Redis for the tests, from Debian's packages
+(nginx-light, libnginx-mod-nchan, redis-server), on loopback, each in a
+folder of its own under the harness's scratch folder. The edge configuration
+is the shipped docs/deploy/nchan-edge.conf with only its ports changed."""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+
+import harness
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+EDGE_CONF = os.path.join(harness.SOURCE_DIR, "docs", "deploy", "nchan-edge.conf")
+
+
+def _require(path, package):
+    if not os.access(path, os.R_OK):
+        raise harness.SetupError(f"{path} not found (Debian package {package})")
+
+
+def _wait_port(port, what, timeout=15.0):
+    import socket
+
+    def up():
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    harness.wait_until(up, timeout=timeout, message=f"{what} on port {port}")
+
+
+class Redis:
+    def __init__(self):
+        _require(REDIS, "redis-server")
+        self.port = harness.free_port()
+        self.dir = os.path.join(harness.tmpdir(), f"redis-{self.port}")
+        os.makedirs(self.dir)
+        self.proc = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(self.port, "redis-server")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+
+
+class Edge:
+    """One nginx running the shipped edge configuration against `redis`."""
+
+    def __init__(self, redis):
+        _require(NGINX, "nginx-light")
+        _require(NCHAN_MODULE, "libnginx-mod-nchan")
+        self.redis = redis
+        self.port = harness.free_port()
+        self.dir = os.path.join(harness.tmpdir(), f"nginx-{self.port}")
+        os.makedirs(self.dir)
+        with open(EDGE_CONF) as f:
+            conf = f.read()
+        conf = re.sub(r"listen 127\.0\.0\.1:8081;", f"listen 127.0.0.1:{self.port};", conf)
+        conf = conf.replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{redis.port}")
+        with open(os.path.join(self.dir, "edge.conf"), "w") as f:
+            f.write(conf)
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(f"""load_module {NCHAN_MODULE};
+daemon off;
+master_process on;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.dir}/body;
+    proxy_temp_path {self.dir}/proxy;
+    fastcgi_temp_path {self.dir}/fastcgi;
+    uwsgi_temp_path {self.dir}/uwsgi;
+    scgi_temp_path {self.dir}/scgi;
+    include {self.dir}/edge.conf;
+}}
+""")
+        self.proc = None
+        self.start()
+
+    @property
+    def publish_url(self):
+        return f"http://127.0.0.1:{self.port}/pub"
+
+    def start(self):
+        self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-c", f"{self.dir}/nginx.conf"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(self.port, "nginx")
+
+    def kill(self):
+        """SIGKILL to the master and its worker, as a machine that dies."""
+        subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=15)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def latest(self, contest, region, timeout=5.0):
+        """The newest message of the channel (nchan answers a new long-poll
+        subscriber with it at once), parsed; None when there is none yet."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", f"/live/{contest}/{region}")
+            resp = conn.getresponse()
+            body = resp.read()
+        except (TimeoutError, OSError):
+            return None
+        finally:
+            conn.close()
+        return json.loads(body) if resp.status == 200 else None
+
+    def wait_for(self, contest, region, expected, timeout=20.0):
+        """Waits until the channel's newest message equals `expected`."""
+        last = [None]
+
+        def matches():
+            last[0] = self.latest(contest, region, timeout=2.0)
+            return last[0] == expected
+        try:
+            harness.wait_until(matches, timeout=timeout, interval=0.2,
+                               message=f"nchan {contest}/{region} to equal the HTTP tally")
+        except AssertionError:
+            raise AssertionError(f"nchan {contest}/{region}: {last[0]} != {expected}")
+
+
+def metric(server, name):
+    """The value of an unlabelled counter or gauge in the server's /metrics."""
+    status, _, body = server.get("/metrics")
+    assert status == 200, body
+    m = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
+    assert m, f"{name} not in /metrics"
+    return int(m.group(1))
