@@ -1,59 +1,47 @@
-// The witness's outbox: forms waiting to reach the server, kept in
-// localStorage so that neither a weak connection, a server restart nor a
-// reload of the page loses one.
+// The witness's outbox as the page sees it: forms (and photos) waiting to
+// reach the server, kept in IndexedDB (outbox-core.js) so that neither a weak
+// connection, a server restart, a reload nor a closed browser loses one.
 //
-// A form is written here with its submission_id BEFORE the first attempt and
-// is sent again with the same submission_id (the server's idempotency key)
-// until the server answers 201 or 200 (state "sent", with the receipt) or a
-// final 4xx such as 422, 409, 403 or 401 (state "failed", shown to the
-// witness). No answer, a timeout, 408, 429 and 5xx mean: try again later, with
-// exponential backoff and jitter (at least the Retry-After the server gave).
-// Forms go out one at a time, oldest first, so a correction never overtakes
-// the form it corrects. Entries:
-//   {id, body, token, createdAt, state: "waiting"|"sent"|"failed",
-//    attempts, nextAt, lastError: {status, text}, receipt, sentAt}
+// The page keeps a copy of the stored entries for synchronous reads (list()),
+// refreshed after every change made here, in another tab or in the service
+// worker. It sends whatever is due while it is open and the phone is online;
+// where the browser has Background Sync, it also asks the service worker to
+// send once a connection is back, even with no Suara page open.
+//
+// API (everything else is internal):
+//   start()                   load, migrate the localStorage outbox, start sending
+//   list()                    the form entries, oldest first (see outbox-core.js)
+//   sending()                 id of the form being sent now, or null
+//   isOffline()               true while the browser says it has no network
+//   onChange(fn)              fn() after every change; answers unsubscribe
+//   add(form, token)          Promise<entry>: stored first, then sent
+//   retry(id, token), remove(id), sendNow()
+//   addPhotos(blobs, token)   Promise<[sha256]>: photos stored, then sent (PUT)
+//   photos()                  Promise<[photo entry without blob]>
+//   photoBlob(sha256)         Promise<Blob|null> (null once sent)
 
-import { request } from './api.js';
-import { errorText } from './labels.js';
-
-const KEY = 'suara.outbox.v1';
-const BACKOFF_MIN_MS = 1000;
-const BACKOFF_MAX_MS = 30000;
-const SEND_TIMEOUT_MS = 20000;
-const SENT_KEPT = 30;
+import * as core from './outbox-core.js';
 
 const changeFns = new Set();
+let entries = [];
 let inFlight = null;
 let timer = null;
-let started = false;
-
-function load() {
-  try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch { return []; }
-}
-
-function save(entries) {
-  const sent = entries.filter((e) => e.state === 'sent');
-  const drop = new Set(sent.slice(0, Math.max(0, sent.length - SENT_KEPT)).map((e) => e.id));
-  localStorage.setItem(KEY, JSON.stringify(entries.filter((e) => !drop.has(e.id))));
-  notify();
-}
-
-// Reads the list afresh (another tab may have written), changes one entry.
-function update(id, fn) {
-  const entries = load();
-  const e = entries.find((x) => x.id === id);
-  if (!e) return null;
-  fn(e);
-  save(entries);
-  return e;
-}
+let started = null;
+let pumping = false;
+let again = false;
 
 function notify() {
   changeFns.forEach((fn) => fn());
 }
 
-export const list = load;
+async function reload() {
+  try { entries = await core.forms(); } catch { /* storage gone: keep the last copy */ }
+  notify();
+}
+
+export const list = () => entries;
 export const sending = () => inFlight;
+export const isOffline = () => navigator.onLine === false;
 
 // fn() after every change; returns an unsubscribe function.
 export function onChange(fn) {
@@ -62,113 +50,96 @@ export function onChange(fn) {
   return () => changeFns.delete(fn);
 }
 
-// A random UUID; crypto.randomUUID exists only on https and localhost pages.
-export function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export const { uuid } = core;
+
+// Asks the service worker to send when the phone is online again, where the
+// browser has Background Sync (Chromium); elsewhere the open page sends.
+async function askBackgroundSync() {
+  try {
+    const reg = await navigator.serviceWorker?.getRegistration();
+    await reg?.sync?.register(core.SYNC_TAG);
+  } catch { /* no permission or no support: the page sends */ }
 }
 
 // Stores a form (a POST /api/v1/forms body without submission_id) and starts
-// sending it. Returns the stored entry; its id is the submission_id.
-export function add(form, token) {
-  const id = uuid();
-  const entry = {
-    id, body: { submission_id: id, ...form }, token, createdAt: new Date().toISOString(),
-    state: 'waiting', attempts: 0, nextAt: 0, lastError: null, receipt: null, sentAt: null,
-  };
-  const entries = load();
-  entries.push(entry);
-  save(entries); // throws when storage is full: then nothing was queued
+// sending it. Resolves to the stored entry, whose id is its submission_id;
+// rejects when the form could not be stored (then nothing was queued).
+export async function add(form, token) {
+  const entry = await core.putNew(core.newEntry(form, token));
+  await reload();
+  askBackgroundSync();
   pump();
   return entry;
 }
 
-// Sends a failed or waiting form again now (with `token` if given, for a form
-// refused because of its token; nothing was stored for it, so the same
-// submission_id is still free).
-export function retry(id, token) {
-  update(id, (e) => {
-    if (e.state === 'sent') return;
-    e.state = 'waiting';
-    e.nextAt = 0;
-    if (token) e.token = token;
-  });
+export async function retry(id, token) {
+  await core.retryForm(id, token);
+  await reload();
   pump();
 }
 
-export function remove(id) {
-  save(load().filter((e) => e.id !== id));
+export async function remove(id) {
+  await core.removeForm(id);
+  await reload();
 }
 
-// Everything waiting is tried now rather than at its next backoff time.
-export function sendNow() {
-  const entries = load();
-  entries.forEach((e) => { if (e.state === 'waiting') e.nextAt = 0; });
-  save(entries);
+export async function sendNow() {
+  await core.allDueNow();
+  await reload();
   pump();
 }
 
-const retryable = (s) => s === 0 || s === 408 || s === 429 || s >= 500;
-
-function backoff(attempts) {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (attempts - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+export async function addPhotos(blobs, token) {
+  const hashes = await core.addPhotos(blobs, token);
+  askBackgroundSync();
+  pump();
+  return hashes;
 }
 
-function settle(id, reply) {
-  update(id, (e) => {
-    if (e.state !== 'waiting') return;
-    if (reply.status === 200 || reply.status === 201) {
-      e.state = 'sent';
-      e.receipt = reply.data;
-      e.sentAt = new Date().toISOString();
-      e.lastError = null;
-    } else if (retryable(reply.status)) {
-      e.attempts += 1;
-      e.nextAt = Date.now() + Math.max(reply.retryAfter * 1000, backoff(e.attempts));
-      e.lastError = { status: reply.status, text: errorText(reply) };
-    } else {
-      e.state = 'failed';
-      e.lastError = {
-        status: reply.status, text: errorText(reply), code: reply.data?.error?.code || null,
-        details: reply.data?.error?.details || [],
-      };
-    }
-  });
-}
+export const photos = core.photos;
+export const photoBlob = core.photoBlob;
 
+// One sender loop per page; a call while it runs makes it run once more.
 async function pump() {
-  if (inFlight) return;
+  if (pumping) { again = true; return; }
+  pumping = true;
   clearTimeout(timer);
   timer = null;
-  const next = load().find((e) => e.state === 'waiting');
-  if (!next) return;
-  const wait = next.nextAt - Date.now();
-  if (wait > 0) {
-    timer = setTimeout(pump, wait);
-    return;
-  }
-  inFlight = next.id;
-  notify();
-  let reply;
+  let result;
   try {
-    reply = await request('POST', '/api/v1/forms', { body: next.body, token: next.token, timeout: SEND_TIMEOUT_MS });
+    do {
+      again = false;
+      result = await core.sendDue();
+    } while (again);
+  } catch {
+    result = { waiting: true, nextAt: Date.now() + 5000 };
   } finally {
-    inFlight = null;
+    pumping = false;
   }
-  settle(next.id, reply);
-  pump();
+  await reload();
+  if (result.busy || result.offline || !result.waiting) return; // another sender, or the online event
+  timer = setTimeout(pump, Math.max(0, (result.nextAt ?? Date.now()) - Date.now()));
+  if (result.nextAt > Date.now()) askBackgroundSync();
+}
+
+function onMessage(msg) {
+  if (msg?.type === 'sending') inFlight = msg.id;
+  reload();
+  if (msg?.type === 'changed' && !pumping && !timer) pump();
 }
 
 // Starts sending what is waiting, now and whenever it is due; idempotent.
 export function start() {
-  if (started) return;
-  started = true;
-  window.addEventListener('online', sendNow);
-  window.addEventListener('storage', (e) => { if (e.key === KEY) { notify(); pump(); } });
-  pump();
+  started ??= (async () => {
+    try { await core.migrateLegacy(localStorage); } catch { /* kept in localStorage for next time */ }
+    try {
+      const ch = new BroadcastChannel(core.CHANNEL);
+      ch.onmessage = (ev) => onMessage(ev.data);
+    } catch { /* one tab only */ }
+    window.addEventListener('online', () => { notify(); sendNow(); });
+    window.addEventListener('offline', notify);
+    await reload();
+    pump();
+  })();
+  return started;
 }

@@ -37,7 +37,8 @@ function outboxItem(e, byId) {
       h('span.badge', { class: `ob-${state}`, text: label }), ' ',
       h('a', { href: paths.tps(e.body.tps, e.body.contest), text: `TPS ${e.body.tps}` }),
       h('span.muted', { text: ` · ${contest ? shortTitle(contest) : e.body.contest} · dibuat ${when(e.createdAt)}` })),
-    e.state === 'waiting' && e.attempts ? h('p.muted', {
+    e.state === 'waiting' && outbox.isOffline() ? h('p.offline-note', { text: 'HP offline — formulir aman di perangkat. Dikirim otomatis begitu ada sinyal.' })
+      : e.state === 'waiting' && e.attempts ? h('p.muted', {
       text: `Percobaan ${e.attempts} gagal (${e.lastError?.text || 'tidak terjangkau'}). Dicoba lagi otomatis ${e.nextAt > Date.now() ? `sekitar ${when(new Date(e.nextAt).toISOString())}` : 'sekarang'}.`,
     }) : null,
     e.state === 'failed' ? h('div.notice.error', {},
@@ -132,7 +133,7 @@ export async function mount(el, _params, query) {
       formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) }));
   }
 
-  function submit(body) {
+  async function submit(body) {
     const token = getToken('witness');
     if (!token) {
       document.getElementById('token-witness')?.focus();
@@ -140,7 +141,7 @@ export async function mount(el, _params, query) {
     }
     let entry;
     try {
-      entry = outbox.add(body, token);
+      entry = await outbox.add(body, token);
     } catch {
       alert('Formulir tidak dapat disimpan di perangkat (penyimpanan penuh).');
       return;

@@ -6,10 +6,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { goodForm, until } from './lib/suara.mjs';
 import { PHONE } from './lib/browser.mjs';
 import { Stack } from './lib/stack.mjs';
-import { openEntry, fillForm } from './lib/witness.mjs';
+import { openEntry, fillForm, outboxEntries } from './lib/witness.mjs';
 
 const stack = new Stack();
 let server, browser, witness;
@@ -23,7 +24,6 @@ before(async () => {
 
 after(() => stack.stop());
 
-const outboxEntries = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('suara.outbox.v1') || '[]'));
 
 async function history(code, contest) {
   const tps = await server.get(`/api/v1/tps/${code}`);
@@ -101,4 +101,84 @@ test('a waiting form survives a reload of the page and is sent afterwards, once'
   // The first form is still there once, too.
   assert.equal((await history(C, 'wal-62.71')).length, 1);
   assert.deepEqual(page.errors, []);
+});
+
+test('an outbox kept in localStorage by an earlier version moves to IndexedDB with its submission_id and is sent once', async () => {
+  const E = '62.71.01.1001.003';
+  const dpt = (await server.get(`/api/v1/regions/${E}`)).dpt;
+  const id = '6f1c2a9e-0b7d-4c3e-9a51-2d8e4f6a7b10';
+  const legacy = [{
+    id, body: { ...goodForm(E, 'wal-62.71', dpt, { 1: 2, 2: 1 }), submission_id: id }, token: witness,
+    createdAt: new Date().toISOString(), state: 'waiting', attempts: 2, nextAt: Date.now() + 600000,
+    lastError: null, receipt: null, sentAt: null,
+  }];
+  const page = await browser.page();
+  // The earlier version's key, written before any script of the page runs.
+  await page.addInitScript((v) => { if (!sessionStorage.getItem('seeded')) { localStorage.setItem('suara.outbox.v1', v); sessionStorage.setItem('seeded', '1'); } }, JSON.stringify(legacy));
+  await page.goto(`${server.url}/saksi`);
+  const item = page.locator(`#kotak-keluar .outbox-item[data-id="${id}"]`);
+  await until(async () => (await item.getAttribute('data-state')) === 'sent', { timeout: 45000, what: 'the migrated form to be sent' });
+  assert.equal(await page.evaluate(() => localStorage.getItem('suara.outbox.v1')), null, 'the old copy is gone');
+  const stored = (await outboxEntries(page)).find((e) => e.id === id);
+  assert.equal(stored.body.submission_id, id);
+  assert.equal(stored.state, 'sent');
+  const forms = await history(E, 'wal-62.71');
+  assert.equal(forms.length, 1);
+  assert.equal(forms[0].submission_id, id);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('offline, a form is kept on the phone without a single attempt, says so, and goes out once the phone is online', async () => {
+  const F = '62.71.01.1001.004';
+  const { page } = await filledEntry(F, { 1: 1, 2: 1 });
+  await browser.context.setOffline(true);
+  await page.locator('.submit-bar button[type=submit]').click();
+  const item = page.locator('.sent-status .outbox-item');
+  await item.locator('.offline-note').waitFor();
+  assert.equal(await item.locator('.offline-note').textContent(), 'HP offline — formulir aman di perangkat. Dikirim otomatis begitu ada sinyal.');
+  await page.waitForTimeout(3000); // long enough for several retries, were there any
+  const [entry] = (await outboxEntries(page)).filter((e) => e.body.tps === F);
+  assert.equal(entry.state, 'waiting');
+  assert.equal(entry.attempts, 0, 'no attempt while offline (a failed one would count)');
+
+  await browser.context.setOffline(false);
+  await until(async () => (await item.getAttribute('data-state')) === 'sent', { timeout: 45000, what: 'the form to be sent once online' });
+  const forms = await history(F, 'wal-62.71');
+  assert.equal(forms.length, 1);
+  assert.equal(forms[0].submission_id, entry.id);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('photos are stored once per SHA-256 with their bytes, beside the forms, and sent as PUT /api/v1/photos/{sha256}', async () => {
+  const page = await browser.page();
+  await page.goto(`${server.url}/saksi`);
+  await page.locator('#tps-title').waitFor();
+  const puts = [];
+  // Any tab of this browser may be the one that sends.
+  browser.context.on('request', (r) => { if (r.method() === 'PUT') puts.push({ path: new URL(r.url()).pathname, type: r.headers()['content-type'] }); });
+  const bytes = [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 0xff, 0xd9];
+  const stored = await page.evaluate(async ({ bytes, token }) => {
+    const outbox = await import('/js/outbox.js');
+    const blob = () => new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' });
+    const first = await outbox.addPhotos([blob()], token);
+    const again = await outbox.addPhotos([blob()], token); // the same photo twice
+    const list = await outbox.photos();
+    // Not a decodable image: the server refuses it, and the bytes stay.
+    const kept = [...new Uint8Array(await (await outbox.photoBlob(first[0])).arrayBuffer())];
+    return { first, again, n: list.length, entry: list[0], hasBlobField: 'blob' in list[0], kept };
+  }, { bytes, token: witness });
+  const sha = createHash('sha256').update(Buffer.from(bytes)).digest('hex');
+  assert.deepEqual(stored.first, [sha]);
+  assert.deepEqual(stored.again, [sha]);
+  assert.equal(stored.n, 1, 'one entry per photo');
+  assert.equal(stored.entry.bytes, bytes.length);
+  assert.equal(stored.entry.type, 'image/jpeg');
+  assert.equal(stored.hasBlobField, false, 'the list leaves the bytes out');
+  assert.deepEqual(stored.kept, bytes);
+  await until(() => puts.length >= 1, { what: 'the photo to be sent' });
+  assert.equal(puts[0].path, `/api/v1/photos/${sha}`);
+  assert.equal(puts[0].type, 'image/jpeg');
+  await page.close();
 });

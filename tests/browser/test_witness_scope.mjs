@@ -61,7 +61,8 @@ test('a TPS-scoped witness gets its TPS without choosing', async () => {
 test('a TPS-scoped witness types a whole form and sends it; the page makes no requests of its own meanwhile', async () => {
   const page = await browser.page();
   const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  // Every tab of the browser, and its service worker: any of them may send.
+  browser.context.on('request', (r) => requests.push(r.url()));
   await page.goto(`${server.url}/saksi`);
   await page.evaluate(() => localStorage.clear());
   await page.reload();

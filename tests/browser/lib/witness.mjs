@@ -45,3 +45,23 @@ export async function fillForm(page, body) {
 export async function checkStates(page) {
   return page.locator('ul.checklist li').evaluateAll((lis) => Object.fromEntries(lis.map((li) => [li.dataset.check, li.dataset.state])));
 }
+
+// The outbox's form entries as the page stored them (IndexedDB "suara",
+// store "forms"), oldest first.
+export async function outboxEntries(page) {
+  // Opening a database that does not exist would create it empty, without
+  // the page's stores: look first.
+  return page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'suara') && new Promise((resolve, reject) => {
+    const req = indexedDB.open('suara');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const all = db.transaction('forms').objectStore('forms').getAll();
+      all.onsuccess = () => {
+        db.close();
+        resolve(all.result.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1)));
+      };
+      all.onerror = () => reject(all.error);
+    };
+  })) || [];
+}
