@@ -2,20 +2,34 @@
 // sent go out whichever page is open) and the header's status indicators.
 
 import { start, onRoute } from './router.js';
-import { onState } from './live.js';
+import { onState, lastMessage } from './live.js';
 import * as outbox from './outbox.js';
-import { time } from './format.js';
+import { ago } from './ago.js';
 
 const LIVE_TEXT = {
   connecting: 'menyambung…', open: 'terhubung', retrying: 'menyambung ulang', offline: 'terputus',
 };
 
+// The state word is a live region of its own (it changes only when the
+// connection does); the age beside it is not, so it never talks.
+let lastLiveAt = null;
+function showLiveAge() {
+  const text = lastLiveAt ? ` · data diterima ${ago(lastLiveAt)}` : '';
+  const el = document.getElementById('live-age');
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function showLiveState(state, lastAt) {
   const el = document.getElementById('live-state');
   el.hidden = state === 'idle';
   el.dataset.state = state;
-  el.textContent = `● ${LIVE_TEXT[state] || state}${lastAt ? ` · pembaruan terakhir ${time(lastAt)}` : ''}`;
+  const word = document.getElementById('live-word');
+  const text = `● ${LIVE_TEXT[state] || state}`;
+  if (word.textContent !== text) word.textContent = text;
+  lastLiveAt = lastAt;
+  showLiveAge();
 }
+setInterval(() => { lastLiveAt = lastMessage() || lastLiveAt; showLiveAge(); }, 5000);
 
 function showOutbox() {
   const el = document.getElementById('outbox-badge');

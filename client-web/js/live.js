@@ -5,6 +5,10 @@
 // subscribes again to everything, and the server then sends fresh snapshots.
 // State for the user: "idle" (nothing subscribed), "connecting", "open",
 // "retrying", "offline" (several attempts failed or the browser is offline).
+// The browser's offline event turns an open socket "offline" at once: the
+// socket may look open for minutes after the network went away, and a page
+// saying "connected" then would be lying. Back online, the socket is closed
+// and opened again, so the server sends fresh snapshots of everything.
 import { readToken } from './tokens.js';
 
 const BACKOFF_MIN_MS = 500;
@@ -28,6 +32,8 @@ function setState(next) {
 }
 
 export const liveState = () => state;
+// When the last message of any subscription arrived (a Date), or null.
+export const lastMessage = () => lastMessageAt;
 
 // fn(state, lastMessageAt) on every change; returns an unsubscribe function.
 export function onState(fn) {
@@ -52,7 +58,7 @@ function connect() {
   ws = sock;
   sock.onopen = () => {
     failures = 0;
-    setState('open');
+    setState(navigator.onLine ? 'open' : 'offline');
     for (const s of subs.values()) send({ type: 'subscribe', contest: s.contest, region: s.region });
   };
   sock.onmessage = (e) => onMessage(e.data);
@@ -81,7 +87,7 @@ function onMessage(text) {
   const s = subs.get(key(msg.contest, msg.region));
   if (!s) return;
   lastMessageAt = new Date();
-  stateFns.forEach((fn) => fn(state, lastMessageAt));
+  if (state === 'offline' && navigator.onLine) setState('open');
   s.fns.forEach((fn) => fn(msg));
 }
 
@@ -95,7 +101,7 @@ export function subscribe(contest, region, fn) {
     send({ type: 'subscribe', contest, region });
   }
   s.fns.add(fn);
-  if (ws) setState(ws.readyState === WebSocket.OPEN ? 'open' : 'connecting');
+  if (ws && navigator.onLine) setState(ws.readyState === WebSocket.OPEN ? 'open' : 'connecting');
   else connect();
   return () => {
     s.fns.delete(fn);
@@ -113,6 +119,16 @@ export function subscribe(contest, region, fn) {
 function retryNow() {
   if (!ws && subs.size) { failures = Math.min(failures, 1); connect(); }
 }
-window.addEventListener('online', retryNow);
+window.addEventListener('online', () => {
+  if (ws && state === 'offline') { // drop the socket that lived through the outage
+    const old = ws;
+    ws = null;
+    old.onclose = null;
+    old.onmessage = null;
+    old.close();
+    failures = 0;
+  }
+  retryNow();
+});
 document.addEventListener('visibilitychange', () => { if (!document.hidden) retryNow(); });
-window.addEventListener('offline', () => { if (state !== 'idle' && state !== 'open') setState('offline'); });
+window.addEventListener('offline', () => { if (state !== 'idle') setState('offline'); });

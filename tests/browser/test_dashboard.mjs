@@ -53,7 +53,7 @@ test('the dashboard shows the four Pilgub pairs and its numbers move live when f
   assert.equal(await page.locator('#progress [data-k=total]').textContent(), idInt(4446));
   assert.equal(await page.locator('#progress [data-k=counted]').textContent(), '0');
   await until(async () => /terhubung/.test(await page.locator('#live-state').textContent()), { what: 'live state "terhubung"' });
-  assert.match(await page.locator('#live-state').textContent(), /pembaruan terakhir \d\d\.\d\d\.\d\d WIB/);
+  await until(async () => /data diterima baru saja/.test(await page.locator('#live-state').textContent()), { what: 'the age of the data' });
   await page.evaluate(() => { window.__sameDocument = true; });
 
   const dptA = (await server.get(`/api/v1/regions/${A}`)).dpt;
@@ -76,7 +76,7 @@ test('the dashboard shows the four Pilgub pairs and its numbers move live when f
   assert.equal(await page.locator('[data-k=valid]').textContent(), idInt(fa.valid + fb.valid));
   assert.equal(await page.locator('[data-k=invalid]').textContent(), idInt(fa.invalid + fb.invalid));
   const rowA = page.locator('tr[data-region="62.01"]');
-  assert.equal((await rowA.locator('td').first().textContent()).trim(), `1/${idInt(413)}`);
+  await until(async () => (await rowA.locator('td').first().textContent()).trim() === `1/${idInt(413)}`, { what: 'the Kotawaringin Barat row' });
   assert.ok((await rowA.locator('td[data-cand="2"]').textContent()).startsWith(idInt(fa.votes[2])));
   assert.ok((await page.locator('tr[data-region="62.03"] td[data-cand="3"]').textContent()).startsWith(idInt(fb.votes[3])));
   assert.ok((await page.locator('tr[data-region="62.02"] td[data-cand="3"]').textContent()).startsWith('0'));
@@ -130,6 +130,7 @@ test('drill-down from the province to a TPS by clicks, breadcrumbs, back button 
   // Switching contest keeps the region when the new contest covers it.
   await page.goto(`${server.url}/c/gub-62/62.01/`);
   await page.locator('#contest').selectOption('bup-62.01');
+  await page.locator('[data-go=contest]').click();
   await page.waitForURL('**/c/bup-62.01/62.01/');
   await until(async () => (await page.locator('li.cand').count()) === 2, { what: 'the two Kotawaringin Barat pairs' });
   assert.match(await page.locator('h1').textContent(), /Kabupaten Kotawaringin Barat/);
