@@ -35,6 +35,7 @@ PACKAGES=(
     libpq-dev
     libcjson-dev
     libcmocka-dev
+    libjpeg62-turbo-dev libpng-dev libwebp-dev # decoding uploaded photos
     libssl-dev # Ed25519 signatures of the public log's tree heads
     postgresql
     python3 python3-websocket curl
@@ -46,6 +47,7 @@ TEST_PACKAGES=(
     python3-cryptography # the independent verifier of the log's proofs
     clang clang-format libclang-rt-14-dev # fuzzers, the layout check
     valgrind
+    libjpeg-turbo-progs webp # the photo tests' JPEG and WebP encoders (cjpeg, cwebp)
     nginx-light libnginx-mod-nchan redis-server # the publishing tests' edges
 )
 BUILD_DIR=${SUARA_BUILD_DIR:-build}

@@ -1,6 +1,7 @@
-# Finds the four libraries Suara is built on through pkg-config and exposes
-# them as imported targets: suara::uv, suara::lws, suara::pq, suara::cjson,
-# suara::crypto.
+# Finds the libraries Suara is built on through pkg-config and exposes them as
+# imported targets: suara::uv, suara::lws, suara::pq, suara::cjson, suara::crypto,
+# and the image decoders that check uploaded photos: suara::jpeg, suara::png,
+# suara::webp (Debian: libjpeg62-turbo-dev, libpng-dev, libwebp-dev).
 find_package(PkgConfig REQUIRED)
 
 function(suara_pkg target module)
@@ -16,4 +17,7 @@ suara_pkg(pq libpq)
 suara_pkg(cjson libcjson)
 # SHA-256 with the CPU's instructions and Ed25519 for the public log (OpenSSL 3).
 suara_pkg(crypto libcrypto)
+suara_pkg(jpeg libjpeg)
+suara_pkg(png libpng)
+suara_pkg(webp libwebp)
 pkg_check_modules(cmocka IMPORTED_TARGET cmocka)

@@ -10,9 +10,11 @@
 #include "core/metrics.h"
 #include "db/load.h"
 #include "db/pg.h"
+#include "db/photo_pg.h"
 #include "db/writer.h"
 #include "net/api.h"
 #include "net/live.h"
+#include "net/photo.h"
 #include "net/publish.h"
 #include "net/web.h"
 
@@ -41,6 +43,9 @@ struct app {
     struct web *web;
     struct live *live;
     struct publisher *publisher; /* --publish-url, or NULL */
+    struct photo_index photo_index;
+    struct photos *photos;
+    struct photo_pg *photo_pg; /* the photo store's own connection */
     uv_signal_t sigint, sigterm;
     uv_timer_t timer; /* load retry, then shutdown drain */
     bool loading, loaded, stopping, closed;
@@ -190,6 +195,8 @@ static void close_everything(struct app *a)
     live_stop(a->live);
     publisher_close(a->publisher);
     web_stop(a->web);
+    photos_stop(a->photos);
+    photo_pg_close(a->photo_pg); /* an upload being stored answers 503 */
     if (a->pg)
         pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
     if (a->writer)
@@ -242,6 +249,10 @@ static int start(struct app *a)
 {
     char err[256];
     a->live = live_new(&a->loop, &a->api);
+    a->photos = photos_new(&a->loop, a->cfg, &a->photo_index);
+    a->api.photos = a->photos;
+    if (!a->photos)
+        return -1;
     a->web = web_start(&a->loop, a->cfg, &a->api, a->live, err, sizeof err);
     if (!a->live || !a->web || !web_listening(a->web)) {
         log_error("listen_failed", "error=\"%s\"", a->web ? err : "out of memory");
@@ -261,6 +272,12 @@ static int start(struct app *a)
     if (!a->pg)
         return -1;
     pg_start(a->pg);
+    a->photo_pg = photo_pg_start(&a->loop, a->cfg->db, &a->photo_index, NULL, a);
+    if (!a->photo_pg)
+        return -1;
+    struct photo_store store;
+    photo_pg_store(a->photo_pg, &store);
+    photos_set_store(a->photos, &store);
     return 0;
 }
 
@@ -277,6 +294,7 @@ int app_run(const struct config *cfg)
                           .enqueue_ctx = a,
                           .not_ready_reason = "connecting to the database"};
     auth_init(&a->auth);
+    photo_index_init(&a->photo_index);
     metrics_init();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&a->loop);
@@ -296,6 +314,8 @@ int app_run(const struct config *cfg)
     web_free(a->web);
     uv_run(&a->loop, UV_RUN_DEFAULT);
     live_free(a->live);
+    photos_free(a->photos);
+    photo_index_free(&a->photo_index);
     int rc = uv_loop_close(&a->loop);
     if (rc != 0) {
         log_error("loop_not_closed", "error=\"%s\"", uv_strerror(rc));

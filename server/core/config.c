@@ -37,6 +37,9 @@ static const struct option_def options[] = {
     {"--ws-queue-max", "SUARA_WS_QUEUE_MAX", OPT_INT, OFF(ws_queue_max), 1, 10000},
     {"--idle-timeout", "SUARA_IDLE_TIMEOUT", OPT_INT, OFF(idle_timeout_s), 5, 86400},
     {"--rate-per-minute", "SUARA_RATE_PER_MINUTE", OPT_INT, OFF(rate_per_minute), 0, 1000000},
+    {"--max-photo", "SUARA_MAX_PHOTO", OPT_INT, OFF(max_photo), 1024, 67108864},
+    {"--photo-uploads-max", "SUARA_PHOTO_UPLOADS_MAX", OPT_INT, OFF(photo_uploads_max), 1, 10000},
+    {"--photo-reads-max", "SUARA_PHOTO_READS_MAX", OPT_INT, OFF(photo_reads_max), 1, 10000},
     {"--tls-cert", "SUARA_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0},
     {"--tls-key", "SUARA_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0},
     {"--publish-url", "SUARA_PUBLISH_URL", OPT_STR, OFF(publish_url), 0, 0},
@@ -67,6 +70,9 @@ const char config_usage[] =
     "                                               backlog is dropped and it gets a snapshot [8]\n"
     "  --idle-timeout S        SUARA_IDLE_TIMEOUT   close silent connections after S seconds [60]\n"
     "  --rate-per-minute N     SUARA_RATE_PER_MINUTE form submissions per token per minute [600]\n"
+    "  --max-photo N           SUARA_MAX_PHOTO      largest photo in bytes [4194304]\n"
+    "  --photo-uploads-max N   SUARA_PHOTO_UPLOADS_MAX photo uploads at once before 503 [16]\n"
+    "  --photo-reads-max N     SUARA_PHOTO_READS_MAX photo reads at once before 503 [32]\n"
     "  --tls-cert FILE         SUARA_TLS_CERT       serve HTTPS/WSS with this certificate\n"
     "  --tls-key FILE          SUARA_TLS_KEY        ... and this private key\n"
     "  --publish-url URL       SUARA_PUBLISH_URL    also POST every changed province,\n"
@@ -96,6 +102,9 @@ static void set_defaults(struct config *cfg)
     cfg->rate_per_minute = 600;
     cfg->publish_connections = 2;
     cfg->publish_refresh_s = 60;
+    cfg->max_photo = 4 * 1024 * 1024;
+    cfg->photo_uploads_max = 16;
+    cfg->photo_reads_max = 32;
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)

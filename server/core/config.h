@@ -24,6 +24,9 @@ struct config {
     int ws_queue_max;         /* ticks a viewer may fall behind before its backlog is dropped */
     int idle_timeout_s;       /* close HTTP/WebSocket peers silent this long */
     int rate_per_minute;      /* form submissions per token per minute, 0 = off */
+    int max_photo;            /* bytes; larger photos get 413 */
+    int photo_uploads_max;    /* photo uploads in flight before 503 */
+    int photo_reads_max;      /* photo reads waiting for the store before 503 */
     const char *tls_cert;
     const char *tls_key;
     const char *publish_url; /* nchan publisher location, NULL = off */

@@ -6,6 +6,7 @@
 #include "core/metrics.h"
 #include "core/utf8.h"
 #include "domain/view.h"
+#include "photo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +61,8 @@ static enum route_result reply_text(struct http_reply *rep, int status, char *bo
 }
 
 /* The token of the request, or NULL with a 401 reply filled in. */
-static struct token *authenticate(struct api *api, const struct http_request *req,
-                                  struct http_reply *rep)
+struct token *api_authenticate(struct api *api, const struct http_request *req,
+                               struct http_reply *rep)
 {
     if (req->bad_auth_header) {
         http_reply_error(rep, 401, "bad_token", "the Authorization header must be 'Bearer TOKEN'");
@@ -86,7 +87,7 @@ bool api_may_read(struct api *api, const struct http_request *req, struct http_r
         rep->retry_after = 2;
         return false;
     }
-    return authenticate(api, req, rep) != NULL;
+    return api_authenticate(api, req, rep) != NULL;
 }
 
 static int32_t find_region(struct api *api, const char *code)
@@ -120,11 +121,13 @@ static enum route_result get_readyz(struct api *api, struct http_reply *rep)
     return ROUTE_DONE;
 }
 
-static enum route_result get_metrics(struct http_reply *rep)
+static enum route_result get_metrics(struct api *api, struct http_reply *rep)
 {
     struct buf out;
     buf_init(&out, 1 << 20);
     metrics_render(&out);
+    if (api->photos)
+        photos_render_metrics(api->photos, &out);
     return reply_text(rep, 200, buf_steal(&out, NULL), "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -269,7 +272,7 @@ static enum route_result resubmission(struct api *api, struct http_request *req,
 static enum route_result post_form(struct api *api, struct http_request *req,
                                    struct http_reply *rep)
 {
-    struct token *t = authenticate(api, req, rep);
+    struct token *t = api_authenticate(api, req, rep);
     if (!t)
         return ROUTE_DONE;
     struct form_input in;
@@ -354,7 +357,7 @@ static bool parse_decision(const struct http_request *req, bool *count, char **r
 static enum route_result post_decision(struct api *api, struct http_request *req,
                                        const char *id_text, struct http_reply *rep)
 {
-    struct token *t = authenticate(api, req, rep);
+    struct token *t = api_authenticate(api, req, rep);
     if (!t)
         return ROUTE_DONE;
     char *end;
@@ -403,7 +406,7 @@ static enum route_result post_decision(struct api *api, struct http_request *req
 static enum route_result get_review(struct api *api, const struct http_request *req,
                                     struct http_reply *rep)
 {
-    struct token *t = authenticate(api, req, rep);
+    struct token *t = api_authenticate(api, req, rep);
     if (!t)
         return ROUTE_DONE;
     char contest_id[CONTEST_ID_MAX + 1] = "", region_code[32] = "";
@@ -431,7 +434,7 @@ static enum route_result get_review(struct api *api, const struct http_request *
 static enum route_result get_whoami(struct api *api, const struct http_request *req,
                                     struct http_reply *rep)
 {
-    struct token *t = authenticate(api, req, rep);
+    struct token *t = api_authenticate(api, req, rep);
     if (!t)
         return ROUTE_DONE;
     const struct region *scope = &api->reg->regions[t->scope];
@@ -512,6 +515,13 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
     }
     if (path_is(p, "live"))
         return method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
+    if ((rest = after(p, "photos/"))) {
+        if (req->method != HTTP_GET) /* a PUT is taken before its body (web.c) */
+            return method_not_allowed(rep, "GET, HEAD, PUT");
+        if (!api_may_read(api, req, rep))
+            return ROUTE_DONE;
+        return photos_get(api->photos, req, rest, rep);
+    }
     if (path_is(p, "whoami"))
         return req->method == HTTP_GET ? get_whoami(api, req, rep) : method_not_allowed(rep, "GET");
     if (!is_read_path(p))
@@ -537,7 +547,7 @@ enum route_result api_handle(struct api *api, struct http_request *req, struct h
             http_reply_json(rep, 200, strdup("{\"status\":\"ok\"}"));
             return ROUTE_DONE;
         }
-        return path_is(p, "/readyz") ? get_readyz(api, rep) : get_metrics(rep);
+        return path_is(p, "/readyz") ? get_readyz(api, rep) : get_metrics(api, rep);
     }
     if (strncmp(p, API, API_LEN) == 0)
         return route_api(api, req, p + API_LEN, rep);

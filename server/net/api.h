@@ -17,6 +17,8 @@
  * (database unavailable). On success the writer owns the op. */
 typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
 
+struct photos;
+
 struct api {
     const struct config *cfg;
     const struct registry *reg; /* NULL until loaded */
@@ -28,11 +30,16 @@ struct api {
     api_enqueue_fn enqueue;
     void *enqueue_ctx;
     const char *not_ready_reason;
+    struct photos *photos; /* net/photo.h */
 };
 
 /* Reads are public unless --private-reads; then any valid token may read.
  * False with the error (401, or 503 while loading) filled into rep. */
 bool api_may_read(struct api *api, const struct http_request *req, struct http_reply *rep);
+
+/* The request's token, or NULL with the 401 filled into rep. */
+struct token *api_authenticate(struct api *api, const struct http_request *req,
+                               struct http_reply *rep);
 
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep);
 

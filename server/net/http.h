@@ -38,6 +38,8 @@ struct http_request {
     bool query_too_long;  /* the query string did not fit in `query` */
     char bearer[HTTP_BEARER_MAX];
     char content_type[64];
+    char if_none_match[160];
+    bool head_only; /* HEAD: answered as GET, without the body */
     int64_t received_ms;
     struct http_session *session;
 };
@@ -47,8 +49,10 @@ struct http_reply {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, owned by the reply */
     size_t len;
-    int retry_after;   /* seconds, 0 = no header */
-    const char *allow; /* Allow header for 405 */
+    int retry_after;           /* seconds, 0 = no header */
+    const char *allow;         /* Allow header for 405 */
+    const char *cache_control; /* NULL: no-store */
+    char etag[72];             /* with its quotes; empty: none */
 };
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };
@@ -58,6 +62,9 @@ void http_reply_json(struct http_reply *r, int status, char *body);
 void http_reply_error(struct http_reply *r, int status, const char *code, const char *message);
 /* A waiter whose completion sends the reply; NULL on no memory. */
 struct waiter *http_defer(struct http_request *req);
+/* Completes a deferred request with a whole reply, whose body it takes over
+ * (a binary body, headers of its own); frees the waiter. */
+void http_deferred_reply(struct waiter *w, struct http_reply *r);
 enum query_param { QUERY_ABSENT = 0, QUERY_FOUND = 1, QUERY_TOO_LONG = -1 };
 /* Copies the value of query parameter `name` (URL-decoded by lws) into out;
  * a value that does not fit is QUERY_TOO_LONG, never silently absent. */

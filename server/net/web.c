@@ -9,6 +9,7 @@
 #include "domain/view.h"
 #include "files.h"
 #include "live.h"
+#include "photo.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct http_session {
     size_t sent;
     struct http_ticket *ticket;
     struct live_conn *live;
+    struct photo_upload *upload; /* a photo's body being received */
 };
 
 struct http_ticket {
@@ -133,6 +135,22 @@ static void ticket_done(struct waiter *w, int status, const char *body, size_t l
             s->reply.retry_after = 2;
         start_reply(s);
     }
+    free(t);
+}
+
+void http_deferred_reply(struct waiter *w, struct http_reply *r)
+{
+    struct http_ticket *t = (struct http_ticket *)w;
+    struct http_session *s = t->session;
+    if (s) {
+        s->ticket = NULL;
+        reply_reset(&s->reply);
+        s->reply = *r;
+        start_reply(s);
+    } else {
+        free(r->body);
+    }
+    memset(r, 0, sizeof *r);
     free(t);
 }
 
@@ -261,6 +279,34 @@ static void reply_too_big(struct http_session *s)
     start_reply(s);
 }
 
+/* A photo is accepted or refused on its headers, before its body is read;
+ * a refused body is never read (the connection closes after the answer). */
+static int begin_photo(struct http_session *s, long long length, bool chunked)
+{
+    struct web *w = s->web;
+    s->upload =
+        chunked ? NULL : photos_upload_begin(w->api->photos, w->api, &s->req, length, &s->reply);
+    if (!s->upload) {
+        if (chunked)
+            http_reply_error(&s->reply, 411, "length_required",
+                             "send the photo with a Content-Length header");
+        s->close_after = true;
+        start_reply(s);
+        return 0;
+    }
+    s->reading_body = true;
+    s->body_deadline_ms = s->req.received_ms + (int64_t)w->cfg->idle_timeout_s * 1000;
+    return 0;
+}
+
+static void abandon_upload(struct http_session *s)
+{
+    if (s->upload) {
+        photo_upload_abandon(s->upload);
+        s->upload = NULL;
+    }
+}
+
 static int on_http(struct http_session *s, struct lws *wsi)
 {
     session_reset(s);
@@ -272,7 +318,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     s->req.method = method_of(m);
     if (s->req.method == HTTP_HEAD) {
-        s->head_only = true;
+        s->head_only = s->req.head_only = true;
         s->req.method = HTTP_GET;
     }
     if (uri_len < 0 || (size_t)uri_len >= sizeof s->req.path) {
@@ -285,6 +331,8 @@ static int on_http(struct http_session *s, struct lws *wsi)
     s->req.query_too_long = !copy_query(wsi, s->req.query, sizeof s->req.query);
     read_auth(wsi, &s->req);
     lws_hdr_copy(wsi, s->req.content_type, sizeof s->req.content_type, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    lws_hdr_copy(wsi, s->req.if_none_match, sizeof s->req.if_none_match,
+                 WSI_TOKEN_HTTP_IF_NONE_MATCH);
 
     bool has_body =
         s->req.method == HTTP_POST || s->req.method == HTTP_PUT || s->req.method == HTTP_PATCH;
@@ -294,6 +342,8 @@ static int on_http(struct http_session *s, struct lws *wsi)
     lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     long long length = atoll(cl);
+    if (photos_is_upload(&s->req))
+        return begin_photo(s, length, chunked && !cl[0]);
     if (length > s->web->cfg->max_body) {
         reply_too_big(s);
         return 0;
@@ -323,7 +373,19 @@ static int on_body(struct http_session *s, const void *in, size_t len)
         s->reading_body = false;
         http_reply_error(&s->reply, 408, "request_timeout", "the body arrived too slowly");
         s->close_after = true;
+        abandon_upload(s);
         start_reply(s);
+        return 0;
+    }
+    if (s->upload) {
+        if (photo_upload_append(s->upload, in, len) != 0) {
+            s->reading_body = false;
+            abandon_upload(s);
+            http_reply_error(&s->reply, 400, "incomplete_body",
+                             "the body is longer than its Content-Length");
+            s->close_after = true;
+            start_reply(s);
+        }
         return 0;
     }
     if (buf_append(&s->body, in, len) != 0) {
@@ -340,10 +402,15 @@ static int add_headers(struct http_session *s, unsigned char **p, unsigned char 
     struct lws *wsi = s->wsi;
     const struct http_reply *r = &s->reply;
     char num[16];
+    const char *cache = r->cache_control ? r->cache_control : "no-store";
     if (lws_add_http_common_headers(wsi, (unsigned)r->status, r->content_type,
                                     (lws_filepos_t)r->len, p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, p, end))
+                                    (const unsigned char *)cache, (int)strlen(cache), p, end))
+        return -1;
+    if (r->etag[0] && lws_add_http_header_by_name(
+                          wsi, (const unsigned char *)"etag:", (const unsigned char *)r->etag,
+                          (int)strlen(r->etag), p, end))
         return -1;
     if (r->retry_after) {
         int n = snprintf(num, sizeof num, "%d", r->retry_after);
@@ -398,6 +465,12 @@ static int on_body_complete(struct http_session *s)
 {
     if (s->reading_body) {
         s->reading_body = false;
+        if (s->upload) {
+            struct photo_upload *u = s->upload;
+            s->upload = NULL;
+            photo_upload_complete(u, http_defer(&s->req));
+            return 0;
+        }
         return dispatch(s);
     }
     if (s->close_after || ++s->extra_completions < SPIN_LIMIT)
@@ -428,6 +501,7 @@ static int write_reply(struct http_session *s)
 
 static void on_closed(struct http_session *s)
 {
+    abandon_upload(s);
     if (s->ticket) {
         s->ticket->session = NULL; /* the writer still owns and frees the ticket */
         s->ticket = NULL;

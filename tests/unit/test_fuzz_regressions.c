@@ -21,6 +21,8 @@
 #include "../fuzz/fuzz_copy.c"
 #define FUZZ_HTTP_HEAD_ENTRY fuzz_http_head_one
 #include "../fuzz/fuzz_http_head.c"
+#define FUZZ_IMAGE_ENTRY fuzz_image_one
+#include "../fuzz/fuzz_image.c"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -150,6 +152,12 @@ static void test_http_head_corpus(void **state)
                  sizeof http_head_regressions / sizeof http_head_regressions[0]);
 }
 
+static void test_image_corpus(void **state)
+{
+    (void)state;
+    assert_true(replay_corpus("fuzz_image", fuzz_image_one) >= 10);
+}
+
 /* The seed corpus's valid forms really are valid: the invariants above are
  * only as good as the inputs that reach the deep stages. */
 static void test_form_seeds_reach_the_checks(void **state)
@@ -178,11 +186,9 @@ static void test_form_seeds_reach_the_checks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_form_corpus),
-        cmocka_unit_test(test_live_corpus),
-        cmocka_unit_test(test_copy_corpus),
-        cmocka_unit_test(test_http_head_corpus),
-        cmocka_unit_test(test_form_seeds_reach_the_checks),
+        cmocka_unit_test(test_form_corpus),  cmocka_unit_test(test_live_corpus),
+        cmocka_unit_test(test_copy_corpus),  cmocka_unit_test(test_http_head_corpus),
+        cmocka_unit_test(test_image_corpus), cmocka_unit_test(test_form_seeds_reach_the_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
