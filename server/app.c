@@ -62,12 +62,6 @@ static int enqueue(void *ctx, struct op *op)
     return writer_enqueue(a->writer, op);
 }
 
-static void on_commit(void *ctx)
-{
-    struct app *a = ctx;
-    live_changed(a->live);
-}
-
 static void retry_load(uv_timer_t *t)
 {
     start_load(t->data);
@@ -83,7 +77,7 @@ static void loaded(void *ctx, bool ok)
         return;
     }
     a->loaded = true;
-    a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, on_commit, a);
+    a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, NULL, NULL);
     a->api.tallies = &a->tallies;
     a->api.ledger = &a->ledger;
     a->api.auth = &a->auth;

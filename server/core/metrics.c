@@ -94,6 +94,8 @@ int metrics_render(struct buf *out)
     render_gauge(out, "suara_queue_depth", "Operations waiting for the database.", m->queue_depth);
     render_gauge(out, "suara_ws_connections", "Open WebSocket connections.", m->ws_connections);
     render_gauge(out, "suara_ws_subscriptions", "Live subscriptions.", m->ws_subscriptions);
+    render_gauge(out, "suara_ws_topics", "Live topics: (contest, region) pairs with subscribers.",
+                 m->ws_topics);
     render_counter(out, "suara_ws_messages_sent_total", "WebSocket messages sent.",
                    m->ws_messages_sent);
     render_counter(out, "suara_ws_bytes_sent_total", "WebSocket payload bytes sent.",

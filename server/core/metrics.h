@@ -37,7 +37,7 @@ struct metrics {
     struct histogram tick_seconds;
     uint64_t db_commits, db_errors, db_reconnects;
     int64_t queue_depth;
-    int64_t ws_connections, ws_subscriptions;
+    int64_t ws_connections, ws_subscriptions, ws_topics;
     uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
     uint64_t publish_sent, publish_dropped, publish_errors; /* --publish-url */
     int64_t publish_queue;

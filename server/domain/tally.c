@@ -42,6 +42,7 @@ void tallies_free(struct tallies *t)
         free(t->contests[i].votes);
     }
     free(t->contests);
+    free(t->dirty);
     memset(t, 0, sizeof *t);
 }
 
@@ -66,6 +67,23 @@ static void add_state(struct delta *d, const struct tps_state *s, int sign, int 
     d->invalid += sign * s->counts->invalid;
     for (int k = 0; k < n_cand; k++)
         d->votes[k] += sign * s->votes[k];
+}
+
+static void mark_dirty(struct tallies *t, int contest, int32_t tps)
+{
+    if (t->dirty_overflow)
+        return;
+    if (t->n_dirty == t->cap_dirty) {
+        int32_t cap = t->cap_dirty ? t->cap_dirty * 2 : 256;
+        uint64_t *d = cap <= TALLY_DIRTY_MAX ? realloc(t->dirty, (size_t)cap * sizeof *d) : NULL;
+        if (!d) {
+            t->dirty_overflow = true;
+            return;
+        }
+        t->dirty = d;
+        t->cap_dirty = cap;
+    }
+    t->dirty[t->n_dirty++] = tally_dirty_key(contest, tps);
 }
 
 void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_state *before,
@@ -97,6 +115,13 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
     }
     if (seq > t->seq)
         t->seq = seq;
+    mark_dirty(t, contest, tps);
+}
+
+void tally_dirty_clear(struct tallies *t)
+{
+    t->n_dirty = 0;
+    t->dirty_overflow = false;
 }
 
 const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region)

@@ -34,7 +34,21 @@ struct tallies {
     struct contest_tally *contests; /* by contest index */
     int n_contests;
     int64_t seq; /* the newest seq applied to any node */
+    /* The (contest, TPS) pairs moved since the live feed's last tick (see
+     * tally_dirty_key), so that the tick walks only what moved. Past
+     * TALLY_DIRTY_MAX entries it only records that it overflowed. */
+    uint64_t *dirty;
+    int32_t n_dirty, cap_dirty;
+    bool dirty_overflow;
 };
+
+#define TALLY_DIRTY_MAX 65536
+static inline uint64_t tally_dirty_key(int contest, int32_t region)
+{
+    return (uint64_t)(uint32_t)contest << 32 | (uint32_t)region;
+}
+/* Forgets the moved pairs (after the tick has walked them). */
+void tally_dirty_clear(struct tallies *t);
 
 /* What of a TPS's state in one contest shows in the tallies. */
 struct tps_state {

@@ -1,9 +1,13 @@
 /* See live.h.
  *
- * Topics are (contest, region) pairs with at least one subscriber ever; each
- * remembers the node seq it last broadcast. Once per tick, for every topic
- * whose node moved, one update is encoded into a ref-counted message and the
- * same bytes are queued on every subscriber's connection. A connection's
+ * Topics are (contest, region) pairs with at least one subscriber, keyed by
+ * integers and freed with their last subscriber, so what a client can make the
+ * server hold is bounded by its subscriptions. Each remembers the node seq it
+ * last broadcast. Once per tick the tallies' list of moved (contest, TPS)
+ * pairs is walked up to each contest's root: every topic met whose node moved
+ * gets one update, encoded into a ref-counted message whose same bytes are
+ * queued on every subscriber's connection. Topics nobody watches cost
+ * nothing, and a quiet topic is never looked at. A connection's
  * backlog may be at most ws_queue_max ticks old (and hold at most one message
  * per subscription per tick): a viewer that falls further behind loses the
  * backlog, and each subscription that lost an update is marked for a fresh
@@ -16,7 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "core/strmap.h"
+#include "core/u64map.h"
 #include "domain/live_msg.h"
 #include "domain/view.h"
 
@@ -25,7 +29,6 @@
 #include <string.h>
 
 #define RX_MAX 4096
-#define TOPIC_KEY_MAX (CONTEST_ID_MAX + REGION_CODE_MAX + 2)
 
 struct msg {
     int refs;
@@ -34,7 +37,7 @@ struct msg {
 };
 
 struct topic {
-    char key[TOPIC_KEY_MAX];
+    uint64_t key; /* tally_dirty_key(contest, region) */
     int contest;
     int32_t region;
     int64_t sent_seq;
@@ -52,8 +55,9 @@ struct sub {
 
 struct queued {
     struct msg *msg;
-    struct topic *topic; /* NULL for errors */
+    struct topic *topic; /* NULL for errors and stale updates */
     uint32_t tick;       /* when it was queued */
+    bool stale;          /* its subscription ended: skipped */
 };
 
 struct live_conn {
@@ -71,12 +75,9 @@ struct live_conn {
 struct live {
     struct api *api;
     uv_timer_t tick;
-    struct strmap topics;
-    struct topic **topic_list;
-    int n_topics, cap_topics;
+    struct u64map topics;
     struct live_conn *conns;
     uint32_t tick_no;
-    bool changed;
     bool ready;
 };
 
@@ -183,7 +184,7 @@ static void queue_push(struct live_conn *c, struct msg *m, struct topic *t)
         queue_drop(c, t);
     } else {
         m->refs++;
-        *queue_at(c, c->q_len++) = (struct queued){m, t, c->live->tick_no};
+        *queue_at(c, c->q_len++) = (struct queued){m, t, c->live->tick_no, false};
     }
     lws_callback_on_writable(c->wsi);
 }
@@ -242,8 +243,8 @@ static int on_writeable(struct live_conn *c)
         struct queued q = *queue_at(c, 0);
         c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
-        /* Errors have no topic; updates only matter while still subscribed. */
-        bool wanted = !q.topic || find_sub(c, q.topic) != NULL;
+        /* Updates only matter while still subscribed (forget_queued). */
+        bool wanted = !q.stale;
         int rc = wanted ? write_text(c, q.msg) : 0;
         msg_unref(q.msg);
         if (rc)
@@ -282,33 +283,40 @@ static void send_error(struct live_conn *c, const char *code, const char *messag
 
 static struct topic *topic_get(struct live *l, int contest, int32_t region)
 {
-    char key[TOPIC_KEY_MAX];
-    snprintf(key, sizeof key, "%s|%s", l->api->reg->contests[contest].id,
-             l->api->reg->regions[region].code);
-    struct topic *t = strmap_get(&l->topics, key);
+    uint64_t key = tally_dirty_key(contest, region);
+    struct topic *t = u64map_get(&l->topics, key);
     if (t)
         return t;
-    if (l->n_topics == l->cap_topics) {
-        int cap = l->cap_topics ? l->cap_topics * 2 : 64;
-        struct topic **p = realloc(l->topic_list, (size_t)cap * sizeof *p);
-        if (!p)
-            return NULL;
-        l->topic_list = p;
-        l->cap_topics = cap;
-    }
-    t = calloc(1, sizeof *t);
-    if (!t)
+    if (!(t = calloc(1, sizeof *t)))
         return NULL;
-    memcpy(t->key, key, sizeof key);
+    t->key = key;
     t->contest = contest;
     t->region = region;
     t->sent_seq = tally_node(l->api->tallies, contest, region)->seq;
-    if (strmap_put(&l->topics, t->key, t) != 0) {
+    if (u64map_put(&l->topics, key, t) != 0) {
         free(t);
         return NULL;
     }
-    l->topic_list[l->n_topics++] = t;
+    g_metrics.ws_topics++;
     return t;
+}
+
+static void topic_free(struct live *l, struct topic *t)
+{
+    u64map_del(&l->topics, t->key);
+    g_metrics.ws_topics--;
+    free(t);
+}
+
+/* Updates of `t` still queued on the connection must never reach it now, nor
+ * be taken for another topic that later gets the same address. */
+static void forget_queued(struct live_conn *c, const struct topic *t)
+{
+    for (int i = 0; i < c->q_len; i++) {
+        struct queued *q = queue_at(c, i);
+        if (q->topic == t)
+            q->topic = NULL, q->stale = true;
+    }
 }
 
 static void unlink_sub(struct live_conn *c, struct sub *s)
@@ -326,9 +334,12 @@ static void unlink_sub(struct live_conn *c, struct sub *s)
             break;
         }
     }
+    forget_queued(c, t);
     c->n_subs--;
     g_metrics.ws_subscriptions--;
     free(s);
+    if (!t->subs)
+        topic_free(c->live, t);
 }
 
 static void subscribe(struct live_conn *c, struct topic *t)
@@ -369,14 +380,14 @@ static void on_message(struct live_conn *c, const char *text, size_t len)
         send_error(c, m.error_code, m.error_message);
         return;
     }
-    struct topic *t = topic_get(l, m.contest, m.region);
-    if (!t)
-        return;
     if (m.kind == LIVE_MSG_SUBSCRIBE) {
-        subscribe(c, t);
+        struct topic *t = topic_get(l, m.contest, m.region);
+        if (t)
+            subscribe(c, t);
         return;
     }
-    struct sub *s = find_sub(c, t);
+    struct topic *t = u64map_get(&l->topics, tally_dirty_key(m.contest, m.region));
+    struct sub *s = t ? find_sub(c, t) : NULL;
     if (s)
         unlink_sub(c, s);
     else
@@ -477,22 +488,45 @@ static void broadcast(struct live *l, struct topic *t, int64_t seq)
     msg_unref(m);
 }
 
+static void broadcast_if_moved(struct live *l, struct topic *t)
+{
+    int64_t seq = tally_node(l->api->tallies, t->contest, t->region)->seq;
+    if (seq > t->sent_seq)
+        broadcast(l, t, seq);
+}
+
+/* Every topic on the way from a moved TPS to its contest's root. */
+static void walk_up(struct live *l, uint64_t dirty)
+{
+    const struct tallies *tallies = l->api->tallies;
+    int contest = (int)(dirty >> 32);
+    int32_t root = tallies->contests[contest].base;
+    for (int32_t r = (int32_t)(uint32_t)dirty; r >= root; r = tallies->reg->regions[r].parent) {
+        struct topic *t = u64map_get(&l->topics, tally_dirty_key(contest, r));
+        if (t)
+            broadcast_if_moved(l, t);
+        if (r == root)
+            break;
+    }
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     struct live *l = timer->data;
-    if (!l->ready || !l->changed)
+    struct tallies *tallies = l->api->tallies;
+    if (!l->ready || (!tallies->n_dirty && !tallies->dirty_overflow))
         return;
     int64_t start = clock_now_ms();
     l->tick_no++;
-    l->changed = false;
-    for (int i = 0; i < l->n_topics; i++) {
-        struct topic *t = l->topic_list[i];
-        int64_t seq = tally_node(l->api->tallies, t->contest, t->region)->seq;
-        if (t->subs && seq > t->sent_seq)
-            broadcast(l, t, seq);
-        else if (seq > t->sent_seq)
-            t->sent_seq = seq; /* nobody listening: nothing to encode */
+    if (tallies->dirty_overflow) { /* more moved than the list holds: look at every topic */
+        size_t pos = 0;
+        for (struct topic *t; (t = u64map_next(&l->topics, &pos));)
+            broadcast_if_moved(l, t);
+    } else {
+        for (int32_t i = 0; i < tallies->n_dirty; i++)
+            walk_up(l, tallies->dirty[i]);
     }
+    tally_dirty_clear(tallies);
     histogram_observe(&g_metrics.tick_seconds, (double)(clock_now_ms() - start) / 1000.0);
 }
 
@@ -502,7 +536,7 @@ struct live *live_new(uv_loop_t *loop, struct api *api)
     if (!l)
         return NULL;
     l->api = api;
-    strmap_init(&l->topics);
+    u64map_init(&l->topics);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
     return l;
@@ -513,11 +547,6 @@ void live_ready(struct live *l)
     l->ready = true;
     uv_timer_start(&l->tick, on_tick, (uint64_t)l->api->cfg->tick_ms,
                    (uint64_t)l->api->cfg->tick_ms);
-}
-
-void live_changed(struct live *l)
-{
-    l->changed = true;
 }
 
 void live_stop(struct live *l)
@@ -531,10 +560,7 @@ void live_free(struct live *l)
     if (!l)
         return;
     while (l->conns)
-        conn_free(l->conns);
-    for (int i = 0; i < l->n_topics; i++)
-        free(l->topic_list[i]);
-    free(l->topic_list);
-    strmap_free(&l->topics);
+        conn_free(l->conns); /* frees every topic with its last subscriber */
+    u64map_free(&l->topics);
     free(l);
 }

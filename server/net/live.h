@@ -17,8 +17,6 @@ struct live_conn;
 struct live *live_new(uv_loop_t *loop, struct api *api);
 /* The tallies are loaded: subscriptions may be served. */
 void live_ready(struct live *l);
-/* A batch was committed: tallies moved, the next tick has news. */
-void live_changed(struct live *l);
 /* Stops the tick timer; connections are closed by lws's teardown. */
 void live_stop(struct live *l);
 void live_free(struct live *l);

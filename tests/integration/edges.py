@@ -3,6 +3,7 @@
 folder of its own under the harness's scratch folder. The edge configuration
 is the shipped docs/deploy/nchan-edge.conf with only its ports changed."""
 
+import atexit
 import http.client
 import json
 import os
@@ -44,6 +45,7 @@ class Redis:
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        atexit.register(self.stop)  # also when a test fails half-way
         _wait_port(self.port, "redis-server")
 
     def stop(self):
@@ -87,6 +89,7 @@ http {{
 }}
 """)
         self.proc = None
+        atexit.register(self.stop)  # also when a test fails half-way
         self.start()
 
     @property
@@ -94,23 +97,21 @@ http {{
         return f"http://127.0.0.1:{self.port}/pub"
 
     def start(self):
+        # A session of its own, so that a kill reaches the master and its
+        # workers at once (killed first, the master would respawn them).
         self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-c", f"{self.dir}/nginx.conf"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         _wait_port(self.port, "nginx")
 
     def kill(self):
         """SIGKILL to the master and its worker, as a machine that dies."""
-        subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
-        self.proc.send_signal(signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=15)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            self.kill()  # nothing of an edge's state is worth a graceful stop
 
     def latest(self, contest, region, timeout=5.0):
         """The newest message of the channel (nchan answers a new long-poll

@@ -473,10 +473,34 @@ class ProtocolTest(LiveCase):
         self.count(server, [make_form("62.01.01.1011.002")])
         self.assertEqual(live.drain(0.4), [], "updates after unsubscribing")
         self.assertEqual(metrics(server)["suara_ws_subscriptions"], 0)
+        self.assertEqual(metrics(server)["suara_ws_topics"], 0, "topics go with their last subscriber")
         # Subscribing again starts over with a snapshot.
         live.subscribe("gub-62", "62")
         snapshot, _ = live.expect_type("snapshot")
         self.assertEqual(without_type(snapshot), self.tally(server, "gub-62", "62"))
+
+    def test_topics_live_only_while_someone_subscribes(self):
+        server = self.serve("--tick-ms", "50")
+        one, two = self.open_live(server), self.open_live(server)
+        for live in (one, two):
+            live.subscribe("gub-62", "62.02")
+            live.expect_type("snapshot")
+        one.subscribe("gub-62", "62.02.01")
+        one.expect_type("snapshot")
+        self.assertEqual(metrics(server)["suara_ws_topics"], 2)
+        two.unsubscribe("gub-62", "62.03")  # never subscribed: an error, and no topic made
+        self.assertEqual(two.expect_type("error")[0]["code"], "not_subscribed")
+        self.assertEqual(metrics(server)["suara_ws_topics"], 2)
+        one.ws.close()
+        harness.wait_until(lambda: metrics(server)["suara_ws_connections"] == 1, message="one to close")
+        self.assertEqual(metrics(server)["suara_ws_topics"], 1, "62.02 still has a subscriber")
+        # The remaining subscriber still gets its updates.
+        self.count(server, [make_form("62.02.01.1009.001")])
+        update, _ = two.expect_type("update", region="62.02")
+        self.assertEqual(totals(update), totals(self.tally(server, "gub-62", "62.02")))
+        two.unsubscribe("gub-62", "62.02")
+        harness.wait_until(lambda: metrics(server)["suara_ws_topics"] == 0,
+                           message="the last topic to go")
 
     def test_bad_messages_get_errors_and_the_connection_stays(self):
         server = self.serve("--max-subscriptions", "3")
