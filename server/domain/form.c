@@ -2,6 +2,8 @@
  *   form_decode   bytes -> struct form_input, or the list of shape problems;
  *   form_resolve  binds the TPS, contest and candidate numbers to the registry;
  *   form_checks   the arithmetic consistency checks, as bits.
+ * Then the stored form (struct form) those stages produce: form_new and the
+ * few comparisons the ledger and the API make on it.
  * Problems are collected, not stopped at: a witness fixing a form on a phone
  * should see everything wrong with it in one 422. Every loop is bounded by
  * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
@@ -10,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FIELD_SIZE sizeof(((struct form_problem *)0)->field)
@@ -701,4 +704,72 @@ uint32_t form_checks(const struct form_counts *c, const uint16_t *votes, int n_v
     bits |= bit_if(c->total > 0 && c->invalid * 100 >= 3 * c->total, WARN_INVALID_SHARE);
     bits |= bit_if(c->total == 0, WARN_ZERO_TOTAL);
     return bits;
+}
+
+/* ---- stored forms ---- */
+
+static const char *const status_names[] = {"counted",  "superseded", "held",
+                                           "disputed", "rejected",   "confirmation"};
+
+const char *form_status_name(int status)
+{
+    return status >= FS_COUNTED && status <= FS_CONFIRMATION ? status_names[status] : "unknown";
+}
+
+int form_status_parse(const char *name)
+{
+    for (int i = FS_COUNTED; i <= FS_CONFIRMATION; i++) {
+        if (strcmp(name, status_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+void form_free(struct form *f)
+{
+    if (f->decision)
+        free(f->decision->reason);
+    free(f->decision);
+    free(f->photo_sha256);
+    free(f);
+}
+
+struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
+                      int32_t token_id, int64_t received_ms)
+{
+    int n = res->contest->n_candidates;
+    struct form *f = calloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
+    if (!f)
+        return NULL;
+    if (in->has_photo && !(f->photo_sha256 = strdup(in->photo_sha256))) {
+        free(f);
+        return NULL;
+    }
+    strcpy(f->submission_id, in->submission_id);
+    f->tps = res->tps;
+    f->contest = (uint16_t)res->contest->index;
+    f->token_id = token_id;
+    f->received_ms = received_ms;
+    f->checks = checks;
+    f->counts = in->counts;
+    f->n_votes = (uint8_t)n;
+    memcpy(f->votes, res->votes, (size_t)n * sizeof f->votes[0]);
+    return f;
+}
+
+bool form_same_submission(const struct form *f, const struct form_input *in,
+                          const struct form_resolved *res, int32_t token_id)
+{
+    bool same_photo = in->has_photo
+                          ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
+                          : f->photo_sha256 == NULL;
+    return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
+           same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
+           memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;
+}
+
+bool form_counts_equal(const struct form *a, const struct form *b)
+{
+    return a->n_votes == b->n_votes && memcmp(&a->counts, &b->counts, sizeof a->counts) == 0 &&
+           memcmp(a->votes, b->votes, a->n_votes * sizeof a->votes[0]) == 0;
 }

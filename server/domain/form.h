@@ -136,4 +136,67 @@ int form_sum_rows(const uint16_t rows[3][2]);
  * static string. Does nothing once FORM_MAX_ERRORS are listed. */
 void form_problem_add(struct form_problems *p, const char *field, const char *code);
 
+/* ---- A stored form: what the ledger keeps of an accepted submission ---- */
+
+struct op;
+
+enum form_status {
+    FS_COUNTED,
+    FS_SUPERSEDED,
+    FS_HELD,
+    FS_DISPUTED,
+    FS_REJECTED,
+    FS_CONFIRMATION,
+};
+const char *form_status_name(int status);
+int form_status_parse(const char *name);
+
+struct decision {
+    int64_t id;
+    int64_t seq;
+    int64_t decided_ms;
+    int32_t token_id;
+    bool count; /* count or reject */
+    char *reason;
+};
+
+struct form {
+    int64_t id;
+    int64_t seq;
+    int64_t received_ms;
+    int64_t confirms; /* the form id a confirmation agrees with, else 0 */
+    struct form *next_in_slot;
+    struct decision *decision; /* the reviewer's, if any */
+    struct op *pending_op;     /* until committed: the op that writes it */
+    char *photo_sha256;        /* NULL when absent */
+    int32_t tps;
+    int32_t token_id;
+    uint16_t contest;
+    uint32_t revision;
+    uint8_t status;  /* enum form_status, changes over time */
+    uint8_t outcome; /* enum form_status told to the submitter, never changes */
+    bool committed;
+    uint32_t checks;
+    struct form_counts counts;
+    unsigned char receipt[32]; /* see receipt.h */
+    uint8_t n_votes;
+    char submission_id[SUBMISSION_ID_MAX + 1];
+    uint16_t votes[]; /* by candidate position */
+};
+
+/* A new, not yet decided form from a resolved input (NULL on no memory). */
+struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
+                      int32_t token_id, int64_t received_ms);
+/* Whether a retry carries the same form as the one stored (same token, TPS,
+ * contest, numbers and photo): then it gets the first answer again. */
+bool form_same_submission(const struct form *f, const struct form_input *in,
+                          const struct form_resolved *res, int32_t token_id);
+/* Frees a form and its decision (not its op). */
+void form_free(struct form *f);
+bool form_counts_equal(const struct form *a, const struct form *b);
+static inline bool form_pending(const struct form *f)
+{
+    return f->status == FS_HELD || f->status == FS_DISPUTED;
+}
+
 #endif

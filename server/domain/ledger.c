@@ -10,23 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const status_names[] = {"counted",  "superseded", "held",
-                                           "disputed", "rejected",   "confirmation"};
-
-const char *form_status_name(int status)
-{
-    return status >= FS_COUNTED && status <= FS_CONFIRMATION ? status_names[status] : "unknown";
-}
-
-int form_status_parse(const char *name)
-{
-    for (int i = FS_COUNTED; i <= FS_CONFIRMATION; i++) {
-        if (strcmp(name, status_names[i]) == 0)
-            return i;
-    }
-    return -1;
-}
-
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies)
 {
     memset(l, 0, sizeof *l);
@@ -48,15 +31,6 @@ int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *ta
     return SU_OK;
 }
 
-static void form_free(struct form *f)
-{
-    if (f->decision)
-        free(f->decision->reason);
-    free(f->decision);
-    free(f->photo_sha256);
-    free(f);
-}
-
 void ledger_free(struct ledger *l)
 {
     for (int64_t id = 0; id < l->by_id_cap; id++) {
@@ -69,40 +43,6 @@ void ledger_free(struct ledger *l)
     free(l->by_id);
     strmap_free(&l->by_submission);
     memset(l, 0, sizeof *l);
-}
-
-struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
-                      int32_t token_id, int64_t received_ms)
-{
-    int n = res->contest->n_candidates;
-    struct form *f = calloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
-    if (!f)
-        return NULL;
-    if (in->has_photo && !(f->photo_sha256 = strdup(in->photo_sha256))) {
-        free(f);
-        return NULL;
-    }
-    strcpy(f->submission_id, in->submission_id);
-    f->tps = res->tps;
-    f->contest = (uint16_t)res->contest->index;
-    f->token_id = token_id;
-    f->received_ms = received_ms;
-    f->checks = checks;
-    f->counts = in->counts;
-    f->n_votes = (uint8_t)n;
-    memcpy(f->votes, res->votes, (size_t)n * sizeof f->votes[0]);
-    return f;
-}
-
-bool form_same_submission(const struct form *f, const struct form_input *in,
-                          const struct form_resolved *res, int32_t token_id)
-{
-    bool same_photo = in->has_photo
-                          ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
-                          : f->photo_sha256 == NULL;
-    return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
-           same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
-           memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;
 }
 
 void form_discard(struct form *f, struct op *op)
@@ -172,12 +112,6 @@ void slot_state(const struct slot *s, struct tps_state *out)
     out->confirmed = s->counted && s->confirmed;
     out->held = s->n_held > 0;
     out->disputed = s->n_disputed > 0;
-}
-
-bool form_counts_equal(const struct form *a, const struct form *b)
-{
-    return a->n_votes == b->n_votes && memcmp(&a->counts, &b->counts, sizeof a->counts) == 0 &&
-           memcmp(a->votes, b->votes, a->n_votes * sizeof a->votes[0]) == 0;
 }
 
 static void count_pending(struct slot *s, int status, int sign)

@@ -22,50 +22,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum form_status {
-    FS_COUNTED,
-    FS_SUPERSEDED,
-    FS_HELD,
-    FS_DISPUTED,
-    FS_REJECTED,
-    FS_CONFIRMATION,
-};
-const char *form_status_name(int status);
-int form_status_parse(const char *name);
-
-struct decision {
-    int64_t id;
-    int64_t seq;
-    int64_t decided_ms;
-    int32_t token_id;
-    bool count; /* count or reject */
-    char *reason;
-};
-
-struct form {
-    int64_t id;
-    int64_t seq;
-    int64_t received_ms;
-    int64_t confirms; /* the form id a confirmation agrees with, else 0 */
-    struct form *next_in_slot;
-    struct decision *decision; /* the reviewer's, if any */
-    struct op *pending_op;     /* until committed: the op that writes it */
-    char *photo_sha256;        /* NULL when absent */
-    int32_t tps;
-    int32_t token_id;
-    uint16_t contest;
-    uint32_t revision;
-    uint8_t status;  /* enum form_status, changes over time */
-    uint8_t outcome; /* enum form_status told to the submitter, never changes */
-    bool committed;
-    uint32_t checks;
-    struct form_counts counts;
-    unsigned char receipt[32]; /* see receipt.h */
-    uint8_t n_votes;
-    char submission_id[SUBMISSION_ID_MAX + 1];
-    uint16_t votes[]; /* by candidate position */
-};
-
 /* All forms of one TPS in one contest, oldest first. */
 struct slot {
     struct form *first, *last;
@@ -123,13 +79,6 @@ struct ledger {
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);
 void ledger_free(struct ledger *l);
 
-/* A new, not yet decided form from a resolved input (NULL on no memory). */
-struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
-                      int32_t token_id, int64_t received_ms);
-/* Whether a retry carries the same form as the one stored (same token, TPS,
- * contest, numbers and photo): then it gets the first answer again. */
-bool form_same_submission(const struct form *f, const struct form_input *in,
-                          const struct form_resolved *res, int32_t token_id);
 /* Frees a form and its op that were never handed to the ledger. */
 void form_discard(struct form *f, struct op *op);
 /* Registers a pending form for idempotency before it is sealed. */
@@ -154,10 +103,4 @@ void ledger_rebuild_tallies(struct ledger *l);
 
 /* The state of a slot as the tallies see it. */
 void slot_state(const struct slot *s, struct tps_state *out);
-bool form_counts_equal(const struct form *a, const struct form *b);
-static inline bool form_pending(const struct form *f)
-{
-    return f->status == FS_HELD || f->status == FS_DISPUTED;
-}
-
 #endif

@@ -42,6 +42,8 @@ struct http_request {
     bool head_only; /* HEAD: answered as GET, without the body */
     int64_t received_ms;
     struct http_session *session;
+    /* Set by the transport (web.c): see http_defer. */
+    struct waiter *(*defer)(struct http_request *req);
 };
 
 struct http_reply {
@@ -56,6 +58,13 @@ struct http_reply {
 };
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };
+
+/* What the transport's defer hook hands out: a waiter (the writer completes it
+ * with a JSON body) that can also be completed with a whole reply. */
+struct http_deferred {
+    struct waiter w;
+    void (*reply)(struct http_deferred *d, struct http_reply *r);
+};
 
 /* Takes ownership of body (NUL-terminated JSON). */
 void http_reply_json(struct http_reply *r, int status, char *body);

@@ -45,7 +45,7 @@ struct http_session {
 };
 
 struct http_ticket {
-    struct waiter w;
+    struct http_deferred d; /* first: the waiter api.c holds points here */
     struct http_session *session;
 };
 
@@ -60,39 +60,6 @@ struct web {
     bool listening;
     bool stopping;
 };
-
-void http_reply_json(struct http_reply *r, int status, char *body)
-{
-    free(r->body);
-    r->status = status;
-    r->content_type = "application/json; charset=utf-8";
-    r->body = body;
-    r->len = body ? strlen(body) : 0;
-}
-
-void http_reply_error(struct http_reply *r, int status, const char *code, const char *message)
-{
-    http_reply_json(r, status, view_error(code, message, NULL));
-}
-
-enum query_param http_query_param(const char *query, const char *name, char *out, size_t size)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t seg = amp ? (size_t)(amp - p) : strlen(p);
-        if (seg > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-            size_t vlen = seg - nlen - 1;
-            if (vlen >= size)
-                return QUERY_TOO_LONG;
-            memcpy(out, p + nlen + 1, vlen);
-            out[vlen] = '\0';
-            return QUERY_FOUND;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return QUERY_ABSENT;
-}
 
 static void reply_reset(struct http_reply *r)
 {
@@ -138,9 +105,9 @@ static void ticket_done(struct waiter *w, int status, const char *body, size_t l
     free(t);
 }
 
-void http_deferred_reply(struct waiter *w, struct http_reply *r)
+static void ticket_reply(struct http_deferred *d, struct http_reply *r)
 {
-    struct http_ticket *t = (struct http_ticket *)w;
+    struct http_ticket *t = (struct http_ticket *)d;
     struct http_session *s = t->session;
     if (s) {
         s->ticket = NULL;
@@ -154,15 +121,16 @@ void http_deferred_reply(struct waiter *w, struct http_reply *r)
     free(t);
 }
 
-struct waiter *http_defer(struct http_request *req)
+static struct waiter *defer_reply(struct http_request *req)
 {
     struct http_ticket *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->w.done = ticket_done;
+    t->d.w.done = ticket_done;
+    t->d.reply = ticket_reply;
     t->session = req->session;
     req->session->ticket = t;
-    return &t->w;
+    return &t->d.w;
 }
 
 static enum http_method method_of(int lws_method)
@@ -312,6 +280,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     session_reset(s);
     s->wsi = wsi;
     s->req.session = s;
+    s->req.defer = defer_reply;
     s->req.received_ms = clock_now_ms();
     char *uri;
     int uri_len;
