@@ -17,6 +17,7 @@
 #include "net/photo.h"
 #include "net/publish.h"
 #include "net/web.h"
+#include "core/mem.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ static int start(struct app *a)
 
 int app_run(const struct config *cfg)
 {
-    struct app *a = calloc(1, sizeof *a);
+    struct app *a = xcalloc(1, sizeof *a);
     if (!a)
         return 1;
     a->cfg = cfg;

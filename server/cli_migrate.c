@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "db/sync.h"
+#include "core/mem.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -75,7 +76,7 @@ static int migration_version(const char *file)
  * was printed. *out is malloc'd (free each file, then the array). */
 static int list_migrations(const char *dir, struct migration **out)
 {
-    struct migration *list = calloc(MIGRATIONS_MAX, sizeof *list);
+    struct migration *list = xcalloc(MIGRATIONS_MAX, sizeof *list);
     int n = 0;
     DIR *d = opendir(dir);
     if (!list || !d) {
@@ -94,7 +95,7 @@ static int list_migrations(const char *dir, struct migration **out)
             goto fail;
         }
         list[n].version = version;
-        list[n].file = strdup(e->d_name);
+        list[n].file = xstrdup(e->d_name);
         if (!list[n++].file)
             goto fail;
     }

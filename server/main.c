@@ -1,5 +1,6 @@
 /* suara: dispatches to the subcommands (see cli.h and `suara --help`). */
 #include "cli.h"
+#include "domain/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    json_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -1,6 +1,7 @@
 /* See buf.h. */
 #include "buf.h"
 #include "err.h"
+#include "mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,27 @@ void buf_init(struct buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = SU_OK;
+    b->fixed = false;
+}
+
+void buf_init_fixed(struct buf *b, char *storage, size_t size)
+{
+    b->data = storage;
+    b->data[0] = '\0';
+    b->len = 0;
+    b->cap = size;
+    b->max = size - 1;
+    b->err = SU_OK;
+    b->fixed = true;
 }
 
 void buf_free(struct buf *b)
 {
+    if (b->fixed) {
+        buf_reset(b);
+        return;
+    }
     free(b->data);
     buf_init(b, b->max);
 }
@@ -23,24 +41,44 @@ void buf_free(struct buf *b)
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->err = SU_OK;
     if (b->data)
         b->data[0] = '\0';
 }
 
+int buf_error(const struct buf *b)
+{
+    return b->err;
+}
+
+/* The dynbuf rule: the content of a failed buffer is gone, never half there. */
+static int fail(struct buf *b, int err)
+{
+    b->err = err;
+    b->len = 0;
+    if (b->fixed) {
+        b->data[0] = '\0';
+        return err;
+    }
+    free(b->data);
+    b->data = NULL;
+    b->cap = 0;
+    return err;
+}
+
 static int buf_reserve(struct buf *b, size_t extra)
 {
+    if (b->err)
+        return b->err;
     if (extra > b->max - b->len)
-        return SU_TOOBIG;
+        return fail(b, SU_TOOBIG);
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return SU_OK;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return SU_NOMEM;
-    b->data = p;
+    b->data = xrealloc(b->data, cap);
     b->cap = cap;
     return SU_OK;
 }
@@ -69,7 +107,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return SU_ERR;
+        return fail(b, SU_ERR);
     int rc = buf_reserve(b, (size_t)n);
     if (rc != SU_OK)
         return rc;
@@ -82,9 +120,12 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 char *buf_steal(struct buf *b, size_t *len)
 {
-    char *p = b->data;
+    SU_ASSERT(!b->fixed);
+    char *p = b->err ? NULL : b->data;
     if (len)
-        *len = b->len;
+        *len = p ? b->len : 0;
+    if (!p)
+        free(b->data);
     buf_init(b, b->max);
     return p;
 }

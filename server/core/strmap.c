@@ -1,6 +1,7 @@
 /* See strmap.h. FNV-1a hashing, linear probing, load factor at most 1/2. */
 #include "strmap.h"
 #include "err.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ void *strmap_get(const struct strmap *m, const char *key)
  * to the first free slot from its stored hash. */
 static int rehash(struct strmap *m, size_t cap)
 {
-    struct strmap_slot *slots = calloc(cap, sizeof *slots);
+    struct strmap_slot *slots = xcalloc(cap, sizeof *slots);
     if (!slots)
         return SU_NOMEM;
     for (size_t i = 0; i < m->cap; i++) {

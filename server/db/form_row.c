@@ -2,6 +2,7 @@
 #include "form_row.h"
 #include "copy.h"
 #include "domain/receipt.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ static struct decision *parse_decision(char **f)
 {
     if (is_null(f[COL_DECISION]))
         return NULL;
-    struct decision *d = calloc(1, sizeof *d);
-    if (!d || !(d->reason = strdup(f[COL_DECISION + 2] ? f[COL_DECISION + 2] : ""))) {
+    struct decision *d = xcalloc(1, sizeof *d);
+    if (!d || !(d->reason = xstrdup(f[COL_DECISION + 2] ? f[COL_DECISION + 2] : ""))) {
         free(d);
         return NULL;
     }
@@ -87,7 +88,7 @@ struct form *form_row_parse(char **f, int n)
     int status = form_status_parse(f[5]), outcome = form_status_parse(f[6]);
     if (nv < 0 || status < 0 || outcome < 0 || strlen(f[1]) > SUBMISSION_ID_MAX)
         return NULL;
-    struct form *form = calloc(1, sizeof *form + (size_t)nv * sizeof form->votes[0]);
+    struct form *form = xcalloc(1, sizeof *form + (size_t)nv * sizeof form->votes[0]);
     if (!form)
         return NULL;
     form->id = num(f[0]);
@@ -101,7 +102,7 @@ struct form *form_row_parse(char **f, int n)
     form->seq = num(f[9]);
     form->received_ms = num(f[10]);
     form->checks = parse_checks(f[11]);
-    form->photo_sha256 = is_null(f[12]) ? NULL : strdup(f[12]);
+    form->photo_sha256 = is_null(f[12]) ? NULL : xstrdup(f[12]);
     fill_counts(&form->counts, f);
     form->n_votes = (uint8_t)nv;
     for (int k = 0; k < nv; k++)

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +230,7 @@ static void next_stage(void *ctx, bool ok)
 void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx, bool ok),
               void *ctx)
 {
-    struct loader *l = calloc(1, sizeof *l);
+    struct loader *l = xcalloc(1, sizeof *l);
     if (!l) {
         done(ctx, false);
         return;
@@ -262,7 +263,7 @@ static int row_token_reload(void *ctx, char **f, int n)
 static void tokens_loaded(void *ctx, bool ok)
 {
     struct token_loader *tl = ctx;
-    struct auth *out = ok ? malloc(sizeof *out) : NULL;
+    struct auth *out = ok ? xmalloc(sizeof *out) : NULL;
     if (out)
         *out = tl->auth;
     else
@@ -274,7 +275,7 @@ static void tokens_loaded(void *ctx, bool ok)
 void load_tokens(struct pg *pg, const struct registry *reg,
                  void (*done)(void *ctx, struct auth *auth), void *ctx)
 {
-    struct token_loader *tl = calloc(1, sizeof *tl);
+    struct token_loader *tl = xcalloc(1, sizeof *tl);
     if (!tl) {
         done(ctx, NULL);
         return;
@@ -312,7 +313,7 @@ static void reclaimed(void *ctx, bool ok)
 
 void load_claim(struct pg *pg, void (*done)(void *ctx, bool ok), void *ctx)
 {
-    struct claimer *c = calloc(1, sizeof *c);
+    struct claimer *c = xcalloc(1, sizeof *c);
     if (!c) {
         done(ctx, false);
         return;

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ static void watch(struct pg *pg, int events)
     if (pg->poll && (pg->poll_fd != fd))
         close_poll(pg);
     if (!pg->poll) {
-        pg->poll = malloc(sizeof *pg->poll);
+        pg->poll = xmalloc(sizeof *pg->poll);
         if (!pg->poll || uv_poll_init(pg->loop, pg->poll, fd) != 0) {
             free(pg->poll);
             pg->poll = NULL;
@@ -265,8 +266,8 @@ static void schedule_retry(struct pg *pg)
 
 struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events *events)
 {
-    struct pg *pg = calloc(1, sizeof *pg);
-    if (!pg || !(pg->conninfo = strdup(conninfo))) {
+    struct pg *pg = xcalloc(1, sizeof *pg);
+    if (!pg || !(pg->conninfo = xstrdup(conninfo))) {
         free(pg);
         return NULL;
     }
@@ -378,7 +379,7 @@ static void exec_finish(struct pg_job *job, bool ok)
 
 void pg_exec(struct pg *pg, const char *sql)
 {
-    struct exec_job *e = calloc(1, sizeof *e);
+    struct exec_job *e = xcalloc(1, sizeof *e);
     if (!e)
         return;
     e->job.start = exec_start;

@@ -2,6 +2,7 @@
 #include "auth.h"
 #include "core/err.h"
 #include "core/sha256.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,14 @@ int auth_add(struct auth *a, const struct registry *reg, int32_t id, const char 
         return SU_INVAL;
     if (a->n == a->cap) {
         int cap = a->cap ? a->cap * 2 : 16;
-        struct token **p = realloc(a->tokens, (size_t)cap * sizeof *p);
+        struct token **p = xrealloc(a->tokens, (size_t)cap * sizeof *p);
         if (!p)
             return SU_NOMEM;
         a->tokens = p;
         a->cap = cap;
     }
-    struct token *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = strdup(name))) {
+    struct token *t = xcalloc(1, sizeof *t);
+    if (!t || !(t->name = xstrdup(name))) {
         free(t);
         return SU_NOMEM;
     }

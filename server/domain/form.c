@@ -8,6 +8,7 @@
  * should see everything wrong with it in one 422. Every loop is bounded by
  * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
 #include "form.h"
+#include "core/mem.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -738,13 +739,9 @@ struct form *form_new(const struct form_input *in, const struct form_resolved *r
                       int32_t token_id, int64_t received_ms)
 {
     int n = res->contest->n_candidates;
-    struct form *f = calloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
-    if (!f)
-        return NULL;
-    if (in->has_photo && !(f->photo_sha256 = strdup(in->photo_sha256))) {
-        free(f);
-        return NULL;
-    }
+    struct form *f = xcalloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
+    if (in->has_photo)
+        f->photo_sha256 = xstrdup(in->photo_sha256);
     strcpy(f->submission_id, in->submission_id);
     f->tps = res->tps;
     f->contest = (uint16_t)res->contest->index;

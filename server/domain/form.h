@@ -184,7 +184,7 @@ struct form {
     uint16_t votes[]; /* by candidate position */
 };
 
-/* A new, not yet decided form from a resolved input (NULL on no memory). */
+/* A new, not yet decided form from a resolved input. */
 struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
                       int32_t token_id, int64_t received_ms);
 /* Whether a retry carries the same form as the one stored (same token, TPS,

@@ -6,6 +6,7 @@
 #include "ledger.h"
 #include "core/err.h"
 #include "receipt.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,12 @@ int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *ta
     l->next_decision_id = 1;
     l->next_seq = 1;
     strmap_init(&l->by_submission);
-    l->slots = calloc((size_t)reg->n_contests, sizeof *l->slots);
+    l->slots = xcalloc((size_t)reg->n_contests, sizeof *l->slots);
     if (!l->slots)
         return SU_NOMEM;
     for (int i = 0; i < reg->n_contests; i++) {
         int32_t root = reg->contests[i].region;
-        l->slots[i] = calloc((size_t)(reg->regions[root].end - root), sizeof **l->slots);
+        l->slots[i] = xcalloc((size_t)(reg->regions[root].end - root), sizeof **l->slots);
         if (!l->slots[i])
             return SU_NOMEM;
     }
@@ -51,9 +52,12 @@ void form_discard(struct form *f, struct op *op)
     form_free(f);
 }
 
-int ledger_track(struct ledger *l, struct form *f)
+void ledger_track(struct ledger *l, struct form *f)
 {
-    return strmap_put(&l->by_submission, f->submission_id, f);
+    /* strmap_put fails only for want of memory, which aborts (core/mem.h):
+     * a form missing from this index would let its retry be stored again
+     * under the same id, a batch PostgreSQL would refuse forever. */
+    SU_ASSERT(strmap_put(&l->by_submission, f->submission_id, f) == SU_OK);
 }
 
 struct form *ledger_by_submission(const struct ledger *l, const char *submission_id)
@@ -73,7 +77,7 @@ static int grow_by_id(struct ledger *l, int64_t id)
         cap *= 2;
     if (cap == l->by_id_cap)
         return SU_OK;
-    struct form **p = realloc(l->by_id, (size_t)cap * sizeof *p);
+    struct form **p = xrealloc(l->by_id, (size_t)cap * sizeof *p);
     if (!p)
         return SU_NOMEM;
     memset(p + l->by_id_cap, 0, (size_t)(cap - l->by_id_cap) * sizeof *p);
@@ -129,8 +133,10 @@ static void set_status(struct slot *s, struct op *op, struct form *f, int status
     count_pending(s, f->status, -1);
     count_pending(s, status, +1);
     f->status = (uint8_t)status;
-    if (f->committed && op->n_changes < OP_MAX_CHANGES)
-        op->changes[op->n_changes++] = (struct status_change){f, (uint8_t)status};
+    if (!f->committed)
+        return;
+    SU_ASSERT(op->n_changes < OP_MAX_CHANGES);
+    op->changes[op->n_changes++] = (struct status_change){f, (uint8_t)status};
 }
 
 static void append(struct slot *s, struct form *f)
@@ -239,8 +245,9 @@ void ledger_commit(struct ledger *l, struct op *op)
 int ledger_load_form(struct ledger *l, struct form *f)
 {
     struct slot *s = ledger_slot(l, f->contest, f->tps);
-    if (index_by_id(l, f) != SU_OK || ledger_track(l, f) != SU_OK)
+    if (index_by_id(l, f) != SU_OK)
         return SU_NOMEM;
+    ledger_track(l, f);
     f->committed = true;
     append(s, f);
     count_pending(s, f->status, +1);

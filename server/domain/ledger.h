@@ -44,6 +44,10 @@ struct waiter {
 };
 
 enum op_kind { OP_FORM, OP_DECISION };
+/* A form op changes at most two stored forms: the counted one it replaces and
+ * its author's one pending form (a witness's new form supersedes its own
+ * earlier pending ones, so there is never more than one); a decision changes
+ * the counted form and the decided one. set_status asserts the bound. */
 #define OP_MAX_CHANGES 8
 
 /* One queued write: a new form, or a decision on a stored one. */
@@ -82,7 +86,7 @@ void ledger_free(struct ledger *l);
 /* Frees a form and its op that were never handed to the ledger. */
 void form_discard(struct form *f, struct op *op);
 /* Registers a pending form for idempotency before it is sealed. */
-int ledger_track(struct ledger *l, struct form *f);
+void ledger_track(struct ledger *l, struct form *f);
 struct form *ledger_by_submission(const struct ledger *l, const char *submission_id);
 struct form *ledger_by_id(const struct ledger *l, int64_t id);
 struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps);

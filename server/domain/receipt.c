@@ -11,6 +11,8 @@
  *   votes=<votes by nomor urut order, comma-separated>
  * Every line ends with "\n". docs/operations.md shows how to recompute one by hand. */
 #include "receipt.h"
+#include "core/err.h"
+#include "core/mem.h"
 #include "core/sha256.h"
 
 #include <stdbool.h>
@@ -48,15 +50,18 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
     buf_puts(out, "votes=");
     for (int i = 0; i < f->n_votes; i++)
         buf_printf(out, "%s%d", i ? "," : "", f->votes[i]);
-    return buf_puts(out, "\n");
+    buf_puts(out, "\n");
+    return buf_error(out);
 }
 
 void receipt_compute(const unsigned char prev[32], const struct form *f, const char *tps_code,
                      const char *contest_id, unsigned char out[32])
 {
     char scratch[2048];
-    struct buf text = {scratch, 0, sizeof scratch, sizeof scratch - 1}; /* never grows */
-    receipt_text(prev, f, tps_code, contest_id, &text);
+    struct buf text;
+    buf_init_fixed(&text, scratch, sizeof scratch);
+    /* Every field is bounded (ids, codes, 64-character hashes): it fits. */
+    SU_ASSERT(receipt_text(prev, f, tps_code, contest_id, &text) == SU_OK);
     struct sha256 s;
     sha256_init(&s);
     sha256_update(&s, text.data, text.len);

@@ -2,6 +2,7 @@
  * that the array is a preorder walk of the tree. */
 #include "registry.h"
 #include "core/err.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ void registry_free(struct registry *r)
 static void *grow_array(void *p, int32_t *cap, size_t elem)
 {
     int32_t n = *cap ? *cap * 2 : 64;
-    void *q = realloc(p, (size_t)n * elem);
+    void *q = xrealloc(p, (size_t)n * elem);
     if (q)
         *cap = n;
     return q;
@@ -61,7 +62,7 @@ int registry_add_region(struct registry *r, const char *code, const char *name, 
     memcpy(g->code, code, len + 1);
     g->level = (uint8_t)level;
     g->dpt = level == LEVEL_TPS ? dpt : 0;
-    g->name = strdup(name);
+    g->name = xstrdup(name);
     if (!g->name)
         return SU_NOMEM;
     r->n_regions++;
@@ -87,8 +88,8 @@ int registry_add_contest(struct registry *r, const char *id, const char *kind, c
     c->index = r->n_contests;
     strcpy(c->region_code, region);
     c->region = -1; /* resolved in registry_finish */
-    c->kind = strdup(kind);
-    c->title = strdup(title);
+    c->kind = xstrdup(kind);
+    c->title = xstrdup(title);
     if (!c->kind || !c->title)
         return SU_NOMEM;
     r->n_contests++;
@@ -105,7 +106,7 @@ int registry_add_candidate(struct registry *r, const char *contest_id, int numbe
     }
     if (!c || c->n_candidates == CONTEST_MAX_CANDIDATES || contest_candidate_pos(c, number) >= 0)
         return SU_INVAL;
-    struct candidate *p = realloc(c->candidates, (size_t)(c->n_candidates + 1) * sizeof *p);
+    struct candidate *p = xrealloc(c->candidates, (size_t)(c->n_candidates + 1) * sizeof *p);
     if (!p)
         return SU_NOMEM;
     c->candidates = p;
@@ -116,8 +117,8 @@ int registry_add_candidate(struct registry *r, const char *contest_id, int numbe
         pos--;
     }
     p[pos].number = number;
-    p[pos].head = strdup(head);
-    p[pos].deputy = strdup(deputy);
+    p[pos].head = xstrdup(head);
+    p[pos].deputy = xstrdup(deputy);
     c->n_candidates++;
     return p[pos].head && p[pos].deputy ? SU_OK : SU_NOMEM;
 }

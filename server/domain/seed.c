@@ -7,6 +7,7 @@
 #include "core/err.h"
 #include "csv.h"
 #include "seed_internal.h"
+#include "core/mem.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -64,7 +65,7 @@ vreport(struct seed *s, const char *file, long line, bool is_summary, const char
     va_copy(again, ap);
     int n = vsnprintf(small, sizeof small, fmt, ap);
     if (n >= (int)sizeof small) {
-        char *big = malloc((size_t)n + 1);
+        char *big = xmalloc((size_t)n + 1);
         if (big) {
             vsnprintf(big, (size_t)n + 1, fmt, again);
             text = big;
@@ -102,7 +103,7 @@ void *seed__grow(void *items, size_t *cap, size_t n, size_t size)
     if (n < *cap)
         return items;
     size_t want = *cap ? 2 * *cap : 64;
-    void *p = realloc(items, want * size);
+    void *p = xrealloc(items, want * size);
     if (p)
         *cap = want;
     return p;
@@ -115,7 +116,7 @@ static int remember(struct seed *s, const char *code, long line)
     if (!owned)
         return SU_NOMEM;
     s->owned = owned;
-    char *key = strdup(code);
+    char *key = xstrdup(code);
     if (!key)
         return SU_NOMEM;
     s->owned[s->n_owned++] = key;

@@ -1,6 +1,7 @@
 /* See tally.h. */
 #include "tally.h"
 #include "core/err.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ int tallies_init(struct tallies *t, const struct registry *reg)
     memset(t, 0, sizeof *t);
     t->reg = reg;
     t->n_contests = reg->n_contests;
-    t->contests = calloc((size_t)reg->n_contests, sizeof *t->contests);
+    t->contests = xcalloc((size_t)reg->n_contests, sizeof *t->contests);
     if (!t->contests)
         return SU_NOMEM;
     for (int i = 0; i < reg->n_contests; i++) {
@@ -24,9 +25,9 @@ int tallies_init(struct tallies *t, const struct registry *reg)
         ct->contest = c;
         ct->base = c->region;
         ct->n = reg->regions[c->region].end - c->region;
-        ct->nodes = calloc((size_t)ct->n, sizeof *ct->nodes);
-        ct->votes = calloc((size_t)ct->n * (size_t)(c->n_candidates ? c->n_candidates : 1),
-                           sizeof *ct->votes);
+        ct->nodes = xcalloc((size_t)ct->n, sizeof *ct->nodes);
+        ct->votes = xcalloc((size_t)ct->n * (size_t)(c->n_candidates ? c->n_candidates : 1),
+                            sizeof *ct->votes);
         if (!ct->nodes || !ct->votes)
             return SU_NOMEM;
         for (int32_t k = 0; k < ct->n; k++)

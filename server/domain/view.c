@@ -2,6 +2,7 @@
 #include "view.h"
 #include "core/clock.h"
 #include "core/sha256.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,7 +318,7 @@ static int collect_pending(struct pending *p, const struct registry *reg, const 
                 continue;
             if (p->n == p->cap) {
                 size_t cap = p->cap ? p->cap * 2 : 64;
-                const struct form **q = realloc(p->forms, cap * sizeof *q);
+                const struct form **q = xrealloc(p->forms, cap * sizeof *q);
                 if (!q)
                     return -1;
                 p->forms = q;

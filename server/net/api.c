@@ -7,6 +7,7 @@
 #include "core/utf8.h"
 #include "domain/view.h"
 #include "photo.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,12 +234,10 @@ static enum route_result enqueue(struct api *api, struct http_request *req, stru
                            "nothing was stored; retry later with the same submission_id");
     }
     struct waiter *w = http_defer(req);
-    if (w) {
-        w->ok_status = op->kind == OP_FORM ? 201 : 200;
-        w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
-        w->next = op->waiters;
-        op->waiters = w;
-    }
+    w->ok_status = op->kind == OP_FORM ? 201 : 200;
+    w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+    w->next = op->waiters;
+    op->waiters = w;
     return ROUTE_PENDING;
 }
 
@@ -260,8 +259,6 @@ static enum route_result resubmission(struct api *api, struct http_request *req,
     }
     /* Still on its way to the database: answer with the first request. */
     struct waiter *w = http_defer(req);
-    if (!w)
-        return unavailable(rep, "out_of_memory", "retry later with the same submission_id");
     w->ok_status = 200;
     w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
     w->next = f->pending_op->waiters;
@@ -303,14 +300,7 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     uint32_t checks = form_checks(&in.counts, res.votes, res.contest->n_candidates,
                                   api->reg->regions[res.tps].dpt);
     struct form *f = form_new(&in, &res, checks, t->id, req->received_ms);
-    struct op *op = calloc(1, sizeof *op);
-    if (!f || !op) {
-        if (f)
-            form_discard(f, op);
-        else
-            free(op);
-        return unavailable(rep, "out_of_memory", "retry later with the same submission_id");
-    }
+    struct op *op = xcalloc(1, sizeof *op);
     op->kind = OP_FORM;
     op->form = f;
     f->pending_op = op;
@@ -348,7 +338,7 @@ static bool parse_decision(const struct http_request *req, bool *count, char **r
     }
     if (p->n == 0) {
         *count = strcmp(d->valuestring, "count") == 0;
-        *reason = strdup(r->valuestring);
+        *reason = xstrdup(r->valuestring);
     }
     cJSON_Delete(root);
     return true;
@@ -383,12 +373,8 @@ static enum route_result post_decision(struct api *api, struct http_request *req
         http_reply_error(rep, 409, "not_pending", "the form is not waiting for review");
         return ROUTE_DONE;
     }
-    struct op *op = calloc(1, sizeof *op);
-    struct decision *dec = calloc(1, sizeof *dec);
-    if (!op || !dec || !reason) {
-        free(op), free(dec), free(reason);
-        return unavailable(rep, "out_of_memory", "retry later");
-    }
+    struct op *op = xcalloc(1, sizeof *op);
+    struct decision *dec = xcalloc(1, sizeof *dec);
     dec->count = count;
     dec->reason = reason;
     dec->token_id = t->id;
@@ -544,7 +530,7 @@ enum route_result api_handle(struct api *api, struct http_request *req, struct h
         if (req->method != HTTP_GET)
             return method_not_allowed(rep, "GET");
         if (path_is(p, "/healthz")) {
-            http_reply_json(rep, 200, strdup("{\"status\":\"ok\"}"));
+            http_reply_json(rep, 200, xstrdup("{\"status\":\"ok\"}"));
             return ROUTE_DONE;
         }
         return path_is(p, "/readyz") ? get_readyz(api, rep) : get_metrics(api, rep);

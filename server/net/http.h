@@ -69,7 +69,7 @@ struct http_deferred {
 /* Takes ownership of body (NUL-terminated JSON). */
 void http_reply_json(struct http_reply *r, int status, char *body);
 void http_reply_error(struct http_reply *r, int status, const char *code, const char *message);
-/* A waiter whose completion sends the reply; NULL on no memory. */
+/* A waiter whose completion sends the reply. */
 struct waiter *http_defer(struct http_request *req);
 /* Completes a deferred request with a whole reply, whose body it takes over
  * (a binary body, headers of its own); frees the waiter. */

@@ -23,6 +23,7 @@
 #include "core/u64map.h"
 #include "domain/live_msg.h"
 #include "domain/view.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,7 @@ struct live {
 
 static struct msg *msg_new(const char *json, size_t len)
 {
-    struct msg *m = malloc(sizeof *m + LWS_PRE + len);
+    struct msg *m = xmalloc(sizeof *m + LWS_PRE + len);
     if (!m)
         return NULL;
     m->refs = 1;
@@ -158,7 +159,7 @@ static void queue_clear(struct live_conn *c)
 static int queue_grow(struct live_conn *c)
 {
     int cap = c->q_cap ? c->q_cap * 2 : 8;
-    struct queued *q = malloc((size_t)cap * sizeof *q);
+    struct queued *q = xmalloc((size_t)cap * sizeof *q);
     if (!q)
         return -1;
     for (int i = 0; i < c->q_len; i++)
@@ -287,7 +288,7 @@ static struct topic *topic_get(struct live *l, int contest, int32_t region)
     struct topic *t = u64map_get(&l->topics, key);
     if (t)
         return t;
-    if (!(t = calloc(1, sizeof *t)))
+    if (!(t = xcalloc(1, sizeof *t)))
         return NULL;
     t->key = key;
     t->contest = contest;
@@ -350,7 +351,7 @@ static void subscribe(struct live_conn *c, struct topic *t)
             send_error(c, "too_many_subscriptions", "unsubscribe from something first");
             return;
         }
-        if (!(s = calloc(1, sizeof *s)))
+        if (!(s = xcalloc(1, sizeof *s)))
             return;
         s->topic = t;
         s->conn = c;
@@ -412,7 +413,7 @@ static void on_receive(struct live_conn *c, struct lws *wsi, const void *in, siz
 
 static struct live_conn *conn_new(struct live *l, struct lws *wsi)
 {
-    struct live_conn *c = calloc(1, sizeof *c);
+    struct live_conn *c = xcalloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->live = l;
@@ -532,7 +533,7 @@ static void on_tick(uv_timer_t *timer)
 
 struct live *live_new(uv_loop_t *loop, struct api *api)
 {
-    struct live *l = calloc(1, sizeof *l);
+    struct live *l = xcalloc(1, sizeof *l);
     if (!l)
         return NULL;
     l->api = api;

@@ -10,6 +10,7 @@
 #include "files.h"
 #include "live.h"
 #include "photo.h"
+#include "core/mem.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
@@ -92,11 +93,9 @@ static void ticket_done(struct waiter *w, int status, const char *body, size_t l
     struct http_session *s = t->session;
     if (s) {
         s->ticket = NULL;
-        char *copy = malloc(len + 1);
-        if (copy) {
-            memcpy(copy, body, len);
-            copy[len] = '\0';
-        }
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, body, len);
+        copy[len] = '\0';
         http_reply_json(&s->reply, status, copy);
         if (status == 503)
             s->reply.retry_after = 2;
@@ -123,9 +122,7 @@ static void ticket_reply(struct http_deferred *d, struct http_reply *r)
 
 static struct waiter *defer_reply(struct http_request *req)
 {
-    struct http_ticket *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
+    struct http_ticket *t = xcalloc(1, sizeof *t);
     t->d.w.done = ticket_done;
     t->d.reply = ticket_reply;
     t->session = req->session;
@@ -576,7 +573,7 @@ static void lws_log(int level, const char *line)
 struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api, struct live *live,
                       char *err, size_t err_size)
 {
-    struct web *w = calloc(1, sizeof *w);
+    struct web *w = xcalloc(1, sizeof *w);
     if (!w) {
         snprintf(err, err_size, "out of memory");
         return NULL;

@@ -43,8 +43,7 @@ static void test_buf_is_bounded(void **state)
     assert_int_equal(buf_puts(&b, "hello"), SU_OK);
     assert_int_equal(buf_printf(&b, "%d", 12345), SU_OK);
     assert_string_equal(b.data, "hello12345");
-    assert_int_equal(buf_puts(&b, "!"), SU_TOOBIG);
-    assert_int_equal(b.len, 10);
+    assert_int_equal(buf_error(&b), SU_OK);
     buf_reset(&b);
     assert_int_equal(b.len, 0);
     assert_string_equal(b.data, "");
@@ -55,6 +54,44 @@ static void test_buf_is_bounded(void **state)
     assert_int_equal(len, 3);
     assert_null(b.data);
     free(p);
+    buf_free(&b);
+}
+
+/* curl's dynbuf rule: a failed append frees the content, and the failure
+ * sticks until a reset, so an encoder checks once at the end. */
+static void test_buf_failure_frees_and_sticks(void **state)
+{
+    struct buf b;
+    buf_init(&b, 10);
+    buf_puts(&b, "hello");
+    assert_int_equal(buf_puts(&b, "world!"), SU_TOOBIG);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(buf_puts(&b, "x"), SU_TOOBIG); /* fits, but the failure stuck */
+    assert_int_equal(buf_printf(&b, "%d", 1), SU_TOOBIG);
+    assert_int_equal(buf_error(&b), SU_TOOBIG);
+    size_t len = 99;
+    assert_null(buf_steal(&b, &len));
+    assert_int_equal(len, 0);
+    assert_int_equal(buf_error(&b), SU_OK); /* steal leaves a fresh buffer */
+    assert_int_equal(buf_puts(&b, "again"), SU_OK);
+    assert_string_equal(b.data, "again");
+    buf_free(&b);
+}
+
+static void test_buf_fixed_never_allocates(void **state)
+{
+    char storage[8];
+    struct buf b;
+    buf_init_fixed(&b, storage, sizeof storage);
+    assert_int_equal(buf_puts(&b, "1234567"), SU_OK);
+    assert_ptr_equal(b.data, storage);
+    assert_int_equal(buf_puts(&b, "8"), SU_TOOBIG);
+    assert_ptr_equal(b.data, storage); /* the caller's storage is never freed */
+    assert_string_equal(b.data, "");
+    buf_reset(&b);
+    assert_int_equal(buf_puts(&b, "ok"), SU_OK);
+    assert_string_equal(storage, "ok");
     buf_free(&b);
 }
 
@@ -135,6 +172,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_buf_is_bounded),
+        cmocka_unit_test(test_buf_failure_frees_and_sticks),
+        cmocka_unit_test(test_buf_fixed_never_allocates),
         cmocka_unit_test(test_strmap_grows_and_replaces),
         cmocka_unit_test(test_copy_split_line),
         cmocka_unit_test(test_copy_int_array),

@@ -56,7 +56,7 @@ static struct op *submit(struct world *w, int32_t tps, int token, int a, int b, 
     res.votes[1] = (uint16_t)b;
     struct form *f = form_new(&in, &res, held ? 1u << CHECK_VALID_SUM : 0, token, 1000 + w->sid);
     assert_non_null(f);
-    assert_int_equal(ledger_track(&w->l, f), 0);
+    ledger_track(&w->l, f);
     struct op *op = calloc(1, sizeof *op);
     op->kind = OP_FORM;
     op->form = f;
