@@ -2,6 +2,7 @@
 #include "copy.h"
 #include "core/log.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

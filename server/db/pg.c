@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "core/mem.h"
 
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -8,9 +8,12 @@
 #ifndef SUARA_DB_PG_H
 #define SUARA_DB_PG_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <uv.h>
+
+/* libpq's PGconn, named without <libpq-fe.h> so that the layers above (the
+ * app) can hold a struct pg without seeing libpq: only db/ includes it. */
+struct pg_conn;
 
 enum pg_step { PG_DONE, PG_AGAIN, PG_FAIL };
 
@@ -20,9 +23,9 @@ struct pg_job {
      * in the job: results arrive over several steps. */
     bool failed;
     /* Sends the job's queries. Returns 0, or -1 to fail the job. */
-    int (*start)(struct pg_job *job, PGconn *conn);
+    int (*start)(struct pg_job *job, struct pg_conn *conn);
     /* Reads what results are complete (PQisBusy is false at least once). */
-    enum pg_step (*step)(struct pg_job *job, PGconn *conn);
+    enum pg_step (*step)(struct pg_job *job, struct pg_conn *conn);
     /* Always called once, last; the job may be freed or resubmitted here. */
     void (*finish)(struct pg_job *job, bool ok);
 };
@@ -53,6 +56,6 @@ void pg_exec(struct pg *pg, const char *sql);
 /* Reads every pending result of a plain (non-pipeline) query, for jobs whose
  * results need no inspection beyond success: PG_AGAIN while busy, then
  * PG_FAIL if any result was an error (job->failed), else PG_DONE. */
-enum pg_step pg_drain_results(struct pg_job *job, PGconn *conn);
+enum pg_step pg_drain_results(struct pg_job *job, struct pg_conn *conn);
 
 #endif

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "pg.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

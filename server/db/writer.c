@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "domain/view.h"
 
+#include <libpq-fe.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
  * viewer costs a bounded amount of memory and never delays anyone else. Snapshots are encoded per
  * subscriber at write time, so a reconnect storm costs JSON work only for the
  * sockets that can actually take it. */
-#include "live.h"
+#include "live_lws.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"

@@ -8,7 +8,6 @@
 
 #include "api.h"
 
-#include <libwebsockets.h>
 #include <uv.h>
 
 struct live;
@@ -20,8 +19,5 @@ void live_ready(struct live *l);
 /* Stops the tick timer; connections are closed by lws's teardown. */
 void live_stop(struct live *l);
 void live_free(struct live *l);
-/* WebSocket callbacks from web.c; *conn is the connection's slot. */
-int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons reason,
-                  struct live_conn **conn, void *in, size_t len);
 
 #endif

@@ -8,7 +8,7 @@
 #include "core/metrics.h"
 #include "domain/view.h"
 #include "files.h"
-#include "live.h"
+#include "live_lws.h"
 #include "photo.h"
 #include "core/mem.h"
 

@@ -1,0 +1,14 @@
+/* The live feed's side of libwebsockets, for web.c only: the app sees live.h,
+ * which names no lws type. */
+#ifndef SUARA_NET_LIVE_LWS_H
+#define SUARA_NET_LIVE_LWS_H
+
+#include "live.h"
+
+#include <libwebsockets.h>
+
+/* WebSocket callbacks from web.c; *conn is the connection's slot. */
+int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons reason,
+                  struct live_conn **conn, void *in, size_t len);
+
+#endif
