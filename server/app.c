@@ -11,6 +11,7 @@
 #include "db/load.h"
 #include "db/pg.h"
 #include "db/photo_pg.h"
+#include "db/snapshot.h"
 #include "db/writer.h"
 #include "net/api.h"
 #include "net/live.h"
@@ -41,6 +42,8 @@ struct app {
     struct api api;
     struct pg *pg;
     struct writer *writer;
+    struct timeline timeline;
+    struct snapshotter *snapshotter;
     struct web *web;
     struct live *live;
     struct publisher *publisher; /* --publish-url, or NULL */
@@ -79,6 +82,8 @@ static void loaded(void *ctx, bool ok)
     }
     a->loaded = true;
     a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, NULL, NULL);
+    a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
+    a->api.timeline = &a->timeline;
     a->api.tallies = &a->tallies;
     a->api.ledger = &a->ledger;
     a->api.auth = &a->auth;
@@ -196,6 +201,8 @@ static void close_everything(struct app *a)
         pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
     if (a->writer)
         writer_close(a->writer);
+    if (a->snapshotter)
+        snapshot_close(a->snapshotter);
 }
 
 static void close_after_grace(uv_timer_t *t)
@@ -235,6 +242,7 @@ static void free_state(struct app *a)
     if (a->loaded) {
         ledger_free(&a->ledger);
         tallies_free(&a->tallies);
+        timeline_free(&a->timeline);
         registry_free(&a->reg);
     }
     auth_free(&a->auth);
@@ -282,8 +290,11 @@ int app_run(const struct config *cfg)
     if (!a)
         return 1;
     a->cfg = cfg;
-    a->target = (struct load_target){
-        .reg = &a->reg, .tallies = &a->tallies, .ledger = &a->ledger, .auth = &a->auth};
+    a->target = (struct load_target){.reg = &a->reg,
+                                     .tallies = &a->tallies,
+                                     .ledger = &a->ledger,
+                                     .auth = &a->auth,
+                                     .timeline = &a->timeline};
     a->api = (struct api){.cfg = cfg,
                           .enqueue = enqueue,
                           .enqueue_ctx = a,

@@ -27,6 +27,7 @@ struct config {
     int max_photo;            /* bytes; larger photos get 413 */
     int photo_uploads_max;    /* photo uploads in flight before 503 */
     int photo_reads_max;      /* photo reads waiting for the store before 503 */
+    int snapshot_s;           /* period of the timeline's tally snapshots */
     const char *tls_cert;
     const char *tls_key;
     const char *publish_url; /* nchan publisher location, NULL = off */

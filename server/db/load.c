@@ -36,6 +36,9 @@ static const char sql_tokens[] = "COPY (SELECT id, hash, role, scope, name FROM 
 static const char sql_estimate[] = "COPY (SELECT greatest(reltuples, 0)::bigint FROM pg_class "
                                    "WHERE oid = 'forms'::regclass) TO STDOUT";
 static const char sql_forms[] = "COPY (SELECT " FORM_ROW_COLUMNS ") TO STDOUT";
+static const char sql_snapshots[] =
+    "COPY (SELECT contest, region, seq, (date_part('epoch', at) * 1000)::bigint, tps_counted,"
+    " valid, invalid, votes FROM tally_snapshots ORDER BY contest, region, seq) TO STDOUT";
 
 struct loader {
     struct pg *pg;
@@ -152,15 +155,39 @@ static int row_form(void *ctx, char **f, int n)
     return ledger_load_form(l->t->ledger, form) == SU_OK ? 0 : -1;
 }
 
+/* A timeline point; one for a contest or node that no longer exists is
+ * skipped (the seed changed), never fatal. */
+static int row_snapshot(void *ctx, char **f, int n)
+{
+    struct loader *l = ctx;
+    const struct registry *reg = l->t->reg;
+    if (n != 8 || !f[0] || !f[1] || !f[2] || !f[3] || !f[4] || !f[5] || !f[6] || !f[7])
+        return -1;
+    const struct contest *c = registry_contest(reg, f[0], strlen(f[0]));
+    int32_t region = registry_find(reg, f[1], strlen(f[1]));
+    long votes[CONTEST_MAX_CANDIDATES];
+    int n_votes = copy_parse_int_array(f[7], votes, CONTEST_MAX_CANDIDATES);
+    if (!c || region < 0 || n_votes < 0)
+        return 0;
+    struct timeline_point p = {atoll(f[3]), atoll(f[2]), atoll(f[5]), atoll(f[6]), atoi(f[4])};
+    int64_t v[CONTEST_MAX_CANDIDATES];
+    for (int k = 0; k < n_votes; k++)
+        v[k] = votes[k];
+    return timeline_load_point(l->t->timeline, c->index, region, &p, v, n_votes) == SU_NOMEM ? -1
+                                                                                             : 0;
+}
+
 struct stage {
     const char *sql;
     int (*row)(void *ctx, char **f, int n);
 };
 
 static const struct stage stages[] = {
-    {sql_claim, row_claim},  {sql_schema, row_schema},     {sql_regions, row_region},
-    {sql_tps, row_tps},      {sql_contests, row_contest},  {sql_candidates, row_candidate},
-    {sql_tokens, row_token}, {sql_estimate, row_estimate}, {sql_forms, row_form},
+    {sql_claim, row_claim},      {sql_schema, row_schema},
+    {sql_regions, row_region},   {sql_tps, row_tps},
+    {sql_contests, row_contest}, {sql_candidates, row_candidate},
+    {sql_tokens, row_token},     {sql_estimate, row_estimate},
+    {sql_forms, row_form},       {sql_snapshots, row_snapshot},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])
 #define STAGE_TOKENS 6
@@ -174,6 +201,7 @@ static void fail(struct loader *l)
         ledger_free(t->ledger);
     if (t->tallies->contests)
         tallies_free(t->tallies);
+    timeline_free(t->timeline);
     auth_free(t->auth);
     registry_free(t->reg);
     l->done(l->ctx, false);
@@ -198,7 +226,8 @@ static bool finish_registry(struct loader *l)
         return false;
     }
     return tallies_init(t->tallies, t->reg) == SU_OK &&
-           ledger_init(t->ledger, t->reg, t->tallies) == SU_OK;
+           ledger_init(t->ledger, t->reg, t->tallies) == SU_OK &&
+           timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) == SU_OK;
 }
 
 static void next_stage(void *ctx, bool ok)

@@ -8,6 +8,7 @@
 #include "domain/ledger.h"
 #include "domain/registry.h"
 #include "domain/tally.h"
+#include "domain/timeline.h"
 #include "pg.h"
 
 struct load_target {
@@ -15,6 +16,7 @@ struct load_target {
     struct tallies *tallies;
     struct ledger *ledger;
     struct auth *auth;
+    struct timeline *timeline;
     char error[256]; /* why the last load failed */
 };
 

@@ -616,6 +616,7 @@ static const char *const check_codes[FORM_CHECK_COUNT] = {
     [CHECK_DISABILITY_LE] = "disability_le",
     [WARN_INVALID_SHARE] = "invalid_share",
     [WARN_ZERO_TOTAL] = "zero_total",
+    [WARN_CROSS_CONTEST_VOTERS] = "cross_contest_voters",
 };
 
 const char *form_check_code(enum form_check check)

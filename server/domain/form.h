@@ -106,10 +106,14 @@ enum form_check {
     CHECK_DISABILITY_LE,
     WARN_INVALID_SHARE,
     WARN_ZERO_TOTAL,
+    /* Set by the ledger, not by form_checks: it compares the form with the
+     * counted forms of the other contests at the same TPS (ledger.h). */
+    WARN_CROSS_CONTEST_VOTERS,
     FORM_CHECK_COUNT
 };
 
 #define FORM_CHECK_ERRORS ((1u << WARN_INVALID_SHARE) - 1u)
+#define FORM_CHECK_WARNINGS (((1u << FORM_CHECK_COUNT) - 1u) & ~FORM_CHECK_ERRORS)
 
 /* Bit (1 << CHECK_x) set for every failed check or raised warning.
  * votes/n_votes: the counts per candidate (form_resolved.votes and the

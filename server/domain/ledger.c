@@ -42,6 +42,7 @@ void ledger_free(struct ledger *l)
         free(l->slots[i]);
     free(l->slots);
     free(l->by_id);
+    free(l->by_seq);
     strmap_free(&l->by_submission);
     memset(l, 0, sizeof *l);
 }
@@ -70,19 +71,38 @@ struct form *ledger_by_id(const struct ledger *l, int64_t id)
     return id > 0 && id < l->by_id_cap ? l->by_id[id] : NULL;
 }
 
-static int grow_by_id(struct ledger *l, int64_t id)
+struct form *ledger_by_seq(const struct ledger *l, int64_t seq)
 {
-    int64_t cap = l->by_id_cap ? l->by_id_cap : 1024;
-    while (cap <= id)
+    return seq > 0 && seq < l->by_seq_cap ? l->by_seq[seq] : NULL;
+}
+
+/* Grows an index of forms (by id or by seq) so that `key` fits. */
+static int grow_index(struct form ***index, int64_t *cap_io, int64_t key)
+{
+    int64_t cap = *cap_io ? *cap_io : 1024;
+    while (cap <= key)
         cap *= 2;
-    if (cap == l->by_id_cap)
+    if (cap == *cap_io)
         return SU_OK;
-    struct form **p = xrealloc(l->by_id, (size_t)cap * sizeof *p);
+    struct form **p = xrealloc(*index, (size_t)cap * sizeof *p);
     if (!p)
         return SU_NOMEM;
-    memset(p + l->by_id_cap, 0, (size_t)(cap - l->by_id_cap) * sizeof *p);
-    l->by_id = p;
-    l->by_id_cap = cap;
+    memset(p + *cap_io, 0, (size_t)(cap - *cap_io) * sizeof *p);
+    *index = p;
+    *cap_io = cap;
+    return SU_OK;
+}
+
+static int grow_by_id(struct ledger *l, int64_t id)
+{
+    return grow_index(&l->by_id, &l->by_id_cap, id);
+}
+
+static int index_by_seq(struct ledger *l, int64_t seq, struct form *f)
+{
+    if (seq >= l->by_seq_cap && grow_index(&l->by_seq, &l->by_seq_cap, seq) != SU_OK)
+        return SU_NOMEM;
+    l->by_seq[seq] = f;
     return SU_OK;
 }
 
@@ -90,7 +110,7 @@ int ledger_reserve(struct ledger *l, int64_t n)
 {
     if (n <= 0)
         return SU_OK;
-    if (grow_by_id(l, n + 1) != SU_OK)
+    if (grow_by_id(l, n + 1) != SU_OK || grow_index(&l->by_seq, &l->by_seq_cap, n + 1) != SU_OK)
         return SU_NOMEM;
     return strmap_reserve(&l->by_submission, (size_t)n);
 }
@@ -116,6 +136,7 @@ void slot_state(const struct slot *s, struct tps_state *out)
     out->confirmed = s->counted && s->confirmed;
     out->held = s->n_held > 0;
     out->disputed = s->n_disputed > 0;
+    out->flagged = s->counted && (s->counted->checks & FORM_CHECK_WARNINGS);
 }
 
 static void count_pending(struct slot *s, int status, int sign)
@@ -183,6 +204,23 @@ static void chain_receipt(struct ledger *l, struct form *f)
     l->last_form_id = f->id;
 }
 
+/* The same DPT voters receive every contest's ballot at a TPS, so voted.dpt
+ * (men and women apart) should agree with the counted form of each other
+ * contest there; DPPh and DPTb rows may differ. */
+static bool voters_differ_across_contests(const struct ledger *l, const struct form *f)
+{
+    const struct registry *reg = l->reg;
+    for (int c = 0; c < reg->n_contests; c++) {
+        if (c == f->contest || !region_contains(reg, reg->contests[c].region, f->tps))
+            continue;
+        const struct form *other = ledger_slot(l, c, f->tps)->counted;
+        if (other && memcmp(other->counts.voted[ROW_DPT], f->counts.voted[ROW_DPT],
+                            sizeof f->counts.voted[ROW_DPT]) != 0)
+            return true;
+    }
+    return false;
+}
+
 void ledger_decide_form(struct ledger *l, struct op *op)
 {
     struct form *f = op->form;
@@ -191,7 +229,10 @@ void ledger_decide_form(struct ledger *l, struct op *op)
     f->id = l->next_form_id++;
     f->seq = op->seq = l->next_seq++;
     f->revision = s->n_forms + 1;
+    if (voters_differ_across_contests(l, f))
+        f->checks |= 1u << WARN_CROSS_CONTEST_VOTERS;
     index_by_id(l, f);
+    index_by_seq(l, f->seq, f);
 
     int outcome = outcome_of(s, f);
     f->outcome = (uint8_t)outcome;
@@ -224,6 +265,7 @@ void ledger_decide_review(struct ledger *l, struct op *op)
     struct decision *d = op->decision;
     d->id = l->next_decision_id++;
     d->seq = op->seq = l->next_seq++;
+    index_by_seq(l, d->seq, f);
     if (d->count)
         make_counted(s, op, f);
     else
@@ -262,6 +304,9 @@ int ledger_load_form(struct ledger *l, struct form *f)
         l->next_seq = seq + 1;
     if (f->decision && f->decision->id >= l->next_decision_id)
         l->next_decision_id = f->decision->id + 1;
+    if (index_by_seq(l, f->seq, f) != SU_OK ||
+        (f->decision && index_by_seq(l, f->decision->seq, f) != SU_OK))
+        return SU_NOMEM;
     return SU_OK;
 }
 

@@ -72,6 +72,10 @@ struct ledger {
     struct strmap by_submission; /* submission_id -> struct form * (pending ones too) */
     struct form **by_id;         /* form id -> form, NULL for holes */
     int64_t by_id_cap;
+    /* seq -> the form whose arrival or decision took that seq (the changes
+     * feed reads the ledger through it instead of keeping copies) */
+    struct form **by_seq;
+    int64_t by_seq_cap;
     int64_t next_form_id;
     int64_t next_decision_id;
     int64_t next_seq;
@@ -89,6 +93,9 @@ void form_discard(struct form *f, struct op *op);
 void ledger_track(struct ledger *l, struct form *f);
 struct form *ledger_by_submission(const struct ledger *l, const char *submission_id);
 struct form *ledger_by_id(const struct ledger *l, int64_t id);
+/* The form whose arrival (f->seq == seq) or decision (f->decision->seq ==
+ * seq) took this seq, or NULL. */
+struct form *ledger_by_seq(const struct ledger *l, int64_t seq);
 struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps);
 
 /* Step 1, at seal: decide (see the file comment). */

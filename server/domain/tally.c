@@ -2,6 +2,7 @@
 #include "tally.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "worklist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,8 @@ int tallies_init(struct tallies *t, const struct registry *reg)
         for (int32_t k = 0; k < ct->n; k++)
             ct->nodes[k].tps_total = reg->regions[ct->base + k].n_tps;
     }
-    return SU_OK;
+    t->worklists = worklists_new(reg);
+    return t->worklists ? SU_OK : SU_NOMEM;
 }
 
 void tallies_free(struct tallies *t)
@@ -44,12 +46,13 @@ void tallies_free(struct tallies *t)
     }
     free(t->contests);
     free(t->dirty);
+    worklists_free(t->worklists);
     memset(t, 0, sizeof *t);
 }
 
 /* The difference between two TPS states, to be added at every level. */
 struct delta {
-    int32_t counted, held, disputed, confirmed;
+    int32_t counted, held, disputed, confirmed, flagged;
     int64_t registered, voted, valid, invalid;
     int64_t votes[CONTEST_MAX_CANDIDATES];
 };
@@ -62,6 +65,7 @@ static void add_state(struct delta *d, const struct tps_state *s, int sign, int 
         return;
     d->counted += sign;
     d->confirmed += sign * s->confirmed;
+    d->flagged += sign * s->flagged;
     d->registered += sign * form_registered_total(s->counts);
     d->voted += sign * s->counts->total;
     d->valid += sign * s->counts->valid;
@@ -104,6 +108,7 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
         node->tps_held += d.held;
         node->tps_disputed += d.disputed;
         node->tps_confirmed += d.confirmed;
+        node->tps_flagged += d.flagged;
         node->registered += d.registered;
         node->voted += d.voted;
         node->valid += d.valid;
@@ -117,6 +122,7 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
     if (seq > t->seq)
         t->seq = seq;
     mark_dirty(t, contest, tps);
+    worklists_set(t->worklists, contest, tps - ct->base, after);
 }
 
 void tally_dirty_clear(struct tallies *t)

@@ -18,6 +18,7 @@
 struct tally_node {
     int64_t seq; /* the last change that touched this node */
     int32_t tps_total, tps_counted, tps_held, tps_disputed, tps_confirmed;
+    int32_t tps_flagged; /* counted TPS whose counted form has a warning */
     int64_t registered, voted, valid, invalid;
 };
 
@@ -29,8 +30,11 @@ struct contest_tally {
     int64_t *votes; /* n * contest->n_candidates, node-major */
 };
 
+struct worklists; /* worklist.h: which TPS need attention, kept in step */
+
 struct tallies {
     const struct registry *reg;
+    struct worklists *worklists;
     struct contest_tally *contests; /* by contest index */
     int n_contests;
     int64_t seq; /* the newest seq applied to any node */
@@ -55,6 +59,7 @@ struct tps_state {
     const struct form_counts *counts; /* the counted form, or NULL */
     const uint16_t *votes;            /* its votes by candidate position */
     bool confirmed, held, disputed;
+    bool flagged; /* the counted form carries a warning */
 };
 
 int tallies_init(struct tallies *t, const struct registry *reg);

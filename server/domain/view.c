@@ -1,6 +1,7 @@
 /* See view.h. */
 #include "view.h"
 #include "core/clock.h"
+#include "desk_view.h"
 #include "core/sha256.h"
 #include "core/mem.h"
 
@@ -104,6 +105,8 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
     cJSON_AddNumberToObject(tps, "held", n->tps_held);
     cJSON_AddNumberToObject(tps, "disputed", n->tps_disputed);
     cJSON_AddNumberToObject(tps, "confirmed", n->tps_confirmed);
+    cJSON_AddNumberToObject(tps, "flagged", n->tps_flagged);
+    cJSON_AddNumberToObject(o, "dpt", t->reg->regions[region].dpt);
     cJSON_AddNumberToObject(o, "registered", (double)n->registered);
     cJSON_AddNumberToObject(o, "voted", (double)n->voted);
     cJSON_AddNumberToObject(o, "valid", (double)n->valid);
@@ -187,7 +190,10 @@ static cJSON *receipt_json(const struct registry *reg, const struct form *f)
 
 char *view_receipt(const struct registry *reg, const struct form *f)
 {
-    return view_json(receipt_json(reg, f));
+    cJSON *o = receipt_json(reg, f);
+    if (f->outcome == FS_HELD)
+        cJSON_AddItemToObject(o, "suggestions", view_suggestions(reg, f));
+    return view_json(o);
 }
 
 static cJSON *pair(int m, int f)
@@ -340,6 +346,8 @@ static cJSON *review_item(const struct registry *reg, const struct ledger *l, co
 {
     cJSON *item = view_form(reg, f);
     cJSON_AddItemToObject(item, "checks_failed", checks_json(f->checks & FORM_CHECK_ERRORS));
+    if (f->status == FS_HELD)
+        cJSON_AddItemToObject(item, "suggestions", view_suggestions(reg, f));
     const struct slot *s = ledger_slot(l, f->contest, f->tps);
     if (f->status == FS_DISPUTED && s->counted && s->counted->committed)
         cJSON_AddItemToObject(item, "counted_form", view_form(reg, s->counted));

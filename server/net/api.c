@@ -5,6 +5,7 @@
 #include "core/err.h"
 #include "core/metrics.h"
 #include "core/utf8.h"
+#include "desk_api.h"
 #include "domain/view.h"
 #include "photo.h"
 #include "core/mem.h"
@@ -461,6 +462,8 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
                                      struct http_reply *rep)
 {
     const char *rest;
+    if (desk_api_is_read_path(p))
+        return desk_api_read(api, req, p, rep);
     if (path_is(p, "contests")) {
         http_reply_json(rep, 200, view_contests(api->reg));
         return ROUTE_DONE;
@@ -483,7 +486,8 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
 static bool is_read_path(const char *p)
 {
     return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
-           after(p, "tps/") || after(p, "export/") || path_is(p, "log/head");
+           after(p, "tps/") || after(p, "export/") || path_is(p, "log/head") ||
+           desk_api_is_read_path(p);
 }
 
 static enum route_result route_api(struct api *api, struct http_request *req, const char *p,

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+struct timeline;
+
 /* Queues an op for the writer: SU_OK, SU_TOOBIG (queue full) or SU_AGAIN
  * (database unavailable). On success the writer owns the op. */
 typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
@@ -25,6 +27,7 @@ struct api {
     struct tallies *tallies;
     struct ledger *ledger;
     struct auth *auth;
+    struct timeline *timeline; /* the desk's snapshots (domain/timeline.h) */
     bool db_up;
     bool draining; /* shutting down: no new writes */
     api_enqueue_fn enqueue;

@@ -552,8 +552,9 @@ def sql_recount(db, contest):
     Database): region code -> the numbers flat_tally() gives, except
     tps.total, for every region (TPS included) that has any form; a number may
     be missing or 0 where the server has 0, so compare the non-zero ones.
-    Counted forms give the sums; held and disputed TPS, and counted forms that
-    a confirmation confirms, give the counts."""
+    Counted forms give the sums; held and disputed TPS, counted forms that
+    a confirmation confirms, and counted forms with a warning (flagged) give
+    the counts."""
     n_cand = int(db.value(f"SELECT count(*) FROM candidates WHERE contest = '{contest}'"))
     lengths = "(VALUES (2), (5), (8), (13), (17)) AS l(n)"
     votes = ", ".join(f"sum(votes[{k}])" for k in range(1, n_cand + 1))
@@ -583,6 +584,11 @@ def sql_recount(db, contest):
             f"JOIN forms k ON k.confirms = c.id AND k.status = 'confirmation', {lengths} "
             f"WHERE c.contest = '{contest}' AND c.status = 'counted' GROUP BY 1"):
         put(region, "tps.confirmed", n)
+    for region, n in db.rows(
+            f"SELECT left(tps, n), count(DISTINCT tps) FROM forms, {lengths} "
+            f"WHERE contest = '{contest}' AND status = 'counted' AND checks && "
+            "ARRAY['invalid_share', 'zero_total', 'cross_contest_voters'] GROUP BY 1"):
+        put(region, "tps.flagged", n)
     return out
 
 

@@ -499,7 +499,7 @@ class SubmitTest(SharedServer):
         before = self.nodes(tps)
         body = self.submit(form, token)
         self.assert_receipt(body, form, "counted", checks=[("invalid_share", "warning")])
-        self.assert_moved(before, self.nodes(tps), contribution(form))
+        self.assert_moved(before, self.nodes(tps), {**contribution(form), "tps.flagged": 1})
         # one invalid vote fewer is below 3 %: no warning
         below = build_form("warn-none-" + tps2, tps2, dpt2)
         t2 = below["total"]
@@ -514,7 +514,8 @@ class SubmitTest(SharedServer):
         before = self.nodes(tps3)
         body = self.submit(zero, token)
         self.assert_receipt(body, zero, "counted", checks=[("zero_total", "warning")])
-        self.assert_moved(before, self.nodes(tps3), {"tps.counted": 1, "registered": dpt3})
+        self.assert_moved(before, self.nodes(tps3),
+                          {"tps.counted": 1, "registered": dpt3, "tps.flagged": 1})
 
     def test_correction_confirmation_dispute(self):
         (tps, dpt), = self.fresh_tps(1, "62.01")

@@ -13,7 +13,7 @@ import harness
 TPS = ["62.01.01.1011.001", "62.01.01.1011.002", "62.01.01.1011.003"]
 CHECK_ORDER = ["valid_sum", "total_sum", "ballot_balance", "turnout_match", "voted_le_registered",
                "dpt_matches_roll", "tps_capacity", "ballot_reserve", "disability_le",
-               "invalid_share", "zero_total"]
+               "invalid_share", "zero_total", "cross_contest_voters"]
 
 
 def form(tps, votes=(60, 101, 130, 18)):

@@ -1190,7 +1190,7 @@ static void test_check_codes(void **state)
     static const char *const codes[FORM_CHECK_COUNT] = {
         "valid_sum",           "total_sum",        "ballot_balance", "turnout_match",
         "voted_le_registered", "dpt_matches_roll", "tps_capacity",   "ballot_reserve",
-        "disability_le",       "invalid_share",    "zero_total",
+        "disability_le",       "invalid_share",    "zero_total",     "cross_contest_voters",
     };
     for (int c = 0; c < FORM_CHECK_COUNT; c++) {
         assert_string_equal(form_check_code((enum form_check)c), codes[c]);

@@ -1,0 +1,17 @@
+-- The monitoring desk's timeline: every --snapshot-s seconds the server adds
+-- one row per province and kabupaten/kota node of each contest whose seq
+-- moved since its last row. Rows are written by the server only, after the
+-- fact, on a connection of their own; the server reads them back at start-up
+-- so GET /api/v1/timeline survives a restart. Like forms, rows of the test
+-- mode belong to the test data.
+CREATE TABLE tally_snapshots (
+    contest     text NOT NULL,
+    region      text NOT NULL,
+    seq         bigint NOT NULL CHECK (seq >= 1),
+    at          timestamptz NOT NULL,
+    tps_counted integer NOT NULL CHECK (tps_counted >= 0),
+    valid       bigint NOT NULL CHECK (valid >= 0),
+    invalid     bigint NOT NULL CHECK (invalid >= 0),
+    votes       bigint[] NOT NULL,
+    PRIMARY KEY (contest, region, seq)
+);
