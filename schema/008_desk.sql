@@ -15,3 +15,23 @@ CREATE TABLE tally_snapshots (
     votes       bigint[] NOT NULL,
     PRIMARY KEY (contest, region, seq)
 );
+
+-- KPU's own published results, a source separate from the witnesses, loaded
+-- by `suara import kpu`: Sirekap's per-TPS figures (region = a TPS) and the
+-- kabupaten/kota recapitulation (D.Hasil, region = a kabupaten/kota). One row
+-- per contest and region; a later import of the same region replaces it.
+-- votes[i] belongs to the contest's i-th candidate in nomor urut order.
+CREATE TABLE kpu_results (
+    contest     text NOT NULL,
+    region      text NOT NULL,
+    source      text NOT NULL CHECK (source IN ('sirekap', 'recap')),
+    votes       bigint[] NOT NULL,
+    valid       bigint CHECK (valid >= 0),
+    invalid     bigint CHECK (invalid >= 0),
+    total       bigint CHECK (total >= 0),
+    dpt_voters  bigint CHECK (dpt_voters >= 0),
+    reported_at timestamptz,
+    file        text NOT NULL,
+    imported_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (contest, region)
+);
