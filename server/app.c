@@ -6,10 +6,12 @@
  * close cleanly. A second signal skips the wait. */
 #include "app.h"
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "db/load.h"
 #include "db/pg.h"
+#include "db/review_store.h"
 #include "db/photo_pg.h"
 #include "db/snapshot.h"
 #include "db/writer.h"
@@ -38,6 +40,7 @@ struct app {
     struct tallies tallies;
     struct ledger ledger;
     struct auth auth;
+    struct review_desk desk; /* review claims and requests */
     struct load_target target;
     struct api api;
     struct pg *pg;
@@ -59,6 +62,7 @@ struct app {
 };
 
 static void start_load(struct app *a);
+static void review_load_requests(struct app *a);
 
 static int enqueue(void *ctx, struct op *op)
 {
@@ -74,12 +78,59 @@ static void retry_load(uv_timer_t *t)
 static void loaded(void *ctx, bool ok)
 {
     struct app *a = ctx;
-    a->loading = false;
     if (!ok) {
+        a->loading = false;
         a->api.not_ready_reason = a->target.error;
         uv_timer_start(&a->timer, retry_load, RELOAD_DELAY_MS, 0);
         return;
     }
+    review_load_requests(a);
+}
+
+static void requests_loaded(void *ctx, bool ok);
+
+static void retry_requests(uv_timer_t *t)
+{
+    review_load_requests(t->data);
+}
+
+/* The review desk's requests load after the forms they belong to, before the
+ * server says it is ready (a reviewer must see every earlier request). */
+static void review_load_requests(struct app *a)
+{
+    if (a->stopping)
+        return;
+    if (!pg_is_up(a->pg)) {
+        uv_timer_start(&a->timer, retry_requests, RELOAD_DELAY_MS, 0);
+        return;
+    }
+    review_desk_free(&a->desk);
+    if (review_desk_init(&a->desk, a->cfg->max_claims, a->cfg->claims_per_token,
+                         (int64_t)a->cfg->claim_s * 1000) != SU_OK) {
+        uv_timer_start(&a->timer, retry_requests, RELOAD_DELAY_MS, 0);
+        return;
+    }
+    review_store_load(a->pg, &a->desk, requests_loaded, a);
+}
+
+static void save_request(void *ctx, struct review_request *r, struct waiter *w)
+{
+    struct app *a = ctx;
+    review_store_save(a->pg, &a->desk, &a->auth, r, w);
+}
+
+static void requests_loaded(void *ctx, bool ok)
+{
+    struct app *a = ctx;
+    if (!ok) {
+        if (!a->stopping)
+            uv_timer_start(&a->timer, retry_requests, RELOAD_DELAY_MS, 0);
+        return;
+    }
+    a->loading = false;
+    a->api.desk = &a->desk;
+    a->api.save_request = save_request;
+    a->api.save_ctx = a;
     a->loaded = true;
     a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, NULL, NULL);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
@@ -246,6 +297,7 @@ static void free_state(struct app *a)
         registry_free(&a->reg);
     }
     auth_free(&a->auth);
+    review_desk_free(&a->desk);
 }
 
 static int start(struct app *a)

@@ -47,6 +47,9 @@ static const struct option_def options[] = {
     {"--publish-connections", "SUARA_PUBLISH_CONNECTIONS", OPT_INT, OFF(publish_connections), 1,
      64},
     {"--publish-refresh-s", "SUARA_PUBLISH_REFRESH_S", OPT_INT, OFF(publish_refresh_s), 1, 60},
+    {"--claim-s", "SUARA_CLAIM_S", OPT_INT, OFF(claim_s), 1, 3600},
+    {"--max-claims", "SUARA_MAX_CLAIMS", OPT_INT, OFF(max_claims), 1, 1000000},
+    {"--claims-per-token", "SUARA_CLAIMS_PER_TOKEN", OPT_INT, OFF(claims_per_token), 1, 10000},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -83,6 +86,10 @@ const char config_usage[] =
     "  --publish-connections N SUARA_PUBLISH_CONNECTIONS keep-alive connections to it [2]\n"
     "  --publish-refresh-s S   SUARA_PUBLISH_REFRESH_S  publish every node at least this often\n"
     "                                               [60]\n"
+    "  --claim-s S             SUARA_CLAIM_S        a reviewer's claim on a form expires after\n"
+    "                                               S seconds unless renewed [120]\n"
+    "  --max-claims N          SUARA_MAX_CLAIMS     claims held at once, all reviewers [10000]\n"
+    "  --claims-per-token N    SUARA_CLAIMS_PER_TOKEN claims one reviewer may hold [5]\n"
     "  --help                                       show this text\n";
 
 static void set_defaults(struct config *cfg)
@@ -104,6 +111,9 @@ static void set_defaults(struct config *cfg)
     cfg->rate_per_minute = 600;
     cfg->publish_connections = 2;
     cfg->publish_refresh_s = 60;
+    cfg->claim_s = 120;
+    cfg->max_claims = 10000;
+    cfg->claims_per_token = 5;
     cfg->max_photo = 4 * 1024 * 1024;
     cfg->photo_uploads_max = 16;
     cfg->photo_reads_max = 32;

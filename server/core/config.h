@@ -33,6 +33,9 @@ struct config {
     const char *publish_url; /* nchan publisher location, NULL = off */
     int publish_connections; /* keep-alive connections to it */
     int publish_refresh_s;   /* every channel is published at least this often */
+    int claim_s;             /* a review claim lasts this long unless renewed */
+    int max_claims;          /* review claims held at once */
+    int claims_per_token;    /* review claims one token may hold */
 };
 
 /* Fills cfg from env (a NULL-terminated "KEY=VALUE" array, usually environ)

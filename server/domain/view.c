@@ -354,7 +354,8 @@ static cJSON *review_item(const struct registry *reg, const struct ledger *l, co
     return item;
 }
 
-char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region)
+char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region,
+                  view_item_fn annotate, void *annotate_ctx)
 {
     struct pending p = {0};
     for (int c = 0; c < reg->n_contests; c++) {
@@ -370,8 +371,12 @@ char *view_review(const struct registry *reg, const struct ledger *l, int contes
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "count", (double)p.n);
     cJSON *list = cJSON_AddArrayToObject(o, "forms");
-    for (size_t i = 0; i < p.n; i++)
-        cJSON_AddItemToArray(list, review_item(reg, l, p.forms[i]));
+    for (size_t i = 0; i < p.n; i++) {
+        cJSON *item = review_item(reg, l, p.forms[i]);
+        if (annotate)
+            annotate(item, p.forms[i], annotate_ctx);
+        cJSON_AddItemToArray(list, item);
+    }
     free(p.forms);
     return view_json(o);
 }

@@ -31,8 +31,11 @@ char *view_receipt(const struct registry *reg, const struct form *f);
 /* A form with its numbers, status and decision, for history and review. */
 cJSON *view_form(const struct registry *reg, const struct form *f);
 char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps);
-/* Held and disputed forms in a region, oldest first; contest < 0 = all. */
-char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region);
+/* Held and disputed forms in a region, oldest first; contest < 0 = all.
+ * annotate (may be NULL) adds fields to each item: the review desk's. */
+typedef void (*view_item_fn)(cJSON *item, const struct form *f, void *ctx);
+char *view_review(const struct registry *reg, const struct ledger *l, int contest, int32_t region,
+                  view_item_fn annotate, void *annotate_ctx);
 /* The head of the receipt chain: {"form_id", "forms", "receipt"}. */
 char *view_log_head(const struct ledger *l);
 /* One CSV row per region of `level` inside the contest. */

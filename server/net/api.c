@@ -1,6 +1,7 @@
 /* See api.h. Routes, in the order the contract lists them; every error has
  * the contract's body {"error": {"code", "message", "details"}}. */
 #include "api.h"
+#include "api_review.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/metrics.h"
@@ -374,6 +375,10 @@ static enum route_result post_decision(struct api *api, struct http_request *req
         http_reply_error(rep, 409, "not_pending", "the form is not waiting for review");
         return ROUTE_DONE;
     }
+    if (!api_review_may_decide(api, f, t, rep)) {
+        free(reason);
+        return ROUTE_DONE;
+    }
     struct op *op = xcalloc(1, sizeof *op);
     struct decision *dec = xcalloc(1, sizeof *dec);
     dec->count = count;
@@ -412,7 +417,10 @@ static enum route_result get_review(struct api *api, const struct http_request *
         http_reply_error(rep, 403, "forbidden", "this token may not review this region");
         return ROUTE_DONE;
     }
-    http_reply_json(rep, 200, view_review(api->reg, api->ledger, c, r));
+    char *body = api_review_list(api, c, r);
+    if (!body)
+        return unavailable(rep, "out_of_memory", "the list could not be built");
+    http_reply_json(rep, 200, body);
     return ROUTE_DONE;
 }
 
@@ -446,6 +454,8 @@ static enum route_result route_forms(struct api *api, struct http_request *req, 
             return method_not_allowed(rep, "POST");
         return post_form(api, req, rep);
     }
+    if (strstr(rest, "/claim") || strstr(rest, "/request"))
+        return api_review_form(api, req, rest, rep);
     if (strstr(rest, "/decision")) {
         if (req->method != HTTP_POST)
             return method_not_allowed(rep, "POST");
@@ -476,6 +486,8 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
         return get_tps(api, rest, rep);
     if ((rest = after(p, "export/")))
         return get_export(api, req, rest, rep);
+    if (path_is(p, "requests"))
+        return api_review_requests(api, req, rep);
     if (path_is(p, "log/head")) {
         http_reply_json(rep, 200, view_log_head(api->ledger));
         return ROUTE_DONE;
@@ -487,7 +499,7 @@ static bool is_read_path(const char *p)
 {
     return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
            after(p, "tps/") || after(p, "export/") || path_is(p, "log/head") ||
-           desk_api_is_read_path(p);
+           desk_api_is_read_path(p) || path_is(p, "requests");
 }
 
 static enum route_result route_api(struct api *api, struct http_request *req, const char *p,

@@ -8,6 +8,7 @@
 #include "domain/auth.h"
 #include "domain/ledger.h"
 #include "domain/registry.h"
+#include "domain/review_desk.h"
 #include "domain/tally.h"
 #include "http.h"
 
@@ -18,6 +19,9 @@ struct timeline;
 /* Queues an op for the writer: SU_OK, SU_TOOBIG (queue full) or SU_AGAIN
  * (database unavailable). On success the writer owns the op. */
 typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
+/* Stores a reviewer's request (the app owns r from here) and completes w
+ * after COMMIT: 201 with the request, or 503. */
+typedef void (*api_save_request_fn)(void *ctx, struct review_request *r, struct waiter *w);
 
 struct photos;
 
@@ -33,7 +37,10 @@ struct api {
     api_enqueue_fn enqueue;
     void *enqueue_ctx;
     const char *not_ready_reason;
-    struct photos *photos; /* net/photo.h */
+    struct photos *photos;    /* net/photo.h */
+    struct review_desk *desk; /* claims and requests of the review desk */
+    api_save_request_fn save_request;
+    void *save_ctx;
 };
 
 /* Reads are public unless --private-reads; then any valid token may read.
