@@ -45,6 +45,7 @@ export async function get(path, opts = {}) {
   let reply = await request('GET', path, opts);
   for (const wait of READ_RETRIES_MS) {
     if (reply.status !== 0 && reply.status !== 503) break;
+    if (navigator.onLine === false) break; // no signal: waiting would not help
     await new Promise((r) => setTimeout(r, Math.max(wait, reply.retryAfter * 1000)));
     reply = await request('GET', path, opts);
   }

@@ -5,6 +5,7 @@ import { start, onRoute } from './router.js';
 import { onState, lastMessage } from './live.js';
 import * as outbox from './outbox.js';
 import { ago } from './ago.js';
+import { startAppShell } from './appshell.js';
 
 const LIVE_TEXT = {
   connecting: 'menyambung…', open: 'terhubung', retrying: 'menyambung ulang', offline: 'terputus',
@@ -50,4 +51,5 @@ onState(showLiveState);
 outbox.onChange(showOutbox);
 onRoute(markNav);
 outbox.start();
+startAppShell();
 start(document.getElementById('main'));

@@ -9,6 +9,8 @@ import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
+import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, warm } from './witnessid.js';
+import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
 import { formEntry, clearDraft } from './entry.js';
@@ -79,19 +81,36 @@ export async function mount(el, _params, query) {
     h('p.help', { text: 'Formulir disimpan di perangkat ini sebelum dikirim dan dikirim ulang otomatis sampai server menerimanya.' }),
     boxList);
 
+  const linkToken = takeLinkToken();
+  const tokenBox = tokenCard('witness', 'Token saksi', 'Token dari koordinator: pindai kode QR di kartu, atau ketik sekali; disimpan di perangkat ini.',
+    async () => { await learnScope(); renderTpsCard(); }, { check: (t) => checkToken(t, all) });
   el.append(h('div.witness', {},
     h('h1', { text: 'Formulir saksi (Model C.Hasil)' }),
-    tokenCard('witness', 'Token saksi', 'Token dari koordinator, diketik sekali; disimpan di perangkat ini.',
-      async () => { await learnScope(); renderTpsCard(); }),
-    tpsCard, formCard, boxCard));
+    tokenBox, tpsCard, formCard, boxCard));
+  keepStorage();
 
-  // The token's scope bounds the TPS on offer; offline, the whole province.
+  // The token's scope bounds the TPS on offer (asked of the server, or as
+  // last known on this phone); never known: the whole province.
   let scope = { scope: '62', scope_level: 'province' };
+  function useScope(who) {
+    scope = who;
+    tokenBox.setInfo(whoCard(who, all));
+    if (scope.scope_level === 'tps' && tps && tps.code !== scope.scope) { tps = null; contest = null; }
+  }
+  // What this phone knew is used at once; the server's answer follows.
   async function learnScope() {
     const token = getToken('witness');
     if (!token) return;
-    try { scope = await api.whoami(token); } catch { /* offline or unknown token: keep the province */ }
-    if (scope.scope_level === 'tps' && tps && tps.code !== scope.scope) { tps = null; contest = null; }
+    const before = knownWho(token);
+    const asked = learn(token).then((who) => {
+      if (!who || getToken('witness') !== token) return;
+      warm(who);
+      if (before && who.scope === before.scope) return;
+      useScope(who);
+      if (before) renderTpsCard();
+    });
+    if (before) useScope(before);
+    else await asked;
   }
 
   // The picker exists only while no TPS is chosen: for a one-TPS scope it
@@ -174,5 +193,6 @@ export async function mount(el, _params, query) {
   }
   await learnScope();
   renderTpsCard();
+  if (linkToken && linkToken !== getToken('witness')) tokenBox.offer(linkToken);
   return () => stops.forEach((s) => s());
 }

@@ -203,23 +203,74 @@ static int static_not_found(struct http_session *s)
     return 0;
 }
 
-/* A file of the web client (see files.h). HEAD is answered here: lws's own
- * HEAD handling leaves the connection unusable for the next request. */
+/* A request header into out ("" when absent or too long to matter). */
+static void header_value(struct lws *wsi, enum lws_token_indexes token, char *out, int size)
+{
+    if (lws_hdr_copy(wsi, out, size, token) < 0)
+        out[0] = '\0';
+}
+
+/* The headers every static answer (200 or 304) carries after the status:
+ * validators, and Cache-Control no-cache so the browser revalidates (a 304
+ * costs a round trip, not the file). */
+static int file_headers(const struct file_answer *f, bool with_body, char *out, size_t size)
+{
+    int n = snprintf(out, size, "cache-control: no-cache\r\netag: %s\r\nlast-modified: %s\r\n%s%s",
+                     f->etag, f->last_modified, f->compressible ? "vary: accept-encoding\r\n" : "",
+                     f->gzip && with_body ? "content-encoding: gzip\r\n" : "");
+    return n > 0 && (size_t)n < size ? n : -1;
+}
+
+/* Status line and headers written at once, for a 304 or a HEAD. */
+static int write_file_head(struct http_session *s, int status, const struct file_answer *f,
+                           const char *extra, int extra_len)
+{
+    unsigned char buf[LWS_PRE + 1024];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+    if (lws_add_http_header_status(s->wsi, (unsigned)status, &p, end))
+        return -1;
+    if (status == 200 &&
+        (lws_add_http_header_by_token(s->wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                      (const unsigned char *)f->mime, (int)strlen(f->mime), &p,
+                                      end) ||
+         lws_add_http_header_content_length(s->wsi, (lws_filepos_t)f->size, &p, end)))
+        return -1;
+    if (end - p < extra_len)
+        return -1;
+    memcpy(p, extra, (size_t)extra_len);
+    p += extra_len;
+    if (lws_finalize_http_header(s->wsi, &p, end))
+        return -1;
+    int n = (int)(p - start);
+    if (lws_write(s->wsi, start, (size_t)n, LWS_WRITE_HTTP_HEADERS) != n)
+        return -1;
+    metrics_count_http(status);
+    return lws_http_transaction_completed(s->wsi) ? -1 : 0;
+}
+
+/* A file of the web client (see files.h): 304 when the browser's copy is
+ * current, else the file (or its .gz twin) through lws. HEAD is answered
+ * here: lws's own HEAD handling leaves the connection unusable for the next
+ * request. */
 static int serve_static(struct http_session *s)
 {
-    static const char revalidate[] = "cache-control: no-cache\r\n";
+    char accept[256], inm[512], ims[64], extra[384];
+    header_value(s->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, accept, sizeof accept);
+    header_value(s->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm);
+    header_value(s->wsi, WSI_TOKEN_HTTP_IF_MODIFIED_SINCE, ims, sizeof ims);
     struct file_answer f;
-    if (!files_resolve(s->web->cfg->static_dir, s->req.path, &f))
+    if (!files_resolve(s->web->cfg->static_dir, s->req.path, files_accepts_gzip(accept), &f))
         return static_not_found(s);
-    if (s->head_only) {
-        s->reply.status = 200;
-        s->reply.content_type = f.mime;
-        s->reply.len = f.size;
-        start_reply(s);
-        return 0;
-    }
+    bool fresh = files_not_modified(&f, inm, ims);
+    int extra_len = file_headers(&f, !fresh, extra, sizeof extra);
+    if (extra_len < 0)
+        return -1;
+    if (fresh)
+        return write_file_head(s, 304, &f, extra, extra_len);
+    if (s->head_only)
+        return write_file_head(s, 200, &f, extra, extra_len);
     metrics_count_http(200);
-    int n = lws_serve_http_file(s->wsi, f.path, f.mime, revalidate, (int)sizeof revalidate - 1);
+    int n = lws_serve_http_file(s->wsi, f.path, f.mime, extra, extra_len);
     return n < 0 ? -1 : 0;
 }
 

@@ -19,11 +19,16 @@ const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic
 
 let n = 0;
 
+// A new profile folder for launch({profile}), to reopen a browser "after it
+// was closed" with everything it stored.
+export const newProfile = () => fs.mkdtempSync(path.join(scratch, `profile-${++n}-`));
+
 // A browser with its own profile: {context, page(), close()}. Pages collect
-// uncaught exceptions in page.errors; close() removes the profile.
-export async function launch({ viewport = DESKTOP } = {}) {
+// uncaught exceptions in page.errors; close() removes the profile, unless it
+// was given (profile: a folder from newProfile(), kept for the next launch).
+export async function launch({ viewport = DESKTOP, profile = null } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (Debian package chromium)`);
-  const dir = fs.mkdtempSync(path.join(scratch, `profile-${++n}-`));
+  const dir = profile || newProfile();
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM, headless: true, args: ARGS, viewport, locale: 'id-ID', timezoneId: 'Asia/Jakarta',
   });
@@ -38,7 +43,7 @@ export async function launch({ viewport = DESKTOP } = {}) {
     },
     async close() {
       await context.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!profile) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,85 @@
+// Who the witness is, as the server says (GET /api/v1/whoami), for the
+// witness page: a token is checked before it is saved (a wrong one refused
+// at once), the answer is kept on the phone so the page knows its scope with
+// no signal, the regions of a small scope are fetched once (so the service
+// worker holds them for offline use), and a token can come in a link
+// (/saksi#t=TOKEN, e.g. from the QR code on a printed card).
+
+import { h } from './dom.js';
+import * as api from './api.js';
+import { controlled } from './appshell.js';
+
+const KNOWN = 'suara.witness.whoami'; // {token, who}
+
+// The token of a /saksi#t=TOKEN link, removed from the address bar and from
+// this history entry at once (so it is neither shown nor shared); '' if none.
+export function takeLinkToken() {
+  const m = /^#t=([^&]+)/.exec(location.hash);
+  if (!m) return '';
+  history.replaceState(history.state, '', location.pathname + location.search);
+  try { return decodeURIComponent(m[1]).trim(); } catch { return ''; }
+}
+
+function remember(token, who) {
+  try { localStorage.setItem(KNOWN, JSON.stringify({ token, who })); } catch { /* full: asked again next time */ }
+}
+
+// The last whoami answer for this token, or null.
+export function known(token) {
+  try {
+    const k = JSON.parse(localStorage.getItem(KNOWN));
+    return k && k.token === token ? k.who : null;
+  } catch { return null; }
+}
+
+const LEVEL = { province: 'provinsi', kabupaten: 'kabupaten/kota', kecamatan: 'kecamatan', desa: 'desa/kelurahan', tps: 'TPS' };
+
+// What the page shows under a saved token: name, scope and contests.
+export function whoCard(who, contests) {
+  const mine = (contests || []).filter((c) => api.covers(c, who.scope) || c.region.startsWith(`${who.scope}.`));
+  return h('div.whoami', { 'data-k': 'whoami' },
+    h('p', {}, h('strong', { 'data-k': 'name', text: who.name || 'Saksi' }), ` · ${who.role === 'witness' ? 'saksi' : who.role}`),
+    h('p', {}, `Wilayah: ${who.scope_level === 'tps' ? '' : `${LEVEL[who.scope_level] || who.scope_level} `}`,
+      h('strong', { 'data-k': 'scope', text: `${who.scope_name} (${who.scope})` })),
+    mine.length ? h('p', { 'data-k': 'contests' }, `Pemilihan: ${mine.map((c) => c.title).join('; ')}`) : null);
+}
+
+// A tokenCard check: {ok, info} or {ok: false, message}. Offline, the token
+// is kept unchecked (the server checks it when the form goes out).
+export async function checkToken(token, contests) {
+  const reply = await api.request('GET', '/api/v1/whoami', { token });
+  if (reply.status === 200) {
+    remember(token, reply.data);
+    return { ok: true, info: whoCard(reply.data, contests) };
+  }
+  if (reply.status === 401) return { ok: false, message: 'Token tidak dikenal server. Periksa lagi huruf demi huruf, atau pindai ulang kode QR di kartu.' };
+  if (reply.status === 0 || reply.status >= 500) {
+    return { ok: true, info: h('p.notice.warn', { text: 'Token disimpan tanpa diperiksa (tidak ada sinyal). Server memeriksanya saat formulir dikirim.' }) };
+  }
+  return { ok: false, message: `Token ditolak server (HTTP ${reply.status}).` };
+}
+
+// The scope of a saved token: asked of the server when online, else the
+// last answer kept on the phone; null when neither is known.
+export async function learn(token) {
+  if (navigator.onLine !== false) {
+    const reply = await api.request('GET', '/api/v1/whoami', { token });
+    if (reply.status === 200) {
+      remember(token, reply.data);
+      return reply.data;
+    }
+  }
+  return known(token);
+}
+
+// Fetches what the witness page needs with no signal (the contests, and the
+// regions a witness of a small scope may pick: a TPS, or a desa's TPS) once
+// the service worker controls the page, so that the worker holds them.
+export async function warm(who) {
+  if (!who || !(await controlled()) || navigator.onLine === false) return;
+  try {
+    await api.request('GET', '/api/v1/contests');
+    const top = await api.region(who.scope);
+    if (top.level === 'desa') await Promise.all(top.children.filter((c) => c.level === 'tps').map((c) => api.region(c.code)));
+  } catch { /* best effort */ }
+}
