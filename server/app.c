@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "db/fence.h"
 #include "db/load.h"
 #include "db/pg.h"
 #include "db/review_store.h"
@@ -44,6 +45,7 @@ struct app {
     struct load_target target;
     struct api api;
     struct pg *pg;
+    struct fence *fence;
     struct writer *writer;
     struct timeline timeline;
     struct snapshotter *snapshotter;
@@ -132,7 +134,8 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.save_request = save_request;
     a->api.save_ctx = a;
     a->loaded = true;
-    a->writer = writer_new(&a->loop, a->pg, &a->ledger, a->cfg, NULL, NULL);
+    a->writer =
+        writer_new(&a->loop, a->pg, &a->ledger, a->cfg, a->target.claim_generation, NULL, NULL);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
     a->api.timeline = &a->timeline;
     a->api.tallies = &a->tallies;
@@ -173,24 +176,42 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
 }
 
 static void close_everything(struct app *a);
-static void reclaimed(void *ctx, bool ok);
+static void reclaimed(void *ctx, enum claim_result result);
+
+static void claim(struct app *a)
+{
+    load_claim(a->pg, a->target.claim_generation, reclaimed, a);
+}
 
 static void claim_again(uv_timer_t *t)
 {
     struct app *a = t->data;
     if (pg_is_up(a->pg) && !a->stopping)
-        load_claim(a->pg, reclaimed, a);
+        claim(a);
+}
+
+static void lost_database(struct app *a)
+{
+    log_error("db_lost", "error=\"another suara serve took over the database; stopping\"");
+    a->exit_code = 1;
+    a->stopping = true;
+    a->api.draining = true;
+    close_everything(a);
 }
 
 /* After a reconnect. Losing the database to another server is fatal: this
  * server's tallies no longer describe it, and its waiting batch must never be
- * written over the other's. */
-static void reclaimed(void *ctx, bool ok)
+ * written over the other's (the database refuses it too: suara_batch). */
+static void reclaimed(void *ctx, enum claim_result result)
 {
     struct app *a = ctx;
-    if (ok) {
+    if (result == CLAIM_OK) {
         a->claim_attempts = 0;
         a->api.db_up = pg_is_up(a->pg);
+        return;
+    }
+    if (result == CLAIM_LOST) {
+        lost_database(a);
         return;
     }
     if (!pg_is_up(a->pg))
@@ -200,20 +221,17 @@ static void reclaimed(void *ctx, bool ok)
         uv_timer_start(&a->timer, claim_again, CLAIM_RETRY_MS, 0);
         return;
     }
-    log_error("db_lost", "error=\"another suara serve took over the database; stopping\"");
-    a->exit_code = 1;
-    a->stopping = true;
-    a->api.draining = true;
-    close_everything(a);
+    lost_database(a);
 }
 
 static void db_up(void *ctx)
 {
     struct app *a = ctx;
+    fence_session_up(a->fence);
     pg_exec(a->pg, "LISTEN suara_tokens");
     if (a->loaded) {
         /* Writes resume only once this server holds the database again. */
-        load_claim(a->pg, reclaimed, a);
+        claim(a);
         load_tokens(a->pg, &a->reg, tokens_reloaded, a); /* may have changed meanwhile */
     } else {
         a->api.db_up = true;
@@ -248,12 +266,16 @@ static void close_everything(struct app *a)
     web_stop(a->web);
     photos_stop(a->photos);
     photo_pg_close(a->photo_pg); /* an upload being stored answers 503 */
-    if (a->pg)
-        pg_close(a->pg); /* a batch in flight finishes (not acknowledged) here */
+    /* The writer first: a batch that pg_close finishes (not acknowledged)
+     * must not be queued again on the closing connection. */
     if (a->writer)
         writer_close(a->writer);
     if (a->snapshotter)
         snapshot_close(a->snapshotter);
+    if (a->fence)
+        fence_close(a->fence);
+    if (a->pg)
+        pg_close(a->pg);
 }
 
 static void close_after_grace(uv_timer_t *t)
@@ -326,6 +348,7 @@ static int start(struct app *a)
     a->pg = pg_new(&a->loop, a->cfg->db, &ev);
     if (!a->pg)
         return -1;
+    a->fence = fence_new(&a->loop, a->pg, a->cfg->fence_ms);
     pg_start(a->pg);
     a->photo_pg = photo_pg_start(&a->loop, a->cfg->db, &a->photo_index, NULL, a);
     if (!a->photo_pg)

@@ -41,6 +41,7 @@ static const struct option_def options[] = {
     {"--photo-uploads-max", "SUARA_PHOTO_UPLOADS_MAX", OPT_INT, OFF(photo_uploads_max), 1, 10000},
     {"--photo-reads-max", "SUARA_PHOTO_READS_MAX", OPT_INT, OFF(photo_reads_max), 1, 10000},
     {"--snapshot-s", "SUARA_SNAPSHOT_S", OPT_INT, OFF(snapshot_s), 1, 3600},
+    {"--fence-ms", "SUARA_FENCE_MS", OPT_INT, OFF(fence_ms), 0, 3600000},
     {"--tls-cert", "SUARA_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0},
     {"--tls-key", "SUARA_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0},
     {"--publish-url", "SUARA_PUBLISH_URL", OPT_STR, OFF(publish_url), 0, 0},
@@ -78,6 +79,9 @@ const char config_usage[] =
     "  --photo-uploads-max N   SUARA_PHOTO_UPLOADS_MAX photo uploads at once before 503 [16]\n"
     "  --photo-reads-max N     SUARA_PHOTO_READS_MAX photo reads at once before 503 [32]\n"
     "  --snapshot-s S          SUARA_SNAPSHOT_S     timeline snapshot period in seconds [60]\n"
+    "  --fence-ms N            SUARA_FENCE_MS       a hung server loses the database after N ms\n"
+    "                                               of silence (idle_session_timeout, heartbeat\n"
+    "                                               every N/3); 0: never [10000]\n"
     "  --tls-cert FILE         SUARA_TLS_CERT       serve HTTPS/WSS with this certificate\n"
     "  --tls-key FILE          SUARA_TLS_KEY        ... and this private key\n"
     "  --publish-url URL       SUARA_PUBLISH_URL    also POST every changed province,\n"
@@ -118,6 +122,7 @@ static void set_defaults(struct config *cfg)
     cfg->photo_uploads_max = 16;
     cfg->photo_reads_max = 32;
     cfg->snapshot_s = 60;
+    cfg->fence_ms = 10000;
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)

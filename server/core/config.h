@@ -28,6 +28,7 @@ struct config {
     int photo_uploads_max;    /* photo uploads in flight before 503 */
     int photo_reads_max;      /* photo reads waiting for the store before 503 */
     int snapshot_s;           /* period of the timeline's tally snapshots */
+    int fence_ms;             /* idle_session_timeout of the claim, heartbeat every third */
     const char *tls_cert;
     const char *tls_key;
     const char *publish_url; /* nchan publisher location, NULL = off */

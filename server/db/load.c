@@ -16,9 +16,10 @@
 #define SCHEMA_VERSION 11
 
 /* One server per database: each keeps the tallies in its own memory, so a
- * second writer would make both wrong. The lock lives as long as the session. */
-static const char sql_claim[] =
-    "COPY (SELECT pg_try_advisory_lock(hashtext('suara serve'))) TO STDOUT";
+ * second writer would make both wrong. The claim (schema/005_writer_claim.sql)
+ * is a session advisory lock plus a generation number that every batch and
+ * every reclaim must still match. */
+static const char sql_claim[] = "COPY (SELECT suara_claim()) TO STDOUT";
 #define CLAIM_ERROR "another suara serve holds this database; stop it first"
 
 static const char sql_schema[] =
@@ -52,16 +53,13 @@ struct loader {
 
 static void next_stage(void *ctx, bool ok);
 
-static int claimed(char **f, int n)
-{
-    return n == 1 && f[0] && strcmp(f[0], "t") == 0;
-}
-
 static int row_claim(void *ctx, char **f, int n)
 {
     struct loader *l = ctx;
-    if (claimed(f, n))
+    if (n == 1 && f[0]) { /* NULL: another server holds the lock */
+        l->t->claim_generation = atoll(f[0]);
         return 0;
+    }
     snprintf(l->copy.error, sizeof l->copy.error, CLAIM_ERROR);
     return -1;
 }
@@ -182,8 +180,9 @@ struct stage {
     int (*row)(void *ctx, char **f, int n);
 };
 
+/* The schema first: an older one has no claim functions. */
 static const struct stage stages[] = {
-    {sql_claim, row_claim},      {sql_schema, row_schema},
+    {sql_schema, row_schema},    {sql_claim, row_claim},
     {sql_regions, row_region},   {sql_tps, row_tps},
     {sql_contests, row_contest}, {sql_candidates, row_candidate},
     {sql_tokens, row_token},     {sql_estimate, row_estimate},
@@ -319,36 +318,41 @@ void load_tokens(struct pg *pg, const struct registry *reg,
 
 struct claimer {
     struct copy_job copy;
-    bool ok;
-    void (*done)(void *ctx, bool ok);
+    char sql[96];
+    enum claim_result result;
+    void (*done)(void *ctx, enum claim_result result);
     void *ctx;
 };
 
 static int row_reclaim(void *ctx, char **f, int n)
 {
     struct claimer *c = ctx;
-    c->ok = claimed(f, n);
+    if (n == 1 && f[0] && strcmp(f[0], "ok") == 0)
+        c->result = CLAIM_OK;
+    else if (n == 1 && f[0] && strcmp(f[0], "lost") == 0)
+        c->result = CLAIM_LOST;
     return 0;
 }
 
 static void reclaimed(void *ctx, bool ok)
 {
     struct claimer *c = ctx;
-    if (!(ok && c->ok))
-        log_error("db_claim_failed", "error=\"" CLAIM_ERROR "\"");
-    c->done(c->ctx, ok && c->ok);
+    enum claim_result result = ok ? c->result : CLAIM_BUSY;
+    if (result == CLAIM_BUSY && ok)
+        log_warn("db_claim_busy", "error=\"" CLAIM_ERROR "\"");
+    c->done(c->ctx, result);
     free(c);
 }
 
-void load_claim(struct pg *pg, void (*done)(void *ctx, bool ok), void *ctx)
+void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum claim_result),
+                void *ctx)
 {
     struct claimer *c = xcalloc(1, sizeof *c);
-    if (!c) {
-        done(ctx, false);
-        return;
-    }
     c->done = done;
     c->ctx = ctx;
-    copy_job_init(&c->copy, sql_claim, row_reclaim, reclaimed, c);
+    c->result = CLAIM_BUSY;
+    snprintf(c->sql, sizeof c->sql, "COPY (SELECT suara_reclaim(%lld)) TO STDOUT",
+             (long long)generation);
+    copy_job_init(&c->copy, c->sql, row_reclaim, reclaimed, c);
     pg_submit_first(pg, &c->copy.job); /* before a batch waiting to be written again */
 }

@@ -11,13 +11,16 @@
 #include "domain/timeline.h"
 #include "pg.h"
 
+#include <stdint.h>
+
 struct load_target {
     struct registry *reg;
     struct tallies *tallies;
     struct ledger *ledger;
     struct auth *auth;
     struct timeline *timeline;
-    char error[256]; /* why the last load failed */
+    int64_t claim_generation; /* this server's claim, set by a successful load */
+    char error[256];          /* why the last load failed */
 };
 
 /* Loads everything into target (whose structs must be zeroed); calls done
@@ -29,9 +32,16 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
 void load_tokens(struct pg *pg, const struct registry *reg,
                  void (*done)(void *ctx, struct auth *auth), void *ctx);
 
+enum claim_result {
+    CLAIM_OK,   /* this connection holds the database again */
+    CLAIM_BUSY, /* another session holds it (or the query failed): try again */
+    CLAIM_LOST, /* another server claimed the database since: never write again */
+};
+
 /* Claims the database for this server again after a reconnect (the first
- * load claims it too), ahead of every queued job; done(ok=false) when another
- * server holds it. */
-void load_claim(struct pg *pg, void (*done)(void *ctx, bool ok), void *ctx);
+ * load claims it too), ahead of every queued job, if no other server has
+ * claimed it since the claim of `generation`. */
+void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum claim_result),
+                void *ctx);
 
 #endif

@@ -6,7 +6,9 @@
  * often gives the same fd number. The old socket's epoll registration died
  * with it, so during connect the poll handle is re-created after every
  * PQconnectPoll step, not only when the number changes; poll handles are
- * heap-allocated because uv_close is asynchronous. */
+ * heap-allocated because uv_close is asynchronous. A refused connection shows
+ * up as a poll error (POLLERR): while connecting it goes to PQconnectPoll too,
+ * which moves on to the next host. */
 #include "pg.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -215,11 +217,28 @@ static void continue_connect(struct pg *pg)
     }
 }
 
+/* libuv reports a socket error (POLLERR) as status UV_EBADF and stops the
+ * handle. While connecting that is ordinary - a host that refused, so libpq
+ * should try the next one - and only PQconnectPoll can tell; once up, libpq
+ * names the real cause better than "bad file descriptor". */
+static void on_poll_error(struct pg *pg, int status)
+{
+    if (pg->state == PG_STATE_CONNECTING) {
+        continue_connect(pg);
+        return;
+    }
+    pg->poll_events = 0; /* libuv stopped the handle */
+    if (!PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK)
+        go_down(pg, PQerrorMessage(pg->conn));
+    else
+        go_down(pg, uv_strerror(status));
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct pg *pg = h->data;
     if (status < 0) {
-        go_down(pg, uv_strerror(status));
+        on_poll_error(pg, status);
         return;
     }
     if (pg->state == PG_STATE_CONNECTING) {
@@ -315,6 +334,11 @@ void pg_submit_first(struct pg *pg, struct pg_job *job)
 bool pg_is_up(const struct pg *pg)
 {
     return pg->state == PG_STATE_UP;
+}
+
+bool pg_idle(const struct pg *pg)
+{
+    return pg->state == PG_STATE_UP && !pg->head;
 }
 
 static void free_pg(uv_handle_t *h)

@@ -44,9 +44,15 @@ enum {
     P_D_TOKEN,
     P_D_SEQ,
     P_D_MS,
-    N_PARAMS
+    N_PARAMS /* the array columns; $26 (the claim's generation) comes after them */
 };
 
+/* One statement, so one transaction. suara_batch($26) (schema/005) refuses
+ * it unless this server's claim still holds, and writes a row of its own: a
+ * batch whose rows all exist already (written again after a broken
+ * connection) would otherwise write no WAL, and PostgreSQL would commit it
+ * without waiting for the synchronous standby - acknowledging forms that may
+ * exist only on this primary. */
 const char writer_batch_sql[] =
     "WITH changed AS ("
     " UPDATE forms SET status = c.status"
@@ -79,7 +85,7 @@ const char writer_batch_sql[] =
     " $24::bigint[], $25::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
     " ON CONFLICT (id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
-    " (SELECT count(*) FROM new_decisions)";
+    " (SELECT count(*) FROM new_decisions), suara_batch($26::bigint)";
 
 /* A PostgreSQL array literal under construction. */
 struct column {
@@ -102,6 +108,7 @@ struct writer {
     uv_timer_t flush_timer;
     uv_timer_t sweep_timer;
     int open_handles;
+    char generation[24];
     struct pg_job job;
     struct column cols[N_PARAMS];
 };
@@ -279,12 +286,14 @@ static void seal(struct writer *w)
 static int job_start(struct pg_job *job, PGconn *conn)
 {
     struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
-    const char *values[N_PARAMS];
+    const char *values[N_PARAMS + 1];
     for (int i = 0; i < N_PARAMS; i++)
         values[i] = w->cols[i].text.data;
+    values[N_PARAMS] = w->generation;
     w->attempts++;
-    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS, NULL, values, NULL, NULL, 0) ? 0
-                                                                                            : -1;
+    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS + 1, NULL, values, NULL, NULL, 0)
+               ? 0
+               : -1;
 }
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)
@@ -466,11 +475,13 @@ static void on_sweep(uv_timer_t *t)
 }
 
 struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
-                          const struct config *cfg, void (*on_commit)(void *ctx), void *ctx)
+                          const struct config *cfg, int64_t claim_generation,
+                          void (*on_commit)(void *ctx), void *ctx)
 {
     struct writer *w = xcalloc(1, sizeof *w);
     if (!w)
         return NULL;
+    snprintf(w->generation, sizeof w->generation, "%" PRId64, claim_generation);
     w->pg = pg;
     w->ledger = ledger;
     w->cfg = cfg;

@@ -13,11 +13,16 @@
 #include "domain/ledger.h"
 #include "pg.h"
 
+#include <stdint.h>
+
 struct writer;
 
-/* on_commit runs after each committed batch (the live feed has news). */
+/* on_commit runs after each committed batch (the live feed has news). Every
+ * batch is refused by the database unless the claim of claim_generation (see
+ * load.h) still holds, and makes COMMIT wait for a synchronous standby. */
 struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
-                          const struct config *cfg, void (*on_commit)(void *ctx), void *ctx);
+                          const struct config *cfg, int64_t claim_generation,
+                          void (*on_commit)(void *ctx), void *ctx);
 /* SU_OK (the writer owns op) or SU_TOOBIG when the queue is full. */
 int writer_enqueue(struct writer *w, struct op *op);
 /* True when nothing is queued or in flight. */
