@@ -176,7 +176,7 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
 }
 
 static void close_everything(struct app *a);
-static void reclaimed(void *ctx, enum claim_result result);
+static void reclaimed(void *ctx, enum db_claim result);
 
 static void claim(struct app *a)
 {
@@ -202,15 +202,15 @@ static void lost_database(struct app *a)
 /* After a reconnect. Losing the database to another server is fatal: this
  * server's tallies no longer describe it, and its waiting batch must never be
  * written over the other's (the database refuses it too: suara_batch). */
-static void reclaimed(void *ctx, enum claim_result result)
+static void reclaimed(void *ctx, enum db_claim result)
 {
     struct app *a = ctx;
-    if (result == CLAIM_OK) {
+    if (result == DB_CLAIM_OK) {
         a->claim_attempts = 0;
         a->api.db_up = pg_is_up(a->pg);
         return;
     }
-    if (result == CLAIM_LOST) {
+    if (result == DB_CLAIM_LOST) {
         lost_database(a);
         return;
     }

@@ -319,8 +319,8 @@ void load_tokens(struct pg *pg, const struct registry *reg,
 struct claimer {
     struct copy_job copy;
     char sql[96];
-    enum claim_result result;
-    void (*done)(void *ctx, enum claim_result result);
+    enum db_claim result;
+    void (*done)(void *ctx, enum db_claim result);
     void *ctx;
 };
 
@@ -328,29 +328,29 @@ static int row_reclaim(void *ctx, char **f, int n)
 {
     struct claimer *c = ctx;
     if (n == 1 && f[0] && strcmp(f[0], "ok") == 0)
-        c->result = CLAIM_OK;
+        c->result = DB_CLAIM_OK;
     else if (n == 1 && f[0] && strcmp(f[0], "lost") == 0)
-        c->result = CLAIM_LOST;
+        c->result = DB_CLAIM_LOST;
     return 0;
 }
 
 static void reclaimed(void *ctx, bool ok)
 {
     struct claimer *c = ctx;
-    enum claim_result result = ok ? c->result : CLAIM_BUSY;
-    if (result == CLAIM_BUSY && ok)
+    enum db_claim result = ok ? c->result : DB_CLAIM_BUSY;
+    if (result == DB_CLAIM_BUSY && ok)
         log_warn("db_claim_busy", "error=\"" CLAIM_ERROR "\"");
     c->done(c->ctx, result);
     free(c);
 }
 
-void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum claim_result),
+void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum db_claim),
                 void *ctx)
 {
     struct claimer *c = xcalloc(1, sizeof *c);
     c->done = done;
     c->ctx = ctx;
-    c->result = CLAIM_BUSY;
+    c->result = DB_CLAIM_BUSY;
     snprintf(c->sql, sizeof c->sql, "COPY (SELECT suara_reclaim(%lld)) TO STDOUT",
              (long long)generation);
     copy_job_init(&c->copy, c->sql, row_reclaim, reclaimed, c);

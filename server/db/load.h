@@ -32,16 +32,16 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
 void load_tokens(struct pg *pg, const struct registry *reg,
                  void (*done)(void *ctx, struct auth *auth), void *ctx);
 
-enum claim_result {
-    CLAIM_OK,   /* this connection holds the database again */
-    CLAIM_BUSY, /* another session holds it (or the query failed): try again */
-    CLAIM_LOST, /* another server claimed the database since: never write again */
+enum db_claim {
+    DB_CLAIM_OK,   /* this connection holds the database again */
+    DB_CLAIM_BUSY, /* another session holds it (or the query failed): try again */
+    DB_CLAIM_LOST, /* another server claimed the database since: never write again */
 };
 
 /* Claims the database for this server again after a reconnect (the first
  * load claims it too), ahead of every queued job, if no other server has
  * claimed it since the claim of `generation`. */
-void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum claim_result),
+void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum db_claim),
                 void *ctx);
 
 #endif
