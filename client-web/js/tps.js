@@ -10,6 +10,7 @@ import { STATUS } from './labels.js';
 import { crumbs } from './crumbs.js';
 import { formSheet } from './formtable.js';
 import { statusBadge, checkBadges } from './badges.js';
+import { requestsBox } from './requests.js';
 
 function historyItem(f, contest) {
   const failed = f.checks.filter((c) => c.severity === 'error').map((c) => c.code);
@@ -61,6 +62,7 @@ export async function mount(el, { code }, query) {
   document.title = `${info.name} ${desa ? desa.name : ''} — Suara`;
   const crumbContest = byId.get(query.c) && info.contests.some((e) => e.contest === query.c) ? query.c : info.contests[0]?.contest;
 
+  const asked = requestsBox(info.code);
   const render = () => {
     const open = new Set([...el.querySelectorAll('details[open]')].map((d) => d.dataset.form));
     fill(el, page());
@@ -71,13 +73,14 @@ export async function mount(el, { code }, query) {
     h('h1', {}, `${info.name}${desa ? `, ${desa.name}` : ''} `, h('span.level', { text: `TPS · ${info.code}` })),
     h('p.meta', {}, `DPT menurut KPU: `, h('strong', { 'data-k': 'dpt', text: int(info.dpt) }), ' pemilih · ',
       h('a', { href: `${paths.witness}?tps=${encodeURIComponent(info.code)}`, text: 'Isi formulir saksi untuk TPS ini' })),
+    asked,
     info.contests.map((e) => contestSection(e, byId.get(e.contest))));
   render();
 
   let timer = null;
   const refresh = () => {
     clearTimeout(timer);
-    timer = setTimeout(async () => { try { await load(); render(); } catch { /* keep what is shown */ } }, 300);
+    timer = setTimeout(async () => { try { await load(); render(); asked.reload(); } catch { /* keep what is shown */ } }, 300);
   };
   let snapshots = 0;
   const stops = info.contests.map((e) => subscribe(e.contest, code, (msg) => {
