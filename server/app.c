@@ -16,6 +16,7 @@
 #include "db/photo_pg.h"
 #include "db/snapshot.h"
 #include "db/writer.h"
+#include "domain/form_photos.h"
 #include "net/api.h"
 #include "net/live.h"
 #include "net/photo.h"
@@ -70,6 +71,21 @@ static int enqueue(void *ctx, struct op *op)
 {
     struct app *a = ctx;
     return writer_enqueue(a->writer, op);
+}
+
+/* The tallies' with_photo needs both the forms and the photo index. */
+static void photo_index_loaded(void *ctx)
+{
+    struct app *a = ctx;
+    if (a->loaded)
+        form_photos_recount(&a->ledger);
+}
+
+static void photo_stored(void *ctx, const char *sha256)
+{
+    struct app *a = ctx;
+    if (a->loaded)
+        form_photos_stored_one(&a->ledger, sha256);
 }
 
 static void retry_load(uv_timer_t *t)
@@ -134,6 +150,9 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.save_request = save_request;
     a->api.save_ctx = a;
     a->loaded = true;
+    a->ledger.photos = &a->photo_index;
+    if (a->photo_index.loaded)
+        form_photos_recount(&a->ledger);
     a->writer =
         writer_new(&a->loop, a->pg, &a->ledger, a->cfg, a->target.claim_generation, NULL, NULL);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
@@ -350,12 +369,13 @@ static int start(struct app *a)
         return -1;
     a->fence = fence_new(&a->loop, a->pg, a->cfg->fence_ms);
     pg_start(a->pg);
-    a->photo_pg = photo_pg_start(&a->loop, a->cfg->db, &a->photo_index, NULL, a);
+    a->photo_pg = photo_pg_start(&a->loop, a->cfg->db, &a->photo_index, photo_index_loaded, a);
     if (!a->photo_pg)
         return -1;
     struct photo_store store;
     photo_pg_store(a->photo_pg, &store);
     photos_set_store(a->photos, &store);
+    photos_on_stored(a->photos, photo_stored, a);
     return 0;
 }
 

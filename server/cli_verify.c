@@ -47,13 +47,13 @@ static int check_row(struct chain *c, char **fields)
         rc = 1;
     } else {
         receipt_compute(c->prev, f, fields[FORM_ROW_TPS], fields[FORM_ROW_CONTEST], computed);
-        bool has = receipt_parse_hex(fields[FORM_ROW_FIELDS - 1], stored) == 0;
+        bool has = receipt_parse_hex(fields[FORM_ROW_RECEIPT], stored) == 0;
         if (!has || memcmp(computed, stored, 32) != 0) {
             char want[65];
             hex_encode(computed, 32, want);
             printf("BROKEN at form %lld (submission_id %s): stored receipt %s, recomputed %s; "
                    "this row, or the chain before it, was altered\n",
-                   (long long)f->id, f->submission_id, has ? fields[FORM_ROW_FIELDS - 1] : "(none)",
+                   (long long)f->id, f->submission_id, has ? fields[FORM_ROW_RECEIPT] : "(none)",
                    want);
             rc = 1;
         }

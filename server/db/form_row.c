@@ -8,7 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { COL_COUNTS = 13, COL_VOTES = 34, COL_DECISION = 35, COL_RECEIPT = 41 };
+enum {
+    COL_PHOTO = 12,
+    COL_COUNTS = 13,
+    COL_VOTES = 34,
+    COL_DECISION = 35,
+    COL_RECEIPT = FORM_ROW_RECEIPT,
+    COL_PHOTOS = 42,
+    COL_RECEIPT_FORMAT = 43
+};
 
 /* The integers PostgreSQL prints: an optional '-' and digits. At start-up
  * this runs ~40 times for each of millions of rows, where strtoll's locale
@@ -58,6 +66,34 @@ static void fill_counts(struct form_counts *c, char **f)
     c->total = (uint16_t)num(f[k]);
 }
 
+/* The pages: "photos" ({h1,h2}) for forms stored since migration 010, else
+ * the one "photo_sha256" of older rows. 0, or -1 on a malformed value. */
+static int parse_photos(struct form *form, char **f)
+{
+    char photos[FORM_MAX_PHOTOS][FORM_PHOTO_HEX + 1];
+    int n = 0;
+    if (!is_null(f[COL_PHOTOS])) {
+        const char *p = f[COL_PHOTOS];
+        if (*p++ != '{')
+            return -1;
+        while (*p && *p != '}') {
+            size_t len = strcspn(p, ",}");
+            if (len != FORM_PHOTO_HEX || n == FORM_MAX_PHOTOS)
+                return -1;
+            memcpy(photos[n], p, len);
+            photos[n++][len] = '\0';
+            p += len + (p[len] == ',');
+        }
+    } else if (!is_null(f[COL_PHOTO])) {
+        if (strlen(f[COL_PHOTO]) != FORM_PHOTO_HEX)
+            return -1;
+        memcpy(photos[0], f[COL_PHOTO], FORM_PHOTO_HEX + 1);
+        n = 1;
+    }
+    form_set_photos(form, (const char(*)[FORM_PHOTO_HEX + 1]) photos, n);
+    return 0;
+}
+
 static struct decision *parse_decision(char **f)
 {
     if (is_null(f[COL_DECISION]))
@@ -80,7 +116,7 @@ struct form *form_row_parse(char **f, int n)
     if (n != FORM_ROW_FIELDS)
         return NULL;
     for (int i = 0; i < COL_DECISION; i++) {
-        if (i != 12 && is_null(f[i]))
+        if (i != COL_PHOTO && is_null(f[i]))
             return NULL;
     }
     long votes[CONTEST_MAX_CANDIDATES];
@@ -102,7 +138,12 @@ struct form *form_row_parse(char **f, int n)
     form->seq = num(f[9]);
     form->received_ms = num(f[10]);
     form->checks = parse_checks(f[11]);
-    form->photo_sha256 = is_null(f[12]) ? NULL : xstrdup(f[12]);
+    form->receipt_format =
+        is_null(f[COL_RECEIPT_FORMAT]) ? RECEIPT_V1 : (uint8_t)num(f[COL_RECEIPT_FORMAT]);
+    if (parse_photos(form, f) != 0) {
+        free(form);
+        return NULL;
+    }
     fill_counts(&form->counts, f);
     form->n_votes = (uint8_t)nv;
     for (int k = 0; k < nv; k++)

@@ -44,10 +44,11 @@ enum {
     P_D_TOKEN,
     P_D_SEQ,
     P_D_MS,
-    N_PARAMS /* the array columns; $26 (the claim's generation) comes after them */
+    P_RECEIPT_FORMAT,
+    N_PARAMS /* the array columns; $27 (the claim's generation) comes after them */
 };
 
-/* One statement, so one transaction. suara_batch($26) (schema/005) refuses
+/* One statement, so one transaction. suara_batch($27) (schema/005) refuses
  * it unless this server's claim still holds, and writes a row of its own: a
  * batch whose rows all exist already (written again after a broken
  * connection) would otherwise write no WAL, and PostgreSQL would commit it
@@ -60,21 +61,22 @@ const char writer_batch_sql[] =
     " RETURNING 1),"
     " new_forms AS ("
     " INSERT INTO forms (id, submission_id, tps, contest, revision, status, outcome, confirms,"
-    " token_id, seq, received_at, checks, photo_sha256,"
+    " token_id, seq, received_at, checks, photos, receipt_format,"
     " reg_dpt_m, reg_dpt_f, reg_dpph_m, reg_dpph_f, reg_dptb_m, reg_dptb_f,"
     " voted_dpt_m, voted_dpt_f, voted_dpph_m, voted_dpph_f, voted_dptb_m, voted_dptb_f,"
     " ballots_received, ballots_returned, ballots_unused, ballots_used,"
     " disability_registered, disability_voted, valid, invalid, total, votes, receipt)"
     " SELECT f.id, f.sid, f.tps, f.contest, f.revision, f.status, f.outcome,"
     " nullif(f.confirms, 0), f.token_id, f.seq, to_timestamp(f.received_ms / 1000.0),"
-    " f.checks::text[], f.photo, x.n[1], x.n[2], x.n[3], x.n[4], x.n[5], x.n[6], x.n[7],"
+    " f.checks::text[], f.photos::text[], f.receipt_format, x.n[1], x.n[2], x.n[3], x.n[4], "
+    "x.n[5], x.n[6], x.n[7],"
     " x.n[8], x.n[9], x.n[10], x.n[11], x.n[12], x.n[13], x.n[14], x.n[15], x.n[16], x.n[17],"
     " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[], f.receipt"
     " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],"
     " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
-    " $15::text[], $16::text[], $17::text[], $18::text[])"
+    " $15::text[], $16::text[], $17::text[], $18::text[], $26::smallint[])"
     " AS f(id, sid, tps, contest, revision, status, outcome, confirms, token_id, seq,"
-    " received_ms, checks, photo, counts, votes, receipt),"
+    " received_ms, checks, photos, counts, votes, receipt, receipt_format),"
     " LATERAL (SELECT f.counts::smallint[] AS n) AS x"
     " ON CONFLICT (id) DO NOTHING RETURNING 1),"
     " new_decisions AS ("
@@ -85,7 +87,7 @@ const char writer_batch_sql[] =
     " $24::bigint[], $25::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
     " ON CONFLICT (id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
-    " (SELECT count(*) FROM new_decisions), suara_batch($26::bigint)";
+    " (SELECT count(*) FROM new_decisions), suara_batch($27::bigint)";
 
 /* A PostgreSQL array literal under construction. */
 struct column {
@@ -182,7 +184,7 @@ static void add_form_row(struct writer *w, const struct form *f)
 {
     const struct registry *reg = w->ledger->reg;
     struct column *c = w->cols;
-    char scratch[1024];
+    char scratch[1024]; /* a form's longest field: 8 photo hashes */
     struct buf tmp;
     buf_init_fixed(&tmp, scratch, sizeof scratch);
     col_int(&c[P_ID], f->id);
@@ -204,10 +206,16 @@ static void add_form_row(struct writer *w, const struct form *f)
     }
     buf_puts(&tmp, "}");
     col_str(&c[P_CHECKS], tmp.data);
-    if (f->photo_sha256)
-        col_str(&c[P_PHOTO], f->photo_sha256);
-    else
+    if (f->n_photos) {
+        buf_reset(&tmp);
+        for (int k = 0; k < f->n_photos; k++)
+            buf_printf(&tmp, "%s%s", k ? "," : "{", f->photos[k]);
+        buf_puts(&tmp, "}");
+        col_str(&c[P_PHOTO], tmp.data);
+    } else {
         col_null(&c[P_PHOTO]);
+    }
+    col_int(&c[P_RECEIPT_FORMAT], f->receipt_format);
     buf_reset(&tmp);
     counts_literal(f, &tmp);
     col_str(&c[P_COUNTS], tmp.data);
@@ -335,7 +343,7 @@ static void reply_committed(struct writer *w, struct op *op, int64_t now)
         histogram_observe(&g_metrics.ack_seconds, (double)(now - op->form->received_ms) / 1000.0);
         body = view_receipt(reg, op->form);
     } else {
-        body = view_json(view_form(reg, op->form));
+        body = view_json(view_form(reg, w->ledger, op->form));
     }
     answer(op, 0, body);
     free(body);

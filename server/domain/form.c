@@ -224,7 +224,7 @@ static void problem_at(struct form_problems *p, const char *path, const char *ke
 
 /* ---- generic shape walkers -------------------------------------------- */
 
-#define OBJECT_MAX_FIELDS 12
+#define OBJECT_MAX_FIELDS 16
 
 /* Matches the members of an object against `names` (the first n_required
  * mandatory, the rest optional). found[i] gets the member named names[i], or
@@ -375,7 +375,17 @@ static bool contest_ok(const char *s, size_t len)
 
 static bool photo_ok(const char *s, size_t len)
 {
-    return len == 64 && all_chars_in(s, len, hex_char);
+    return len == FORM_PHOTO_HEX && all_chars_in(s, len, hex_char);
+}
+
+static bool lower_hex_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool photo_lower_ok(const char *s, size_t len)
+{
+    return len == FORM_PHOTO_HEX && all_chars_in(s, len, lower_hex_char);
 }
 
 /* Copies a string member into dst (dst_size >= the rule's maximum + 1). */
@@ -465,32 +475,58 @@ enum {
     F_VALID,
     F_INVALID,
     F_TOTAL,
-    F_PHOTO, /* optional: keep last */
+    F_PHOTO,  /* optional: keep these last */
+    F_PHOTOS, /* optional */
     F_COUNT
 };
+#define F_REQUIRED F_PHOTO
 
 static const char *const top_names[F_COUNT] = {
-    "submission_id", "tps",   "contest", "registered", "voted", "ballots",
-    "disability",    "votes", "valid",   "invalid",    "total", "photo_sha256",
+    "submission_id", "tps",   "contest", "registered", "voted",        "ballots", "disability",
+    "votes",         "valid", "invalid", "total",      "photo_sha256", "photos",
 };
 
+/* The one-page shorthand; upper-case hex is accepted (and lowered) as
+ * before "photos" existed. */
 static void decode_photo(const cJSON *item, struct form_input *out, struct form_problems *p)
 {
-    if (!decode_string(item, "photo_sha256", photo_ok, out->photo_sha256, sizeof out->photo_sha256,
-                       p))
+    if (!decode_string(item, "photo_sha256", photo_ok, out->photos[0], sizeof out->photos[0], p))
         return;
-    for (char *c = out->photo_sha256; *c != '\0'; c++) {
+    for (char *c = out->photos[0]; *c != '\0'; c++) {
         if (*c >= 'A' && *c <= 'F')
             *c = (char)(*c - 'A' + 'a');
     }
-    out->has_photo = true;
+    out->n_photos = 1;
+}
+
+/* The plano's pages in order: 1 to FORM_MAX_PHOTOS lower-case hex hashes. A
+ * page named twice is kept twice (the witness's order is what was sent). */
+static void decode_photos(const cJSON *item, struct form_input *out, struct form_problems *p)
+{
+    if (!cJSON_IsArray(item)) {
+        form_problem_add(p, "photos", "not_array");
+        return;
+    }
+    int n = cJSON_GetArraySize(item);
+    if (n == 0 || n > FORM_MAX_PHOTOS) {
+        form_problem_add(p, "photos", n == 0 ? "empty" : "too_many");
+        return;
+    }
+    int i = 0, bad = 0;
+    for (const cJSON *m = item->child; m != NULL; m = m->next, i++) {
+        char field[FIELD_SIZE];
+        snprintf(field, sizeof field, "photos.%d", i);
+        if (!decode_string(m, field, photo_lower_ok, out->photos[i], sizeof out->photos[i], p))
+            bad++;
+    }
+    out->n_photos = bad ? 0 : n;
 }
 
 static void decode_body(const cJSON *root, struct form_input *out, struct form_problems *p)
 {
     const cJSON *f[F_COUNT];
     struct form_counts *c = &out->counts;
-    walk_object(root, "", top_names, F_COUNT, F_PHOTO, f, p);
+    walk_object(root, "", top_names, F_COUNT, F_REQUIRED, f, p);
     if (f[F_SUBMISSION_ID] != NULL)
         decode_string(f[F_SUBMISSION_ID], "submission_id", submission_id_ok, out->submission_id,
                       sizeof out->submission_id, p);
@@ -514,8 +550,12 @@ static void decode_body(const cJSON *root, struct form_input *out, struct form_p
         decode_count(f[F_INVALID], "invalid", &c->invalid, p);
     if (f[F_TOTAL] != NULL)
         decode_count(f[F_TOTAL], "total", &c->total, p);
-    if (f[F_PHOTO] != NULL)
+    if (f[F_PHOTO] != NULL && f[F_PHOTOS] != NULL)
+        form_problem_add(p, "photo_sha256", "conflict"); /* one or the other */
+    else if (f[F_PHOTO] != NULL)
         decode_photo(f[F_PHOTO], out, p);
+    else if (f[F_PHOTOS] != NULL)
+        decode_photos(f[F_PHOTOS], out, p);
 }
 
 enum form_decode_result form_decode(const char *body, size_t len, struct form_input *out,
@@ -536,10 +576,12 @@ enum form_decode_result form_decode(const char *body, size_t len, struct form_in
 bool form_input_equal(const struct form_input *a, const struct form_input *b)
 {
     if (strcmp(a->submission_id, b->submission_id) != 0 || strcmp(a->tps, b->tps) != 0 ||
-        strcmp(a->contest, b->contest) != 0 || a->has_photo != b->has_photo)
+        strcmp(a->contest, b->contest) != 0 || a->n_photos != b->n_photos)
         return false;
-    if (a->has_photo && strcmp(a->photo_sha256, b->photo_sha256) != 0)
-        return false;
+    for (int i = 0; i < a->n_photos && i < FORM_MAX_PHOTOS; i++) {
+        if (strcmp(a->photos[i], b->photos[i]) != 0)
+            return false;
+    }
     /* form_counts is uint16_t only, so it has no padding to compare. */
     if (memcmp(&a->counts, &b->counts, sizeof a->counts) != 0 || a->n_votes != b->n_votes)
         return false;
@@ -732,8 +774,20 @@ void form_free(struct form *f)
     if (f->decision)
         free(f->decision->reason);
     free(f->decision);
-    free(f->photo_sha256);
+    free(f->photos);
     free(f);
+}
+
+void form_set_photos(struct form *f, const char (*photos)[FORM_PHOTO_HEX + 1], int n)
+{
+    free(f->photos);
+    f->photos = NULL;
+    f->n_photos = 0;
+    if (n <= 0)
+        return;
+    f->photos = xmalloc((size_t)n * sizeof *f->photos);
+    memcpy(f->photos, photos, (size_t)n * sizeof *f->photos);
+    f->n_photos = (uint8_t)n;
 }
 
 struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
@@ -741,9 +795,9 @@ struct form *form_new(const struct form_input *in, const struct form_resolved *r
 {
     int n = res->contest->n_candidates;
     struct form *f = xcalloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
-    if (in->has_photo)
-        f->photo_sha256 = xstrdup(in->photo_sha256);
+    form_set_photos(f, in->photos, in->n_photos);
     strcpy(f->submission_id, in->submission_id);
+    f->receipt_format = RECEIPT_CURRENT;
     f->tps = res->tps;
     f->contest = (uint16_t)res->contest->index;
     f->token_id = token_id;
@@ -758,9 +812,9 @@ struct form *form_new(const struct form_input *in, const struct form_resolved *r
 bool form_same_submission(const struct form *f, const struct form_input *in,
                           const struct form_resolved *res, int32_t token_id)
 {
-    bool same_photo = in->has_photo
-                          ? f->photo_sha256 && strcmp(f->photo_sha256, in->photo_sha256) == 0
-                          : f->photo_sha256 == NULL;
+    bool same_photo = f->n_photos == in->n_photos;
+    for (int i = 0; same_photo && i < f->n_photos; i++)
+        same_photo = strcmp(f->photos[i], in->photos[i]) == 0;
     return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
            same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
            memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;

@@ -17,6 +17,8 @@
 #define FORM_MAX_ERRORS 32
 #define TPS_CAPACITY 600        /* Pilkada 2024: registered.dpt + registered.dpph <= 600 */
 #define FORM_VOTE_NUMBER_MAX 99 /* keys of "votes": "1".."99" */
+#define FORM_MAX_PHOTOS 8       /* pages of the plano in "photos" */
+#define FORM_PHOTO_HEX 64       /* a photo's SHA-256 in lower-case hex */
 
 enum { ROW_DPT, ROW_DPPH, ROW_DPTB };
 enum { SEX_M, SEX_F };
@@ -38,8 +40,8 @@ struct form_input {
     char submission_id[SUBMISSION_ID_MAX + 1];
     char tps[REGION_CODE_MAX + 1];
     char contest[CONTEST_ID_MAX + 1];
-    bool has_photo;
-    char photo_sha256[65]; /* lowercase hex */
+    int n_photos; /* "photos", or 1 for the "photo_sha256" shorthand */
+    char photos[FORM_MAX_PHOTOS][FORM_PHOTO_HEX + 1]; /* lower-case hex, in page order */
     struct form_counts counts;
     int n_votes;
     int vote_number[CONTEST_MAX_CANDIDATES]; /* ascending, whatever the key order sent */
@@ -64,8 +66,10 @@ enum form_decode_result {
 };
 
 /* Decodes and checks the shape of a body: exactly the contract's fields (plus
- * optional photo_sha256), no duplicate keys, every count an integer 0..9999,
- * codes well formed. Field problem codes: "missing", "unknown_field",
+ * optional "photos", 1 to 8 lower-case hex SHA-256 strings, or the one-page
+ * shorthand "photo_sha256", hex of either case, never both: "conflict" on
+ * photo_sha256), no duplicate keys, every count an integer 0..9999, codes
+ * well formed. Field problem codes: "missing", "unknown_field",
  * "duplicate_key", "not_integer", "out_of_range", "not_string", "not_object",
  * "bad_format", "too_many", "empty" (a "votes" object without entries).
  * JSON is read strictly (RFC 8259): trailing bytes, raw control characters,
@@ -164,6 +168,14 @@ struct decision {
     char *reason;
 };
 
+/* Versions of a receipt's canonical text (domain/receipt.c): a stored form
+ * keeps the one it was chained with, so verify-log recomputes old rows too. */
+enum receipt_format {
+    RECEIPT_V1 = 1, /* photo_sha256=<one hash or empty> */
+    RECEIPT_V2 = 2, /* photos=<the pages' hashes, comma-separated> */
+    RECEIPT_CURRENT = RECEIPT_V2
+};
+
 struct form {
     int64_t id;
     int64_t seq;
@@ -172,7 +184,8 @@ struct form {
     struct form *next_in_slot;
     struct decision *decision; /* the reviewer's, if any */
     struct op *pending_op;     /* until committed: the op that writes it */
-    char *photo_sha256;        /* NULL when absent */
+    /* The plano's pages in order (n_photos of them, NULL when none). */
+    char (*photos)[FORM_PHOTO_HEX + 1];
     int32_t tps;
     int32_t token_id;
     uint16_t contest;
@@ -180,6 +193,9 @@ struct form {
     uint8_t status;  /* enum form_status, changes over time */
     uint8_t outcome; /* enum form_status told to the submitter, never changes */
     bool committed;
+    bool tallied; /* the counted form as the tallies show it (committed) */
+    uint8_t n_photos;
+    uint8_t receipt_format; /* enum receipt_format: the canonical text its receipt hashes */
     uint32_t checks;
     struct form_counts counts;
     unsigned char receipt[32]; /* see receipt.h */
@@ -191,6 +207,8 @@ struct form {
 /* A new, not yet decided form from a resolved input. */
 struct form *form_new(const struct form_input *in, const struct form_resolved *res, uint32_t checks,
                       int32_t token_id, int64_t received_ms);
+/* Copies n photo hashes into f (replacing any). */
+void form_set_photos(struct form *f, const char (*photos)[FORM_PHOTO_HEX + 1], int n);
 /* Whether a retry carries the same form as the one stored (same token, TPS,
  * contest, numbers and photo): then it gets the first answer again. */
 bool form_same_submission(const struct form *f, const struct form_input *in,

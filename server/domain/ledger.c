@@ -4,6 +4,7 @@
  * waiting for review (they become superseded), so reviewers never decide a
  * form its author has already corrected. */
 #include "ledger.h"
+#include "form_photos.h"
 #include "core/err.h"
 #include "receipt.h"
 #include "core/mem.h"
@@ -44,6 +45,7 @@ void ledger_free(struct ledger *l)
     free(l->by_id);
     free(l->by_seq);
     strmap_free(&l->by_submission);
+    form_photos_free(l);
     memset(l, 0, sizeof *l);
 }
 
@@ -131,6 +133,7 @@ struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps)
 
 void slot_state(const struct slot *s, struct tps_state *out)
 {
+    out->counted = s->counted;
     out->counts = s->counted ? &s->counted->counts : NULL;
     out->votes = s->counted ? s->counted->votes : NULL;
     out->confirmed = s->counted && s->confirmed;
@@ -281,7 +284,17 @@ void ledger_commit(struct ledger *l, struct op *op)
         return;
     op->form->committed = true;
     op->form->pending_op = NULL;
-    tally_apply(l->tallies, op->form->contest, op->form->tps, &op->before, &op->after, op->seq);
+    struct form *f = op->form;
+    tally_apply(l->tallies, f->contest, f->tps, &op->before, &op->after, op->seq);
+    if (op->kind == OP_FORM)
+        form_photos_track(l, f);
+    /* Ops of one slot commit in the order they were decided, so `before`
+     * is what the tallies showed until now. */
+    if (op->before.counted)
+        op->before.counted->tallied = false;
+    if (op->after.counted)
+        op->after.counted->tallied = true;
+    form_photos_refresh(l, f->contest, f->tps, op->after.counted);
 }
 
 int ledger_load_form(struct ledger *l, struct form *f)
@@ -291,6 +304,7 @@ int ledger_load_form(struct ledger *l, struct form *f)
         return SU_NOMEM;
     ledger_track(l, f);
     f->committed = true;
+    form_photos_track(l, f);
     append(s, f);
     count_pending(s, f->status, +1);
     if (f->status == FS_COUNTED)
@@ -338,6 +352,8 @@ void ledger_rebuild_tallies(struct ledger *l)
             }
             struct tps_state st;
             slot_state(s, &st);
+            if (s->counted)
+                s->counted->tallied = true;
             tally_apply(l->tallies, c, r, &empty, &st, slot_last_seq(s));
         }
     }

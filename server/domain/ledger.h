@@ -17,6 +17,7 @@
 
 #include "core/strmap.h"
 #include "form.h"
+#include "photo_index.h"
 #include "tally.h"
 
 #include <stdbool.h>
@@ -27,6 +28,7 @@ struct slot {
     struct form *first, *last;
     struct form *counted;
     bool confirmed;
+    bool with_photo;                      /* counted in tps_with_photo of the tallies */
     uint32_t n_forms, n_held, n_disputed; /* 32 bits: a flood of forms must not wrap */
 };
 
@@ -82,6 +84,10 @@ struct ledger {
     int64_t n_forms;
     int64_t last_form_id; /* the head of the receipt chain */
     unsigned char last_receipt[32];
+    /* Stored photos (set by the app once loaded; NULL: none known yet), and
+     * every committed form naming each photo hash (domain/form_photos.h). */
+    const struct photo_index *photos;
+    struct strmap photo_refs;
 };
 
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);

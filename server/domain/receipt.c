@@ -1,10 +1,12 @@
 /* See receipt.h. The canonical text, one line each, in this order:
- *   suara-receipt-v1
+ *   suara-receipt-v2        (v1 for forms stored before photos had pages)
  *   prev=<64 hex>
  *   id=<form id>            submission_id=<id>     tps=<code>      contest=<id>
  *   revision=<n>            outcome=<counted|held|disputed|confirmation>
  *   confirms=<form id or 0> token_id=<n>           seq=<n>         received_ms=<ms since epoch>
- *   checks=<codes, comma-separated, in table order>  photo_sha256=<hex or empty>
+ *   checks=<codes, comma-separated, in table order>
+ *   photos=<the pages' SHA-256 hex, comma-separated, in page order; empty when none>
+ *           (v1: photo_sha256=<the one hash or empty>)
  *   counts=<the 21 counts: registered dpt/dpph/dptb m,f; voted likewise;
  *           ballots received,returned,unused,used; disability registered,voted;
  *           valid,invalid,total>
@@ -35,17 +37,24 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
     char prev_hex[65];
     hex_encode(prev, 32, prev_hex);
     buf_printf(out,
-               "suara-receipt-v1\nprev=%s\nid=%lld\nsubmission_id=%s\ntps=%s\ncontest=%s\n"
+               "suara-receipt-v%d\nprev=%s\nid=%lld\nsubmission_id=%s\ntps=%s\ncontest=%s\n"
                "revision=%u\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
                "checks=",
-               prev_hex, (long long)f->id, f->submission_id, tps_code, contest_id, f->revision,
-               form_status_name(f->outcome), (long long)f->confirms, f->token_id, (long long)f->seq,
-               (long long)f->received_ms);
+               f->receipt_format == RECEIPT_V1 ? 1 : 2, prev_hex, (long long)f->id,
+               f->submission_id, tps_code, contest_id, f->revision, form_status_name(f->outcome),
+               (long long)f->confirms, f->token_id, (long long)f->seq, (long long)f->received_ms);
     for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
         if (f->checks & (1u << k))
             buf_printf(out, "%s%s", n++ ? "," : "", form_check_code((enum form_check)k));
     }
-    buf_printf(out, "\nphoto_sha256=%s\n", f->photo_sha256 ? f->photo_sha256 : "");
+    if (f->receipt_format == RECEIPT_V1) {
+        buf_printf(out, "\nphoto_sha256=%s\n", f->n_photos ? f->photos[0] : "");
+    } else {
+        buf_puts(out, "\nphotos=");
+        for (int i = 0; i < f->n_photos; i++)
+            buf_printf(out, "%s%s", i ? "," : "", f->photos[i]);
+        buf_puts(out, "\n");
+    }
     join_counts(&f->counts, out);
     buf_puts(out, "votes=");
     for (int i = 0; i < f->n_votes; i++)

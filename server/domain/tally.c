@@ -131,6 +131,16 @@ void tally_dirty_clear(struct tallies *t)
     t->dirty_overflow = false;
 }
 
+void tally_add_with_photo(struct tallies *t, int contest, int32_t tps, int delta)
+{
+    struct contest_tally *ct = &t->contests[contest];
+    for (int32_t r = tps; r >= ct->base; r = t->reg->regions[r].parent) {
+        ct->nodes[r - ct->base].tps_with_photo += delta;
+        if (r == ct->base)
+            break;
+    }
+}
+
 const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region)
 {
     const struct contest_tally *ct = &t->contests[contest];

@@ -19,6 +19,7 @@ struct tally_node {
     int64_t seq; /* the last change that touched this node */
     int32_t tps_total, tps_counted, tps_held, tps_disputed, tps_confirmed;
     int32_t tps_flagged; /* counted TPS whose counted form has a warning */
+    int32_t tps_with_photo; /* counted TPS whose counted form's photos are all stored */
     int64_t registered, voted, valid, invalid;
 };
 
@@ -53,9 +54,11 @@ static inline uint64_t tally_dirty_key(int contest, int32_t region)
 }
 /* Forgets the moved pairs (after the tick has walked them). */
 void tally_dirty_clear(struct tallies *t);
+struct form;
 
 /* What of a TPS's state in one contest shows in the tallies. */
 struct tps_state {
+    struct form *counted;             /* the counted form, or NULL */
     const struct form_counts *counts; /* the counted form, or NULL */
     const uint16_t *votes;            /* its votes by candidate position */
     bool confirmed, held, disputed;
@@ -66,6 +69,10 @@ int tallies_init(struct tallies *t, const struct registry *reg);
 void tallies_free(struct tallies *t);
 void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_state *before,
                  const struct tps_state *after, int64_t seq);
+
+/* Moves tps_with_photo by delta from the TPS up to the contest's root. Not
+ * a change of seq: a photo arriving moves no count. */
+void tally_add_with_photo(struct tallies *t, int contest, int32_t tps, int delta);
 
 /* The node of `region` in `contest`, or NULL when the region lies outside. */
 const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region);

@@ -106,6 +106,7 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
     cJSON_AddNumberToObject(tps, "disputed", n->tps_disputed);
     cJSON_AddNumberToObject(tps, "confirmed", n->tps_confirmed);
     cJSON_AddNumberToObject(tps, "flagged", n->tps_flagged);
+    cJSON_AddNumberToObject(tps, "with_photo", n->tps_with_photo);
     cJSON_AddNumberToObject(o, "dpt", t->reg->regions[region].dpt);
     cJSON_AddNumberToObject(o, "registered", (double)n->registered);
     cJSON_AddNumberToObject(o, "voted", (double)n->voted);
@@ -237,14 +238,24 @@ static void add_counts(cJSON *o, const struct contest *c, const struct form *f)
     cJSON_AddNumberToObject(o, "total", k->total);
 }
 
-cJSON *view_form(const struct registry *reg, const struct form *f)
+static void add_photos(cJSON *o, const struct ledger *l, const struct form *f)
+{
+    cJSON *photos = cJSON_AddArrayToObject(o, "photos");
+    for (int i = 0; i < f->n_photos; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "sha256", f->photos[i]);
+        cJSON_AddBoolToObject(p, "stored", l->photos && photo_index_get(l->photos, f->photos[i]));
+        cJSON_AddItemToArray(photos, p);
+    }
+}
+
+cJSON *view_form(const struct registry *reg, const struct ledger *l, const struct form *f)
 {
     cJSON *o = receipt_json(reg, f);
     cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(form_status_name(f->status)));
     cJSON_AddStringToObject(o, "outcome", response_status(f));
     cJSON_AddNumberToObject(o, "token_id", f->token_id);
-    if (f->photo_sha256)
-        cJSON_AddStringToObject(o, "photo_sha256", f->photo_sha256);
+    add_photos(o, l, f);
     add_counts(o, &reg->contests[f->contest], f);
     if (f->decision) {
         cJSON *d = cJSON_AddObjectToObject(o, "decision");
@@ -274,13 +285,13 @@ static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *
     cJSON_AddBoolToObject(o, "held", s->n_held > 0);
     cJSON_AddBoolToObject(o, "disputed", s->n_disputed > 0);
     if (s->counted && s->counted->committed)
-        cJSON_AddItemToObject(o, "counted", view_form(reg, s->counted));
+        cJSON_AddItemToObject(o, "counted", view_form(reg, l, s->counted));
     else
         cJSON_AddNullToObject(o, "counted");
     cJSON *history = cJSON_AddArrayToObject(o, "history");
     for (const struct form *f = s->first; f; f = f->next_in_slot) {
         if (f->committed)
-            cJSON_AddItemToArray(history, view_form(reg, f));
+            cJSON_AddItemToArray(history, view_form(reg, l, f));
     }
     return o;
 }
@@ -344,13 +355,13 @@ static int by_id(const void *a, const void *b)
 
 static cJSON *review_item(const struct registry *reg, const struct ledger *l, const struct form *f)
 {
-    cJSON *item = view_form(reg, f);
+    cJSON *item = view_form(reg, l, f);
     cJSON_AddItemToObject(item, "checks_failed", checks_json(f->checks & FORM_CHECK_ERRORS));
     if (f->status == FS_HELD)
         cJSON_AddItemToObject(item, "suggestions", view_suggestions(reg, f));
     const struct slot *s = ledger_slot(l, f->contest, f->tps);
     if (f->status == FS_DISPUTED && s->counted && s->counted->committed)
-        cJSON_AddItemToObject(item, "counted_form", view_form(reg, s->counted));
+        cJSON_AddItemToObject(item, "counted_form", view_form(reg, l, s->counted));
     return item;
 }
 

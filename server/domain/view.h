@@ -28,8 +28,9 @@ cJSON *view_tally_node(const char *type, const struct tallies *t, int contest, i
 
 /* The 201/200 body of a stored form. */
 char *view_receipt(const struct registry *reg, const struct form *f);
-/* A form with its numbers, status and decision, for history and review. */
-cJSON *view_form(const struct registry *reg, const struct form *f);
+/* A form with its numbers, status, decision and photos ({"sha256",
+ * "stored"} per page, stored as l->photos says), for history and review. */
+cJSON *view_form(const struct registry *reg, const struct ledger *l, const struct form *f);
 char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps);
 /* Held and disputed forms in a region, oldest first; contest < 0 = all.
  * annotate (may be NULL) adds fields to each item: the review desk's. */

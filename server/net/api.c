@@ -203,7 +203,7 @@ static enum route_result get_form(struct api *api, const char *id_text, struct h
     struct form *f = *end ? NULL : ledger_by_id(api->ledger, id);
     if (!f || !f->committed)
         return not_found(rep, "no form has this id");
-    http_reply_json(rep, 200, view_json(view_form(api->reg, f)));
+    http_reply_json(rep, 200, view_json(view_form(api->reg, api->ledger, f)));
     return ROUTE_DONE;
 }
 

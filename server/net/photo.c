@@ -47,6 +47,8 @@ struct photos {
     int uploads, reads; /* in flight */
     uint64_t rejects[REJECT_CODES];
     uint64_t uploads_stored, uploads_repeated, reads_served, not_modified;
+    void (*on_stored)(void *ctx, const char *sha256);
+    void *on_stored_ctx;
 };
 
 struct photo_upload {
@@ -87,6 +89,12 @@ void photos_set_store(struct photos *ph, const struct photo_store *store)
     ph->has_store = store != NULL;
     if (store)
         ph->store = *store;
+}
+
+void photos_on_stored(struct photos *ph, void (*fn)(void *ctx, const char *sha256), void *ctx)
+{
+    ph->on_stored = fn;
+    ph->on_stored_ctx = ctx;
 }
 
 void photos_stop(struct photos *ph)
@@ -273,7 +281,8 @@ static void stored(void *ctx, int rc, bool created)
         answer_error(ph, u->w, 503, REJECT_UNAVAILABLE,
                      "the photo could not be stored; retry with the same bytes");
     } else {
-        photo_index_add(ph->index, &u->entry);
+        if (photo_index_add(ph->index, &u->entry) == SU_OK && ph->on_stored)
+            ph->on_stored(ph->on_stored_ctx, u->entry.sha256);
         if (created)
             ph->uploads_stored++;
         else

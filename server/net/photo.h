@@ -29,6 +29,8 @@ struct photo_upload;
 struct photos *photos_new(uv_loop_t *loop, const struct config *cfg, struct photo_index *index);
 /* The store to use from now on; NULL while there is none. */
 void photos_set_store(struct photos *ph, const struct photo_store *store);
+/* Called on the loop each time a photo new to the index is stored. */
+void photos_on_stored(struct photos *ph, void (*fn)(void *ctx, const char *sha256), void *ctx);
 /* Shutting down: no more store calls; late results answer 503. */
 void photos_stop(struct photos *ph);
 /* After the loop has run dry (no work left in the thread pool). */

@@ -89,10 +89,11 @@ static void form_check_input(const struct form_input *in)
     FORM_CHECK(region_code_level(in->tps, strnlen(in->tps, sizeof in->tps)) == LEVEL_TPS);
     size_t contest = strnlen(in->contest, sizeof in->contest);
     FORM_CHECK(contest >= 1 && contest <= CONTEST_ID_MAX);
-    if (in->has_photo) {
-        FORM_CHECK(strnlen(in->photo_sha256, sizeof in->photo_sha256) == 64);
-        for (int i = 0; i < 64; i++) {
-            char c = in->photo_sha256[i];
+    FORM_CHECK(in->n_photos >= 0 && in->n_photos <= FORM_MAX_PHOTOS);
+    for (int p = 0; p < in->n_photos; p++) {
+        FORM_CHECK(strnlen(in->photos[p], sizeof in->photos[p]) == FORM_PHOTO_HEX);
+        for (int i = 0; i < FORM_PHOTO_HEX; i++) {
+            char c = in->photos[p][i];
             FORM_CHECK((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
         }
     }

@@ -239,8 +239,8 @@ class SubmitTest(SharedServer):
         first = self.submit(form, token)
         self.assertEqual(first["status"], "counted")
         self.assertEqual(
-            self.value(f"SELECT photo_sha256 FROM forms WHERE id = {first['form_id']}"),
-            photo.lower())
+            self.value(f"SELECT array_to_string(photos, ',') FROM forms "
+                       f"WHERE id = {first['form_id']}"), photo.lower())
         status, _, again = self.post(dict(form, photo_sha256=photo.lower()), token)
         self.assertEqual(status, 200, again)
         self.assertEqual(again, first)

@@ -29,7 +29,14 @@ def form(tps, votes=(60, 101, 130, 18)):
     }
 
 
-def canonical(prev, receipt, body, token_id, received_ms):
+def pages(body):
+    """The form's photo hashes in page order, whichever field carried them."""
+    if "photos" in body:
+        return body["photos"]
+    return [body["photo_sha256"].lower()] if "photo_sha256" in body else []
+
+
+def canonical(prev, receipt, body, token_id, received_ms, version=2):
     rows = ("dpt", "dpph", "dptb")
     counts = [body["registered"][r][s] for r in rows for s in "mf"]
     counts += [body["voted"][r][s] for r in rows for s in "mf"]
@@ -39,13 +46,14 @@ def canonical(prev, receipt, body, token_id, received_ms):
     codes = [c["code"] for c in receipt["checks"]]
     outcome = "confirmation" if "confirms" in receipt else receipt["status"]
     lines = [
-        "suara-receipt-v1", f"prev={prev}", f"id={receipt['form_id']}",
+        f"suara-receipt-v{version}", f"prev={prev}", f"id={receipt['form_id']}",
         f"submission_id={receipt['submission_id']}", f"tps={receipt['tps']}",
         f"contest={receipt['contest']}", f"revision={receipt['revision']}", f"outcome={outcome}",
         f"confirms={receipt.get('confirms', 0)}", f"token_id={token_id}", f"seq={receipt['seq']}",
         f"received_ms={received_ms}",
         "checks=" + ",".join(c for c in CHECK_ORDER if c in codes),
-        f"photo_sha256={body.get('photo_sha256', '')}",
+        (f"photos={','.join(pages(body))}" if version == 2
+         else f"photo_sha256={(pages(body) or [''])[0]}"),
         "counts=" + ",".join(map(str, counts)),
         "votes=" + ",".join(str(body["votes"][k]) for k in sorted(body["votes"], key=int)),
     ]
@@ -60,6 +68,10 @@ class ReceiptChainTest(harness.SuaraTestCase):
         bodies, receipts = [], []
         for i, tps in enumerate(TPS * 2):  # the second round corrects the first
             body = form(tps, votes=(60 + i, 101, 130, 18 - i))
+            if i == 1:
+                body["photos"] = ["ab" * 32, "cd" * 32]
+            elif i == 2:
+                body["photo_sha256"] = "EF" * 32
             status, _, receipt = server.post("/api/v1/forms", body, token=token)
             self.assertIn(status, (201,), receipt)
             bodies.append(body)
@@ -112,6 +124,48 @@ class ReceiptChainTest(harness.SuaraTestCase):
         gap = self.suara("verify-log", "--db", self.db.conninfo)
         self.assertEqual(gap.returncode, 1)
         self.assertIn(f"BROKEN at form {last}:", gap.stdout)
+
+    def test_rows_of_the_first_receipt_format_still_verify(self):
+        """A form stored before receipts listed photo pages (receipt format 1,
+        one photo_sha256) is recomputed with the text it was chained with."""
+        db = harness.Database("receipts_v1", migrate=True, seed=True)
+        self.addCleanup(db.drop)
+        server = self.start_server(db=db, ready=True)
+        token = db.make_token("witness", "62.01.01.1011")
+        server.wait_for_token(token)
+        token_id = db.value("SELECT max(id) FROM tokens")
+        body = dict(form(TPS[0]), photo_sha256="12" * 32)
+        status, _, receipt = server.post("/api/v1/forms", body, token=token)
+        self.assertEqual(status, 201, receipt)
+        server.stop()
+        # Make the row what the previous format stored: the photo in its own
+        # column, format 1, and the receipt of the format-1 text.
+        received_ms = int(db.value("SELECT round(extract(epoch FROM received_at) * 1000)::bigint "
+                                   f"FROM forms WHERE id = {receipt['form_id']}"))
+        v1 = canonical("0" * 64, receipt, body, token_id, received_ms, version=1)
+        self.assertNotEqual(v1, receipt["receipt"])
+        db.psql(f"UPDATE forms SET receipt_format = 1, photos = NULL, photo_sha256 = '{'12' * 32}', "
+                f"receipt = '{v1}' WHERE id = {receipt['form_id']}")
+        ok = self.suara("verify-log", "--db", db.conninfo)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn(f"intact: 1 forms; head receipt {v1}", ok.stdout)
+        # The server reads the old row, shows its photo, and chains on from it.
+        server.start(ready=True)
+        status, _, shown = server.get(f"/api/v1/forms/{receipt['form_id']}")
+        self.assertEqual(shown["photos"], [{"sha256": "12" * 32, "stored": False}])
+        second = dict(form(TPS[1]), photos=["34" * 32])
+        status, _, receipt2 = server.post("/api/v1/forms", second, token=token)
+        self.assertEqual(status, 201, receipt2)
+        received_ms = int(db.value("SELECT round(extract(epoch FROM received_at) * 1000)::bigint "
+                                   f"FROM forms WHERE id = {receipt2['form_id']}"))
+        self.assertEqual(receipt2["receipt"], canonical(v1, receipt2, second, token_id,
+                                                        received_ms))
+        self.assertEqual(self.suara("verify-log", "--db", db.conninfo).returncode, 0)
+        # The old row's photo is part of its receipt.
+        db.psql(f"UPDATE forms SET photo_sha256 = '{'13' * 32}' WHERE id = {receipt['form_id']}")
+        broken = self.suara("verify-log", "--db", db.conninfo)
+        self.assertEqual(broken.returncode, 1)
+        self.assertIn(f"BROKEN at form {receipt['form_id']} ", broken.stdout)
 
 
 if __name__ == "__main__":

@@ -179,7 +179,7 @@ static void test_base_form_decodes(void **state)
     assert_string_equal(in.submission_id, "5b0d3c8e-2f7a-4a39-9d0c-0a1c2b3d4e5f");
     assert_string_equal(in.tps, "62.03.01.2001.001");
     assert_string_equal(in.contest, "gub-62");
-    assert_false(in.has_photo);
+    assert_int_equal(in.n_photos, 0);
     assert_int_equal(in.counts.registered[ROW_DPT][SEX_M], 210);
     assert_int_equal(in.counts.registered[ROW_DPT][SEX_F], 201);
     assert_int_equal(in.counts.registered[ROW_DPPH][SEX_F], 1);
@@ -260,9 +260,63 @@ static void test_photo_optional_and_lowercased(void **state)
     const char *member = "\"photo_sha256\": "
                          "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\"";
     assert_int_equal(decode_edits(EDITS({NULL, member}), &in, &pr), FORM_DECODED);
-    assert_true(in.has_photo);
-    assert_string_equal(in.photo_sha256,
+    assert_int_equal(in.n_photos, 1);
+    assert_string_equal(in.photos[0],
                         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+#define HASH_A "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\""
+#define HASH_B "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\""
+
+static void test_photos_are_the_pages_in_order(void **state)
+{
+    struct form_input in, shorthand;
+    struct form_problems pr;
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photos\": [" HASH_B ", " HASH_A "]"}), &in, &pr),
+                     FORM_DECODED);
+    assert_int_equal(in.n_photos, 2);
+    assert_string_equal(in.photos[0],
+                        "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+    assert_string_equal(in.photos[1],
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* The shorthand is the same form as a one-page list. */
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photos\": [" HASH_A "]"}), &in, &pr),
+                     FORM_DECODED);
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photo_sha256\": " HASH_A}), &shorthand, &pr),
+                     FORM_DECODED);
+    assert_true(form_input_equal(&in, &shorthand));
+}
+
+static void test_photos_rules(void **state)
+{
+    struct form_input in;
+    struct form_problems pr;
+    assert_int_equal(
+        decode_edits(EDITS({NULL, "\"photos\": [" HASH_A "], \"photo_sha256\": " HASH_A}), &in,
+                     &pr),
+        FORM_INVALID);
+    assert_true(has_problem(&pr, "photo_sha256", "conflict"));
+    assert_int_equal(
+        decode_edits(EDITS({NULL, "\"photos\": [" HASH_A "," HASH_A "," HASH_A "," HASH_A "," HASH_A
+                                  "," HASH_A "," HASH_A "," HASH_A "," HASH_A "]"}),
+                     &in, &pr),
+        FORM_INVALID);
+    assert_true(has_problem(&pr, "photos", "too_many"));
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photos\": []"}), &in, &pr), FORM_INVALID);
+    assert_true(has_problem(&pr, "photos", "empty"));
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photos\": " HASH_A}), &in, &pr), FORM_INVALID);
+    assert_true(has_problem(&pr, "photos", "not_array"));
+    assert_int_equal(
+        decode_edits(
+            EDITS({NULL, "\"photos\": [" HASH_A ", "
+                         "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\"]"}),
+            &in, &pr),
+        FORM_INVALID);
+    assert_true(has_problem(&pr, "photos.1", "bad_format"));
+    assert_false(has_problem(&pr, "photos.0", "bad_format"));
+    assert_int_equal(decode_edits(EDITS({NULL, "\"photos\": [" HASH_A ", 7]"}), &in, &pr),
+                     FORM_INVALID);
+    assert_true(has_problem(&pr, "photos.1", "not_string"));
 }
 
 static void test_utf8_bom_accepted(void **state)
@@ -337,7 +391,7 @@ static void test_not_equal_when_content_differs(void **state)
     expect_differs("registered", "\"registered\": {\"dpt\": {\"m\": 210, \"f\": 201}, "
                                  "\"dpph\": {\"m\": 0, \"f\": 1}, \"dptb\": {\"m\": 0, \"f\": 1}}");
     expect_differs("total", "\"total\": 315");
-    expect_differs(NULL, "\"photo_sha256\": \"" /* has_photo differs */
+    expect_differs(NULL, "\"photo_sha256\": \"" /* the number of photos differs */
                          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"");
 }
 
@@ -1238,6 +1292,8 @@ int main(void)
         cmocka_unit_test(test_boundary_counts_accepted),
         cmocka_unit_test(test_integral_floats_accepted),
         cmocka_unit_test(test_photo_optional_and_lowercased),
+        cmocka_unit_test(test_photos_are_the_pages_in_order),
+        cmocka_unit_test(test_photos_rules),
         cmocka_unit_test(test_utf8_bom_accepted),
         cmocka_unit_test(test_body_without_nul_terminator),
         cmocka_unit_test(test_equal_with_reordered_keys),

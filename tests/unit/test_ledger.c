@@ -1,5 +1,6 @@
 /* The outcome rules of the contract (counted, correction, confirmation,
  * dispute, held, review) and how they move the tallies at every level. */
+#include "domain/form_photos.h"
 #include "domain/ledger.h"
 #include "fixture.h"
 
@@ -41,11 +42,15 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A gub-62 form with votes a and b; `held` sets a failing check. */
-static struct op *submit(struct world *w, int32_t tps, int token, int a, int b, bool held)
+/* A gub-62 form with votes a and b; `held` sets a failing check; photos
+ * names its pages by one letter each (the hash is that letter 64 times). */
+static struct op *submit_pages(struct world *w, int32_t tps, int token, int a, int b, bool held,
+                               const char *photos)
 {
     struct form_input in;
     memset(&in, 0, sizeof in);
+    for (; photos && *photos; photos++, in.n_photos++)
+        memset(in.photos[in.n_photos], *photos, FORM_PHOTO_HEX);
     snprintf(in.submission_id, sizeof in.submission_id, "sid-%d", ++w->sid);
     in.counts.registered[ROW_DPT][SEX_M] = 250;
     in.counts.valid = (uint16_t)(a + b);
@@ -64,6 +69,11 @@ static struct op *submit(struct world *w, int32_t tps, int token, int a, int b, 
     ledger_decide_form(&w->l, op);
     ledger_commit(&w->l, op);
     return op;
+}
+
+static struct op *submit(struct world *w, int32_t tps, int token, int a, int b, bool held)
+{
+    return submit_pages(w, tps, token, a, b, held, NULL);
 }
 
 static struct op *review(struct world *w, struct form *f, bool count)
@@ -238,7 +248,9 @@ static void test_rebuild_equals_live(void **state)
         struct form *copy = malloc(sizeof *f + f->n_votes * sizeof f->votes[0]);
         memcpy(copy, f, sizeof *f + f->n_votes * sizeof f->votes[0]);
         copy->next_in_slot = NULL;
-        copy->photo_sha256 = NULL;
+        copy->photos = NULL;
+        copy->n_photos = 0;
+        copy->tallied = false;
         copy->decision = NULL;
         assert_int_equal(ledger_load_form(&l2, copy), 0);
     }
@@ -254,9 +266,60 @@ static void test_rebuild_equals_live(void **state)
         free(ops[i]);
 }
 
+static void store_photo(struct world *w, struct photo_index *x, char letter)
+{
+    struct photo_entry e = {.type = IMAGE_JPEG, .bytes = 1, .width = 1, .height = 1};
+    memset(e.sha256, letter, FORM_PHOTO_HEX);
+    assert_int_equal(photo_index_add(x, &e), 0);
+    form_photos_stored_one(&w->l, e.sha256);
+}
+
+static int with_photo(struct world *w, int32_t region)
+{
+    return tally_node(&w->t, w->gub, region)->tps_with_photo;
+}
+
+/* with_photo counts a TPS once every page of its counted form is stored,
+ * and moves with the counted form: a correction without photos takes it
+ * back, a held form changes nothing. */
+static void test_with_photo_follows_the_counted_form_and_its_pages(void **state)
+{
+    struct world *w = *state;
+    struct photo_index x;
+    photo_index_init(&x);
+    w->l.photos = &x;
+    struct op *ops[5];
+    ops[0] = submit_pages(w, w->tps1, 1, 60, 40, false, "ab");
+    ops[1] = submit_pages(w, w->tps2, 2, 10, 20, false, "c");
+    assert_int_equal(with_photo(w, w->prov), 0);
+    store_photo(w, &x, 'a');
+    assert_int_equal(with_photo(w, w->tps1), 0); /* page b is still missing */
+    store_photo(w, &x, 'b');
+    store_photo(w, &x, 'c');
+    assert_int_equal(with_photo(w, w->tps1), 1);
+    assert_int_equal(with_photo(w, w->desa), 2);
+    assert_int_equal(with_photo(w, w->prov), 2);
+    ops[2] = submit_pages(w, w->tps1, 1, 61, 40, true, NULL); /* held: tps1 keeps its count */
+    assert_int_equal(with_photo(w, w->prov), 2);
+    ops[3] = submit_pages(w, w->tps1, 1, 61, 40, false, NULL); /* a correction without pages */
+    assert_int_equal(with_photo(w, w->tps1), 0);
+    assert_int_equal(with_photo(w, w->prov), 1);
+    ops[4] = submit_pages(w, w->tps1, 1, 62, 40, false, "d");
+    assert_int_equal(with_photo(w, w->prov), 1);
+    store_photo(w, &x, 'd');
+    assert_int_equal(with_photo(w, w->prov), 2);
+    assert_int_equal(with_photo(w, w->kab), 2);
+    for (int i = 0; i < 5; i++)
+        free(ops[i]);
+    w->l.photos = NULL;
+    photo_index_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_with_photo_follows_the_counted_form_and_its_pages,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_form_is_counted_at_every_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_moves_by_the_difference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirmation_and_dispute, setup, teardown),
