@@ -46,6 +46,14 @@ def jpeg(width=64, height=48, seed=1, quality=85, noise=16):
                           stdout=subprocess.PIPE, check=True).stdout
 
 
+def noisy_jpeg(width, height, seed, quality=85):
+    """A JPEG of pure noise: the largest file for its size, made fast."""
+    rng = random.Random(seed)
+    data = f"P6\n{width} {height}\n255\n".encode() + rng.randbytes(width * height * 3)
+    return subprocess.run(["cjpeg", "-quality", str(quality)], input=data,
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
 def webp(width=64, height=48, seed=1):
     with tempfile.TemporaryDirectory() as d:
         src, out = os.path.join(d, "in.png"), os.path.join(d, "out.webp")
