@@ -585,7 +585,7 @@ class PilgubTest(DurabilityCase):
         self.assertEqual(province["voted"], OFFICIAL_VALID + OFFICIAL_INVALID)
         self.assertEqual(province["registered"], SEED_DPT)
         self.assertEqual(province["tps"], {"total": SEED_TPS, "counted": SEED_TPS, "held": 0,
-                                           "disputed": 0, "confirmed": 0})
+                                           "disputed": 0, "confirmed": 0, "with_photo": 0})
         self.assertEqual(sum(c["valid"] for c in province["children"]), OFFICIAL_VALID)
         self.assertEqual(db.rows(
             "SELECT count(*), sum(valid), sum(invalid), sum(votes[1]), sum(votes[2]), "
