@@ -4,6 +4,7 @@
  * as the ledger. */
 #include "form_photos.h"
 #include "core/err.h"
+#include "worklist.h"
 
 #include <stdlib.h>
 
@@ -43,6 +44,8 @@ void form_photos_refresh(struct ledger *l, int contest, int32_t tps, const struc
 {
     struct slot *s = ledger_slot(l, contest, tps);
     bool want = tallied && form_photos_stored(l, tallied);
+    int32_t node = tps - l->reg->contests[contest].region;
+    worklists_set_one(l->tallies->worklists, contest, node, WL_NO_PHOTO, tallied && !want);
     if (want == s->with_photo)
         return;
     s->with_photo = want;

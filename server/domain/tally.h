@@ -18,7 +18,7 @@
 struct tally_node {
     int64_t seq; /* the last change that touched this node */
     int32_t tps_total, tps_counted, tps_held, tps_disputed, tps_confirmed;
-    int32_t tps_flagged; /* counted TPS whose counted form has a warning */
+    int32_t tps_flagged;    /* counted TPS whose counted form has a warning */
     int32_t tps_with_photo; /* counted TPS whose counted form's photos are all stored */
     int64_t registered, voted, valid, invalid;
 };

@@ -36,7 +36,8 @@ static bool is_unconfirmed(const struct tps_state *s)
     return s->counts && !s->confirmed;
 }
 
-/* No photo is stored by this server yet: every counted TPS lacks one. */
+/* Counted: then form_photos_refresh, which runs after every commit and every
+ * stored photo, clears it when all of the counted form's photos are stored. */
 static bool has_no_photo(const struct tps_state *s)
 {
     return s->counts != NULL;
@@ -84,6 +85,11 @@ void worklists_set(struct worklists *w, int contest, int32_t node, const struct 
     struct contest_lists *cl = &w->contests[contest];
     for (int k = 0; k < WL_COUNT; k++)
         put_bit(cl->bits[k], node, statuses[k].applies(s));
+}
+
+void worklists_set_one(struct worklists *w, int contest, int32_t node, int status, bool on)
+{
+    put_bit(w->contests[contest].bits[status], node, on);
 }
 
 struct worklists *worklists_new(const struct registry *reg)

@@ -34,6 +34,9 @@ void worklists_free(struct worklists *w);
 
 /* The TPS at `node` (region index - contest root) now has state s. */
 void worklists_set(struct worklists *w, int contest, int32_t node, const struct tps_state *s);
+/* Sets one status of one node (the photos' answer, which form_photos.c
+ * knows better than a tps_state: see has_no_photo). */
+void worklists_set_one(struct worklists *w, int contest, int32_t node, int status, bool on);
 
 /* "missing", ... -> enum worklist_status, or -1. */
 int worklist_status_parse(const char *name);

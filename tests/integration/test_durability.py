@@ -584,8 +584,11 @@ class PilgubTest(DurabilityCase):
         self.assertEqual(province["votes"], OFFICIAL_VOTES)
         self.assertEqual(province["voted"], OFFICIAL_VALID + OFFICIAL_INVALID)
         self.assertEqual(province["registered"], SEED_DPT)
+        # 4.7 % of the official ballots are invalid, spread over every TPS: each
+        # counted form carries the invalid_share warning (flagged); no photos.
         self.assertEqual(province["tps"], {"total": SEED_TPS, "counted": SEED_TPS, "held": 0,
-                                           "disputed": 0, "confirmed": 0, "with_photo": 0})
+                                           "disputed": 0, "confirmed": 0, "flagged": SEED_TPS,
+                                           "with_photo": 0})
         self.assertEqual(sum(c["valid"] for c in province["children"]), OFFICIAL_VALID)
         self.assertEqual(db.rows(
             "SELECT count(*), sum(valid), sum(invalid), sum(votes[1]), sum(votes[2]), "

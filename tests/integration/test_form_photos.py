@@ -38,6 +38,13 @@ class FormPhotosTest(harness.SuaraTestCase):
         self.assertEqual(got, status, body)
         return body
 
+    def lacks_photo(self, tps):
+        """Whether the desk's no_photo worklist names the TPS."""
+        status, _, body = self.server.get(f"/api/v1/worklist/gub-62/{tps[:13]}?status=no_photo"
+                                          "&limit=1000")
+        self.assertEqual(status, 200, body)
+        return tps in [i["tps"] for i in body["items"]]
+
     def tps_node(self, tps):
         return self.server.get(f"/api/v1/tally/gub-62/{tps}")[2]["tps"]
 
@@ -59,8 +66,10 @@ class FormPhotosTest(harness.SuaraTestCase):
         self.put_photo(page1)
         self.assertEqual(self.counted_photos(tps)[0], {"sha256": h1, "stored": True})
         self.assertEqual(self.tps_node(tps)["with_photo"], 0)  # page 2 is still missing
+        self.assertTrue(self.lacks_photo(tps))
         self.put_photo(page2)
         self.assertEqual(self.tps_node(tps)["with_photo"], 1)
+        self.assertFalse(self.lacks_photo(tps))
         _, _, kab = self.server.get(f"/api/v1/tally/gub-62/{SCOPE}")
         self.assertEqual(kab["tps"]["with_photo"], kab_before + 1)
         _, _, shown = self.server.get(f"/api/v1/forms/{receipt['form_id']}")
@@ -71,6 +80,7 @@ class FormPhotosTest(harness.SuaraTestCase):
         # A correction without photos takes the TPS out of with_photo again.
         self.submit(harness.build_form("fp2-" + tps, tps, dpt, shift=1))
         self.assertEqual(self.tps_node(tps)["with_photo"], 0)
+        self.assertTrue(self.lacks_photo(tps))
 
     def test_photos_already_stored_count_at_once(self):
         (tps, dpt), = self.fresh_tps(1, SCOPE)
