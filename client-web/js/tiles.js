@@ -50,7 +50,10 @@ export function tileMap(contest, href) {
         const lead = h('span.tile-lead');
         const share = h('span.tile-pct');
         const a = h('a.tile', { href: href(c) }, h('span.tile-name', { text: shortName(c.name) }), lead, share);
-        const li = h('li', { 'data-tile': c.region, style: `grid-column:${pos[0] + 1};grid-row:${pos[1] + 1}` }, a);
+        const li = h('li', { 'data-tile': c.region }, a);
+        // Through the CSSOM: a style attribute is inline style, which the CSP refuses.
+        li.style.gridColumn = String(pos[0] + 1);
+        li.style.gridRow = String(pos[1] + 1);
         t = { li, a, lead, share, cls: '' };
         tiles.set(c.region, t);
         grid.append(li);
