@@ -3,17 +3,19 @@
 
 #include <libwebsockets.h>
 
-#define LENGTH_DIGITS_MAX 15 /* far above any body limit, far below overflow */
+/* Any length above every body limit reads as this (answered 413, not 400:
+ * a huge number is still an unambiguous one). */
+#define LENGTH_SATURATED 999999999999999LL
 
 bool http_content_length_parse(const char *text, size_t len, long long *out)
 {
-    if (len == 0 || len > LENGTH_DIGITS_MAX)
+    if (len == 0)
         return false;
     long long v = 0;
     for (size_t i = 0; i < len; i++) {
         if (text[i] < '0' || text[i] > '9')
             return false;
-        v = v * 10 + (text[i] - '0');
+        v = v >= LENGTH_SATURATED / 10 ? LENGTH_SATURATED : v * 10 + (text[i] - '0');
     }
     *out = v;
     return true;
@@ -45,7 +47,7 @@ void http_framing_read(struct lws *wsi, struct http_framing *out)
         out->problem = "more than one Content-Length";
         return;
     }
-    char value[LENGTH_DIGITS_MAX + 2];
+    char value[256];
     int len = lws_hdr_copy_fragment(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_LENGTH, 0);
     if (len < 0 || !http_content_length_parse(value, (size_t)len, &out->length)) {
         out->problem = "Content-Length is not a plain number";

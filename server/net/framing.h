@@ -22,8 +22,9 @@ struct http_framing {
 
 /* Reads Content-Length and Transfer-Encoding of the request on wsi. */
 void http_framing_read(struct lws *wsi, struct http_framing *out);
-/* A Content-Length value: 1 to 15 ASCII digits and nothing else (no sign,
- * no spaces, no list). True with the number in *out. */
+/* A Content-Length value: ASCII digits and nothing else (no sign, no spaces,
+ * no list). True with the number in *out, which saturates far above any body
+ * limit instead of overflowing. */
 bool http_content_length_parse(const char *text, size_t len, long long *out);
 
 #endif

@@ -78,8 +78,6 @@ class FramingTest(HostileCase):
             ("a sign", [b"Content-Length: +" + n], "Content-Length is not a plain number"),
             ("hexadecimal", [b"Content-Length: 0x10"], "Content-Length is not a plain number"),
             ("a list", [b"Content-Length: " + n + b", " + n], "Content-Length is not a plain number"),
-            ("too many digits", [b"Content-Length: " + b"9" * 20],
-             "Content-Length is not a plain number"),
         ]
         for name, lines, message in cases:
             with self.subTest(name):
