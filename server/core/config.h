@@ -31,12 +31,12 @@ struct config {
     int fence_ms;             /* idle_session_timeout of the claim, heartbeat every third */
     const char *tls_cert;
     const char *tls_key;
-    const char *publish_url; /* nchan publisher location, NULL = off */
-    int publish_connections; /* keep-alive connections to it */
-    int publish_refresh_s;   /* every channel is published at least this often */
-    int claim_s;             /* a review claim lasts this long unless renewed */
-    int max_claims;          /* review claims held at once */
-    int claims_per_token;    /* review claims one token may hold */
+    const char *publish_url;    /* nchan publisher location, NULL = off */
+    int publish_connections;    /* keep-alive connections to it */
+    int publish_refresh_s;      /* every channel is published at least this often */
+    int claim_s;                /* a review claim lasts this long unless renewed */
+    int max_claims;             /* review claims held at once */
+    int claims_per_token;       /* review claims one token may hold */
     const char *metrics_listen; /* HOST:PORT serving /metrics alone, NULL = off */
     char metrics_host[64];
     int metrics_port;
