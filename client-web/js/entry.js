@@ -21,11 +21,11 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
   const computed = [];
   const paths = fieldList(contest.candidates).map((f) => f.path);
 
-  const num = (path, label) => {
+  const num = (path, label, describedBy = null) => {
     const id = `f-${path.replace(/\./g, '-')}`;
     const el = h('input.count', {
       id, name: path, inputmode: 'numeric', pattern: '[0-9]*', maxlength: 4, autocomplete: 'off',
-      enterkeyhint: 'next', 'aria-label': label, 'data-field': path,
+      enterkeyhint: 'next', 'aria-label': label, 'aria-describedby': describedBy, 'data-field': path,
     });
     inputs.set(path, el);
     return el;
@@ -58,9 +58,14 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
           h('td', {}, sumOut(add(...ROWS.flatMap(([r]) => rowPaths(r))), `Jumlah seluruhnya, ${caption}`)))));
   }
 
-  const line = (path, label, hint = '', extra = null) => h('div.line', {},
-    h('label', { for: `f-${path.replace(/\./g, '-')}` }, label, hint ? h('span.help', { text: hint }) : null),
-    num(path, null), extra);
+  // The hint is a description of the box, not part of its name (a screen
+  // reader would otherwise read "Surat suara diterimatermasuk cadangan").
+  const line = (path, label, hint = '', extra = null) => {
+    const id = `f-${path.replace(/\./g, '-')}`;
+    return h('div.line', {},
+      h('label', { for: id }, h('span', { text: label }), hint ? h('span.help', { id: `${id}-hint`, text: hint }) : null),
+      num(path, null, hint ? `${id}-hint` : null), extra);
+  };
 
   const votePaths = contest.candidates.map((c) => `votes.${c.number}`);
   const sections = [
@@ -76,9 +81,9 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
       contest.candidates.map((c) => h(`div.line.cand-line.c${c.number}`, {},
         h('label', { for: `f-votes-${c.number}` }, h('span.chip', { text: String(c.number).padStart(2, '0') }), ` ${candidateLabel(c).slice(3)}`),
         num(`votes.${c.number}`, null))),
-      line('valid', 'B. Jumlah Suara Sah', 'jumlah A', h('span.calc', {}, 'terhitung: ', sumOut(add(...votePaths), 'Jumlah suara sah dihitung'))),
-      line('invalid', 'C. Suara Tidak Sah'),
-      line('total', 'D. Jumlah Suara Sah dan Tidak Sah', 'B + C', h('span.calc', {}, 'terhitung: ', sumOut(add('valid', 'invalid'), 'Jumlah B + C dihitung')))),
+      line('valid', 'B. Jumlah seluruh suara sah', 'jumlah A', h('span.calc', {}, 'terhitung: ', sumOut(add(...votePaths), 'Jumlah suara sah dihitung'))),
+      line('invalid', 'C. Jumlah suara tidak sah'),
+      line('total', 'D. Jumlah seluruh suara sah dan suara tidak sah', 'B + C', h('span.calc', {}, 'terhitung: ', sumOut(add('valid', 'invalid'), 'Jumlah B + C dihitung')))),
   ];
 
   const checkList = h('ul.checklist');
@@ -138,6 +143,7 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
       : `Semua pemeriksaan sesuai${nWarn ? `, ${nWarn} peringatan` : ''}.`;
     submit.disabled = probs.size > 0;
     submit.textContent = nFail ? 'Kirim (akan ditahan)' : 'Kirim formulir';
+    submit.dataset.held = nFail ? 'true' : 'false';
     submitNote.className = `submit-note${nFail ? ' warn' : ''}`;
     submitNote.textContent = probs.size
       ? `Lengkapi isian: ${nMissing ? `${nMissing} belum diisi` : ''}${nMissing && nBad ? ', ' : ''}${nBad ? `${nBad} tidak valid (bilangan bulat 0–9.999)` : ''}.`
@@ -158,6 +164,8 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
     try { localStorage.setItem(draftKey(tps.code, contest.id), JSON.stringify(draft)); } catch { /* full */ }
   }
 
+  // A form that will be held is sent only on a second, explicit press.
+  let heldConfirmed = false;
   function send() {
     const { body, probs } = refresh();
     if (probs.size) {
@@ -165,10 +173,17 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
       first.focus();
       return;
     }
+    if (submit.dataset.held === 'true' && !heldConfirmed) {
+      heldConfirmed = true;
+      submit.textContent = 'Ya, kirim walau akan ditahan';
+      submitNote.textContent = 'Formulir ini akan ditahan sampai diperiksa, tidak langsung terhitung. Sudah dicocokkan dengan kertas C.Hasil? Tekan sekali lagi untuk mengirim.';
+      submitNote.setAttribute('role', 'alert');
+      return;
+    }
     onSubmit(body);
   }
 
-  form.addEventListener('input', () => { refresh(); saveDraft(); });
+  form.addEventListener('input', () => { heldConfirmed = false; submitNote.removeAttribute('role'); refresh(); saveDraft(); });
   // Enter moves to the next box, as on a phone keyboard, instead of sending.
   form.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || !e.target.matches('input.count')) return;

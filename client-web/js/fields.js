@@ -11,16 +11,18 @@ export const ROWS = [
 ];
 export const SEXES = [['m', 'Laki-laki', 'L'], ['f', 'Perempuan', 'P']];
 
+// Rows II and III in the words of the Model C.Hasil-KWK, with what the paper
+// adds in smaller print as the hint.
 export const BALLOTS = [
-  ['received', 'Surat suara diterima', 'termasuk cadangan 2,5%'],
-  ['returned', 'Surat suara dikembalikan', 'rusak atau keliru dicoblos'],
-  ['unused', 'Surat suara tidak digunakan', 'sisa'],
-  ['used', 'Surat suara digunakan', ''],
+  ['received', 'Jumlah surat suara yang diterima', 'termasuk surat suara cadangan 2,5%'],
+  ['returned', 'Jumlah surat suara yang dikembalikan oleh pemilih', 'karena rusak atau keliru coblos'],
+  ['unused', 'Jumlah surat suara yang tidak digunakan', 'termasuk sisa surat suara cadangan'],
+  ['used', 'Jumlah surat suara yang digunakan', ''],
 ];
 
 export const DISABILITY = [
-  ['registered', 'Jumlah pemilih disabilitas'],
-  ['voted', 'Pemilih disabilitas yang menggunakan hak pilih'],
+  ['registered', 'Jumlah seluruh pemilih disabilitas'],
+  ['voted', 'Jumlah pemilih disabilitas yang menggunakan hak pilih'],
 ];
 
 export const SECTION = {
@@ -44,9 +46,9 @@ export function fieldList(candidates) {
   for (const [k, label] of BALLOTS) list.push({ path: `ballots.${k}`, label, section: 'ballots' });
   for (const [k, label] of DISABILITY) list.push({ path: `disability.${k}`, label, section: 'disability' });
   for (const c of candidates) list.push({ path: `votes.${c.number}`, label: candidateLabel(c), section: 'votes' });
-  list.push({ path: 'valid', label: 'Jumlah Suara Sah', section: 'votes' });
-  list.push({ path: 'invalid', label: 'Suara Tidak Sah', section: 'votes' });
-  list.push({ path: 'total', label: 'Jumlah Suara Sah dan Tidak Sah', section: 'votes' });
+  list.push({ path: 'valid', label: 'Jumlah seluruh suara sah', section: 'votes' });
+  list.push({ path: 'invalid', label: 'Jumlah suara tidak sah', section: 'votes' });
+  list.push({ path: 'total', label: 'Jumlah seluruh suara sah dan suara tidak sah', section: 'votes' });
   return list;
 }
 

@@ -3,7 +3,7 @@
 // (outbox.js) with every form still waiting, failed or sent.
 
 import { h, fill } from './dom.js';
-import { when } from './format.js';
+import { when, int } from './format.js';
 import * as api from './api.js';
 import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
@@ -15,6 +15,8 @@ import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
 import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
+import { fieldList, getPath, SECTION } from './fields.js';
+import { watchForm } from './disputewatch.js';
 
 const LAST_TPS = 'suara.witness.tps';
 
@@ -46,21 +48,43 @@ function outboxItem(e, byId) {
     e.state === 'failed' ? h('div.notice.error', {},
       h('p', { text: e.lastError?.text || 'Ditolak.' }),
       e.lastError?.details?.length ? h('ul', {}, e.lastError.details.map((d) => h('li', { text: `${d.field}: ${PROBLEM[d.code] || d.code}` }))) : null) : null,
-    e.receipt ? receipt(e.receipt) : null,
+    e.receipt ? receipt(e.receipt, e.body, contest) : null,
     actions.length ? h('div.actions', {}, actions) : null);
 }
 
-export function receipt(r) {
+// The numbers a form carried, in paper order, as a compact list.
+function sentNumbers(body, contest) {
+  if (!body || !contest) return null;
+  return h('details.sent-numbers', {},
+    h('summary', { text: 'Angka yang dikirim' }),
+    h('dl.numbers', {}, fieldList(contest.candidates).flatMap((f) => [
+      h('dt', { text: `${SECTION[f.section] ? `${SECTION[f.section].split(' ')[0]} ` : ''}${f.label}` }),
+      h('dd', { 'data-field': f.path, text: int(getPath(body, f.path)) })])));
+}
+
+// The receipt of a stored form; body and contest: what was sent, shown too.
+export function receipt(r, body = null, contest = null) {
   return h('dl.receipt', { 'data-form-id': r.form_id },
     h('dt', { text: 'Nomor formulir' }), h('dd', { 'data-k': 'form_id', text: `#${r.form_id}` }),
     h('dt', { text: 'Revisi' }), h('dd', { 'data-k': 'revision', text: String(r.revision) }),
-    h('dt', { text: 'Status' }), h('dd', {}, statusBadge(r.status),
+    h('dt', { text: 'Status' }), h('dd', {}, witnessStatus(r.status),
       r.status === 'counted' && r.confirms ? ` (mengonfirmasi formulir #${r.confirms})` : null,
       r.status === 'held' ? ' — menunggu keputusan pemeriksa' : null,
       r.status === 'disputed' ? ' — berbeda dengan formulir yang sudah terhitung; menunggu pemeriksa' : null),
     h('dt', { text: 'Pemeriksaan' }), h('dd', {}, checkBadges(r.checks || [])),
     h('dt', { text: 'Diterima server' }), h('dd', { text: when(r.received_at) }),
-    h('dt', { text: 'Nomor kiriman' }), h('dd', {}, h('code', { text: r.submission_id })));
+    h('dt', { text: 'Nomor kiriman' }), h('dd', {}, h('code', { text: r.submission_id })),
+    r.receipt ? h('dt', { text: 'Tanda terima (hash)' }) : null,
+    r.receipt ? h('dd', {}, h('code', { 'data-k': 'receipt', text: r.receipt })) : null,
+    body ? h('dt', { text: 'Isi' }) : null,
+    body ? h('dd', {}, sentNumbers(body, contest)) : null);
+}
+
+// A status badge in the witness's words: "disputed" says what it means here.
+function witnessStatus(status) {
+  const badge = statusBadge(status);
+  if (status === 'disputed') badge.textContent = 'Berbeda — perlu dicek';
+  return badge;
 }
 
 export async function mount(el, _params, query) {
@@ -146,10 +170,27 @@ export async function mount(el, _params, query) {
     formCard.hidden = !(tps && contest);
     if (formCard.hidden) return;
     const token = getToken('witness');
+    const already = h('div.already', { 'aria-live': 'polite' });
     fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }),
       h('p.muted', { text: `${tps.name} · ${tps.code}` }),
       token ? null : h('p.notice.warn', { text: 'Simpan token saksi di atas sebelum mengirim.' }),
+      already,
       formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) }));
+    warnIfCounted(already, tps.code, contest.id);
+  }
+
+  // Before sending: the TPS may already have a counted form from another
+  // witness, which this form will confirm (same numbers) or dispute.
+  async function warnIfCounted(box, code, contestId) {
+    if (navigator.onLine === false) return;
+    let info;
+    try { info = await api.tps(code); } catch { return; }
+    const c = info.contests.find((x) => x.contest === contestId);
+    const mine = knownWho(getToken('witness'))?.token_id;
+    if (!c?.counted || c.counted.token_id === mine || !box.isConnected) return;
+    fill(box, h('p.notice.warn', { 'data-k': 'already-counted' },
+      `TPS ini sudah punya formulir terhitung dari saksi lain (diterima ${when(c.counted.received_at)}). `,
+      'Bila angka Anda sama, formulir Anda mengonfirmasinya; bila berbeda, keduanya ditandai “Berbeda — perlu dicek” untuk pemeriksa.'));
   }
 
   async function submit(body) {
@@ -173,13 +214,26 @@ export async function mount(el, _params, query) {
       fill(status, h('h3', { text: e.state === 'sent' ? 'Tanda terima' : e.state === 'failed' ? 'Formulir ditolak server' : 'Formulir tersimpan, menunggu dikirim' }),
         outboxItem(e, byId));
     };
-    const stop = outbox.onChange(show);
-    fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }), status,
+    const watchBox = h('div.watch-box');
+    let watch = null;
+    const stopAll = () => { stopShow(); watch?.stop(); };
+    // Once the server has the form, follow the TPS for a disagreeing form.
+    const stopShow = outbox.onChange(() => {
+      show();
+      const e = outbox.list().find((x) => x.id === entry.id);
+      if (watch || e?.state !== 'sent') return;
+      watch = watchForm({
+        tps: entry.body.tps, contest: byId.get(entry.body.contest), submissionId: entry.id,
+        onCorrect: (form) => { stopAll(); renderForm(form); formCard.scrollIntoView({ block: 'start' }); },
+      });
+      watchBox.append(watch.el);
+    });
+    fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }), status, watchBox,
       h('div.actions', {},
-        h('button', { type: 'button', text: 'Isi koreksi (angka dimuat)', onclick: () => { stop(); renderForm(body); } }),
-        h('button', { type: 'button', text: 'Formulir baru', onclick: () => { stop(); renderForm(); } })));
+        h('button', { type: 'button', text: 'Isi koreksi (angka dimuat)', onclick: () => { stopAll(); renderForm(body); } }),
+        h('button', { type: 'button', text: 'Formulir baru', onclick: () => { stopAll(); renderForm(); } })));
     status.scrollIntoView({ block: 'nearest' });
-    stops.push(stop);
+    stops.push(stopAll);
   }
 
   const stops = [outbox.onChange(() => {

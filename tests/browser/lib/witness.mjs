@@ -27,12 +27,18 @@ export async function openEntry(page, url, { token, tps, contest }) {
   if (await tokenInput.count()) {
     await tokenInput.fill(token);
     await page.getByRole('button', { name: 'Simpan token' }).click();
+    await page.locator('.token-card code').waitFor(); // checked with the server, then saved
   }
-  const change = page.getByRole('button', { name: 'Ganti TPS' });
-  if (await change.count()) await change.click(); // the TPS chosen last time
-  await page.locator('#tps-code').fill(tps);
-  await page.getByRole('button', { name: 'Gunakan' }).click();
-  await page.locator('p.chosen').waitFor();
+  // A one-TPS token has its TPS chosen already, with nothing to change.
+  const chosen = page.locator(`p.chosen:has-text("${tps}")`);
+  await page.locator('#tps-code, p.chosen').first().waitFor();
+  if (!(await chosen.count()) || (await page.getByRole('button', { name: 'Ganti TPS' }).count())) {
+    const change = page.getByRole('button', { name: 'Ganti TPS' });
+    if (await change.count()) await change.click(); // the TPS chosen last time
+    await page.locator('#tps-code').fill(tps);
+    await page.getByRole('button', { name: 'Gunakan' }).click();
+  }
+  await chosen.waitFor();
   await page.locator(`input[name=contest][value="${contest}"]`).check();
   await page.locator('form.entry').waitFor();
 }
