@@ -383,8 +383,11 @@ static void on_message(struct live_conn *c, const char *text, size_t len)
     }
     if (m.kind == LIVE_MSG_SUBSCRIBE) {
         struct topic *t = topic_get(l, m.contest, m.region);
-        if (t)
-            subscribe(c, t);
+        if (!t)
+            return;
+        subscribe(c, t);
+        if (!t->subs) /* refused (too many subscriptions): a topic lives only with subscribers */
+            topic_free(l, t);
         return;
     }
     struct topic *t = u64map_get(&l->topics, tally_dirty_key(m.contest, m.region));

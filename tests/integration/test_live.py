@@ -560,6 +560,7 @@ class ProtocolTest(LiveCase):
         self.assertEqual((before, error["code"]), ([], "too_many_subscriptions"))
         still_works()
         self.assertEqual(metrics(server)["suara_ws_subscriptions"], 3)
+        self.assertEqual(metrics(server)["suara_ws_topics"], 3, "a refused subscription leaves no topic")
         live.unsubscribe("bup-62.01", "62.01")
         live.subscribe("gub-62", "62.02")
         snapshot, before = live.expect_type("snapshot")
