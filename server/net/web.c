@@ -469,7 +469,8 @@ static int write_head(struct http_session *s)
     if (s->head_only) {
         s->sent = s->reply.len; /* the length is announced, the body never sent */
     } else if (s->reply.len <= CHUNK) {
-        memcpy(p, s->reply.body, s->reply.len);
+        if (s->reply.len) /* a 304 has no body at all */
+            memcpy(p, s->reply.body, s->reply.len);
         p += s->reply.len;
         s->sent = s->reply.len;
     }
