@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "db/fence.h"
+#include "core/random.h"
 #include "db/load.h"
 #include "db/pg.h"
 #include "db/review_store.h"
@@ -27,6 +28,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRAIN_MAX_MS 5000
 #define DRAIN_POLL_MS 20
@@ -396,6 +398,8 @@ int app_run(const struct config *cfg)
                           .not_ready_reason = "connecting to the database"};
     auth_init(&a->auth);
     photo_index_init(&a->photo_index);
+    if (random_bytes(&a->api.epoch, sizeof a->api.epoch) != SU_OK)
+        a->api.epoch = (uint32_t)clock_now_ms() ^ (uint32_t)getpid();
     metrics_init();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&a->loop);

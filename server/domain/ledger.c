@@ -285,6 +285,9 @@ void ledger_commit(struct ledger *l, struct op *op)
     op->form->committed = true;
     op->form->pending_op = NULL;
     struct form *f = op->form;
+    struct slot *s = ledger_slot(l, f->contest, f->tps);
+    if (op->seq > s->seq)
+        s->seq = op->seq;
     tally_apply(l->tallies, f->contest, f->tps, &op->before, &op->after, op->seq);
     if (op->kind == OP_FORM)
         form_photos_track(l, f);
@@ -314,6 +317,8 @@ int ledger_load_form(struct ledger *l, struct form *f)
     memcpy(l->last_receipt, f->receipt, sizeof f->receipt); /* forms come in id order */
     l->last_form_id = f->id;
     int64_t seq = f->decision && f->decision->seq > f->seq ? f->decision->seq : f->seq;
+    if (seq > s->seq)
+        s->seq = seq;
     if (seq >= l->next_seq)
         l->next_seq = seq + 1;
     if (f->decision && f->decision->id >= l->next_decision_id)

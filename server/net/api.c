@@ -140,16 +140,55 @@ static enum route_result get_metrics(struct api *api, struct http_reply *rep)
 
 /* ---- reads ------------------------------------------------------------ */
 
-static enum route_result get_region(struct api *api, const char *code, struct http_reply *rep)
+/* Public reads are cacheable (the contract's "Caching and scale"): an ETag
+ * built from this process's epoch and what the content depends on (a node's
+ * seq, a TPS's newest form or decision), public for max_age seconds, or
+ * private and never stored under --private-reads. True when the client holds
+ * the answer already: the reply is then a 304 and the caller encodes nothing. */
+static bool answer_from_cache(struct api *api, const struct http_request *req,
+                              struct http_reply *rep, int max_age, int64_t version, int64_t extra)
+{
+    snprintf(rep->etag, sizeof rep->etag, "\"%08x-%llx-%llx\"", (unsigned)api->epoch,
+             (unsigned long long)version, (unsigned long long)extra);
+    rep->cache_control = api->cfg->private_reads ? "private, no-store"
+                         : max_age >= 30         ? "public, max-age=30"
+                                                 : "public, max-age=1";
+    if (!req->if_none_match[0] || !http_etag_matches(req->if_none_match, rep->etag))
+        return false;
+    rep->status = 304;
+    rep->content_type = "application/json; charset=utf-8";
+    return true;
+}
+
+/* What a TPS's page shows moves with its slots' newest commits (and with
+ * photos arriving, which photos_stored counts). */
+static int64_t tps_version(const struct api *api, int32_t tps)
+{
+    int64_t v = 0;
+    for (int c = 0; c < api->reg->n_contests; c++) {
+        if (!region_contains(api->reg, api->reg->contests[c].region, tps))
+            continue;
+        const struct slot *s = ledger_slot(api->ledger, c, tps);
+        if (s->seq > v)
+            v = s->seq;
+    }
+    return v;
+}
+
+static enum route_result get_region(struct api *api, const struct http_request *req,
+                                    const char *code, struct http_reply *rep)
 {
     int32_t r = find_region(api, code);
     if (r < 0)
         return not_found(rep, "no region or TPS has this code");
+    if (answer_from_cache(api, req, rep, 1, 0, 0)) /* fixed once loaded */
+        return ROUTE_DONE;
     http_reply_json(rep, 200, view_region(api->reg, r));
     return ROUTE_DONE;
 }
 
-static enum route_result get_tally(struct api *api, const char *rest, struct http_reply *rep)
+static enum route_result get_tally(struct api *api, const struct http_request *req,
+                                   const char *rest, struct http_reply *rep)
 {
     const char *slash = strchr(rest, '/');
     if (!slash || strchr(slash + 1, '/'))
@@ -158,18 +197,25 @@ static enum route_result get_tally(struct api *api, const char *rest, struct htt
     if (c < 0)
         return not_found(rep, "no contest has this id");
     int32_t r = find_region(api, slash + 1);
-    if (r < 0 || !tally_node(api->tallies, c, r))
+    const struct tally_node *node = r < 0 ? NULL : tally_node(api->tallies, c, r);
+    if (!node)
         return not_found(rep, "the region is unknown or outside the contest");
+    if (answer_from_cache(api, req, rep, 1, node->seq, 0))
+        return ROUTE_DONE;
     http_reply_json(rep, 200,
                     view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));
     return ROUTE_DONE;
 }
 
-static enum route_result get_tps(struct api *api, const char *code, struct http_reply *rep)
+static enum route_result get_tps(struct api *api, const struct http_request *req, const char *code,
+                                 struct http_reply *rep)
 {
     int32_t r = find_region(api, code);
     if (r < 0 || api->reg->regions[r].level != LEVEL_TPS)
         return not_found(rep, "no TPS has this code");
+    int64_t photos = api->photos ? photos_stored(api->photos) : 0;
+    if (answer_from_cache(api, req, rep, 1, tps_version(api, r), photos))
+        return ROUTE_DONE;
     http_reply_json(rep, 200, view_tps(api->reg, api->ledger, r));
     return ROUTE_DONE;
 }
@@ -191,6 +237,9 @@ static enum route_result get_export(struct api *api, const struct http_request *
         http_reply_error(rep, 400, "bad_level", "level must be kabupaten, kecamatan, desa or tps");
         return ROUTE_DONE;
     }
+    int32_t root = api->tallies->contests[c].base;
+    if (answer_from_cache(api, req, rep, 30, tally_node(api->tallies, c, root)->seq, level))
+        return ROUTE_DONE;
     struct buf out;
     buf_init(&out, (size_t)1 << 30);
     if (view_export_csv(api->tallies, c, level, &out) != 0) {
@@ -486,15 +535,16 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
     if (desk_api_is_read_path(p))
         return desk_api_read(api, req, p, rep);
     if (path_is(p, "contests")) {
-        http_reply_json(rep, 200, view_contests(api->reg));
+        if (!answer_from_cache(api, req, rep, 1, 0, 0))
+            http_reply_json(rep, 200, view_contests(api->reg));
         return ROUTE_DONE;
     }
     if ((rest = after(p, "regions/")))
-        return get_region(api, rest, rep);
+        return get_region(api, req, rest, rep);
     if ((rest = after(p, "tally/")))
-        return get_tally(api, rest, rep);
+        return get_tally(api, req, rest, rep);
     if ((rest = after(p, "tps/")))
-        return get_tps(api, rest, rep);
+        return get_tps(api, req, rest, rep);
     if ((rest = after(p, "export/")))
         return get_export(api, req, rest, rep);
     if (path_is(p, "requests"))

@@ -41,6 +41,7 @@ struct api {
     struct review_desk *desk; /* claims and requests of the review desk */
     api_save_request_fn save_request;
     void *save_ctx;
+    uint32_t epoch; /* random per process: no validator (ETag) outlives the process */
 };
 
 /* Reads are public unless --private-reads; then any valid token may read.

@@ -67,6 +67,10 @@ struct http_deferred {
     void (*reply)(struct http_deferred *d, struct http_reply *r);
 };
 
+/* Conditional GET (RFC 9110 13.1.2): whether If-None-Match (a list of entity
+ * tags, or "*") names etag, compared weakly (a W/ prefix is ignored). */
+bool http_etag_matches(const char *if_none_match, const char *etag);
+
 /* Takes ownership of body (NUL-terminated JSON). */
 void http_reply_json(struct http_reply *r, int status, char *body);
 void http_reply_error(struct http_reply *r, int status, const char *code, const char *message);

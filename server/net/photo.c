@@ -67,7 +67,6 @@ struct photo_read {
     struct photos *ph;
     struct waiter *w;
     const struct photo_entry *entry;
-    char cache_control[48];
     bool head_only;
 };
 
@@ -334,6 +333,13 @@ void photo_upload_complete(struct photo_upload *u, struct waiter *w)
 
 /* ---- reads ---------------------------------------------------------------- */
 
+/* A static string: the reply is written after the read's state is freed. */
+static const char *photo_cache_control(const struct photos *ph)
+{
+    return ph->cfg->private_reads ? "private, max-age=31536000, immutable"
+                                  : "public, max-age=31536000, immutable";
+}
+
 static void read_done(void *ctx, int rc, const unsigned char *data, size_t len)
 {
     struct photo_read *r = ctx;
@@ -348,7 +354,7 @@ static void read_done(void *ctx, int rc, const unsigned char *data, size_t len)
         rep.body = r->head_only ? NULL : malloc(len + 1);
         if (rep.body)
             memcpy(rep.body, data, len);
-        rep.cache_control = r->cache_control;
+        rep.cache_control = photo_cache_control(ph);
         snprintf(rep.etag, sizeof rep.etag, "\"%s\"", r->entry->sha256);
         if (!r->head_only && !rep.body) {
             rep.len = 0;
@@ -385,8 +391,7 @@ enum route_result photos_get(struct photos *ph, struct http_request *req, const 
         http_reply_error(rep, 404, "unknown_photo", "no photo with this hash is stored");
         return ROUTE_DONE;
     }
-    const char *cache = ph->cfg->private_reads ? "private, max-age=31536000, immutable"
-                                               : "public, max-age=31536000, immutable";
+    const char *cache = photo_cache_control(ph);
     if (not_modified(req, hash)) {
         ph->not_modified++;
         rep->status = 304;
@@ -414,7 +419,6 @@ enum route_result photos_get(struct photos *ph, struct http_request *req, const 
     r->w = w;
     r->entry = e;
     r->head_only = req->head_only;
-    snprintf(r->cache_control, sizeof r->cache_control, "%s", cache);
     ph->reads++;
     ph->store.get(ph->store.impl, hash, read_done, r);
     return ROUTE_PENDING;
@@ -450,4 +454,9 @@ void photos_render_metrics(const struct photos *ph, struct buf *out)
     for (int i = 0; i < REJECT_CODES; i++)
         buf_printf(out, "suara_photo_rejects_total{code=\"%s\"} %llu\n", reject_codes[i],
                    (unsigned long long)ph->rejects[i]);
+}
+
+int64_t photos_stored(const struct photos *ph)
+{
+    return ph->index->count;
 }

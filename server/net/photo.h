@@ -55,6 +55,9 @@ void photo_upload_abandon(struct photo_upload *u);
 /* GET (and HEAD) /api/v1/photos/{sha256}. */
 enum route_result photos_get(struct photos *ph, struct http_request *req, const char *hash,
                              struct http_reply *rep);
+/* How many photos are stored: grows with every upload that commits, so that
+ * views showing a photo's "stored" flag can tell their ETag moved. */
+int64_t photos_stored(const struct photos *ph);
 /* The photo gauges and counters, in Prometheus text. */
 void photos_render_metrics(const struct photos *ph, struct buf *out);
 

@@ -35,6 +35,50 @@ def _wait_port(port, what, timeout=15.0):
     harness.wait_until(up, timeout=timeout, message=f"{what} on port {port}")
 
 
+def write_nginx_conf(folder, include, modules=()):
+    """Writes folder/nginx.conf: an nginx in the foreground whose files all
+    live in folder, serving the http {} configuration folder/include. As root
+    its workers run as root too, since the test's scratch folder is closed to
+    the nobody user."""
+    lines = [f"load_module {m};" for m in modules]
+    if os.geteuid() == 0:
+        lines.append("user root root;")
+    temp = "\n".join(f"    {k}_temp_path {folder}/{k};"
+                     for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    lines.append(f"""daemon off;
+master_process on;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+{temp}
+    include {folder}/{include};
+}}
+""")
+    with open(os.path.join(folder, "nginx.conf"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def start_nginx(folder, port):
+    """nginx -p folder in a session of its own, so that a kill reaches the
+    master and its workers at once (killed first, the master would respawn
+    them); waits until it listens on port."""
+    proc = subprocess.Popen([NGINX, "-p", folder, "-c", f"{folder}/nginx.conf"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    _wait_port(port, "nginx")
+    return proc
+
+
+def kill_nginx(proc):
+    """SIGKILL to the master and its workers, as a machine that dies."""
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
 class Redis:
     def __init__(self):
         _require(REDIS, "redis-server")
@@ -70,24 +114,7 @@ class Edge:
         conf = conf.replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{redis.port}")
         with open(os.path.join(self.dir, "edge.conf"), "w") as f:
             f.write(conf)
-        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
-            f.write(f"""load_module {NCHAN_MODULE};
-daemon off;
-master_process on;
-worker_processes 1;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {self.dir}/body;
-    proxy_temp_path {self.dir}/proxy;
-    fastcgi_temp_path {self.dir}/fastcgi;
-    uwsgi_temp_path {self.dir}/uwsgi;
-    scgi_temp_path {self.dir}/scgi;
-    include {self.dir}/edge.conf;
-}}
-""")
+        write_nginx_conf(self.dir, "edge.conf", modules=[NCHAN_MODULE])
         self.proc = None
         atexit.register(self.stop)  # also when a test fails half-way
         self.start()
@@ -97,21 +124,13 @@ http {{
         return f"http://127.0.0.1:{self.port}/pub"
 
     def start(self):
-        # A session of its own, so that a kill reaches the master and its
-        # workers at once (killed first, the master would respawn them).
-        self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-c", f"{self.dir}/nginx.conf"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
-        _wait_port(self.port, "nginx")
+        self.proc = start_nginx(self.dir, self.port)
 
     def kill(self):
-        """SIGKILL to the master and its worker, as a machine that dies."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=15)
+        kill_nginx(self.proc)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.kill()  # nothing of an edge's state is worth a graceful stop
+        kill_nginx(self.proc)  # nothing of an edge's state is worth a graceful stop
 
     def latest(self, contest, region, timeout=5.0):
         """The newest message of the channel (nchan answers a new long-poll
