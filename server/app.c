@@ -194,6 +194,7 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
     a->auth = *fresh;
     free(fresh);
     log_info("tokens_reloaded", "tokens=%d", a->auth.n);
+    live_tokens_reloaded(a->live, &a->auth);
 }
 
 static void close_everything(struct app *a);

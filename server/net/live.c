@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/sha256.h"
 #include "core/u64map.h"
 #include "domain/live_msg.h"
 #include "domain/view.h"
@@ -70,6 +71,9 @@ struct live_conn {
     int q_head, q_len, q_cap;
     struct buf rx;
     bool rx_overflow;
+    bool has_token;
+    bool revoked; /* closed at the next writeable callback */
+    char token_hash[65];
     struct live_conn *prev, *next; /* all connections */
 };
 
@@ -448,6 +452,42 @@ static void conn_free(struct live_conn *c)
     free(c);
 }
 
+/* The close frame (1008, policy violation) is written here: lws 4.1 drops
+ * the one lws_close_reason prepares when the callback returns -1 from a
+ * writeable callback. Opcode 4 is lws's own LWS_WRITE_CLOSE, which its
+ * public header leaves to lws_close_reason. */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
+
+static int close_revoked(struct lws *wsi)
+{
+    static const char why[] = "token revoked";
+    unsigned char frame[LWS_PRE + 2 + sizeof why];
+    unsigned char *p = frame + LWS_PRE;
+    p[0] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION >> 8);
+    p[1] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION & 0xff);
+    memcpy(p + 2, why, sizeof why - 1);
+    lws_write(wsi, p, 2 + sizeof why - 1, WRITE_CLOSE);
+    return -1;
+}
+
+void live_conn_set_token(struct live_conn *c, const char *bearer)
+{
+    sha256_hex(bearer, strlen(bearer), c->token_hash);
+    c->has_token = true;
+}
+
+void live_tokens_reloaded(struct live *l, const struct auth *auth)
+{
+    if (!l->api->cfg->private_reads)
+        return; /* the feed is public: a token changes nothing */
+    for (struct live_conn *c = l->conns; c; c = c->next) {
+        if (c->revoked || (c->has_token && strmap_get(&auth->by_hash, c->token_hash)))
+            continue;
+        c->revoked = true;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
 int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons reason,
                   struct live_conn **conn, void *in, size_t len)
 {
@@ -462,6 +502,8 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
             on_receive(*conn, wsi, in, len);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (*conn && (*conn)->revoked)
+            return close_revoked(wsi);
         return *conn ? on_writeable(*conn) : 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:

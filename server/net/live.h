@@ -19,5 +19,8 @@ void live_ready(struct live *l);
 /* Stops the tick timer; connections are closed by lws's teardown. */
 void live_stop(struct live *l);
 void live_free(struct live *l);
+/* The tokens were reloaded: connections whose token is gone (revoked) are
+ * closed, under --private-reads, where the token is what let them in. */
+void live_tokens_reloaded(struct live *l, const struct auth *auth);
 
 #endif

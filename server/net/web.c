@@ -585,6 +585,19 @@ static int confirm_upgrade(struct web *w, struct lws *wsi)
     return api_may_read(w->api, &s->req, &s->reply) ? 0 : refuse_upgrade(s);
 }
 
+/* Under --private-reads a live connection is let in by its token; it is
+ * remembered so that revoking the token closes the connection. The upgrade's
+ * headers are still readable here. */
+static void remember_live_token(struct web *w, struct lws *wsi, struct live_conn *conn)
+{
+    if (!w->cfg->private_reads)
+        return;
+    struct http_request req = {0};
+    read_live_bearer(wsi, &req);
+    if (req.has_bearer)
+        live_conn_set_token(conn, req.bearer);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -619,7 +632,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     default:
         break;
     }
-    return live_callback(w->live, wsi, reason, s ? &s->live : NULL, in, len);
+    int rc = live_callback(w->live, wsi, reason, s ? &s->live : NULL, in, len);
+    if (reason == LWS_CALLBACK_ESTABLISHED && rc == 0 && s && s->live)
+        remember_live_token(w, wsi, s->live);
+    return rc;
 }
 
 static const struct lws_protocols protocols[] = {

@@ -215,5 +215,48 @@ class DecisionKeysTest(HostileCase):
                                    f"{receipt['form_id']}"), "0")
 
 
+
+class RevokedLiveTest(HostileCase):
+    def test_revoking_a_token_closes_its_live_connections(self):
+        """Under --private-reads a token is what lets a viewer onto the live
+        feed: revoking it closes that viewer's connections (close code 1008),
+        while a viewer with another token keeps receiving updates."""
+        import websocket
+        server = self.start_server("--private-reads", "--rate-per-minute", 0, ready=True)
+        doomed = self.db.make_token("monitor", "62", "to be revoked")
+        kept = self.db.make_token("monitor", "62", "kept")
+        server.wait_for_token(kept)
+        server.wait_for_token(doomed)
+        viewers = {}
+        for name, token in (("doomed", doomed), ("kept", kept)):
+            ws = server.ws(f"/api/v1/live?token={token}")
+            ws.send(json.dumps({"type": "subscribe", "contest": "gub-62", "region": "62"}))
+            self.assertEqual(harness.ws_recv_json(ws, 10)["type"], "snapshot")
+            viewers[name] = ws
+        token_id = self.db.value("SELECT id FROM tokens WHERE name = 'to be revoked'")
+        revoke = harness.suara("token", "revoke", "--db", self.db.conninfo, token_id)
+        self.assertEqual(revoke.returncode, 0, revoke.stderr)
+        harness.wait_until(lambda: server.get("/api/v1/contests", token=doomed)[0] == 401,
+                           timeout=15, message="the server to drop the revoked token")
+        ws = viewers["doomed"]
+        ws.settimeout(10)
+        opcode, data = ws.recv_data(control_frame=True)
+        self.assertEqual(opcode, websocket.ABNF.OPCODE_CLOSE)
+        self.assertEqual(int.from_bytes(data[:2], "big"), 1008)
+        self.assertEqual(data[2:], b"token revoked")
+        # the other viewer still gets the news
+        code, dpt = self.take_tps()
+        status, _, receipt = server.post("/api/v1/forms", form_for(f"rv-{code}", code, dpt),
+                                         token=self.witness)
+        self.assertEqual(status, 201, receipt)
+        msg = harness.ws_recv_json(viewers["kept"], 10)
+        self.assertEqual(msg["type"], "update")
+        viewers["kept"].close()
+        # and the revoked token cannot come back
+        with self.assertRaises(websocket.WebSocketBadStatusException) as cm:
+            server.ws(f"/api/v1/live?token={doomed}")
+        self.assertEqual(cm.exception.status_code, 401)
+
+
 if __name__ == "__main__":
     harness.main()
