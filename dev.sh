@@ -37,6 +37,7 @@ PACKAGES=(
     libcmocka-dev
     libjpeg62-turbo-dev libpng-dev libwebp-dev # decoding uploaded photos
     libssl-dev # Ed25519 signatures of the public log's tree heads
+    libqrencode-dev # QR codes of the witnesses' links (suara token create --qr/--card)
     postgresql
     python3 python3-websocket curl
 )

@@ -20,4 +20,6 @@ suara_pkg(crypto libcrypto)
 suara_pkg(jpeg libjpeg)
 suara_pkg(png libpng)
 suara_pkg(webp libwebp)
+# QR codes of the witnesses' links, for `suara token create --qr/--card` (libqrencode-dev).
+suara_pkg(qrencode libqrencode)
 pkg_check_modules(cmocka IMPORTED_TARGET cmocka)

@@ -12,6 +12,7 @@
 #include "core/sha256.h"
 #include "db/sync.h"
 #include "domain/region_code.h"
+#include "cli_qr.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,15 +25,19 @@
 #define TOKEN_PREFIX "sk_"
 #define TOKEN_LEN (3 + 43) /* prefix + base64url of 32 bytes, unpadded */
 #define NAME_MAX_BYTES 200
+#define URL_MAX_BYTES 200
 
 static const char usage[] =
     "Usage: suara token COMMAND [--db CONNINFO] ...\n"
     "\n"
     "Commands:\n"
-    "  create --role ROLE --scope CODE [--name TEXT]\n"
+    "  create --role ROLE --scope CODE [--name TEXT] [--url BASE [--qr] [--card FILE]]\n"
     "          create a token and print it once (stdout line 1); only its SHA-256\n"
     "          is stored. ROLE: witness, reviewer, monitor or admin. CODE: a region\n"
     "          or TPS code that exists in the database; 62 is the whole province.\n"
+    "          With --url (the server as witnesses reach it, e.g. https://suara.example):\n"
+    "          the witness's link BASE/saksi#t=TOKEN on stdout line 2; --qr draws it\n"
+    "          as a QR code below; --card FILE writes a printable HTML card with it.\n"
     "  list [--active]\n"
     "          list tokens (id, role, scope, created, revoked, name), never secrets\n"
     "  revoke ID\n"
@@ -71,21 +76,19 @@ static void base64url(const unsigned char *in, size_t len, char *out)
 /* Parses options shared by the token commands. Returns -1 to go on, or the
  * exit code (help printed: 0, usage error: 2). *rest is the first operand. */
 struct token_opts {
-    const char *db, *role, *scope, *name;
-    bool active;
+    const char *db, *role, *scope, *name, *url, *card;
+    bool active, qr;
 };
 
 static int parse(const char *who, int argc, char **argv, const char *allowed, struct token_opts *o,
                  int *rest)
 {
     static const struct option options[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"role", required_argument, NULL, 'r'},
-        {"scope", required_argument, NULL, 's'},
-        {"name", required_argument, NULL, 'n'},
-        {"active", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},    {"role", required_argument, NULL, 'r'},
+        {"scope", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+        {"active", no_argument, NULL, 'a'},      {"url", required_argument, NULL, 'u'},
+        {"qr", no_argument, NULL, 'q'},          {"card", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     optind = 0;
     opterr = 0;
@@ -122,6 +125,15 @@ static int parse(const char *who, int argc, char **argv, const char *allowed, st
         case 'a':
             o->active = true;
             break;
+        case 'u':
+            o->url = optarg;
+            break;
+        case 'q':
+            o->qr = true;
+            break;
+        case 'c':
+            o->card = optarg;
+            break;
         }
     }
     *rest = optind;
@@ -141,12 +153,37 @@ static bool has_control(const char *s)
     return false;
 }
 
+/* The witness's link on stdout line 2, and as asked its QR code below and a
+ * printable card in o->card. */
+static bool share(const struct token_opts *o, const char *token, const char *scope_name,
+                  const char *place)
+{
+    char link[URL_MAX_BYTES + 64];
+    size_t base = strlen(o->url);
+    while (base > 0 && o->url[base - 1] == '/')
+        base--; /* "https://host/" and "https://host" give the same link */
+    snprintf(link, sizeof link, "%.*s/saksi#t=%s", (int)base, o->url, token);
+    printf("%s\n", link);
+    bool ok = !o->qr || qr_print_terminal(stdout, link);
+    if (ok && o->card) {
+        FILE *f = fopen(o->card, "w");
+        struct qr_card card = {link, o->scope, scope_name, place, o->name};
+        ok = f && qr_write_card(f, &card);
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (!ok)
+            fprintf(stderr, WHO " create: cannot write the card %s\n", o->card);
+    }
+    explicit_bzero(link, sizeof link);
+    return ok;
+}
+
 static int create(int argc, char **argv)
 {
     const char *who = WHO " create";
     struct token_opts o = {.name = ""};
     int rest;
-    int status = parse(who, argc, argv, "drsn", &o, &rest);
+    int status = parse(who, argc, argv, "drsnuqc", &o, &rest);
     if (status >= 0)
         return status;
     if (rest < argc) {
@@ -168,6 +205,17 @@ static int create(int argc, char **argv)
                 "62.03.01.2001 or 62.03.01.2001.001\n",
                 who, o.scope ? "'" : "no --scope given", o.scope ? o.scope : "",
                 o.scope ? "' is not a region or TPS code" : "");
+        return 2;
+    }
+    if ((o.qr || o.card) && !o.url) {
+        fprintf(stderr, "%s: --qr and --card need --url BASE (the server as witnesses reach it)\n",
+                who);
+        return 2;
+    }
+    if (o.url && (strlen(o.url) > URL_MAX_BYTES || has_control(o.url) ||
+                  (strncmp(o.url, "https://", 8) != 0 && strncmp(o.url, "http://", 7) != 0))) {
+        fprintf(stderr, "%s: --url must be an http:// or https:// address of at most %d bytes\n",
+                who, URL_MAX_BYTES);
         return 2;
     }
     if (strlen(o.name) > NAME_MAX_BYTES || has_control(o.name)) {
@@ -205,9 +253,21 @@ static int create(int argc, char **argv)
                 who, o.scope);
         goto done;
     }
-    char scope_name[256];
+    char scope_name[256], place[512] = "";
     snprintf(scope_name, sizeof scope_name, "%s", sync_value(res, 0, 0));
     sync_clear(res);
+    res = NULL;
+    if (o.card) { /* the regions above the scope, nearest first, for the card */
+        res = sync_query(&db,
+                         "SELECT coalesce(string_agg(name, ', ' ORDER BY length(code) DESC), '')"
+                         " FROM regions WHERE $1 LIKE code || '.%' AND code <> '62'",
+                         1, scope_param);
+        if (!res)
+            goto done;
+        snprintf(place, sizeof place, "%s", sync_value(res, 0, 0));
+        sync_clear(res);
+        res = NULL;
+    }
 
     const char *params[] = {hash, o.role, o.scope, o.name};
     res = sync_query(&db,
@@ -218,6 +278,8 @@ static int create(int argc, char **argv)
         sync_commit(&db) != SU_OK)
         goto done;
     printf("%s\n", token);
+    if (o.url && !share(&o, token, scope_name, place))
+        goto done; /* the token exists: it was printed, and the error says what failed */
     fflush(stdout);
     fprintf(stderr,
             "%s: token %s created: %s for %s (%s)%s%s. It is shown only this once and cannot be "

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { goodForm, until, scratch, SOURCE_DIR } from './lib/suara.mjs';
+import { goodForm, until, scratch, SOURCE_DIR, suara } from './lib/suara.mjs';
 import { launch, newProfile, PHONE } from './lib/browser.mjs';
 import { Stack } from './lib/stack.mjs';
 import { fillForm, outboxEntries } from './lib/witness.mjs';
@@ -165,5 +165,37 @@ test('offline, /saksi opens in a new tab and after the browser was closed; a for
   } finally {
     await browser.close();
     fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test('`suara token create --url --qr --card` makes the link, a QR code and a printable card that onboard a witness', async () => {
+  const card = path.join(scratch, 'card.html');
+  const out = suara('token', 'create', '--db', stack.db.conninfo, '--role', 'witness', '--scope', TPS,
+    '--name', 'Saksi <Kartu>', '--url', `${server.url}/`, '--qr', '--card', card).split('\n');
+  const [token, link] = out;
+  assert.match(token, /^sk_[A-Za-z0-9_-]{43}$/);
+  assert.equal(link, `${server.url}/saksi#t=${token}`);
+  assert.ok(out.slice(2).filter((l) => l.includes('\u2588')).length >= 10, 'a QR code drawn below the link');
+  const html = fs.readFileSync(card, 'utf8');
+  assert.match(html, /<h1>Saksi TPS 001 &middot; 62\.71\.01\.1001\.001<\/h1>/);
+  assert.match(html, /<p>Pahandut, Pahandut, Kota Palangkaraya<\/p>/);
+  assert.match(html, /<strong>Saksi &lt;Kartu&gt;<\/strong>/);
+  assert.match(html, /<svg class="qr"[^>]*><rect[^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg>/);
+  const printed = /<code>([^<]+)<\/code>/.exec(html)[1];
+  assert.equal(printed, link);
+  assert.throws(() => suara('token', 'create', '--db', stack.db.conninfo, '--role', 'witness', '--scope', TPS, '--qr'),
+    (e) => e.status === 2 && /--qr and --card need --url BASE/.test(e.stderr));
+
+  // The card's link onboards the witness.
+  const browser = await launch({ viewport: PHONE });
+  try {
+    const page = await browser.page();
+    await page.goto(printed);
+    await page.locator('[data-k=whoami] [data-k=name]').waitFor();
+    assert.equal(await page.locator('[data-k=whoami] [data-k=name]').textContent(), 'Saksi <Kartu>');
+    assert.equal(await page.evaluate(() => localStorage.getItem('suara.token.witness')), token);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await browser.close();
   }
 });
