@@ -50,6 +50,7 @@ TEST_PACKAGES=(
     valgrind
     libjpeg-turbo-progs webp # the photo tests' JPEG and WebP encoders (cjpeg, cwebp)
     nginx-light libnginx-mod-nchan redis-server # the publishing tests' edges
+    haproxy prometheus systemd # the HA drills' load balancer, monitoring and unit check
 )
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}

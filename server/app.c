@@ -164,6 +164,7 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.auth = &a->auth;
     a->api.reg = &a->reg;
     a->api.not_ready_reason = NULL;
+    g_metrics.claim_held = 1;
     live_ready(a->live);
     if (a->publisher)
         publisher_start(a->publisher, &a->tallies);
@@ -215,6 +216,8 @@ static void claim_again(uv_timer_t *t)
 static void lost_database(struct app *a)
 {
     log_error("db_lost", "error=\"another suara serve took over the database; stopping\"");
+    g_metrics.claims_lost++;
+    g_metrics.claim_held = 0;
     a->exit_code = 1;
     a->stopping = true;
     a->api.draining = true;
@@ -230,6 +233,7 @@ static void reclaimed(void *ctx, enum db_claim result)
     if (result == DB_CLAIM_OK) {
         a->claim_attempts = 0;
         a->api.db_up = pg_is_up(a->pg);
+        g_metrics.claim_held = a->api.db_up;
         return;
     }
     if (result == DB_CLAIM_LOST) {
@@ -249,6 +253,7 @@ static void reclaimed(void *ctx, enum db_claim result)
 static void db_up(void *ctx)
 {
     struct app *a = ctx;
+    g_metrics.db_up = 1;
     fence_session_up(a->fence);
     pg_exec(a->pg, "LISTEN suara_tokens");
     if (a->loaded) {
@@ -265,6 +270,7 @@ static void db_down(void *ctx)
 {
     struct app *a = ctx;
     a->api.db_up = false;
+    g_metrics.db_up = g_metrics.claim_held = 0;
 }
 
 static void db_notify(void *ctx, const char *channel)

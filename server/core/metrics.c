@@ -16,6 +16,7 @@ void metrics_init(void)
     g_metrics.ack_seconds.bounds = latency_bounds;
     g_metrics.batch_size.bounds = size_bounds;
     g_metrics.tick_seconds.bounds = latency_bounds;
+    g_metrics.sync_required = g_metrics.sync_standbys = -1;
 }
 
 void histogram_observe(struct histogram *h, double value)
@@ -61,6 +62,23 @@ static void render_gauge(struct buf *out, const char *name, const char *help, in
                (long long)v);
 }
 
+static void render_ha(struct buf *out, const struct metrics *m)
+{
+    render_gauge(out, "suara_db_up", "1 while the writing connection to PostgreSQL is up.",
+                 m->db_up);
+    render_gauge(out, "suara_claim_held", "1 while this server holds the database and writes.",
+                 m->claim_held);
+    render_counter(out, "suara_claim_lost_total", "Claims lost to another server.", m->claims_lost);
+    render_gauge(out, "suara_sync_required",
+                 "1 if the primary's commits wait for a synchronous standby.", m->sync_required);
+    render_gauge(out, "suara_sync_standbys", "Synchronous standbys streaming from the primary.",
+                 m->sync_standbys);
+    buf_printf(out,
+               "# HELP suara_replication_lag_seconds The slowest standby's replay lag.\n"
+               "# TYPE suara_replication_lag_seconds gauge\nsuara_replication_lag_seconds %.3f\n",
+               m->replication_lag_s);
+}
+
 int metrics_render(struct buf *out)
 {
     static const char *const outcomes[METRIC_OUTCOMES] = {"counted",      "held",       "disputed",
@@ -91,6 +109,7 @@ int metrics_render(struct buf *out)
     render_counter(out, "suara_db_errors_total", "Database errors.", m->db_errors);
     render_counter(out, "suara_db_reconnects_total", "Database reconnect attempts.",
                    m->db_reconnects);
+    render_ha(out, m);
     render_gauge(out, "suara_queue_depth", "Operations waiting for the database.", m->queue_depth);
     render_gauge(out, "suara_ws_connections", "Open WebSocket connections.", m->ws_connections);
     render_gauge(out, "suara_ws_subscriptions", "Live subscriptions.", m->ws_subscriptions);

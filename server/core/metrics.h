@@ -36,6 +36,12 @@ struct metrics {
     struct histogram batch_size;
     struct histogram tick_seconds;
     uint64_t db_commits, db_errors, db_reconnects;
+    /* High availability (app.c, db/fence.c): the writing connection, this
+     * server's claim on the database, and the primary's replication as the
+     * heartbeat last saw it (-1: not known yet). */
+    int64_t db_up, claim_held, sync_required, sync_standbys;
+    uint64_t claims_lost;
+    double replication_lag_s;
     int64_t queue_depth;
     int64_t ws_connections, ws_subscriptions, ws_topics;
     uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;

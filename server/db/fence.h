@@ -1,8 +1,8 @@
 /* Fencing of the writing server: its claim on the database (load.h) must not
  * outlive the server's ability to act on it. Every session of the claiming
- * connection runs with idle_session_timeout = fence_ms, and a heartbeat
- * (SELECT 1) is sent whenever the connection has been idle for a third of
- * that: a live server never idles out, while one that hangs (SIGSTOP, a
+ * connection runs with idle_session_timeout = fence_ms, and a heartbeat query
+ * is queued every third of that (it also reads the primary's replication
+ * state for /metrics): a live server never idles out, while one that hangs (SIGSTOP, a
  * stalled machine) loses its session - and with it the advisory lock - after
  * at most fence_ms of silence, so a standby server can take over. The old
  * server, should it wake up, finds the claim's generation changed and stops

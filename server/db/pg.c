@@ -336,11 +336,6 @@ bool pg_is_up(const struct pg *pg)
     return pg->state == PG_STATE_UP;
 }
 
-bool pg_idle(const struct pg *pg)
-{
-    return pg->state == PG_STATE_UP && !pg->head;
-}
-
 static void free_pg(uv_handle_t *h)
 {
     struct pg *pg = h->data;

@@ -46,8 +46,6 @@ void pg_submit(struct pg *pg, struct pg_job *job);
 /* Queues a job ahead of all others that wait (not ahead of a running one). */
 void pg_submit_first(struct pg *pg, struct pg_job *job);
 bool pg_is_up(const struct pg *pg);
-/* Up, with no job running or queued. */
-bool pg_idle(const struct pg *pg);
 /* Closes the connection; queued jobs finish with ok=false. Frees pg once its
  * handles are closed (keep the loop running). */
 void pg_close(struct pg *pg);

@@ -1,7 +1,10 @@
 """High-availability drills' building blocks: PostgreSQL nodes on loopback TCP
-(a primary and streaming standbys made with pg_basebackup, from Debian's
-PostgreSQL), their databases, and witnesses that keep submitting forms and
-record every answer with its time.
+(a primary and streaming standbys, from Debian's PostgreSQL), and witnesses
+that keep submitting forms and record every answer with its time.
+
+Every node is a copy of one template cluster per test process, made once
+(initdb, migrate, seed: the slow part) and stopped cleanly, so a standby made
+from the same copy streams from the primary without a base backup.
 
 Every node lives in its own temporary folder and listens on 127.0.0.1 and a
 free port; as root the PostgreSQL programs run as the `postgres` OS user.
@@ -9,6 +12,7 @@ Nodes are destroyed (SIGKILL, folder removed) by destroy(), which the tests
 register as a cleanup.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -70,7 +74,7 @@ class Node:
     def init_primary(self):
         """initdb, configured as a primary that standbys can stream from."""
         self.run(pg_bin("initdb"), "-D", self.data, "-U", "postgres", "-A", "trust", "-E",
-                 "UTF8", "--no-locale")
+                 "UTF8", "--no-locale", "--no-sync")
         with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
             f.write("local all all trust\nhost all all 127.0.0.1/32 trust\n"
                     "host replication all 127.0.0.1/32 trust\n")
@@ -84,20 +88,32 @@ class Node:
                   "wal_sender_timeout = 5s\nwal_receiver_status_interval = 1s\n")
         return self
 
-    def init_standby(self, primary):
-        """A streaming standby of `primary` (pg_basebackup), named self.name in
-        primary's synchronous_standby_names; it waits for nobody itself once
-        promoted."""
-        self.run(pg_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U",
-                 "postgres", "-D", self.data, "-X", "stream", "-c", "fast")
+    def init_from_template(self):
+        """A primary with the suara database, copied from the process's
+        template cluster (made once: initdb, migrate and seed are the slow part)."""
+        self._copy_template()
+        self.conf(f"port = {self.port}\nunix_socket_directories = '{self.dir}'\n")
+        return self
+
+    def init_standby_from_template(self, primary):
+        """A streaming standby of `primary`, which was made from the template
+        too: both start from the same cleanly stopped cluster, so the standby
+        needs no base backup to stream from there on."""
+        self._copy_template()
         open(os.path.join(self.data, "standby.signal"), "w").close()
+        self._standby_conf(primary)
+        return self
+
+    def _copy_template(self):
+        # cp -a keeps the owner (postgres, when we are root) and is much
+        # faster than a copy file by file from Python.
+        subprocess.run(["cp", "-a", template_data(), self.data], check=True, timeout=120)
+
+    def _standby_conf(self, primary):
         self.conf(f"port = {self.port}\nunix_socket_directories = '{self.dir}'\n"
                   f"primary_conninfo = 'host=127.0.0.1 port={primary.port} user=postgres "
                   f"application_name={self.name}'\n"
                   "synchronous_standby_names = ''\n")
-        if self.root:
-            subprocess.run(["chown", "-R", "postgres:postgres", self.data], check=True)
-        return self
 
     def start(self):
         self.run(pg_bin("pg_ctl"), "start", "-D", self.data, "-l",
@@ -198,6 +214,23 @@ class Node:
             timeout=timeout, message=f"{self.name} to replay up to {lsn}")
 
 
+_template = None
+
+
+def template_data():
+    """The data folder of a stopped cluster with the suara database migrated
+    and seeded, made on first use and removed at exit."""
+    global _template
+    if _template is None:
+        node = Node("template").init_primary()
+        atexit.register(node.destroy)
+        node.start()
+        node.create_suara_db()
+        node.stop()
+        _template = node
+    return _template.data
+
+
 def _children(pid):
     out = []
     try:
@@ -229,13 +262,12 @@ def primary_with_standby(test, sync=True):
     """A primary and one streaming standby ("standby1"), started, with the
     suara database; with sync=True every commit waits for the standby.
     Both are destroyed when the test ends."""
-    primary = Node("primary").init_primary()
+    primary = Node("primary").init_from_template()
     test.addCleanup(primary.destroy)
-    primary.start()
-    primary.create_suara_db()
-    standby = Node("standby1")
+    standby = Node("standby1").init_standby_from_template(primary)
     test.addCleanup(standby.destroy)
-    standby.init_standby(primary).start()
+    primary.start()
+    standby.start()
     if sync:  # only now: until the standby runs, every commit would wait
         primary.psql("ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (standby1)'",
                      db="postgres")
@@ -272,7 +304,10 @@ def post(port, body, token, conn=None, timeout=10, keep=False):
     except (OSError, http.client.HTTPException):
         conn.close()
         raise OSError("connection failed")
-    parsed = json.loads(data) if data else None
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:  # not from suara (a proxy's own error page)
+        parsed = None
     if resp.will_close or not keep:
         conn.close()
         conn = None
@@ -305,7 +340,7 @@ class Witness(threading.Thread):
         self.token, self.forms, self.stop = token, forms, stop
         self.deadline, self.pace = deadline, pace
         self.acks = {}       # sid -> (body, time, status, port)
-        self.sent = set()    # every sid sent at least once
+        self.sent = {}       # sid -> when it was first sent
         self.refusals = []   # (sid, status, code, time)
         self.problems = []
 
@@ -321,7 +356,7 @@ class Witness(threading.Thread):
                     return
                 port = self.ports[at % len(self.ports)]
                 try:
-                    self.sent.add(sid)
+                    self.sent.setdefault(sid, time.monotonic())
                     status, body, conn = post(port, form, self.token, conn, keep=True)
                 except OSError:
                     conn, at = None, at + 1
@@ -358,6 +393,14 @@ def run_witnesses(ports, tokens, pool, prefix, per_witness, deadline_s=150):
     for w in witnesses:
         w.start()
     return witnesses, stop
+
+
+def first_new_ack(witnesses, after, port=None):
+    """When the first form first sent after `after` was acknowledged (by
+    `port`, if given), or None."""
+    times = [at for w in witnesses for sid, (_, at, _, p) in w.acks.items()
+             if w.sent[sid] > after and (port is None or p == port)]
+    return min(times) if times else None
 
 
 def all_acks(witnesses):

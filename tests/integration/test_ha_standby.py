@@ -27,17 +27,11 @@ def start_server(test, node, ready):
     return server
 
 
-def first_ack_from(witnesses, port, after):
-    times = [at for w in witnesses for _, at, _, p in w.acks.values() if p == port and at > after]
-    return min(times) if times else None
-
-
 class StandbyServerTest(unittest.TestCase):
     def setUp(self):
-        self.node = ha.Node("primary").init_primary()
+        self.node = ha.Node("primary").init_from_template()
         self.addCleanup(self.node.destroy)
         self.node.start()
-        self.node.create_suara_db()
         self.tokens = [self.node.token() for _ in range(3)]
         self.pool = ha.tps_pool(self.node)
         self.active = start_server(self, self.node, ready=True)
@@ -65,26 +59,26 @@ class StandbyServerTest(unittest.TestCase):
 
     def test_active_killed_standby_takes_over(self):
         witnesses, stop = self.witnesses("kill")
-        harness.wait_until(lambda: self.acked(witnesses) >= 60, timeout=60,
+        harness.wait_until(lambda: self.acked(witnesses) >= 40, timeout=60,
                            message="forms before the kill")
         killed_at = time.monotonic()
         self.active.kill()
         self.standby.wait_for("/readyz", timeout=60)
         ready_s = time.monotonic() - killed_at
         first = harness.wait_until(
-            lambda: first_ack_from(witnesses, self.standby.port, killed_at), timeout=60,
+            lambda: ha.first_new_ack(witnesses, killed_at, self.standby.port), timeout=60,
             message="a 201 from the standby")
         before = self.acked(witnesses)
-        harness.wait_until(lambda: self.acked(witnesses) >= before + 60, timeout=60,
+        harness.wait_until(lambda: self.acked(witnesses) >= before + 40, timeout=60,
                            message="forms after the takeover")
         acks = self.finish(witnesses, stop, "kill")
-        print(f"\n  active killed: standby ready {ready_s:.1f} s and first 201 "
+        print(f"\n  active killed: standby ready {ready_s:.1f} s and first new form acknowledged "
               f"{first - killed_at:.1f} s after the kill; {len(acks)} forms acknowledged",
               flush=True)
 
     def test_hung_active_is_fenced(self):
         witnesses, stop = self.witnesses("hang")
-        harness.wait_until(lambda: self.acked(witnesses) >= 60, timeout=60,
+        harness.wait_until(lambda: self.acked(witnesses) >= 40, timeout=60,
                            message="forms before the hang")
         stopped_at = time.monotonic()
         self.active.send_signal(signal.SIGSTOP)
@@ -92,7 +86,7 @@ class StandbyServerTest(unittest.TestCase):
             self.standby.wait_for("/readyz", timeout=60)
             takeover_s = time.monotonic() - stopped_at
             before = self.acked(witnesses)
-            harness.wait_until(lambda: self.acked(witnesses) >= before + 40, timeout=60,
+            harness.wait_until(lambda: self.acked(witnesses) >= before + 30, timeout=60,
                                message="forms through the standby")
             # Past the witnesses' own HTTP timeout (10 s), so that no request
             # sent before the hang is still waiting for an answer of the old
