@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "db/fence.h"
 #include "core/random.h"
+#include "db/audit_read.h"
 #include "db/load.h"
 #include "db/pg.h"
 #include "db/review_store.h"
@@ -45,6 +46,9 @@ struct app {
     struct ledger ledger;
     struct auth auth;
     struct review_desk desk; /* review claims and requests */
+    struct election election;
+    struct audit_agg audit_agg;
+    uv_timer_t audit_timer; /* ends each audit aggregation window */
     struct load_target target;
     struct api api;
     struct pg *pg;
@@ -64,6 +68,7 @@ struct app {
     int claim_attempts;
     int64_t stop_started_ms;
     int exit_code;
+    bool restart; /* the election switched mode: run again on the new state */
 };
 
 static void start_load(struct app *a);
@@ -158,7 +163,10 @@ static void requests_loaded(void *ctx, bool ok)
     a->writer =
         writer_new(&a->loop, a->pg, &a->ledger, a->cfg, a->target.claim_generation, NULL, NULL);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
+    snapshot_set_epoch(a->snapshotter, &a->election.epoch);
     a->api.timeline = &a->timeline;
+    writer_set_epoch(a->writer, &a->election.epoch);
+    a->api.election = &a->election;
     a->api.tallies = &a->tallies;
     a->api.ledger = &a->ledger;
     a->api.auth = &a->auth;
@@ -166,9 +174,12 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.not_ready_reason = NULL;
     g_metrics.claim_held = 1;
     live_ready(a->live);
-    if (a->publisher)
+    if (a->publisher) {
+        publisher_set_mode(a->publisher, election_mode_name(a->election.mode));
         publisher_start(a->publisher, &a->tallies);
-    log_info("ready", "listen=%s:%d", a->cfg->host, a->cfg->port);
+    }
+    log_info("ready", "listen=%s:%d mode=%s epoch=%d", a->cfg->host, a->cfg->port,
+             election_mode_name(a->election.mode), a->election.epoch);
 }
 
 static void start_load(struct app *a)
@@ -199,6 +210,38 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
 }
 
 static void close_everything(struct app *a);
+static void begin_stop(struct app *a);
+
+/* After NOTIFY suara_election (or a reconnect): a new epoch means the data
+ * this server holds is gone (the rehearsal ended), so it stops serving it and
+ * runs again on the new state; otherwise it learns the CLI's final regions. */
+static void election_reloaded(void *ctx, struct election_state *st)
+{
+    struct app *a = ctx;
+    if (!st || a->stopping) {
+        if (st)
+            free(st->finals);
+        free(st);
+        return;
+    }
+    if (st->election.epoch != a->election.epoch) {
+        log_info("election_switched", "mode=%s epoch=%d was=%d; restarting on the new state",
+                 election_mode_name(st->election.mode), st->election.epoch, a->election.epoch);
+        a->restart = true;
+        a->api.reg = NULL; /* every API call: 503 not_ready until the restart */
+        a->api.not_ready_reason = "the election switched mode; restarting";
+        begin_stop(a);
+    } else {
+        for (int i = 0; i < st->n; i++) {
+            const struct final_region *f = &st->finals[i];
+            if (!finals_covers(&a->tallies, f->contest, f->region))
+                finals_add(&a->ledger.finals, &a->tallies, f->contest, f->region, f->at_ms);
+        }
+    }
+    free(st->finals);
+    free(st);
+}
+
 static void reclaimed(void *ctx, enum db_claim result);
 
 static void claim(struct app *a)
@@ -256,10 +299,12 @@ static void db_up(void *ctx)
     g_metrics.db_up = 1;
     fence_session_up(a->fence);
     pg_exec(a->pg, "LISTEN suara_tokens");
+    pg_exec(a->pg, "LISTEN " ELECTION_CHANNEL);
     if (a->loaded) {
         /* Writes resume only once this server holds the database again. */
         claim(a);
         load_tokens(a->pg, &a->reg, tokens_reloaded, a); /* may have changed meanwhile */
+        load_election(a->pg, &a->reg, election_reloaded, a);
     } else {
         a->api.db_up = true;
         start_load(a);
@@ -278,6 +323,39 @@ static void db_notify(void *ctx, const char *channel)
     struct app *a = ctx;
     if (a->loaded && strcmp(channel, "suara_tokens") == 0)
         load_tokens(a->pg, &a->reg, tokens_reloaded, a);
+    if (a->loaded && strcmp(channel, ELECTION_CHANNEL) == 0)
+        load_election(a->pg, &a->reg, election_reloaded, a);
+}
+
+/* Ends the audit window: its aggregated events go to the writer like any
+ * other write (dropped, and logged, when the queue is full). */
+static void flush_audit(struct app *a)
+{
+    int n = 0;
+    struct audit_row **rows =
+        audit_agg_flush(&a->audit_agg, clock_now_ms(), a->cfg->audit_window_s, &n);
+    for (int i = 0; i < n; i++) {
+        struct op *op = a->writer ? xcalloc(1, sizeof *op) : NULL;
+        if (op) {
+            op->kind = OP_AUDIT;
+            op->audit = rows[i];
+        }
+        if (!op || writer_enqueue(a->writer, op) != SU_OK) {
+            log_warn("audit_dropped", "kind=%s detail=%s", rows[i]->kind, rows[i]->detail);
+            if (op)
+                op_free(op);
+            else {
+                free(rows[i]->detail);
+                free(rows[i]);
+            }
+        }
+    }
+    free(rows);
+}
+
+static void on_audit_window(uv_timer_t *t)
+{
+    flush_audit(t->data);
 }
 
 static void close_everything(struct app *a)
@@ -287,6 +365,7 @@ static void close_everything(struct app *a)
     a->closed = true;
     uv_timer_stop(&a->timer);
     uv_close((uv_handle_t *)&a->timer, NULL);
+    uv_close((uv_handle_t *)&a->audit_timer, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     live_stop(a->live);
@@ -323,6 +402,19 @@ static void drain_tick(uv_timer_t *t)
     uv_timer_start(t, close_after_grace, REPLY_GRACE_MS, 0);
 }
 
+/* Refuses new writes, writes the last audit window, and lets the writer
+ * drain before everything closes. */
+static void begin_stop(struct app *a)
+{
+    flush_audit(a);
+    uv_timer_stop(&a->audit_timer);
+    a->stopping = true;
+    a->api.draining = true;
+    a->stop_started_ms = clock_now_ms();
+    uv_timer_stop(&a->timer);
+    uv_timer_start(&a->timer, drain_tick, 0, DRAIN_POLL_MS);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct app *a = s->data;
@@ -331,11 +423,7 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     }
     log_info("stopping", "signal=%d", signum);
-    a->stopping = true;
-    a->api.draining = true;
-    a->stop_started_ms = clock_now_ms();
-    uv_timer_stop(&a->timer);
-    uv_timer_start(&a->timer, drain_tick, 0, DRAIN_POLL_MS);
+    begin_stop(a);
 }
 
 static void free_state(struct app *a)
@@ -348,6 +436,13 @@ static void free_state(struct app *a)
     }
     auth_free(&a->auth);
     review_desk_free(&a->desk);
+    audit_agg_free(&a->audit_agg);
+}
+
+static void audit_query(void *ctx, const char *kind, int64_t after, int limit, struct waiter *w)
+{
+    struct app *a = ctx;
+    audit_read(a->pg, kind, after, limit, w);
 }
 
 static int start(struct app *a)
@@ -394,7 +489,8 @@ int app_run(const struct config *cfg)
     if (!a)
         return 1;
     a->cfg = cfg;
-    a->target = (struct load_target){.reg = &a->reg,
+    a->target = (struct load_target){.election = &a->election,
+                                     .reg = &a->reg,
                                      .tallies = &a->tallies,
                                      .ledger = &a->ledger,
                                      .auth = &a->auth,
@@ -402,16 +498,27 @@ int app_run(const struct config *cfg)
     a->api = (struct api){.cfg = cfg,
                           .enqueue = enqueue,
                           .enqueue_ctx = a,
-                          .not_ready_reason = "connecting to the database"};
+                          .not_ready_reason = "connecting to the database",
+                          .audit_agg = &a->audit_agg,
+                          .audit_query = audit_query,
+                          .audit_ctx = a};
     auth_init(&a->auth);
     photo_index_init(&a->photo_index);
     if (random_bytes(&a->api.epoch, sizeof a->api.epoch) != SU_OK)
         a->api.epoch = (uint32_t)clock_now_ms() ^ (uint32_t)getpid();
+    if (audit_agg_init(&a->audit_agg, cfg->audit_sources_max, clock_now_ms()) != SU_OK) {
+        free(a);
+        return 1;
+    }
     metrics_init();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&a->loop);
     uv_timer_init(&a->loop, &a->timer);
     a->timer.data = a;
+    uv_timer_init(&a->loop, &a->audit_timer);
+    a->audit_timer.data = a;
+    uint64_t window_ms = (uint64_t)cfg->audit_window_s * 1000;
+    uv_timer_start(&a->audit_timer, on_audit_window, window_ms, window_ms);
     uv_signal_init(&a->loop, &a->sigint);
     uv_signal_init(&a->loop, &a->sigterm);
     a->sigint.data = a->sigterm.data = a;
@@ -434,8 +541,8 @@ int app_run(const struct config *cfg)
         a->exit_code = 1;
     }
     free_state(a);
-    int code = a->exit_code;
-    log_info("stopped", "exit_code=%d", code);
+    int code = a->restart && a->exit_code == 0 ? APP_RESTART : a->exit_code;
+    log_info("stopped", "exit_code=%d restart=%d", a->exit_code, a->restart);
     free(a);
     return code;
 }

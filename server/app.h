@@ -6,7 +6,11 @@
 
 #include "core/config.h"
 
-/* Runs until SIGINT/SIGTERM; returns the process exit code. */
+/* app_run's answer when the server must run again from scratch on the same
+ * configuration (the election switched from test to live under it). */
+#define APP_RESTART (-1)
+
+/* Runs until SIGINT/SIGTERM; returns the process exit code, or APP_RESTART. */
 int app_run(const struct config *cfg);
 
 #endif

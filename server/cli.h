@@ -9,5 +9,6 @@ int cli_seed(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_verify_log(int argc, char **argv);
+int cli_election(int argc, char **argv);
 
 #endif

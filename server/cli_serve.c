@@ -5,6 +5,7 @@
 #include "core/log.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -27,5 +28,14 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
     log_set_level(level);
-    return app_run(&cfg);
+    rc = app_run(&cfg);
+    if (rc != APP_RESTART)
+        return rc;
+    /* The election switched mode under the server: the same command again,
+     * as a fresh process that loads the new state (same pid, so a supervisor
+     * sees no exit). argv[-1] is the program itself (see main.c). */
+    fflush(NULL);
+    execv("/proc/self/exe", argv - 1);
+    perror("suara serve: cannot restart");
+    return 1;
 }

@@ -5,7 +5,8 @@
  * never reveals one; `create` prints it exactly once, alone on stdout line 1
  * so scripts can capture it, with a note for humans on stderr. Every change
  * ends with NOTIFY suara_tokens in the same transaction, so a running server
- * reloads its token cache as soon as the change is committed. */
+ * reloads its token cache as soon as the change is committed, and writes its
+ * audit event (token_created, token_revoked) in that transaction too. */
 #include "cli.h"
 #include "core/err.h"
 #include "core/random.h"
@@ -274,8 +275,15 @@ static int create(int argc, char **argv)
                      "INSERT INTO tokens (hash, role, scope, name) VALUES ($1, $2, $3, $4)"
                      " RETURNING id",
                      4, params);
-    if (!res || sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK ||
-        sync_commit(&db) != SU_OK)
+    if (!res)
+        goto done;
+    const char *audit[] = {sync_value(res, 0, 0), o.role, o.scope, o.name};
+    if (sync_exec(&db,
+                  "INSERT INTO audit (kind, detail) VALUES ('token_created', jsonb_build_object("
+                  "'id', $1::int, 'role', $2::text, 'scope', $3::text, 'name', $4::text,"
+                  " 'by', 'cli'))",
+                  4, audit) != SU_OK ||
+        sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
         goto done;
     printf("%s\n", token);
     if (o.url && !share(&o, token, scope_name, place))
@@ -385,7 +393,13 @@ static int revoke(int argc, char **argv)
     if (!res)
         goto done;
     if (sync_rows(res) == 1) {
-        if (sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
+        const char *audit[] = {id, sync_value(res, 0, 0), sync_value(res, 0, 1)};
+        if (sync_exec(&db,
+                      "INSERT INTO audit (kind, detail) VALUES ('token_revoked',"
+                      " jsonb_build_object('id', $1::int, 'role', $2::text, 'scope', $3::text,"
+                      " 'by', 'cli'))",
+                      3, audit) != SU_OK ||
+            sync_exec(&db, "NOTIFY suara_tokens", 0, NULL) != SU_OK || sync_commit(&db) != SU_OK)
             goto done;
         printf("revoked token %s (%s for %s)\n", id, sync_value(res, 0, 0), sync_value(res, 0, 1));
         status = 0;

@@ -18,6 +18,8 @@ static const char usage[] =
     "  serve --db CONNINFO [--listen HOST:PORT] [options]\n"
     "                                        run the server (see `suara serve --help`)\n"
     "  verify-log --db CONNINFO              recompute the receipt chain of stored forms\n"
+    "  election status|live|finalize --db CONNINFO ...\n"
+    "                                        rehearsal and live mode, final results\n"
     "\n"
     "CONNINFO is any libpq connection string; SUARA_DB may stand in for --db.\n";
 
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
         return cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "verify-log") == 0)
         return cli_verify_log(argc - 1, argv + 1);
+    if (strcmp(cmd, "election") == 0)
+        return cli_election(argc - 1, argv + 1);
     fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

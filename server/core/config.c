@@ -42,6 +42,8 @@ static const struct option_def options[] = {
     {"--photo-reads-max", "SUARA_PHOTO_READS_MAX", OPT_INT, OFF(photo_reads_max), 1, 10000},
     {"--snapshot-s", "SUARA_SNAPSHOT_S", OPT_INT, OFF(snapshot_s), 1, 3600},
     {"--fence-ms", "SUARA_FENCE_MS", OPT_INT, OFF(fence_ms), 0, 3600000},
+    {"--audit-window-s", "SUARA_AUDIT_WINDOW_S", OPT_INT, OFF(audit_window_s), 1, 3600},
+    {"--audit-sources-max", "SUARA_AUDIT_SOURCES_MAX", OPT_INT, OFF(audit_sources_max), 1, 100000},
     {"--tls-cert", "SUARA_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0},
     {"--tls-key", "SUARA_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0},
     {"--publish-url", "SUARA_PUBLISH_URL", OPT_STR, OFF(publish_url), 0, 0},
@@ -83,6 +85,10 @@ const char config_usage[] =
     "  --fence-ms N            SUARA_FENCE_MS       a hung server loses the database after N ms\n"
     "                                               of silence (idle_session_timeout, heartbeat\n"
     "                                               every N/3); 0: never [10000]\n"
+    "  --audit-window-s S      SUARA_AUDIT_WINDOW_S one audit row per source and S seconds of\n"
+    "                                               refused tokens or exports [60]\n"
+    "  --audit-sources-max N   SUARA_AUDIT_SOURCES_MAX sources counted apart per window; the\n"
+    "                                               rest share one row [1000]\n"
     "  --tls-cert FILE         SUARA_TLS_CERT       serve HTTPS/WSS with this certificate\n"
     "  --tls-key FILE          SUARA_TLS_KEY        ... and this private key\n"
     "  --publish-url URL       SUARA_PUBLISH_URL    also POST every changed province,\n"
@@ -126,6 +132,8 @@ static void set_defaults(struct config *cfg)
     cfg->photo_reads_max = 32;
     cfg->snapshot_s = 60;
     cfg->fence_ms = 10000;
+    cfg->audit_window_s = 60;
+    cfg->audit_sources_max = 1000;
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)

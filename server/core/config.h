@@ -29,6 +29,8 @@ struct config {
     int photo_reads_max;      /* photo reads waiting for the store before 503 */
     int snapshot_s;           /* period of the timeline's tally snapshots */
     int fence_ms;             /* idle_session_timeout of the claim, heartbeat every third */
+    int audit_window_s;       /* auth_failed/export events are aggregated per source and window */
+    int audit_sources_max;    /* distinct sources counted per window before they share one row */
     const char *tls_cert;
     const char *tls_key;
     const char *publish_url;    /* nchan publisher location, NULL = off */

@@ -15,7 +15,8 @@ enum {
     COL_DECISION = 35,
     COL_RECEIPT = FORM_ROW_RECEIPT,
     COL_PHOTOS = 42,
-    COL_RECEIPT_FORMAT = 43
+    COL_RECEIPT_FORMAT = 43,
+    COL_AMENDMENT = 44
 };
 
 /* The integers PostgreSQL prints: an optional '-' and digits. At start-up
@@ -148,6 +149,7 @@ struct form *form_row_parse(char **f, int n)
     form->n_votes = (uint8_t)nv;
     for (int k = 0; k < nv; k++)
         form->votes[k] = (uint16_t)votes[k];
+    form->amendment = is_null(f[COL_AMENDMENT]) ? NULL : xstrdup(f[COL_AMENDMENT]);
     form->decision = parse_decision(f);
     if (!is_null(f[COL_RECEIPT]))
         receipt_parse_hex(f[COL_RECEIPT], form->receipt);

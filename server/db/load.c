@@ -7,6 +7,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "domain/receipt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ static const char sql_tokens[] = "COPY (SELECT id, hash, role, scope, name FROM 
 /* The planner's estimate is enough to size the indexes (-1: never analysed). */
 static const char sql_estimate[] = "COPY (SELECT greatest(reltuples, 0)::bigint FROM pg_class "
                                    "WHERE oid = 'forms'::regclass) TO STDOUT";
+static const char sql_election[] = "COPY (SELECT mode, epoch, genesis FROM election) TO STDOUT";
+static const char sql_finals[] =
+    "COPY (SELECT contest, region, round(date_part('epoch', at) * 1000)::bigint FROM finals"
+    " ORDER BY at, contest, region) TO STDOUT";
 static const char sql_forms[] = "COPY (SELECT " FORM_ROW_COLUMNS ") TO STDOUT";
 static const char sql_snapshots[] =
     "COPY (SELECT contest, region, seq, (date_part('epoch', at) * 1000)::bigint, tps_counted,"
@@ -124,6 +129,48 @@ static int row_token(void *ctx, char **f, int n)
     return add_token(l->t->auth, l->t->reg, f, n);
 }
 
+static int parse_election(struct election *e, char **f, int n)
+{
+    int mode = n == 3 && f[0] && f[1] && f[2] ? election_mode_parse(f[0]) : -1;
+    if (mode < 0 || receipt_parse_hex(f[2], e->genesis) != 0)
+        return -1;
+    e->mode = (enum election_mode)mode;
+    e->epoch = atoi(f[1]);
+    return 0;
+}
+
+static int row_election(void *ctx, char **f, int n)
+{
+    struct loader *l = ctx;
+    if (parse_election(l->t->election, f, n) != 0)
+        return -1;
+    ledger_set_genesis(l->t->ledger, l->t->election->genesis);
+    return 0;
+}
+
+/* A final region that no longer resolves (renamed seed data) is skipped. */
+static int add_final(struct finals *finals, struct tallies *t, const struct registry *reg, char **f,
+                     int n)
+{
+    if (n != 3 || !f[0] || !f[1] || !f[2])
+        return -1;
+    const struct contest *c = registry_contest(reg, f[0], strlen(f[0]));
+    int32_t r = registry_find(reg, f[1], strlen(f[1]));
+    if (!c || r < 0 || !tally_node(t, c->index, r)) {
+        log_warn("final_skipped", "contest=%s region=%s", f[0], f[1]);
+        return 0;
+    }
+    if (finals_covers(t, c->index, r) && finals->n) /* inside one already final */
+        return 0;
+    return finals_add(finals, t, c->index, r, atoll(f[2])) == SU_OK ? 0 : -1;
+}
+
+static int row_final(void *ctx, char **f, int n)
+{
+    struct loader *l = ctx;
+    return add_final(&l->t->ledger->finals, l->t->tallies, l->t->reg, f, n);
+}
+
 static int row_estimate(void *ctx, char **f, int n)
 {
     struct loader *l = ctx;
@@ -182,11 +229,10 @@ struct stage {
 
 /* The schema first: an older one has no claim functions. */
 static const struct stage stages[] = {
-    {sql_schema, row_schema},    {sql_claim, row_claim},
-    {sql_regions, row_region},   {sql_tps, row_tps},
-    {sql_contests, row_contest}, {sql_candidates, row_candidate},
-    {sql_tokens, row_token},     {sql_estimate, row_estimate},
-    {sql_forms, row_form},       {sql_snapshots, row_snapshot},
+    {sql_schema, row_schema},     {sql_claim, row_claim},       {sql_regions, row_region},
+    {sql_tps, row_tps},           {sql_contests, row_contest},  {sql_candidates, row_candidate},
+    {sql_tokens, row_token},      {sql_election, row_election}, {sql_finals, row_final},
+    {sql_estimate, row_estimate}, {sql_forms, row_form},        {sql_snapshots, row_snapshot},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])
 #define STAGE_TOKENS 6
@@ -355,4 +401,83 @@ void load_claim(struct pg *pg, int64_t generation, void (*done)(void *ctx, enum 
              (long long)generation);
     copy_job_init(&c->copy, c->sql, row_reclaim, reclaimed, c);
     pg_submit_first(pg, &c->copy.job); /* before a batch waiting to be written again */
+}
+
+/* ---- the election's state again, after NOTIFY suara_election ---------------- */
+
+struct election_loader {
+    struct copy_job copy;
+    struct pg *pg;
+    const struct registry *reg;
+    struct election_state *st;
+    int stage;
+    void (*done)(void *ctx, struct election_state *st);
+    void *ctx;
+};
+
+static int row_election_reload(void *ctx, char **f, int n)
+{
+    struct election_loader *el = ctx;
+    return parse_election(&el->st->election, f, n);
+}
+
+/* Finals come as a list only; the caller marks the ones it lacks. */
+static int row_final_reload(void *ctx, char **f, int n)
+{
+    struct election_loader *el = ctx;
+    struct election_state *st = el->st;
+    if (n != 3 || !f[0] || !f[1] || !f[2])
+        return -1;
+    const struct contest *c = registry_contest(el->reg, f[0], strlen(f[0]));
+    int32_t r = registry_find(el->reg, f[1], strlen(f[1]));
+    if (!c || r < 0)
+        return 0;
+    if (st->n == st->cap) {
+        int cap = st->cap ? st->cap * 2 : 16;
+        struct final_region *p = xrealloc(st->finals, (size_t)cap * sizeof *p);
+        if (!p)
+            return -1;
+        st->finals = p;
+        st->cap = cap;
+    }
+    st->finals[st->n++] = (struct final_region){c->index, r, atoll(f[2])};
+    return 0;
+}
+
+static void election_stage_done(void *ctx, bool ok)
+{
+    struct election_loader *el = ctx;
+    if (ok && el->stage == 0) {
+        el->stage = 1;
+        copy_job_init(&el->copy, sql_finals, row_final_reload, election_stage_done, el);
+        pg_submit(el->pg, &el->copy.job);
+        return;
+    }
+    if (!ok) {
+        free(el->st->finals);
+        free(el->st);
+        el->st = NULL;
+    }
+    el->done(el->ctx, el->st);
+    free(el);
+}
+
+void load_election(struct pg *pg, const struct registry *reg,
+                   void (*done)(void *ctx, struct election_state *st), void *ctx)
+{
+    struct election_loader *el = xcalloc(1, sizeof *el);
+    struct election_state *st = xcalloc(1, sizeof *st);
+    if (!el || !st) {
+        free(el);
+        free(st);
+        done(ctx, NULL);
+        return;
+    }
+    el->pg = pg;
+    el->reg = reg;
+    el->st = st;
+    el->done = done;
+    el->ctx = ctx;
+    copy_job_init(&el->copy, sql_election, row_election_reload, election_stage_done, el);
+    pg_submit(pg, &el->copy.job);
 }

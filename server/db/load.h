@@ -5,6 +5,7 @@
 #define SUARA_DB_LOAD_H
 
 #include "domain/auth.h"
+#include "domain/election.h"
 #include "domain/ledger.h"
 #include "domain/registry.h"
 #include "domain/tally.h"
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 struct load_target {
+    struct election *election;
     struct registry *reg;
     struct tallies *tallies;
     struct ledger *ledger;
@@ -37,6 +39,17 @@ enum db_claim {
     DB_CLAIM_BUSY, /* another session holds it (or the query failed): try again */
     DB_CLAIM_LOST, /* another server claimed the database since: never write again */
 };
+
+/* The election row and the final regions, read again when `suara election`
+ * signals a change. done(ctx, st) gets NULL on failure; the receiver owns st
+ * and st->finals. */
+struct election_state {
+    struct election election;
+    struct final_region *finals;
+    int n, cap;
+};
+void load_election(struct pg *pg, const struct registry *reg,
+                   void (*done)(void *ctx, struct election_state *st), void *ctx);
 
 /* Claims the database for this server again after a reconnect (the first
  * load claims it too), ahead of every queued job, if no other server has

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { C_CONTEST, C_REGION, C_SEQ, C_AT, C_COUNTED, C_VALID, C_INVALID, C_VOTES, N_COLS };
@@ -19,6 +20,8 @@ const char snapshot_insert_sql[] =
     " s.invalid, s.votes::bigint[]"
     " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[],"
     " $7::bigint[], $8::text[]) AS s(contest, region, seq, at_ms, counted, valid, invalid, votes)"
+    /* like every batch: no rehearsal snapshot after the election went live */
+    " WHERE suara_assert_epoch($9::int) IS NOT NULL"
     " ON CONFLICT DO NOTHING";
 
 struct snapshotter {
@@ -30,6 +33,8 @@ struct snapshotter {
     bool in_flight;
     int rows;
     struct buf cols[N_COLS];
+    const int *epoch; /* the election epoch this server loaded */
+    char epoch_text[16];
 };
 
 static void col_sep(struct buf *b)
@@ -101,11 +106,14 @@ static struct snapshotter *of_job(struct pg_job *job)
 static int job_start(struct pg_job *job, PGconn *conn)
 {
     struct snapshotter *s = of_job(job);
-    const char *values[N_COLS];
+    const char *values[N_COLS + 1];
     for (int k = 0; k < N_COLS; k++)
         values[k] = s->cols[k].data;
-    return PQsendQueryParams(conn, snapshot_insert_sql, N_COLS, NULL, values, NULL, NULL, 0) ? 0
-                                                                                             : -1;
+    snprintf(s->epoch_text, sizeof s->epoch_text, "%d", s->epoch ? *s->epoch : 1);
+    values[N_COLS] = s->epoch_text;
+    return PQsendQueryParams(conn, snapshot_insert_sql, N_COLS + 1, NULL, values, NULL, NULL, 0)
+               ? 0
+               : -1;
 }
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)
@@ -142,6 +150,11 @@ static void on_tick(uv_timer_t *t)
         return;
     s->in_flight = true;
     pg_submit(s->pg, &s->job);
+}
+
+void snapshot_set_epoch(struct snapshotter *s, const int *epoch)
+{
+    s->epoch = epoch;
 }
 
 struct snapshotter *snapshot_new(uv_loop_t *loop, const struct config *cfg, struct timeline *tl,

@@ -19,6 +19,8 @@ struct snapshotter *snapshot_new(uv_loop_t *loop, const struct config *cfg, stru
 /* Stops the timer and closes the connection; frees s once the handles are
  * closed (keep the loop running). */
 void snapshot_close(struct snapshotter *s);
+/* Every insert asserts this epoch, like the writer's batches (writer.h). */
+void snapshot_set_epoch(struct snapshotter *s, const int *epoch);
 
 extern const char snapshot_insert_sql[];
 

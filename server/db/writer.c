@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/sha256.h"
+#include "domain/audit.h"
 #include "domain/view.h"
 
 #include <libpq-fe.h>
@@ -45,10 +46,26 @@ enum {
     P_D_SEQ,
     P_D_MS,
     P_RECEIPT_FORMAT,
-    N_PARAMS /* the array columns; $27 (the claim's generation) comes after them */
+    P_AMENDMENT,
+    P_A_KIND,
+    P_A_TOKEN,
+    P_A_MS,
+    P_A_DETAIL,
+    P_F_CONTEST,
+    P_F_REGION,
+    P_F_REASON,
+    P_F_TOKEN,
+    P_F_MS,
+    P_A_REF,
+    N_ARRAYS,
+    /* then two plain integers: the claim's generation ($38) and the election
+     * epoch ($39, see schema/007_election_life.sql) */
+    P_GENERATION = N_ARRAYS,
+    P_EPOCH,
+    N_PARAMS
 };
 
-/* One statement, so one transaction. suara_batch($27) (schema/005) refuses
+/* One statement, so one transaction. suara_batch($38) (schema/005) refuses
  * it unless this server's claim still holds, and writes a row of its own: a
  * batch whose rows all exist already (written again after a broken
  * connection) would otherwise write no WAL, and PostgreSQL would commit it
@@ -65,18 +82,19 @@ const char writer_batch_sql[] =
     " reg_dpt_m, reg_dpt_f, reg_dpph_m, reg_dpph_f, reg_dptb_m, reg_dptb_f,"
     " voted_dpt_m, voted_dpt_f, voted_dpph_m, voted_dpph_f, voted_dptb_m, voted_dptb_f,"
     " ballots_received, ballots_returned, ballots_unused, ballots_used,"
-    " disability_registered, disability_voted, valid, invalid, total, votes, receipt)"
+    " disability_registered, disability_voted, valid, invalid, total, votes, receipt,"
+    " amendment)"
     " SELECT f.id, f.sid, f.tps, f.contest, f.revision, f.status, f.outcome,"
     " nullif(f.confirms, 0), f.token_id, f.seq, to_timestamp(f.received_ms / 1000.0),"
     " f.checks::text[], f.photos::text[], f.receipt_format, x.n[1], x.n[2], x.n[3], x.n[4], "
     "x.n[5], x.n[6], x.n[7],"
     " x.n[8], x.n[9], x.n[10], x.n[11], x.n[12], x.n[13], x.n[14], x.n[15], x.n[16], x.n[17],"
-    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[], f.receipt"
+    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[], f.receipt, f.amendment"
     " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],"
     " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
-    " $15::text[], $16::text[], $17::text[], $18::text[], $26::smallint[])"
+    " $15::text[], $16::text[], $17::text[], $18::text[], $26::smallint[], $27::text[])"
     " AS f(id, sid, tps, contest, revision, status, outcome, confirms, token_id, seq,"
-    " received_ms, checks, photos, counts, votes, receipt, receipt_format),"
+    " received_ms, checks, photos, counts, votes, receipt, receipt_format, amendment),"
     " LATERAL (SELECT f.counts::smallint[] AS n) AS x"
     " ON CONFLICT (id) DO NOTHING RETURNING 1),"
     " new_decisions AS ("
@@ -85,9 +103,24 @@ const char writer_batch_sql[] =
     " to_timestamp(d.ms / 1000.0)"
     " FROM unnest($19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::int[],"
     " $24::bigint[], $25::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
-    " ON CONFLICT (id) DO NOTHING RETURNING 1)"
+    " ON CONFLICT (id) DO NOTHING RETURNING 1),"
+    " new_finals AS ("
+    " INSERT INTO finals (contest, region, reason, token_id, at)"
+    " SELECT x.contest, x.region, x.reason, nullif(x.token_id, 0), to_timestamp(x.ms / 1000.0)"
+    " FROM unnest($32::text[], $33::text[], $34::text[], $35::int[], $36::bigint[])"
+    " AS x(contest, region, reason, token_id, ms)"
+    " ON CONFLICT DO NOTHING RETURNING 1),"
+    /* A batch retried after an unknown fate must not audit twice: every
+     * event the server writes has a unique ref (what it records). */
+    " new_audit AS ("
+    " INSERT INTO audit (kind, token_id, at, ref, detail)"
+    " SELECT a.kind, nullif(a.token_id, 0), to_timestamp(a.ms / 1000.0), a.ref, a.detail::jsonb"
+    " FROM unnest($28::text[], $29::int[], $30::bigint[], $37::text[], $31::text[])"
+    " AS a(kind, token_id, ms, ref, detail)"
+    " ON CONFLICT (ref) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
-    " (SELECT count(*) FROM new_decisions), suara_batch($27::bigint)";
+    " (SELECT count(*) FROM new_decisions), (SELECT count(*) FROM new_finals),"
+    " (SELECT count(*) FROM new_audit), suara_batch($38::bigint), suara_assert_epoch($39::int)";
 
 /* A PostgreSQL array literal under construction. */
 struct column {
@@ -112,7 +145,9 @@ struct writer {
     int open_handles;
     char generation[24];
     struct pg_job job;
-    struct column cols[N_PARAMS];
+    struct column cols[N_ARRAYS];
+    const int *epoch; /* the election epoch this server loaded */
+    char epoch_text[16];
 };
 
 static void maybe_flush(struct writer *w);
@@ -150,7 +185,7 @@ static void col_null(struct column *c)
 
 static void cols_reset(struct writer *w)
 {
-    for (int i = 0; i < N_PARAMS; i++) {
+    for (int i = 0; i < N_ARRAYS; i++) {
         buf_reset(&w->cols[i].text);
         buf_puts(&w->cols[i].text, "{");
         w->cols[i].n = 0;
@@ -161,10 +196,11 @@ static void cols_reset(struct writer *w)
  * column's cap: a full column is a bug, not an input to answer. */
 static void cols_finish(struct writer *w)
 {
-    for (int i = 0; i < N_PARAMS; i++) {
+    for (int i = 0; i < N_ARRAYS; i++) {
         buf_puts(&w->cols[i].text, "}");
         SU_ASSERT(buf_error(&w->cols[i].text) == SU_OK);
     }
+    snprintf(w->epoch_text, sizeof w->epoch_text, "%d", w->epoch ? *w->epoch : 1);
 }
 
 /* ---- building a batch ---------------------------------------------------- */
@@ -230,6 +266,56 @@ static void add_form_row(struct writer *w, const struct form *f)
     char receipt[65];
     hex_encode(f->receipt, sizeof f->receipt, receipt);
     col_str(&c[P_RECEIPT], receipt);
+    if (f->amendment)
+        col_str(&c[P_AMENDMENT], f->amendment);
+    else
+        col_null(&c[P_AMENDMENT]);
+}
+
+/* An audit event in the same statement (so the same transaction) as what it
+ * records; `detail` is JSON object text, owned by the caller. */
+static void add_audit_row(struct writer *w, const char *kind, int32_t token_id, int64_t ms,
+                          const char *ref, const char *detail)
+{
+    struct column *c = w->cols;
+    col_str(&c[P_A_KIND], kind);
+    col_str(&c[P_A_REF], ref);
+    col_int(&c[P_A_TOKEN], token_id);
+    col_int(&c[P_A_MS], ms);
+    col_str(&c[P_A_DETAIL], detail ? detail : "{}");
+}
+
+static void add_final_row(struct writer *w, const struct final_req *fr)
+{
+    const struct registry *reg = w->ledger->reg;
+    struct column *c = w->cols;
+    col_str(&c[P_F_CONTEST], reg->contests[fr->contest].id);
+    col_str(&c[P_F_REGION], reg->regions[fr->region].code);
+    col_str(&c[P_F_REASON], fr->reason);
+    col_int(&c[P_F_TOKEN], fr->token_id);
+    col_int(&c[P_F_MS], fr->at_ms);
+    char ref[80];
+    snprintf(ref, sizeof ref, "finalize:%s/%s", reg->contests[fr->contest].id,
+             reg->regions[fr->region].code);
+    add_audit_row(w, "finalize", fr->token_id, fr->at_ms, ref, fr->answer);
+}
+
+/* The audit rows of what an op records: a decision, an amendment. */
+static void add_op_audit(struct writer *w, const struct op *op)
+{
+    const struct registry *reg = w->ledger->reg;
+    char *detail = NULL, ref[80];
+    if (op->kind == OP_FORM && op->form->amendment) {
+        detail = audit_detail_amendment(reg, op->form);
+        snprintf(ref, sizeof ref, "amendment:%lld", (long long)op->form->id);
+        add_audit_row(w, "amendment", op->form->token_id, op->form->received_ms, ref, detail);
+    } else if (op->kind == OP_DECISION) {
+        const struct decision *d = op->form->decision;
+        detail = audit_detail_decision(reg, op->form);
+        snprintf(ref, sizeof ref, "decision:%lld", (long long)d->id);
+        add_audit_row(w, "decision", d->token_id, d->decided_ms, ref, detail);
+    }
+    free(detail);
 }
 
 static void add_decision_row(struct writer *w, const struct form *f)
@@ -259,8 +345,14 @@ static void build_params(struct writer *w)
         }
         if (op->kind == OP_FORM)
             add_form_row(w, op->form);
-        else
+        else if (op->kind == OP_DECISION)
             add_decision_row(w, op->form);
+        else if (op->kind == OP_FINALIZE)
+            add_final_row(w, op->final);
+        else
+            add_audit_row(w, op->audit->kind, op->audit->token_id, op->audit->at_ms, op->audit->ref,
+                          op->audit->detail);
+        add_op_audit(w, op);
     }
     cols_finish(w);
 }
@@ -276,8 +368,10 @@ static void seal(struct writer *w)
         w->q_len--;
         if (op->kind == OP_FORM)
             ledger_decide_form(w->ledger, op);
-        else
+        else if (op->kind == OP_DECISION)
             ledger_decide_review(w->ledger, op);
+        else if (op->kind == OP_FINALIZE)
+            ledger_decide_finalize(w->ledger, op);
         *tail = op;
         tail = &op->next;
         w->batch_len++;
@@ -294,14 +388,14 @@ static void seal(struct writer *w)
 static int job_start(struct pg_job *job, PGconn *conn)
 {
     struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
-    const char *values[N_PARAMS + 1];
-    for (int i = 0; i < N_PARAMS; i++)
+    const char *values[N_PARAMS];
+    for (int i = 0; i < N_ARRAYS; i++)
         values[i] = w->cols[i].text.data;
-    values[N_PARAMS] = w->generation;
+    values[P_GENERATION] = w->generation;
+    values[P_EPOCH] = w->epoch_text;
     w->attempts++;
-    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS + 1, NULL, values, NULL, NULL, 0)
-               ? 0
-               : -1;
+    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS, NULL, values, NULL, NULL, 0) ? 0
+                                                                                            : -1;
 }
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)
@@ -328,14 +422,29 @@ static void count_outcome(const struct form *f)
     g_metrics.forms_by_outcome[metric[f->outcome]]++;
 }
 
+static const char *refusal_message(const char *code)
+{
+    if (strcmp(code, "region_final") == 0)
+        return "the result of this region is final; only an admin's amendment can change it";
+    if (strcmp(code, "already_final") == 0)
+        return "the result of this region is already final in this contest";
+    return "the form is no longer waiting for review";
+}
+
 static void reply_committed(struct writer *w, struct op *op, int64_t now)
 {
     const struct registry *reg = w->ledger->reg;
     char *body;
     if (op->refused_status) {
-        body = view_error(op->refused_code, "the form is no longer waiting for review", NULL);
+        body = view_error(op->refused_code, refusal_message(op->refused_code), NULL);
         answer(op, op->refused_status, body);
         free(body);
+        return;
+    }
+    if (op->kind == OP_AUDIT)
+        return;
+    if (op->kind == OP_FINALIZE) {
+        answer(op, 0, op->final->answer);
         return;
     }
     if (op->kind == OP_FORM) {
@@ -368,11 +477,7 @@ static void commit_batch(struct writer *w)
         struct op *op = done;
         done = op->next;
         reply_committed(w, op, now);
-        if (op->decision) { /* refused: never attached to the form */
-            free(op->decision->reason);
-            free(op->decision);
-        }
-        free(op);
+        op_free(op);
     }
     if (w->on_commit)
         w->on_commit(w->ctx);
@@ -447,6 +552,11 @@ int writer_enqueue(struct writer *w, struct op *op)
     return SU_OK;
 }
 
+void writer_set_epoch(struct writer *w, const int *epoch)
+{
+    w->epoch = epoch;
+}
+
 bool writer_idle(const struct writer *w)
 {
     return !w->q_head && !w->batch;
@@ -498,7 +608,7 @@ struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
     w->job.start = job_start;
     w->job.step = job_step;
     w->job.finish = job_finish;
-    for (int i = 0; i < N_PARAMS; i++)
+    for (int i = 0; i < N_ARRAYS; i++)
         buf_init(&w->cols[i].text, (size_t)1 << 30);
     uv_timer_init(loop, &w->flush_timer);
     uv_timer_init(loop, &w->sweep_timer);
@@ -513,7 +623,7 @@ static void on_handle_closed(uv_handle_t *h)
     struct writer *w = h->data;
     if (--w->open_handles > 0)
         return;
-    for (int i = 0; i < N_PARAMS; i++)
+    for (int i = 0; i < N_ARRAYS; i++)
         buf_free(&w->cols[i].text);
     free(w);
 }
@@ -524,14 +634,10 @@ static void free_queued(struct writer *w)
         struct op *op = w->q_head;
         w->q_head = op->next;
         answer_unavailable(op, "shutting_down");
-        if (op->decision) {
-            free(op->decision->reason);
-            free(op->decision);
-        }
         if (op->kind == OP_FORM)
             form_discard(op->form, op);
         else
-            free(op);
+            op_free(op);
     }
     w->q_tail = NULL;
     w->q_len = 0;
@@ -546,7 +652,7 @@ void writer_close(struct writer *w)
         struct op *op = w->batch;
         w->batch = op->next;
         answer_unavailable(op, "shutting_down");
-        free(op);
+        op_free(op);
     }
     uv_close((uv_handle_t *)&w->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&w->sweep_timer, on_handle_closed);

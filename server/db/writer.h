@@ -26,6 +26,9 @@ struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
 /* SU_OK (the writer owns op) or SU_TOOBIG when the queue is full. */
 int writer_enqueue(struct writer *w, struct op *op);
 /* True when nothing is queued or in flight. */
+/* Every batch asserts this epoch (see schema/007_election_life.sql): after a
+ * switch to live, a batch of the rehearsal fails instead of mixing in. */
+void writer_set_epoch(struct writer *w, const int *epoch);
 bool writer_idle(const struct writer *w);
 /* Answers everything still waiting with 503 and frees the writer's handles;
  * frees w once they are closed. */

@@ -9,6 +9,7 @@
  * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
 #include "form.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -475,15 +476,16 @@ enum {
     F_VALID,
     F_INVALID,
     F_TOTAL,
-    F_PHOTO,  /* optional: keep these last */
-    F_PHOTOS, /* optional */
+    F_PHOTO,     /* optional: keep these last */
+    F_PHOTOS,    /* optional */
+    F_AMENDMENT, /* optional: an admin's change of a final result */
     F_COUNT
 };
 #define F_REQUIRED F_PHOTO
 
 static const char *const top_names[F_COUNT] = {
     "submission_id", "tps",   "contest", "registered", "voted",        "ballots", "disability",
-    "votes",         "valid", "invalid", "total",      "photo_sha256", "photos",
+    "votes",         "valid", "invalid", "total",      "photo_sha256", "photos",  "amendment",
 };
 
 /* The one-page shorthand; upper-case hex is accepted (and lowered) as
@@ -522,6 +524,34 @@ static void decode_photos(const cJSON *item, struct form_input *out, struct form
     out->n_photos = bad ? 0 : n;
 }
 
+/* "amendment": {"reason": "text"}, the reason 1..FORM_REASON_MAX bytes of
+ * UTF-8 without control characters. */
+static void decode_amendment(const cJSON *item, struct form_input *out, struct form_problems *p)
+{
+    static const char *const names[] = {"reason"};
+    const cJSON *reason;
+    if (!walk_object(item, "amendment", names, 1, 1, &reason, p) || !reason)
+        return;
+    if (!cJSON_IsString(reason)) {
+        form_problem_add(p, "amendment.reason", "not_string");
+        return;
+    }
+    const char *s = reason->valuestring;
+    size_t len = strlen(s);
+    bool control = false;
+    for (size_t i = 0; i < len; i++)
+        control = control || (unsigned char)s[i] < 0x20 || s[i] == 0x7F;
+    if (len == 0 || len > FORM_REASON_MAX || control || !utf8_valid(s, len)) {
+        form_problem_add(p, "amendment.reason",
+                         len == 0                ? "empty"
+                         : len > FORM_REASON_MAX ? "too_long"
+                                                 : "bad_format");
+        return;
+    }
+    memcpy(out->amendment_reason, s, len + 1);
+    out->has_amendment = true;
+}
+
 static void decode_body(const cJSON *root, struct form_input *out, struct form_problems *p)
 {
     const cJSON *f[F_COUNT];
@@ -556,6 +586,8 @@ static void decode_body(const cJSON *root, struct form_input *out, struct form_p
         decode_photo(f[F_PHOTO], out, p);
     else if (f[F_PHOTOS] != NULL)
         decode_photos(f[F_PHOTOS], out, p);
+    if (f[F_AMENDMENT] != NULL)
+        decode_amendment(f[F_AMENDMENT], out, p);
 }
 
 enum form_decode_result form_decode(const char *body, size_t len, struct form_input *out,
@@ -582,6 +614,9 @@ bool form_input_equal(const struct form_input *a, const struct form_input *b)
         if (strcmp(a->photos[i], b->photos[i]) != 0)
             return false;
     }
+    if (a->has_amendment != b->has_amendment ||
+        (a->has_amendment && strcmp(a->amendment_reason, b->amendment_reason) != 0))
+        return false;
     /* form_counts is uint16_t only, so it has no padding to compare. */
     if (memcmp(&a->counts, &b->counts, sizeof a->counts) != 0 || a->n_votes != b->n_votes)
         return false;
@@ -775,6 +810,7 @@ void form_free(struct form *f)
         free(f->decision->reason);
     free(f->decision);
     free(f->photos);
+    free(f->amendment);
     free(f);
 }
 
@@ -796,6 +832,8 @@ struct form *form_new(const struct form_input *in, const struct form_resolved *r
     int n = res->contest->n_candidates;
     struct form *f = xcalloc(1, sizeof *f + (size_t)n * sizeof f->votes[0]);
     form_set_photos(f, in->photos, in->n_photos);
+    if (in->has_amendment)
+        f->amendment = xstrdup(in->amendment_reason);
     strcpy(f->submission_id, in->submission_id);
     f->receipt_format = RECEIPT_CURRENT;
     f->tps = res->tps;
@@ -815,8 +853,11 @@ bool form_same_submission(const struct form *f, const struct form_input *in,
     bool same_photo = f->n_photos == in->n_photos;
     for (int i = 0; same_photo && i < f->n_photos; i++)
         same_photo = strcmp(f->photos[i], in->photos[i]) == 0;
+    bool same_amendment = in->has_amendment
+                              ? f->amendment && strcmp(f->amendment, in->amendment_reason) == 0
+                              : f->amendment == NULL;
     return f->token_id == token_id && f->tps == res->tps && f->contest == res->contest->index &&
-           same_photo && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
+           same_photo && same_amendment && memcmp(&f->counts, &in->counts, sizeof f->counts) == 0 &&
            memcmp(f->votes, res->votes, f->n_votes * sizeof f->votes[0]) == 0;
 }
 

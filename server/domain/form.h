@@ -18,6 +18,7 @@
 #define TPS_CAPACITY 600        /* Pilkada 2024: registered.dpt + registered.dpph <= 600 */
 #define FORM_VOTE_NUMBER_MAX 99 /* keys of "votes": "1".."99" */
 #define FORM_MAX_PHOTOS 8       /* pages of the plano in "photos" */
+#define FORM_REASON_MAX 2000    /* bytes of an amendment's reason */
 #define FORM_PHOTO_HEX 64       /* a photo's SHA-256 in lower-case hex */
 
 enum { ROW_DPT, ROW_DPPH, ROW_DPTB };
@@ -42,6 +43,8 @@ struct form_input {
     char contest[CONTEST_ID_MAX + 1];
     int n_photos; /* "photos", or 1 for the "photo_sha256" shorthand */
     char photos[FORM_MAX_PHOTOS][FORM_PHOTO_HEX + 1]; /* lower-case hex, in page order */
+    bool has_amendment; /* "amendment": {"reason"}: an admin changes a final result */
+    char amendment_reason[FORM_REASON_MAX + 1];
     struct form_counts counts;
     int n_votes;
     int vote_number[CONTEST_MAX_CANDIDATES]; /* ascending, whatever the key order sent */
@@ -186,6 +189,8 @@ struct form {
     struct op *pending_op;     /* until committed: the op that writes it */
     /* The plano's pages in order (n_photos of them, NULL when none). */
     char (*photos)[FORM_PHOTO_HEX + 1];
+    char *amendment;          /* an admin's amendment: its reason, else NULL */
+    const char *refused_code; /* refused at seal (e.g. region_final): never stored */
     int32_t tps;
     int32_t token_id;
     uint16_t contest;

@@ -39,6 +39,12 @@ void ledger_free(struct ledger *l)
         if (l->by_id[id])
             form_free(l->by_id[id]);
     }
+    while (l->refused) {
+        struct form *f = l->refused;
+        l->refused = f->next_in_slot;
+        form_free(f);
+    }
+    finals_free(&l->finals);
     for (int i = 0; i < l->reg->n_contests; i++)
         free(l->slots[i]);
     free(l->slots);
@@ -192,6 +198,8 @@ static void make_counted(struct slot *s, struct op *op, struct form *f)
 
 static int outcome_of(const struct slot *s, const struct form *f)
 {
+    if (f->amendment)
+        return FS_COUNTED; /* an admin's amendment replaces the result, as the pleno decided */
     if (form_checks_hold(f->checks))
         return FS_HELD;
     if (!s->counted || s->counted->token_id == f->token_id)
@@ -224,9 +232,27 @@ static bool voters_differ_across_contests(const struct ledger *l, const struct f
     return false;
 }
 
+/* A form or decision for a region whose result became final while it waited:
+ * refused (never stored); the form is kept so its retries get the same 409. */
+static bool refuse_if_final(struct ledger *l, struct op *op, int contest, int32_t tps)
+{
+    if (!finals_covers(l->tallies, contest, tps))
+        return false;
+    op->refused_status = 409;
+    op->refused_code = "region_final";
+    return true;
+}
+
 void ledger_decide_form(struct ledger *l, struct op *op)
 {
     struct form *f = op->form;
+    if (!f->amendment && refuse_if_final(l, op, f->contest, f->tps)) {
+        f->refused_code = op->refused_code;
+        f->pending_op = NULL;
+        f->next_in_slot = l->refused;
+        l->refused = f;
+        return;
+    }
     struct slot *s = ledger_slot(l, f->contest, f->tps);
     slot_state(s, &op->before);
     f->id = l->next_form_id++;
@@ -264,6 +290,8 @@ void ledger_decide_review(struct ledger *l, struct op *op)
         op->refused_code = "not_pending";
         return;
     }
+    if (refuse_if_final(l, op, f->contest, f->tps))
+        return;
     slot_state(s, &op->before);
     struct decision *d = op->decision;
     d->id = l->next_decision_id++;
@@ -278,10 +306,30 @@ void ledger_decide_review(struct ledger *l, struct op *op)
     slot_state(s, &op->after);
 }
 
+void ledger_decide_finalize(struct ledger *l, struct op *op)
+{
+    const struct final_req *fr = op->final;
+    if (finals_covers(l->tallies, fr->contest, fr->region)) {
+        op->refused_status = 409;
+        op->refused_code = "already_final";
+        return;
+    }
+    tally_mark_final(l->tallies, fr->contest, fr->region, TALLY_FINAL_SEALED);
+}
+
 void ledger_commit(struct ledger *l, struct op *op)
 {
-    if (op->refused_status)
+    if (op->refused_status || op->kind == OP_AUDIT)
         return;
+    if (op->kind == OP_FINALIZE) {
+        /* Out of memory only costs /status its list entry; the tally nodes
+         * are marked all the same. */
+        if (finals_add(&l->finals, l->tallies, op->final->contest, op->final->region,
+                       op->final->at_ms) != SU_OK)
+            tally_mark_final(l->tallies, op->final->contest, op->final->region,
+                             TALLY_FINAL_SEALED | TALLY_FINAL_SHOWN);
+        return;
+    }
     op->form->committed = true;
     op->form->pending_op = NULL;
     struct form *f = op->form;
@@ -362,4 +410,27 @@ void ledger_rebuild_tallies(struct ledger *l)
             tally_apply(l->tallies, c, r, &empty, &st, slot_last_seq(s));
         }
     }
+}
+
+void ledger_set_genesis(struct ledger *l, const unsigned char genesis[32])
+{
+    memcpy(l->last_receipt, genesis, sizeof l->last_receipt);
+}
+
+void op_free(struct op *op)
+{
+    if (op->decision) { /* refused or never sealed: not attached to the form */
+        free(op->decision->reason);
+        free(op->decision);
+    }
+    if (op->final) {
+        free(op->final->reason);
+        free(op->final->answer);
+        free(op->final);
+    }
+    if (op->audit) {
+        free(op->audit->detail);
+        free(op->audit);
+    }
+    free(op);
 }

@@ -16,6 +16,7 @@
 #define SUARA_DOMAIN_LEDGER_H
 
 #include "core/strmap.h"
+#include "election.h"
 #include "form.h"
 #include "photo_index.h"
 #include "tally.h"
@@ -46,11 +47,32 @@ struct waiter {
     void (*done)(struct waiter *w, int status, const char *body, size_t len);
 };
 
-enum op_kind { OP_FORM, OP_DECISION };
+/* An admin's finalisation of a region in a contest (OP_FINALIZE). */
+struct final_req {
+    int contest;
+    int32_t region;
+    int32_t token_id;
+    int64_t at_ms;
+    char *reason;
+    char *answer; /* the 200 body, made when the request came */
+};
+
+/* An audit event that records nothing else in the batch (OP_AUDIT): the
+ * aggregated auth_failed and export events. */
+struct audit_row {
+    const char *kind; /* static string */
+    int32_t token_id; /* 0 = none */
+    int64_t at_ms;
+    char ref[160]; /* unique per event: a retried batch never audits twice */
+    char *detail;  /* JSON object text */
+};
+
+enum op_kind { OP_FORM, OP_DECISION, OP_FINALIZE, OP_AUDIT };
 /* A form op changes at most two stored forms: the counted one it replaces and
  * its author's one pending form (a witness's new form supersedes its own
  * earlier pending ones, so there is never more than one); a decision changes
  * the counted form and the decided one. set_status asserts the bound. */
+
 #define OP_MAX_CHANGES 8
 
 /* One queued write: a new form, or a decision on a stored one. */
@@ -59,6 +81,8 @@ struct op {
     enum op_kind kind;
     struct form *form;
     struct decision *decision; /* OP_DECISION: not yet attached to the form */
+    struct final_req *final;   /* OP_FINALIZE */
+    struct audit_row *audit;   /* OP_AUDIT */
     int64_t seq;
     int refused_status; /* seal found the op no longer valid: HTTP status */
     const char *refused_code;
@@ -89,6 +113,8 @@ struct ledger {
      * every committed form naming each photo hash (domain/form_photos.h). */
     const struct photo_index *photos;
     struct strmap photo_refs;
+    struct finals finals; /* committed final regions */
+    struct form *refused; /* forms refused at seal, kept for their retries */
 };
 
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);
@@ -108,6 +134,7 @@ struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps);
 /* Step 1, at seal: decide (see the file comment). */
 void ledger_decide_form(struct ledger *l, struct op *op);
 void ledger_decide_review(struct ledger *l, struct op *op);
+void ledger_decide_finalize(struct ledger *l, struct op *op);
 /* Step 2, after COMMIT. */
 void ledger_commit(struct ledger *l, struct op *op);
 
@@ -118,6 +145,11 @@ int ledger_reserve(struct ledger *l, int64_t n);
  * must come in id order; call ledger_rebuild_tallies once all are loaded. */
 int ledger_load_form(struct ledger *l, struct form *f);
 void ledger_rebuild_tallies(struct ledger *l);
+/* Start-up: the receipt chain starts from `genesis` (before any form loads). */
+void ledger_set_genesis(struct ledger *l, const unsigned char genesis[32]);
+/* Frees an op of any kind that was never handed to the ledger, or whose
+ * work is done, with what it owns (not its form once that is tracked). */
+void op_free(struct op *op);
 
 /* The state of a slot as the tallies see it. */
 void slot_state(const struct slot *s, struct tps_state *out);

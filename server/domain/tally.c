@@ -156,3 +156,13 @@ const int64_t *tally_votes(const struct tallies *t, int contest, int32_t region)
         return NULL;
     return &ct->votes[(size_t)(region - ct->base) * (size_t)ct->contest->n_candidates];
 }
+
+void tally_mark_final(struct tallies *t, int contest, int32_t region, unsigned bits)
+{
+    struct contest_tally *ct = &t->contests[contest];
+    int32_t end = t->reg->regions[region].end;
+    for (int32_t r = region; r < end; r++) {
+        if (r >= ct->base && r < ct->base + ct->n)
+            ct->nodes[r - ct->base].final |= (uint8_t)bits;
+    }
+}

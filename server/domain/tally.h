@@ -21,7 +21,14 @@ struct tally_node {
     int32_t tps_flagged;    /* counted TPS whose counted form has a warning */
     int32_t tps_with_photo; /* counted TPS whose counted form's photos are all stored */
     int64_t registered, voted, valid, invalid;
+    uint8_t final; /* TALLY_FINAL_* bits: the result of this node is final */
 };
+
+/* A region becomes final in two steps, like a form: when its finalisation is
+ * sealed into a batch, later forms and decisions there are refused (SEALED);
+ * once it is committed, reads show it (SHOWN). */
+#define TALLY_FINAL_SEALED 1u
+#define TALLY_FINAL_SHOWN 2u
 
 struct contest_tally {
     const struct contest *contest;
@@ -77,6 +84,9 @@ void tally_add_with_photo(struct tallies *t, int contest, int32_t tps, int delta
 /* The node of `region` in `contest`, or NULL when the region lies outside. */
 const struct tally_node *tally_node(const struct tallies *t, int contest, int32_t region);
 const int64_t *tally_votes(const struct tallies *t, int contest, int32_t region);
+
+/* Sets `bits` on the node of `region` and of every region below it. */
+void tally_mark_final(struct tallies *t, int contest, int32_t region, unsigned bits);
 
 /* Sum of all registered rows, the form's contribution to `registered`. */
 int64_t form_registered_total(const struct form_counts *c);

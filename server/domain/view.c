@@ -99,6 +99,7 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
     const int64_t *votes = tally_votes(t, contest, region);
     const struct contest *c = t->contests[contest].contest;
     cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+    cJSON_AddBoolToObject(o, "final", (n->final & TALLY_FINAL_SHOWN) != 0);
     cJSON *tps = cJSON_AddObjectToObject(o, "tps");
     cJSON_AddNumberToObject(tps, "total", n->tps_total);
     cJSON_AddNumberToObject(tps, "counted", n->tps_counted);
@@ -181,6 +182,8 @@ static cJSON *receipt_json(const struct registry *reg, const struct form *f)
     if (f->outcome == FS_CONFIRMATION)
         cJSON_AddNumberToObject(o, "confirms", (double)f->confirms);
     cJSON_AddItemToObject(o, "checks", checks_json(f->checks));
+    if (f->amendment) /* an admin changed a final result: said wherever the form shows */
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "amendment"), "reason", f->amendment);
     cJSON_AddNumberToObject(o, "seq", (double)f->seq);
     add_time(o, "received_at", f->received_ms);
     char receipt[65];

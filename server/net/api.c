@@ -2,6 +2,7 @@
  * the contract's body {"error": {"code", "message", "details"}}. */
 #include "api.h"
 #include "api_review.h"
+#include "api_life.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/metrics.h"
@@ -33,7 +34,7 @@ static const char *after(const char *path, const char *prefix)
     return strncmp(path, prefix, n) == 0 ? path + n : NULL;
 }
 
-static enum route_result method_not_allowed(struct http_reply *rep, const char *allow)
+enum route_result api__method_not_allowed(struct http_reply *rep, const char *allow)
 {
     http_reply_error(rep, 405, "method_not_allowed", "this path does not take that method");
     rep->allow = allow;
@@ -69,6 +70,7 @@ struct token *api_authenticate(struct api *api, const struct http_request *req,
 {
     if (req->bad_auth_header) {
         http_reply_error(rep, 401, "bad_token", "the Authorization header must be 'Bearer TOKEN'");
+        api_life_auth_failed(api, req);
         return NULL;
     }
     if (!req->has_bearer) {
@@ -76,8 +78,10 @@ struct token *api_authenticate(struct api *api, const struct http_request *req,
         return NULL;
     }
     struct token *t = auth_lookup(api->auth, req->bearer, strlen(req->bearer));
-    if (!t)
+    if (!t) {
         http_reply_error(rep, 401, "unknown_token", "the token is unknown or revoked");
+        api_life_auth_failed(api, req);
+    }
     return t;
 }
 
@@ -242,6 +246,8 @@ static enum route_result get_export(struct api *api, const struct http_request *
         return ROUTE_DONE;
     struct buf out;
     buf_init(&out, (size_t)1 << 30);
+    api_life_tag_csv(api, &out);
+    api_life_exported(api, req, c, level_name);
     if (view_export_csv(api->tallies, c, level, &out) != 0) {
         buf_free(&out);
         return unavailable(rep, "out_of_memory", "the export could not be built");
@@ -262,8 +268,8 @@ static enum route_result get_form(struct api *api, const char *id_text, struct h
 
 /* ---- writes ----------------------------------------------------------- */
 
-static enum route_result reply_problems(struct http_reply *rep, int status, const char *code,
-                                        const char *message, const struct form_problems *p)
+enum route_result api__reply_problems(struct http_reply *rep, int status, const char *code,
+                                      const char *message, const struct form_problems *p)
 {
     cJSON *details = cJSON_CreateArray();
     for (int i = 0; i < p->n; i++) {
@@ -276,8 +282,8 @@ static enum route_result reply_problems(struct http_reply *rep, int status, cons
     return ROUTE_DONE;
 }
 
-static enum route_result enqueue(struct api *api, struct http_request *req, struct op *op,
-                                 struct http_reply *rep)
+enum route_result api__enqueue(struct api *api, struct http_request *req, struct op *op,
+                               struct http_reply *rep)
 {
     int rc = api->draining ? SU_ERR : api->db_up ? api->enqueue(api->enqueue_ctx, op) : SU_AGAIN;
     if (rc != SU_OK) {
@@ -308,6 +314,12 @@ static enum route_result resubmission(struct api *api, struct http_request *req,
         return ROUTE_DONE;
     }
     g_metrics.forms_by_outcome[METRIC_OUTCOME_DUPLICATE]++;
+    if (f->refused_code) { /* refused at seal: the same answer again */
+        http_reply_error(rep, 409, f->refused_code,
+                         "the result of this region is final; only an admin's amendment can "
+                         "change it");
+        return ROUTE_DONE;
+    }
     if (f->committed) {
         http_reply_json(rep, 200, view_receipt(api->reg, f));
         return ROUTE_DONE;
@@ -337,8 +349,8 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     struct form_resolved res;
     if (d == FORM_INVALID || !form_resolve(api->reg, &in, &res, &problems)) {
         g_metrics.forms_by_outcome[METRIC_OUTCOME_REJECTED_422]++;
-        return reply_problems(rep, 422, "invalid_form", "the form breaks the structural rules",
-                              &problems);
+        return api__reply_problems(rep, 422, "invalid_form", "the form breaks the structural rules",
+                                   &problems);
     }
     if (!auth_can_submit(api->reg, t, res.tps)) {
         http_reply_error(rep, 403, "forbidden", "this token may not submit forms for this TPS");
@@ -347,6 +359,8 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     struct form *known = ledger_by_submission(api->ledger, in.submission_id);
     if (known)
         return resubmission(api, req, known, &in, &res, t, rep);
+    if (!api_life_form_allowed(api, t, &in, &res, rep))
+        return ROUTE_DONE;
     if (!auth_rate_take(t, req->received_ms, api->cfg->rate_per_minute)) {
         http_reply_error(rep, 429, "rate_limited", "too many forms from this token; slow down");
         rep->retry_after = 60;
@@ -359,7 +373,7 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     op->kind = OP_FORM;
     op->form = f;
     f->pending_op = op;
-    enum route_result r = enqueue(api, req, op, rep);
+    enum route_result r = api__enqueue(api, req, op, rep);
     if (r == ROUTE_PENDING)
         ledger_track(api->ledger, f);
     else
@@ -429,13 +443,14 @@ static enum route_result post_decision(struct api *api, struct http_request *req
         return ROUTE_DONE;
     }
     if (problems.n)
-        return reply_problems(rep, 422, "invalid_decision", "the decision is not valid", &problems);
+        return api__reply_problems(rep, 422, "invalid_decision", "the decision is not valid",
+                                   &problems);
     if (!form_pending(f)) {
         free(reason);
         http_reply_error(rep, 409, "not_pending", "the form is not waiting for review");
         return ROUTE_DONE;
     }
-    if (!api_review_may_decide(api, f, t, rep)) {
+    if (!api_review_may_decide(api, f, t, rep) || !api_life_decision_allowed(api, f, rep)) {
         free(reason);
         return ROUTE_DONE;
     }
@@ -448,7 +463,7 @@ static enum route_result post_decision(struct api *api, struct http_request *req
     op->kind = OP_DECISION;
     op->form = f;
     op->decision = dec;
-    enum route_result r = enqueue(api, req, op, rep);
+    enum route_result r = api__enqueue(api, req, op, rep);
     if (r != ROUTE_PENDING) {
         free(dec->reason), free(dec), free(op);
     }
@@ -511,21 +526,23 @@ static enum route_result route_forms(struct api *api, struct http_request *req, 
 {
     if (!*rest) {
         if (req->method != HTTP_POST)
-            return method_not_allowed(rep, "POST");
+            return api__method_not_allowed(rep, "POST");
         return post_form(api, req, rep);
     }
     if (strstr(rest, "/claim") || strstr(rest, "/request"))
         return api_review_form(api, req, rest, rep);
     if (strstr(rest, "/decision")) {
         if (req->method != HTTP_POST)
-            return method_not_allowed(rep, "POST");
+            return api__method_not_allowed(rep, "POST");
         return post_decision(api, req, rest, rep);
     }
     if (req->method != HTTP_GET)
-        return method_not_allowed(rep, "GET");
+        return api__method_not_allowed(rep, "GET");
     if (!api_may_read(api, req, rep))
         return ROUTE_DONE;
-    return get_form(api, rest, rep);
+    enum route_result r = get_form(api, rest, rep);
+    api_life_tag(api, rep);
+    return r;
 }
 
 static enum route_result route_reads(struct api *api, struct http_request *req, const char *p,
@@ -573,27 +590,35 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
         return route_forms(api, req, *rest ? rest + 1 : rest, rep);
     if (path_is(p, "review")) {
         if (req->method != HTTP_GET)
-            return method_not_allowed(rep, "GET");
-        return get_review(api, req, rep);
+            return api__method_not_allowed(rep, "GET");
+        enum route_result r = get_review(api, req, rep);
+        api_life_tag(api, rep);
+        return r;
     }
     if (path_is(p, "live"))
-        return method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
+        return api__method_not_allowed(rep, "GET"); /* only as a WebSocket upgrade */
     if ((rest = after(p, "photos/"))) {
         if (req->method != HTTP_GET) /* a PUT is taken before its body (web.c) */
-            return method_not_allowed(rep, "GET, HEAD, PUT");
+            return api__method_not_allowed(rep, "GET, HEAD, PUT");
         if (!api_may_read(api, req, rep))
             return ROUTE_DONE;
         return photos_get(api->photos, req, rest, rep);
     }
     if (path_is(p, "whoami"))
-        return req->method == HTTP_GET ? get_whoami(api, req, rep) : method_not_allowed(rep, "GET");
+        return req->method == HTTP_GET ? get_whoami(api, req, rep)
+                                       : api__method_not_allowed(rep, "GET");
+    enum route_result life;
+    if (api_life_route(api, req, p, rep, &life))
+        return life;
     if (!is_read_path(p))
         return not_found(rep, "no such API path");
     if (req->method != HTTP_GET)
-        return method_not_allowed(rep, "GET");
+        return api__method_not_allowed(rep, "GET");
     if (!api_may_read(api, req, rep))
         return ROUTE_DONE;
-    return route_reads(api, req, p, rep);
+    enum route_result r = route_reads(api, req, p, rep);
+    api_life_tag(api, rep);
+    return r;
 }
 
 /* /metrics shows the counting progress and the disputes: on --metrics-listen
@@ -610,7 +635,7 @@ static enum route_result route_metrics(struct api *api, struct http_request *req
         return not_found(rep, "metrics are served on the --metrics-listen address");
     }
     if (req->method != HTTP_GET)
-        return method_not_allowed(rep, "GET");
+        return api__method_not_allowed(rep, "GET");
     if (!req->metrics_port && !api_may_read(api, req, rep))
         return ROUTE_DONE;
     return get_metrics(api, rep);
@@ -627,7 +652,7 @@ enum route_result api_handle(struct api *api, struct http_request *req, struct h
     }
     if (path_is(p, "/healthz") || path_is(p, "/readyz")) {
         if (req->method != HTTP_GET)
-            return method_not_allowed(rep, "GET");
+            return api__method_not_allowed(rep, "GET");
         if (path_is(p, "/healthz")) {
             http_reply_json(rep, 200, xstrdup("{\"status\":\"ok\"}"));
             return ROUTE_DONE;
@@ -639,6 +664,6 @@ enum route_result api_handle(struct api *api, struct http_request *req, struct h
     if (strncmp(p, "/api", 4) == 0 && (p[4] == '/' || p[4] == '\0'))
         return not_found(rep, "no such API path");
     if (req->method != HTTP_GET && req->method != HTTP_HEAD)
-        return method_not_allowed(rep, "GET");
+        return api__method_not_allowed(rep, "GET");
     return ROUTE_STATIC;
 }

@@ -5,7 +5,9 @@
 #define SUARA_NET_API_H
 
 #include "core/config.h"
+#include "domain/audit.h"
 #include "domain/auth.h"
+#include "domain/election.h"
 #include "domain/ledger.h"
 #include "domain/registry.h"
 #include "domain/review_desk.h"
@@ -22,6 +24,9 @@ typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
 /* Stores a reviewer's request (the app owns r from here) and completes w
  * after COMMIT: 201 with the request, or 503. */
 typedef void (*api_save_request_fn)(void *ctx, struct review_request *r, struct waiter *w);
+/* Reads a page of the audit trail and completes w (see db/audit_read.h). */
+typedef void (*api_audit_fn)(void *ctx, const char *kind, int64_t after, int limit,
+                             struct waiter *w);
 
 struct photos;
 
@@ -42,6 +47,10 @@ struct api {
     api_save_request_fn save_request;
     void *save_ctx;
     uint32_t epoch; /* random per process: no validator (ETag) outlives the process */
+    const struct election *election; /* NULL until loaded */
+    struct audit_agg *audit_agg;     /* auth_failed and export counts */
+    api_audit_fn audit_query;
+    void *audit_ctx;
 };
 
 /* Reads are public unless --private-reads; then any valid token may read.
@@ -51,6 +60,12 @@ bool api_may_read(struct api *api, const struct http_request *req, struct http_r
 /* The request's token, or NULL with the 401 filled into rep. */
 struct token *api_authenticate(struct api *api, const struct http_request *req,
                                struct http_reply *rep);
+/* Shared with the API's other files (api_life.c). */
+enum route_result api__reply_problems(struct http_reply *rep, int status, const char *code,
+                                      const char *message, const struct form_problems *p);
+enum route_result api__enqueue(struct api *api, struct http_request *req, struct op *op,
+                               struct http_reply *rep);
+enum route_result api__method_not_allowed(struct http_reply *rep, const char *allow);
 
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep);
 

@@ -42,6 +42,7 @@ struct http_request {
     char if_none_match[160];
     bool head_only; /* HEAD: answered as GET, without the body */
     int64_t received_ms;
+    char peer[48]; /* the client's address, for the audit trail */
     struct http_session *session;
     /* Set by the transport (web.c): see http_defer. */
     struct waiter *(*defer)(struct http_request *req);
@@ -56,6 +57,7 @@ struct http_reply {
     const char *allow;         /* Allow header for 405 */
     const char *cache_control; /* NULL: no-store */
     char etag[72];             /* with its quotes; empty: none */
+    const char *mode;          /* Suara-Mode header ("test"/"live") on reads, else NULL */
 };
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };

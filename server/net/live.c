@@ -17,6 +17,7 @@
  * subscriber at write time, so a reconnect storm costs JSON work only for the
  * sockets that can actually take it. */
 #include "live_lws.h"
+#include "api_life.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -117,7 +118,9 @@ static struct msg *msg_from_tree(cJSON *tree)
 
 static cJSON *node_message(struct live *l, const char *type, struct topic *t, int64_t since)
 {
-    return view_tally_node(type, l->api->tallies, t->contest, t->region, since);
+    cJSON *o = view_tally_node(type, l->api->tallies, t->contest, t->region, since);
+    api_life_tag_live(l->api, o);
+    return o;
 }
 
 /* ---- per-connection queue ----------------------------------------------- */
@@ -279,6 +282,7 @@ static void send_error(struct live_conn *c, const char *code, const char *messag
     cJSON_AddStringToObject(o, "type", "error");
     cJSON_AddStringToObject(o, "code", code);
     cJSON_AddStringToObject(o, "message", message);
+    api_life_tag_live(c->live->api, o);
     struct msg *m = msg_from_tree(o);
     if (m) {
         queue_push(c, m, NULL);

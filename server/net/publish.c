@@ -51,6 +51,7 @@ struct publisher {
     struct http_url url;
     char port_text[8];
     const struct tallies *t;
+    const char *mode; /* the election's mode, said by every message like the live feed's */
     uv_timer_t tick;
     int tick_ms;
     uint64_t refresh_ms;
@@ -334,8 +335,10 @@ static void send_channel(struct pconn *c, int ch)
     struct channel *chan = &p->channels[ch];
     const char *contest = p->t->contests[chan->contest].contest->id;
     const char *region = p->t->reg->regions[chan->region].code;
-    char *body =
-        view_json(view_tally_node(NULL, p->t, chan->contest, chan->region, VIEW_ALL_CHILDREN));
+    cJSON *node = view_tally_node(NULL, p->t, chan->contest, chan->region, VIEW_ALL_CHILDREN);
+    if (node && p->mode)
+        cJSON_AddStringToObject(node, "mode", p->mode);
+    char *body = view_json(node);
     if (!body) {
         g_metrics.publish_dropped++;
         return;
@@ -466,4 +469,9 @@ void publisher_close(struct publisher *p)
             uv_close((uv_handle_t *)&c->tcp, conn_closed);
         }
     }
+}
+
+void publisher_set_mode(struct publisher *p, const char *mode)
+{
+    p->mode = mode;
 }

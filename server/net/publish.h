@@ -30,6 +30,8 @@ struct publisher *publisher_new(uv_loop_t *loop, const struct http_url *url, int
                                 int tick_ms, int refresh_s);
 /* The tallies are loaded: start publishing them. */
 void publisher_start(struct publisher *p, const struct tallies *t);
+/* Every published node carries "mode" (a static string, e.g. "test"). */
+void publisher_set_mode(struct publisher *p, const char *mode);
 /* Closes the timer and the connections; the publisher frees itself once
  * libuv has closed them. NULL is allowed. */
 void publisher_close(struct publisher *p);

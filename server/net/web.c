@@ -352,6 +352,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     s->req.path[uri_len] = '\0';
     s->req.query_too_long = !copy_query(wsi, s->req.query, sizeof s->req.query);
     read_auth(wsi, &s->req);
+    lws_get_peer_simple(wsi, s->req.peer, sizeof s->req.peer);
     lws_hdr_copy(wsi, s->req.content_type, sizeof s->req.content_type, WSI_TOKEN_HTTP_CONTENT_TYPE);
     lws_hdr_copy(wsi, s->req.if_none_match, sizeof s->req.if_none_match,
                  WSI_TOKEN_HTTP_IF_NONE_MATCH);
@@ -446,6 +447,10 @@ static int add_headers(struct http_session *s, unsigned char **p, unsigned char 
                 wsi, (const unsigned char *)"retry-after:", (unsigned char *)num, n, p, end))
             return -1;
     }
+    if (r->mode && lws_add_http_header_by_name(
+                       wsi, (const unsigned char *)"suara-mode:", (const unsigned char *)r->mode,
+                       (int)strlen(r->mode), p, end))
+        return -1;
     if (r->allow && lws_add_http_header_by_name(
                         wsi, (const unsigned char *)"allow:", (const unsigned char *)r->allow,
                         (int)strlen(r->allow), p, end))

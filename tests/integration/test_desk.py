@@ -110,7 +110,7 @@ class WorklistTest(SharedDesk):
                       f: "empty", **{code: "empty" for code in rest}}
         for status, codes in want.items():
             body = self.worklist(desa, status)
-            self.assertEqual(set(body), {"status", "total", "items", "next"}, body)
+            self.assertEqual(set(body), {"mode", "status", "total", "items", "next"}, body)
             self.assertEqual(body["status"], status)
             self.assertEqual([i["tps"] for i in body["items"]], codes, status)
             self.assertEqual(body["total"], len(codes), status)
@@ -243,7 +243,7 @@ class ChangesTest(SharedDesk):
         changes = {}
         while True:
             page = self.get(f"/api/v1/changes?since={since}&limit=3")
-            self.assertEqual(set(page), {"changes", "next_since"})
+            self.assertEqual(set(page), {"mode", "changes", "next_since"})
             self.assertLessEqual(len(page["changes"]), 3)
             for ch in page["changes"]:
                 seqs.append(ch["seq"])

@@ -82,6 +82,7 @@ def snapshot(test, server, contest, workers=3):
         body = bodies[code]
         children = body.pop("children")
         test.assertEqual(body.pop("contest"), contest)
+        test.assertEqual(body.pop("mode"), "test")  # a read on its own says the mode
         nodes[code] = body
         for child in children:
             as_child[child["region"]] = child

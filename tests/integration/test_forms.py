@@ -822,7 +822,9 @@ class ExportTest(SharedServer):
         status, headers, body = self.srv().get(f"/api/v1/export/{contest}.csv?level={level}")
         self.assertEqual(status, 200, body)
         self.assertIn("text/csv", headers["Content-Type"])
-        rows = list(csv.reader(io.StringIO(body, newline="")))
+        mode_line, rest = body.split("\r\n", 1)  # a rehearsal's CSV says so first
+        self.assertEqual(mode_line, "# mode: test (SIMULASI: a rehearsal, not the real count)")
+        rows = list(csv.reader(io.StringIO(rest, newline="")))
         return rows[0], rows[1:]
 
     @staticmethod

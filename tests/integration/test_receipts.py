@@ -89,7 +89,8 @@ class ReceiptChainTest(harness.SuaraTestCase):
 
         status, _, head = server.get("/api/v1/log/head")
         self.assertEqual(status, 200)
-        self.assertEqual(head, {"form_id": receipts[-1]["form_id"], "forms": len(receipts),
+        self.assertEqual(head, {"mode": "test", "form_id": receipts[-1]["form_id"],
+                                "forms": len(receipts),
                                 "receipt": receipts[-1]["receipt"]})
 
         # A retry returns the same receipt; the chain does not move.

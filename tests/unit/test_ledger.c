@@ -315,6 +315,93 @@ static void test_with_photo_follows_the_counted_form_and_its_pages(void **state)
     photo_index_free(&x);
 }
 
+/* A form for tps made and tracked, not yet decided (it waits in the queue). */
+static struct op *queued_form(struct world *w, int32_t tps, int token, int a, int b,
+                              const char *amendment)
+{
+    struct form_input in;
+    memset(&in, 0, sizeof in);
+    snprintf(in.submission_id, sizeof in.submission_id, "sid-%d", ++w->sid);
+    in.counts.valid = (uint16_t)(a + b);
+    in.counts.total = (uint16_t)(a + b);
+    if (amendment) {
+        in.has_amendment = true;
+        snprintf(in.amendment_reason, sizeof in.amendment_reason, "%s", amendment);
+    }
+    struct form_resolved res = {.tps = tps, .contest = &w->reg.contests[w->gub]};
+    res.votes[0] = (uint16_t)a;
+    res.votes[1] = (uint16_t)b;
+    struct form *f = form_new(&in, &res, 0, token, 5000 + w->sid);
+    assert_non_null(f);
+    ledger_track(&w->l, f);
+    struct op *op = calloc(1, sizeof *op);
+    op->kind = OP_FORM;
+    op->form = f;
+    f->pending_op = op;
+    return op;
+}
+
+static struct op *finalize_op(struct world *w, int32_t region)
+{
+    struct op *op = calloc(1, sizeof *op);
+    op->kind = OP_FINALIZE;
+    op->final = calloc(1, sizeof *op->final);
+    *op->final = (struct final_req){w->gub, region, 7, 4242, strdup("pleno"), NULL};
+    return op;
+}
+
+/* A form queued before the finalisation but sealed after it is refused at
+ * seal (the HTTP check cannot see it); an amendment is counted; reads show
+ * the region final only once the finalisation is committed. */
+static void test_final_region_refuses_at_seal_but_counts_amendments(void **state)
+{
+    struct world *w = *state;
+    struct op *first = submit(w, w->tps1, 1, 60, 40, false);
+    struct op *held = submit(w, w->tps2, 1, 5, 5, true);
+    struct op *late = queued_form(w, w->tps1, 1, 61, 40, NULL);
+    struct op *fin = finalize_op(w, w->kab);
+    ledger_decide_finalize(&w->l, fin);
+    assert_int_equal(fin->refused_status, 0);
+    const struct tally_node *kab = tally_node(&w->t, w->gub, w->kab);
+    assert_int_equal(kab->final, TALLY_FINAL_SEALED);
+    ledger_decide_form(&w->l, late);
+    assert_int_equal(late->refused_status, 409);
+    assert_string_equal(late->refused_code, "region_final");
+    assert_string_equal(late->form->refused_code, "region_final");
+    assert_ptr_equal(ledger_by_submission(&w->l, late->form->submission_id), late->form);
+    assert_int_equal(late->form->id, 0); /* never got an id: never stored */
+    ledger_commit(&w->l, late);
+    ledger_commit(&w->l, fin);
+    assert_int_equal(tally_node(&w->t, w->gub, w->tps1)->final,
+                     TALLY_FINAL_SEALED | TALLY_FINAL_SHOWN);
+    assert_int_equal(tally_node(&w->t, w->gub, w->prov)->final, 0);
+    assert_int_equal(w->l.finals.n, 1);
+    assert_int_equal(w->l.finals.list[0].region, w->kab);
+    assert_everywhere(w, 60, 40);
+
+    struct op *decision = review(w, held->form, true);
+    assert_int_equal(decision->refused_status, 409);
+    assert_string_equal(decision->refused_code, "region_final");
+    assert_int_equal(held->form->status, FS_HELD);
+
+    struct op *amend = queued_form(w, w->tps1, 9, 70, 30, "putusan MK");
+    ledger_decide_form(&w->l, amend);
+    ledger_commit(&w->l, amend);
+    assert_int_equal(amend->refused_status, 0);
+    assert_int_equal(amend->form->status, FS_COUNTED);
+    assert_int_equal(amend->form->revision, 2);
+    assert_int_equal(first->form->status, FS_SUPERSEDED);
+    assert_everywhere(w, 70, 30);
+
+    struct op *again = finalize_op(w, w->desa);
+    ledger_decide_finalize(&w->l, again);
+    assert_string_equal(again->refused_code, "already_final");
+    op_free(again);
+    op_free(fin);
+    op_free(decision);
+    free(first), free(held), free(late), free(amend);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +414,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_form_replaces_own_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuild_equals_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_region_refuses_at_seal_but_counts_amendments,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
