@@ -73,6 +73,10 @@ static const char usage[] =
     "  --viewers N            WebSocket viewers [0]\n"
     "  --viewers-province F --viewers-kabupaten F   shares (rest on desa) [0.2, 0.3]\n"
     "  --settle-ms N          time allowed for viewers to show the end state [10000]\n"
+    "  --nchan HOST:PORT,...  viewers subscribe at these nginx nchan edges (docs/deploy/\n"
+    "                         nchan-edge.conf) instead of the server, round robin; the rest\n"
+    "                         watch kecamatan instead of desa nodes, and a viewer whose edge\n"
+    "                         goes away reconnects to the next one\n"
     "Verification:\n"
     "  --no-verify            skip it (figures only)\n"
     "  --no-sql               skip the SQL recount\n"
@@ -219,6 +223,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"viewers", OPT_INT, {.i = &o->viewers}},
         {"viewers-province", OPT_DBL, {.d = &o->viewers_province}},
         {"viewers-kabupaten", OPT_DBL, {.d = &o->viewers_kabupaten}},
+        {"nchan", OPT_STR, {.s = &o->nchan}},
         {"settle-ms", OPT_INT, {.i = &o->settle_ms}},
         {"no-verify", OPT_FALSE, {.b = &o->verify}},
         {"no-sql", OPT_FALSE, {.b = &o->verify_sql}},

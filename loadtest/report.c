@@ -60,12 +60,12 @@ void report_print(const struct run_report *r)
            ms(hist_quantile(&d->intended_us, 0.99)), ms(hist_quantile(&d->intended_us, 0.999)));
     if (r->view) {
         const struct viewers_stats *v = r->view;
-        printf(
-            "viewers      %d (%d subscribed, %llu lost); %llu messages, %llu snapshots, %.1f MB; "
-            "connect+snapshot %.2f s\n",
-            v->n, v->subscribed, (unsigned long long)v->disconnects,
-            (unsigned long long)v->messages, (unsigned long long)v->snapshots,
-            (double)v->bytes / 1e6, (double)v->connect_us / 1e6);
+        printf("viewers      %d (%d subscribed, %llu lost, %llu reconnected); %llu messages, %llu "
+               "snapshots, %.1f MB; connect+snapshot %.2f s\n",
+               v->n, v->subscribed, (unsigned long long)v->disconnects,
+               (unsigned long long)v->reconnects, (unsigned long long)v->messages,
+               (unsigned long long)v->snapshots, (double)v->bytes / 1e6,
+               (double)v->connect_us / 1e6);
         printf("update delay p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f ms over %llu "
                "(ack, viewer) pairs; %llu never delivered\n",
                ms(hist_quantile(&v->delay_us, 0.5)), ms(hist_quantile(&v->delay_us, 0.9)),
@@ -153,6 +153,7 @@ int report_write_json(const struct run_report *r, const char *path)
         cJSON_AddNumberToObject(v, "count", r->view->n);
         cJSON_AddNumberToObject(v, "subscribed", r->view->subscribed);
         cJSON_AddNumberToObject(v, "disconnects", (double)r->view->disconnects);
+        cJSON_AddNumberToObject(v, "reconnects", (double)r->view->reconnects);
         cJSON_AddNumberToObject(v, "messages", (double)r->view->messages);
         cJSON_AddNumberToObject(v, "snapshots", (double)r->view->snapshots);
         cJSON_AddNumberToObject(v, "bytes", (double)r->view->bytes);

@@ -18,6 +18,9 @@
 #define READY_TIMEOUT_MS 60000
 #define REPORT_MAX 20
 
+#define MAX_EDGES 8
+#define RECONNECT_TICK_MS 200
+
 struct ack {
     int64_t seq;
     uint64_t at_us;
@@ -46,6 +49,8 @@ struct viewer {
     struct viewers *vs;
     struct wsc *ws;
     int topic;
+    int edge;  /* --nchan: which edge it is connected to */
+    bool lost; /* --nchan: its edge went away; reconnect on the next tick */
     bool connected, subscribed, dead;
     int64_t last_seq;
     int64_t cursor;
@@ -61,6 +66,9 @@ struct viewers {
     const struct lt_options *o;
     struct sockaddr_in addr;
     char host[64];
+    struct sockaddr_in edges[MAX_EDGES]; /* --nchan */
+    char edge_host[MAX_EDGES][80];
+    int n_edges;
     struct topic *topics;
     int n_topics;
     int32_t *topic_of_node; /* by model node index, -1 */
@@ -407,8 +415,9 @@ static void on_message(struct wsc *ws, void *ctx, const char *text, size_t len)
     struct scan s = {text, text + len, false};
     struct node_ctx n = {.c = c, .seen = &node};
     read_node(&s, &n);
-    bool snapshot = n.type && key_is(n.type, n.type_len, "snapshot");
-    if (s.bad || !n.type || (!snapshot && !key_is(n.type, n.type_len, "update"))) {
+    /* An nchan edge relays what the server published: the node's full state, no type. */
+    bool snapshot = vs->n_edges ? !n.type : n.type && key_is(n.type, n.type_len, "snapshot");
+    if (s.bad || (!snapshot && (!n.type || !key_is(n.type, n.type_len, "update")))) {
         vs->st.errors++;
         if (vs->reported++ < REPORT_MAX)
             fprintf(stderr, "viewer: unexpected message %.*s\n", (int)(len > 200 ? 200 : len),
@@ -473,14 +482,24 @@ static void on_state(struct wsc *ws, void *ctx, int err)
     struct viewer *w = ctx;
     struct viewers *vs = w->vs;
     if (err == 0) {
+        if (!w->connected)
+            vs->st.connected++;
         w->connected = true;
-        vs->st.connected++;
+        if (vs->n_edges)
+            return; /* the path names the channel */
         struct topic *t = &vs->topics[w->topic];
         char sub[160];
         int n = snprintf(sub, sizeof sub,
                          "{\"type\":\"subscribe\",\"contest\":\"%s\",\"region\":\"%s\"}",
                          vs->m->contests[t->contest].id, vs->m->regions[t->region].code);
         wsc_send_text(ws, sub, (size_t)n);
+        return;
+    }
+    if (vs->n_edges && !w->lost) {
+        w->lost = true; /* freed and reconnected on the next tick, outside its callback */
+        if (vs->reported++ < REPORT_MAX)
+            fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n", (int)(w - vs->list),
+                    vs->edge_host[w->edge], err < -20000 ? "websocket protocol" : uv_strerror(err));
         return;
     }
     if (!w->dead) {
@@ -493,6 +512,30 @@ static void on_state(struct wsc *ws, void *ctx, int err)
 }
 
 /* ---- life cycle ------------------------------------------------------- */
+
+static int parse_edges(struct viewers *v, const char *list)
+{
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        if (v->n_edges == MAX_EDGES || len == 0 || len >= sizeof item)
+            return -1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        char *colon = strrchr(item, ':');
+        int port = colon ? atoi(colon + 1) : 0;
+        if (!colon || port <= 0 || port > 65535)
+            return -1;
+        *colon = '\0';
+        if (uv_ip4_addr(item, port, &v->edges[v->n_edges]) != 0)
+            return -1;
+        snprintf(v->edge_host[v->n_edges], sizeof v->edge_host[0], "%s:%d", item, port);
+        v->n_edges++;
+        p = comma ? comma + 1 : p + len;
+    }
+    return v->n_edges ? 0 : -1;
+}
 
 static struct seen seen_make(int64_t *storage)
 {
@@ -514,6 +557,12 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
     v->addr = *addr;
     snprintf(v->host, sizeof v->host, "%s", host);
     v->n = o->viewers;
+    if (o->nchan && parse_edges(v, o->nchan) != 0) {
+        fprintf(stderr, "suara-load: --nchan takes HOST:PORT[,HOST:PORT...] (IPv4, at most %d)\n",
+                MAX_EDGES);
+        free(v);
+        return NULL;
+    }
     v->list = calloc((size_t)v->n + 1, sizeof *v->list);
     v->topics = calloc((size_t)v->n + 1, sizeof *v->topics);
     v->topic_of_node = malloc(((size_t)m->n_nodes + 1) * sizeof *v->topic_of_node);
@@ -532,7 +581,9 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
         double u = (double)(h >> 11) / 9007199254740992.0;
         int level = u < o->viewers_province                          ? LEVEL_PROVINCE
                     : u < o->viewers_province + o->viewers_kabupaten ? LEVEL_KABUPATEN
+                    : v->n_edges                                     ? LEVEL_KECAMATAN
                                                                      : LEVEL_DESA;
+        w->edge = i % (v->n_edges ? v->n_edges : 1);
         int32_t r = ancestor_at(m, s->tps, level, m->contests[s->contest].root);
         w->vs = v;
         w->topic = topic_get(v, s->contest, r);
@@ -557,19 +608,50 @@ fail:
     return NULL;
 }
 
+static void connect_viewer(struct viewers *v, struct viewer *w)
+{
+    if (!v->n_edges) {
+        w->ws = wsc_new(v->loop, &v->addr, v->host, "/api/v1/live", on_message, on_state, w);
+    } else {
+        const struct topic *t = &v->topics[w->topic];
+        char path[128];
+        snprintf(path, sizeof path, "/live/%s/%s", v->m->contests[t->contest].id,
+                 v->m->regions[t->region].code);
+        w->ws = wsc_new(v->loop, &v->edges[w->edge], v->edge_host[w->edge], path, on_message,
+                        on_state, w);
+    }
+    if (!w->ws || wsc_connect(w->ws) < 0) {
+        w->dead = true;
+        v->st.disconnects++;
+    }
+}
+
+/* --nchan: a viewer whose edge went away tries the next one, as a browser
+ * behind DNS round robin or a load balancer would. */
+static void reconnect_lost(struct viewers *v)
+{
+    for (int i = 0; i < v->next_connect; i++) {
+        struct viewer *w = &v->list[i];
+        if (!w->lost || w->dead)
+            continue;
+        wsc_free(w->ws);
+        w->ws = NULL;
+        w->lost = false;
+        w->edge = (w->edge + 1) % v->n_edges;
+        v->st.reconnects++;
+        connect_viewer(v, w);
+    }
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     struct viewers *v = timer->data;
     uint64_t now = now_us();
+    if (v->n_edges)
+        reconnect_lost(v);
     if (v->waiting_ready) {
-        for (int k = 0; k < CONNECT_BATCH && v->next_connect < v->n; k++) {
-            struct viewer *w = &v->list[v->next_connect++];
-            w->ws = wsc_new(v->loop, &v->addr, v->host, "/api/v1/live", on_message, on_state, w);
-            if (!w->ws || wsc_connect(w->ws) < 0) {
-                w->dead = true;
-                v->st.disconnects++;
-            }
-        }
+        for (int k = 0; k < CONNECT_BATCH && v->next_connect < v->n; k++)
+            connect_viewer(v, &v->list[v->next_connect++]);
         int settled = 0;
         for (int i = 0; i < v->next_connect; i++)
             settled += v->list[i].subscribed || v->list[i].dead;
@@ -577,6 +659,8 @@ static void on_tick(uv_timer_t *timer)
             v->waiting_ready = false;
             v->st.connect_us = now - v->started_us;
             uv_timer_stop(&v->timer);
+            if (v->n_edges) /* keep reconnecting lost viewers during the night */
+                uv_timer_start(&v->timer, on_tick, RECONNECT_TICK_MS, RECONNECT_TICK_MS);
             v->cb(v->cb_ctx);
         }
         return;

@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 
 import harness
 
@@ -50,7 +51,8 @@ master_process on;
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile 65536;
+events {{ worker_connections 32768; }}
 http {{
     access_log off;
 {temp}
@@ -133,18 +135,28 @@ class Edge:
         kill_nginx(self.proc)  # nothing of an edge's state is worth a graceful stop
 
     def latest(self, contest, region, timeout=5.0):
-        """The newest message of the channel (nchan answers a new long-poll
-        subscriber with it at once), parsed; None when there is none yet."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", f"/live/{contest}/{region}")
-            resp = conn.getresponse()
-            body = resp.read()
-        except (TimeoutError, OSError):
-            return None
-        finally:
-            conn.close()
-        return json.loads(body) if resp.status == 200 else None
+        """The newest message of the channel, parsed; None when there is none.
+        A new long-poll subscriber gets the oldest buffered message
+        (first_message oldest); each request with the last one's validators
+        gets the next, and one that would wait means there is no newer."""
+        headers, body = {}, None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=0.5)
+            try:
+                conn.request("GET", f"/live/{contest}/{region}", headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (TimeoutError, OSError):
+                break  # waiting for a message newer than the last: that one is the newest
+            finally:
+                conn.close()
+            if resp.status != 200:
+                break
+            body = data
+            headers = {"If-None-Match": resp.headers["Etag"],
+                       "If-Modified-Since": resp.headers["Last-Modified"]}
+        return json.loads(body) if body is not None else None
 
     def wait_for(self, contest, region, expected, timeout=20.0):
         """Waits until the channel's newest message equals `expected`."""
