@@ -20,6 +20,7 @@ import { formTable } from './formtable.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { ago } from './ago.js';
 import { setText } from './chart.js';
+import { photoColumns } from './photoview.js';
 
 const REFRESH_MS = 10000;
 const RENEW_MS = 45000; // well inside the server's claim time (120 s by default)
@@ -359,6 +360,9 @@ export async function mount(el, _params, query) {
         h('div.ask-row', {},
           h('div.field', {}, h('label', { for: 'rv-kind', text: 'Minta saksi mengirim' }), kindSel), askBtn),
         note));
+    fill(detailEl.querySelector('.rv-photos'), photoColumns(
+      columns.map((c) => ({ title: `Foto ${c.title.toLowerCase()}`, photos: c.form.photos || [] })),
+      { token: getToken('reviewer') }));
     showClaim(holder);
     paintRequests(f.requests);
     detail = {

@@ -10,6 +10,8 @@ import { STATUS } from './labels.js';
 import { crumbs } from './crumbs.js';
 import { formSheet } from './formtable.js';
 import { statusBadge, checkBadges } from './badges.js';
+import { photoStrip } from './photoview.js';
+import { readToken } from './tokens.js';
 import { requestsBox } from './requests.js';
 
 function historyItem(f, contest) {
@@ -25,6 +27,7 @@ function historyItem(f, contest) {
         f.decision ? h('p.decision', {},
           h('strong', { text: f.decision.decision === 'count' ? 'Diputuskan: dihitung' : 'Diputuskan: ditolak' }),
           ` — “${f.decision.reason}” — ${when(f.decision.decided_at)} (token #${f.decision.token_id})`) : null,
+        photoStrip(f.photos, { token: readToken(), label: `Foto formulir #${f.form_id}` }),
         formSheet(f, contest.candidates, { failed }))));
 }
 
@@ -35,6 +38,8 @@ function contestSection(entry, contest) {
     c ? [
       h('p', {}, `Formulir terhitung #${c.form_id}, revisi ${c.revision}, masuk ${when(c.received_at)}. `,
         `Suara sah ${int(c.valid)}, tidak sah ${int(c.invalid)}.`),
+      h('div.tps-photos', {}, h('h3', { text: 'Foto C.Hasil' }),
+        photoStrip(c.photos, { token: readToken(), label: `Foto formulir #${c.form_id}` })),
       formSheet(c, contest.candidates),
     ] : h('p.muted', { text: 'Belum ada formulir yang terhitung.' }),
     entry.held || entry.disputed ? h('p.notice.warn', {

@@ -17,8 +17,28 @@ import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
 import { watchForm } from './disputewatch.js';
+import { cameraCard, photoHashes } from './camera.js';
 
 const LAST_TPS = 'suara.witness.tps';
+
+// The photos of an outbox form: how many have reached the server, as a
+// progress bar, with what still waits. photoStates: sha256 -> photo entry.
+function photoProgress(e, photoStates) {
+  const hashes = e.body.photos || [];
+  if (!hashes.length) return null;
+  const states = hashes.map((s) => photoStates.get(s)?.state || 'sent');
+  const sent = states.filter((s) => s === 'sent').length;
+  const failed = states.filter((s) => s === 'failed').length;
+  const text = sent === hashes.length ? `Foto C.Hasil: ${sent} dari ${hashes.length} halaman terkirim.`
+    : `Foto C.Hasil: ${sent} dari ${hashes.length} halaman terkirim; ${hashes.length - sent - failed} menunggu${failed ? `, ${failed} ditolak` : ''}.`;
+  return h('div.photo-progress', { 'data-sent': sent, 'data-total': hashes.length },
+    h('progress', { max: hashes.length, value: sent, 'aria-label': 'Foto terkirim' }), h('span', { text: ` ${text}` }));
+}
+
+let photoStates = new Map();
+async function loadPhotoStates() {
+  try { photoStates = new Map((await outbox.photos()).map((p) => [p.sha256, p])); } catch { /* keep */ }
+}
 
 function outboxItem(e, byId) {
   const contest = byId.get(e.body.contest);
@@ -48,6 +68,7 @@ function outboxItem(e, byId) {
     e.state === 'failed' ? h('div.notice.error', {},
       h('p', { text: e.lastError?.text || 'Ditolak.' }),
       e.lastError?.details?.length ? h('ul', {}, e.lastError.details.map((d) => h('li', { text: `${d.field}: ${PROBLEM[d.code] || d.code}` }))) : null) : null,
+    photoProgress(e, photoStates),
     e.receipt ? receipt(e.receipt, e.body, contest) : null,
     actions.length ? h('div.actions', {}, actions) : null);
 }
@@ -170,12 +191,16 @@ export async function mount(el, _params, query) {
     formCard.hidden = !(tps && contest);
     if (formCard.hidden) return;
     const token = getToken('witness');
+    camera?.clear();
+    camera = cameraCard();
+    const entryForm = formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) });
+    entryForm.insertBefore(camera.el, entryForm.querySelector('.submit-bar'));
     const already = h('div.already', { 'aria-live': 'polite' });
     fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }),
       h('p.muted', { text: `${tps.name} · ${tps.code}` }),
       token ? null : h('p.notice.warn', { text: 'Simpan token saksi di atas sebelum mengirim.' }),
       already,
-      formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) }));
+      entryForm);
     warnIfCounted(already, tps.code, contest.id);
   }
 
@@ -192,6 +217,7 @@ export async function mount(el, _params, query) {
       `TPS ini sudah punya formulir terhitung dari saksi lain (diterima ${when(c.counted.received_at)}). `,
       'Bila angka Anda sama, formulir Anda mengonfirmasinya; bila berbeda, keduanya ditandai “Berbeda — perlu dicek” untuk pemeriksa.'));
   }
+  let camera = null;
 
   async function submit(body) {
     const token = getToken('witness');
@@ -199,16 +225,26 @@ export async function mount(el, _params, query) {
       document.getElementById('token-witness')?.focus();
       return;
     }
+    // The numbers are queued first, naming their pages by hash, then the
+    // pages themselves: the outbox sends forms before photos.
+    const pages = camera ? camera.pages() : [];
     let entry;
     try {
+      if (pages.length) body.photos = await photoHashes(pages);
       entry = await outbox.add(body, token);
     } catch {
       alert('Formulir tidak dapat disimpan di perangkat (penyimpanan penuh).');
       return;
     }
+    if (pages.length) {
+      try { await outbox.addPhotos(pages, token); } catch {
+        alert('Foto tidak dapat disimpan di perangkat (penyimpanan penuh); angka tetap dikirim.');
+      }
+    }
     clearDraft(tps.code, contest.id);
     const status = h('div.sent-status', { role: 'status', 'aria-live': 'polite' });
-    const show = () => {
+    const show = async () => {
+      await loadPhotoStates();
       const e = outbox.list().find((x) => x.id === entry.id);
       if (!e) { fill(status, h('p', { text: 'Formulir dihapus dari kotak keluar.' })); return; }
       fill(status, h('h3', { text: e.state === 'sent' ? 'Tanda terima' : e.state === 'failed' ? 'Formulir ditolak server' : 'Formulir tersimpan, menunggu dikirim' }),
@@ -236,7 +272,8 @@ export async function mount(el, _params, query) {
     stops.push(stopAll);
   }
 
-  const stops = [outbox.onChange(() => {
+  const stops = [outbox.onChange(async () => {
+    await loadPhotoStates();
     const entries = outbox.list().slice().reverse();
     fill(boxList, entries.length ? entries.map((e) => outboxItem(e, byId)) : h('li.muted', { text: 'Kosong.' }));
   })];
