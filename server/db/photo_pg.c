@@ -17,10 +17,16 @@
 
 static const char sql_index[] =
     "COPY (SELECT sha256, content_type, bytes, width, height FROM photos) TO STDOUT";
+/* A photo stored already is "updated" to itself rather than skipped: DO
+ * NOTHING would write no WAL, and PostgreSQL would commit without waiting for
+ * a synchronous standby - acknowledging a photo that an earlier, cut-off
+ * attempt may have left on this primary alone. xmax = 0 on the returned row
+ * tells an insert from that update. */
 static const char sql_put[] =
     "INSERT INTO photos (sha256, content_type, bytes, width, height, data)"
     " VALUES ($1, $2, $3::integer, $4::integer, $5::integer, $6)"
-    " ON CONFLICT (sha256) DO NOTHING RETURNING 1";
+    " ON CONFLICT (sha256) DO UPDATE SET stored_at = photos.stored_at"
+    " RETURNING xmax = 0";
 static const char sql_get[] = "SELECT data FROM photos WHERE sha256 = $1";
 
 struct photo_pg {
@@ -130,7 +136,7 @@ static enum pg_step put_step(struct pg_job *job, PGconn *conn)
         if (!r)
             return job->failed ? PG_FAIL : PG_DONE;
         if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            j->created = PQntuples(r) > 0;
+            j->created = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
         } else {
             log_warn("photo_put_failed", "error=\"%s\"", PQresultErrorMessage(r));
             job->failed = true;
