@@ -17,7 +17,6 @@ import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
 import { watchForm } from './disputewatch.js';
-import { cameraCard, photoHashes } from './camera.js';
 
 const LAST_TPS = 'suara.witness.tps';
 
@@ -192,9 +191,17 @@ export async function mount(el, _params, query) {
     if (formCard.hidden) return;
     const token = getToken('witness');
     camera?.clear();
-    camera = cameraCard();
+    camera = null;
     const entryForm = formEntry({ tps, contest, initial, onSubmit: (body) => submit(body) });
-    entryForm.insertBefore(camera.el, entryForm.querySelector('.submit-bar'));
+    // The camera is loaded with the first form (not with the page: the first
+    // visit's bytes stay small); the service worker keeps it from then on.
+    const cameraSlot = h('p.help.camera-slot', { text: 'Memuat kamera…' });
+    entryForm.insertBefore(cameraSlot, entryForm.querySelector('.submit-bar'));
+    import('./camera.js').then((m) => {
+      if (!cameraSlot.isConnected) return;
+      camera = m.cameraCard();
+      cameraSlot.replaceWith(camera.el);
+    }).catch(() => { cameraSlot.textContent = 'Kamera belum tersedia di perangkat ini tanpa sinyal; angka tetap dapat dikirim.'; });
     const already = h('div.already', { 'aria-live': 'polite' });
     fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }),
       h('p.muted', { text: `${tps.name} · ${tps.code}` }),
@@ -230,7 +237,7 @@ export async function mount(el, _params, query) {
     const pages = camera ? camera.pages() : [];
     let entry;
     try {
-      if (pages.length) body.photos = await photoHashes(pages);
+      if (pages.length) body.photos = await (await import('./camera.js')).photoHashes(pages);
       entry = await outbox.add(body, token);
     } catch {
       alert('Formulir tidak dapat disimpan di perangkat (penyimpanan penuh).');

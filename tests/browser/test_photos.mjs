@@ -70,6 +70,8 @@ test('two pages taken offline reach the server once online, and are shown on the
   await shoot(page, 'photos-camera');
 
   await page.locator('.submit-bar button[type=submit]').click();
+  // A form that will be held is sent on a second, explicit press.
+  await page.getByRole('button', { name: 'Ya, kirim walau akan ditahan' }).click();
   const item = page.locator('.sent-status .outbox-item');
   await item.locator('.offline-note').waitFor();
   const [entry] = (await outboxEntries(page)).filter((e) => e.body.tps === T);
