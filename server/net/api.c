@@ -146,14 +146,16 @@ static enum route_result get_metrics(struct api *api, struct http_reply *rep)
 
 /* Public reads are cacheable (the contract's "Caching and scale"): an ETag
  * built from this process's epoch and what the content depends on (a node's
- * seq, a TPS's newest form or decision), public for max_age seconds, or
+ * seq, a TPS's newest form or decision, the final regions), public for max_age seconds, or
  * private and never stored under --private-reads. True when the client holds
  * the answer already: the reply is then a 304 and the caller encodes nothing. */
-static bool answer_from_cache(struct api *api, const struct http_request *req,
-                              struct http_reply *rep, int max_age, int64_t version, int64_t extra)
+bool api_answer_from_cache(struct api *api, const struct http_request *req, struct http_reply *rep,
+                           int max_age, int64_t version, int64_t extra)
 {
-    snprintf(rep->etag, sizeof rep->etag, "\"%08x-%llx-%llx\"", (unsigned)api->epoch,
-             (unsigned long long)version, (unsigned long long)extra);
+    /* Finalising a region marks nodes final without a seq: every final counts. */
+    snprintf(rep->etag, sizeof rep->etag, "\"%08x-%llx-%llx-%x\"", (unsigned)api->epoch,
+             (unsigned long long)version, (unsigned long long)extra,
+             (unsigned)api->ledger->finals.n);
     rep->cache_control = api->cfg->private_reads ? "private, no-store"
                          : max_age >= 30         ? "public, max-age=30"
                                                  : "public, max-age=1";
@@ -185,7 +187,7 @@ static enum route_result get_region(struct api *api, const struct http_request *
     int32_t r = find_region(api, code);
     if (r < 0)
         return not_found(rep, "no region or TPS has this code");
-    if (answer_from_cache(api, req, rep, 1, 0, 0)) /* fixed once loaded */
+    if (api_answer_from_cache(api, req, rep, 1, 0, 0)) /* fixed once loaded */
         return ROUTE_DONE;
     http_reply_json(rep, 200, view_region(api->reg, r));
     return ROUTE_DONE;
@@ -204,7 +206,7 @@ static enum route_result get_tally(struct api *api, const struct http_request *r
     const struct tally_node *node = r < 0 ? NULL : tally_node(api->tallies, c, r);
     if (!node)
         return not_found(rep, "the region is unknown or outside the contest");
-    if (answer_from_cache(api, req, rep, 1, node->seq, 0))
+    if (api_answer_from_cache(api, req, rep, 1, node->seq, 0))
         return ROUTE_DONE;
     http_reply_json(rep, 200,
                     view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));
@@ -218,7 +220,7 @@ static enum route_result get_tps(struct api *api, const struct http_request *req
     if (r < 0 || api->reg->regions[r].level != LEVEL_TPS)
         return not_found(rep, "no TPS has this code");
     int64_t photos = api->photos ? photos_stored(api->photos) : 0;
-    if (answer_from_cache(api, req, rep, 1, tps_version(api, r), photos))
+    if (api_answer_from_cache(api, req, rep, 1, tps_version(api, r), photos))
         return ROUTE_DONE;
     http_reply_json(rep, 200, view_tps(api->reg, api->ledger, r));
     return ROUTE_DONE;
@@ -242,7 +244,7 @@ static enum route_result get_export(struct api *api, const struct http_request *
         return ROUTE_DONE;
     }
     int32_t root = api->tallies->contests[c].base;
-    if (answer_from_cache(api, req, rep, 30, tally_node(api->tallies, c, root)->seq, level))
+    if (api_answer_from_cache(api, req, rep, 30, tally_node(api->tallies, c, root)->seq, level))
         return ROUTE_DONE;
     struct buf out;
     buf_init(&out, (size_t)1 << 30);
@@ -552,7 +554,7 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
     if (desk_api_is_read_path(p))
         return desk_api_read(api, req, p, rep);
     if (path_is(p, "contests")) {
-        if (!answer_from_cache(api, req, rep, 1, 0, 0))
+        if (!api_answer_from_cache(api, req, rep, 1, 0, 0))
             http_reply_json(rep, 200, view_contests(api->reg));
         return ROUTE_DONE;
     }

@@ -67,6 +67,15 @@ enum route_result api__enqueue(struct api *api, struct http_request *req, struct
                                struct http_reply *rep);
 enum route_result api__method_not_allowed(struct http_reply *rep, const char *allow);
 
+/* Public reads are cacheable (the contract's "Caching and scale"): sets the
+ * reply's ETag (this process's epoch, version and extra: what the content
+ * depends on, and the final regions) and Cache-Control (public for max_age
+ * seconds, 1 or 30; private, no-store under --private-reads). True when the
+ * request's If-None-Match names that ETag: the reply is then a 304, and the
+ * caller encodes nothing. */
+bool api_answer_from_cache(struct api *api, const struct http_request *req, struct http_reply *rep,
+                           int max_age, int64_t version, int64_t extra);
+
 enum route_result api_handle(struct api *api, struct http_request *req, struct http_reply *rep);
 
 #endif

@@ -118,20 +118,29 @@ static enum route_result get_changes(struct api *api, const struct http_request 
         return fail(rep, 400, "bad_since", "since must be a seq: a whole number from 0");
     if (!query_int(req, "limit", 1, CHANGES_LIMIT_MAX, CHANGES_LIMIT_DEFAULT, &limit))
         return fail(rep, 400, "bad_limit", "limit must be a whole number from 1 to 10000");
+    /* A page grows until it is full, with every commit after `since`. */
+    if (api_answer_from_cache(api, req, rep, 1, api->tallies->seq, 0))
+        return ROUTE_DONE;
     http_reply_json(rep, 200, view_changes(api->ledger, since, (int)limit));
     return ROUTE_DONE;
 }
 
-static enum route_result get_timeline(struct api *api, const char *rest, struct http_reply *rep)
+static enum route_result get_timeline(struct api *api, const struct http_request *req,
+                                      const char *rest, struct http_reply *rep)
 {
     int contest;
     int32_t region;
     if (!contest_region(api, rest, &contest, &region, rep,
                         "use /api/v1/timeline/{contest}/{region}"))
         return ROUTE_DONE;
-    if (!api->timeline || !timeline_series(api->timeline, contest, region))
+    const struct timeline_series *ts =
+        api->timeline ? timeline_series(api->timeline, contest, region) : NULL;
+    if (!ts)
         return fail(rep, 404, "not_found",
                     "the timeline is kept for the province and kabupaten/kota only");
+    int64_t newest = ts->n ? ts->points[ts->n - 1].seq : 0;
+    if (api_answer_from_cache(api, req, rep, 1, newest, ts->n))
+        return ROUTE_DONE;
     http_reply_json(rep, 200, view_json(timeline_json(api->timeline, contest, region)));
     return ROUTE_DONE;
 }
@@ -143,6 +152,6 @@ enum route_result desk_api_read(struct api *api, const struct http_request *req,
     if ((rest = after_prefix(p, "worklist/")))
         return get_worklist(api, req, rest, rep);
     if ((rest = after_prefix(p, "timeline/")))
-        return get_timeline(api, rest, rep);
+        return get_timeline(api, req, rest, rep);
     return get_changes(api, req, rep);
 }

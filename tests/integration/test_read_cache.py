@@ -16,7 +16,8 @@ from edges import NGINX, _require, kill_nginx, start_nginx, write_nginx_conf
 
 CACHE_CONF = os.path.join(harness.SOURCE_DIR, "docs", "deploy", "nginx-read-cache.conf")
 READS = ["/api/v1/tally/gub-62/62", "/api/v1/tally/gub-62/62.01.01", "/api/v1/tps/62.01.01.1011.001",
-         "/api/v1/regions/62.01", "/api/v1/contests", "/api/v1/export/gub-62.csv?level=kabupaten"]
+         "/api/v1/regions/62.01", "/api/v1/contests", "/api/v1/export/gub-62.csv?level=kabupaten",
+         "/api/v1/timeline/gub-62/62", "/api/v1/changes?since=0&limit=10"]
 
 
 class CacheNginx:
@@ -93,6 +94,15 @@ class ReadCacheTest(harness.SuaraTestCase):
             self.assertEqual(status, 200, p)
             self.assertNotEqual(headers["ETag"], before[p], p)
         self.assertEqual(server.get(other, headers={"If-None-Match": before[other]})[0], 304)
+        # Finalising a region changes what its nodes and their parents show, with no seq.
+        admin = self.make_token("admin", "62", server=server)
+        province = server.get("/api/v1/tally/gub-62/62")[1]["ETag"]
+        status, _, body = server.post("/api/v1/contests/gub-62/finalize",
+                                      {"region": "62.05", "reason": "pleno selesai"}, token=admin)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(server.get("/api/v1/tally/gub-62/62", headers={"If-None-Match": province})[0],
+                         200)
+        self.assertEqual(server.get(other, headers={"If-None-Match": before[other]})[0], 200)
         # A restarted server starts a new epoch: no validator of the old process survives
         # (a database restored from a backup may reuse seqs with other content).
         etag = server.get(paths[0])[1]["ETag"]
