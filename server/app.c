@@ -17,6 +17,7 @@
 #include "db/review_store.h"
 #include "db/photo_pg.h"
 #include "db/snapshot.h"
+#include "domain/kpu.h"
 #include "db/writer.h"
 #include "domain/form_photos.h"
 #include "net/api.h"
@@ -209,6 +210,21 @@ static void tokens_reloaded(void *ctx, struct auth *fresh)
     live_tokens_reloaded(a->live, &a->auth);
 }
 
+/* After `suara import kpu` (NOTIFY suara_kpu) or a reconnect. */
+static void kpu_reloaded(void *ctx, struct kpu *fresh)
+{
+    struct app *a = ctx;
+    if (!fresh)
+        return;
+    if (a->stopping) {
+        kpu_free(fresh);
+        free(fresh);
+        return;
+    }
+    kpu_install(&a->ledger, fresh);
+    log_info("kpu_reloaded", "rows=%lld", (long long)fresh->rows);
+}
+
 static void close_everything(struct app *a);
 static void begin_stop(struct app *a);
 
@@ -300,11 +316,13 @@ static void db_up(void *ctx)
     fence_session_up(a->fence);
     pg_exec(a->pg, "LISTEN suara_tokens");
     pg_exec(a->pg, "LISTEN " ELECTION_CHANNEL);
+    pg_exec(a->pg, "LISTEN suara_kpu");
     if (a->loaded) {
         /* Writes resume only once this server holds the database again. */
         claim(a);
         load_tokens(a->pg, &a->reg, tokens_reloaded, a); /* may have changed meanwhile */
         load_election(a->pg, &a->reg, election_reloaded, a);
+        load_kpu(a->pg, &a->reg, kpu_reloaded, a);
     } else {
         a->api.db_up = true;
         start_load(a);
@@ -325,6 +343,8 @@ static void db_notify(void *ctx, const char *channel)
         load_tokens(a->pg, &a->reg, tokens_reloaded, a);
     if (a->loaded && strcmp(channel, ELECTION_CHANNEL) == 0)
         load_election(a->pg, &a->reg, election_reloaded, a);
+    if (a->loaded && strcmp(channel, "suara_kpu") == 0)
+        load_kpu(a->pg, &a->reg, kpu_reloaded, a);
 }
 
 /* Ends the audit window: its aggregated events go to the writer like any

@@ -10,5 +10,6 @@ int cli_token(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_verify_log(int argc, char **argv);
 int cli_election(int argc, char **argv);
+int cli_import(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const char usage[] =
     "  verify-log --db CONNINFO              recompute the receipt chain of stored forms\n"
     "  election status|live|finalize --db CONNINFO ...\n"
     "                                        rehearsal and live mode, final results\n"
+    "  import kpu --db CONNINFO FILE...      load KPU's published results (Sirekap TPS JSON,\n"
+    "                                        candidate lists, kabupaten/kota recap CSV)\n"
     "\n"
     "CONNINFO is any libpq connection string; SUARA_DB may stand in for --db.\n";
 
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
         return cli_verify_log(argc - 1, argv + 1);
     if (strcmp(cmd, "election") == 0)
         return cli_election(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cli_import(argc - 1, argv + 1);
     fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

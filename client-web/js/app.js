@@ -40,7 +40,7 @@ function showOutbox() {
 }
 
 function markNav(name) {
-  const section = { dashboard: 'dashboard', tps: 'dashboard', witness: 'saksi', review: 'review' }[name];
+  const section = { dashboard: 'dashboard', tps: 'dashboard', witness: 'saksi', review: 'review', desk: 'desk' }[name];
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

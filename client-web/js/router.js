@@ -14,6 +14,9 @@ const routes = [
   [/^\/tps\/([0-9.]+)\/?$/, 'tps', (m) => ({ code: m[1] })],
   [/^\/saksi\/?$/, 'witness', () => ({})],
   [/^\/review\/?$/, 'review', () => ({})],
+  [/^\/pemantauan\/?$/, 'desk', () => ({})],
+  [/^\/pemantauan\/([a-z0-9.-]+)\/?$/i, 'desk', (m) => ({ contest: m[1] })],
+  [/^\/pemantauan\/([a-z0-9.-]+)\/([0-9.]+)\/([a-z_]+)\/?$/i, 'desk', (m) => ({ contest: m[1], region: m[2], status: m[3] })],
 ];
 
 const loaders = {
@@ -21,6 +24,7 @@ const loaders = {
   tps: () => import('./tps.js'),
   witness: () => import('./witness.js'),
   review: () => import('./review.js'),
+  desk: () => import('./desk.js'),
   missing: () => import('./missing.js'),
 };
 

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "domain/kpu.h"
 #include "core/mem.h"
 #include "domain/receipt.h"
 
@@ -42,6 +43,9 @@ static const char sql_finals[] =
     "COPY (SELECT contest, region, round(date_part('epoch', at) * 1000)::bigint FROM finals"
     " ORDER BY at, contest, region) TO STDOUT";
 static const char sql_forms[] = "COPY (SELECT " FORM_ROW_COLUMNS ") TO STDOUT";
+static const char sql_kpu[] =
+    "COPY (SELECT contest, region, source, votes, coalesce(valid, -1), coalesce(invalid, -1)"
+    " FROM kpu_results) TO STDOUT";
 static const char sql_snapshots[] =
     "COPY (SELECT contest, region, seq, (date_part('epoch', at) * 1000)::bigint, tps_counted,"
     " valid, invalid, votes FROM tally_snapshots ORDER BY contest, region, seq) TO STDOUT";
@@ -222,6 +226,34 @@ static int row_snapshot(void *ctx, char **f, int n)
                                                                                              : 0;
 }
 
+/* A row of kpu_results; one for a region or contest the seed no longer has
+ * is skipped with a warning, never fatal. */
+static int add_kpu_row(struct kpu *k, const struct registry *reg, char **f, int n)
+{
+    if (n != 6 || !f[0] || !f[1] || !f[2] || !f[3] || !f[4] || !f[5])
+        return -1;
+    const struct contest *c = registry_contest(reg, f[0], strlen(f[0]));
+    int32_t region = registry_find(reg, f[1], strlen(f[1]));
+    long votes[CONTEST_MAX_CANDIDATES];
+    int n_votes = copy_parse_int_array(f[3], votes, CONTEST_MAX_CANDIDATES);
+    int64_t v[CONTEST_MAX_CANDIDATES];
+    for (int i = 0; i < n_votes; i++)
+        v[i] = votes[i];
+    int rc =
+        c && region >= 0 && n_votes == c->n_candidates
+            ? kpu_add(k, c->index, region, strcmp(f[2], "recap") == 0, v, atoll(f[4]), atoll(f[5]))
+            : SU_INVAL;
+    if (rc == SU_INVAL)
+        log_warn("kpu_row_skipped", "contest=%s region=%s", f[0], f[1]);
+    return 0;
+}
+
+static int row_kpu(void *ctx, char **f, int n)
+{
+    struct loader *l = ctx;
+    return add_kpu_row(l->t->tallies->kpu, l->t->reg, f, n);
+}
+
 struct stage {
     const char *sql;
     int (*row)(void *ctx, char **f, int n);
@@ -232,7 +264,8 @@ static const struct stage stages[] = {
     {sql_schema, row_schema},     {sql_claim, row_claim},       {sql_regions, row_region},
     {sql_tps, row_tps},           {sql_contests, row_contest},  {sql_candidates, row_candidate},
     {sql_tokens, row_token},      {sql_election, row_election}, {sql_finals, row_final},
-    {sql_estimate, row_estimate}, {sql_forms, row_form},        {sql_snapshots, row_snapshot},
+    {sql_estimate, row_estimate}, {sql_kpu, row_kpu},           {sql_forms, row_form},
+    {sql_snapshots, row_snapshot},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])
 #define STAGE_TOKENS 6
@@ -272,7 +305,8 @@ static bool finish_registry(struct loader *l)
     }
     return tallies_init(t->tallies, t->reg) == SU_OK &&
            ledger_init(t->ledger, t->reg, t->tallies) == SU_OK &&
-           timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) == SU_OK;
+           timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) == SU_OK &&
+           kpu_init(t->tallies->kpu = xcalloc(1, sizeof *t->tallies->kpu), t->reg) == SU_OK;
 }
 
 static void next_stage(void *ctx, bool ok)
@@ -360,6 +394,45 @@ void load_tokens(struct pg *pg, const struct registry *reg,
     auth_init(&tl->auth);
     copy_job_init(&tl->copy, sql_tokens, row_token_reload, tokens_loaded, tl);
     pg_submit(pg, &tl->copy.job);
+}
+
+struct kpu_loader {
+    struct copy_job copy;
+    const struct registry *reg;
+    struct kpu *kpu;
+    void (*done)(void *ctx, struct kpu *kpu);
+    void *ctx;
+};
+
+static int row_kpu_reload(void *ctx, char **f, int n)
+{
+    struct kpu_loader *kl = ctx;
+    return add_kpu_row(kl->kpu, kl->reg, f, n);
+}
+
+static void kpu_loaded(void *ctx, bool ok)
+{
+    struct kpu_loader *kl = ctx;
+    if (!ok) {
+        kpu_free(kl->kpu);
+        free(kl->kpu);
+        kl->kpu = NULL;
+    }
+    kl->done(kl->ctx, kl->kpu);
+    free(kl);
+}
+
+void load_kpu(struct pg *pg, const struct registry *reg, void (*done)(void *ctx, struct kpu *kpu),
+              void *ctx)
+{
+    struct kpu_loader *kl = xcalloc(1, sizeof *kl);
+    kl->reg = reg;
+    kl->done = done;
+    kl->ctx = ctx;
+    kl->kpu = xcalloc(1, sizeof *kl->kpu);
+    kpu_init(kl->kpu, reg);
+    copy_job_init(&kl->copy, sql_kpu, row_kpu_reload, kpu_loaded, kl);
+    pg_submit(pg, &kl->copy.job);
 }
 
 struct claimer {

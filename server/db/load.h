@@ -34,6 +34,12 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
 void load_tokens(struct pg *pg, const struct registry *reg,
                  void (*done)(void *ctx, struct auth *auth), void *ctx);
 
+/* Loads KPU's figures (kpu_results) into a fresh set and calls done(ctx,
+ * kpu) - NULL on failure; the receiver owns it (see kpu_install). */
+struct kpu;
+void load_kpu(struct pg *pg, const struct registry *reg, void (*done)(void *ctx, struct kpu *kpu),
+              void *ctx);
+
 enum db_claim {
     DB_CLAIM_OK,   /* this connection holds the database again */
     DB_CLAIM_BUSY, /* another session holds it (or the query failed): try again */

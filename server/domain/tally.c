@@ -2,6 +2,7 @@
 #include "tally.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "kpu.h"
 #include "worklist.h"
 
 #include <stdlib.h>
@@ -47,12 +48,16 @@ void tallies_free(struct tallies *t)
     free(t->contests);
     free(t->dirty);
     worklists_free(t->worklists);
+    if (t->kpu) {
+        kpu_free(t->kpu);
+        free(t->kpu);
+    }
     memset(t, 0, sizeof *t);
 }
 
 /* The difference between two TPS states, to be added at every level. */
 struct delta {
-    int32_t counted, held, disputed, confirmed, flagged;
+    int32_t counted, held, disputed, confirmed, flagged, kpu_differs;
     int64_t registered, voted, valid, invalid;
     int64_t votes[CONTEST_MAX_CANDIDATES];
 };
@@ -100,6 +105,9 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
     memset(&d, 0, sizeof d);
     add_state(&d, after, +1, n_cand);
     add_state(&d, before, -1, n_cand);
+    struct tps_state now = *after;
+    now.kpu_differs = kpu_tps_differs(t->kpu, contest, tps, after);
+    d.kpu_differs = now.kpu_differs - kpu_tps_differs(t->kpu, contest, tps, before);
     for (int32_t r = tps; r >= ct->base; r = t->reg->regions[r].parent) {
         struct tally_node *node = &ct->nodes[r - ct->base];
         if (seq > node->seq)
@@ -109,6 +117,7 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
         node->tps_disputed += d.disputed;
         node->tps_confirmed += d.confirmed;
         node->tps_flagged += d.flagged;
+        node->tps_kpu_differs += d.kpu_differs;
         node->registered += d.registered;
         node->voted += d.voted;
         node->valid += d.valid;
@@ -122,7 +131,7 @@ void tally_apply(struct tallies *t, int contest, int32_t tps, const struct tps_s
     if (seq > t->seq)
         t->seq = seq;
     mark_dirty(t, contest, tps);
-    worklists_set(t->worklists, contest, tps - ct->base, after);
+    worklists_set(t->worklists, contest, tps - ct->base, &now);
 }
 
 void tally_dirty_clear(struct tallies *t)

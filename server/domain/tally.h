@@ -18,8 +18,9 @@
 struct tally_node {
     int64_t seq; /* the last change that touched this node */
     int32_t tps_total, tps_counted, tps_held, tps_disputed, tps_confirmed;
-    int32_t tps_flagged;    /* counted TPS whose counted form has a warning */
-    int32_t tps_with_photo; /* counted TPS whose counted form's photos are all stored */
+    int32_t tps_flagged;     /* counted TPS whose counted form has a warning */
+    int32_t tps_with_photo;  /* counted TPS whose counted form's photos are all stored */
+    int32_t tps_kpu_differs; /* counted TPS whose form differs from KPU's Sirekap figures */
     int64_t registered, voted, valid, invalid;
     uint8_t final; /* TALLY_FINAL_* bits: the result of this node is final */
 };
@@ -39,10 +40,12 @@ struct contest_tally {
 };
 
 struct worklists; /* worklist.h: which TPS need attention, kept in step */
+struct kpu;       /* kpu.h: KPU's own figures, NULL until loaded */
 
 struct tallies {
     const struct registry *reg;
     struct worklists *worklists;
+    struct kpu *kpu;
     struct contest_tally *contests; /* by contest index */
     int n_contests;
     int64_t seq; /* the newest seq applied to any node */
@@ -69,7 +72,8 @@ struct tps_state {
     const struct form_counts *counts; /* the counted form, or NULL */
     const uint16_t *votes;            /* its votes by candidate position */
     bool confirmed, held, disputed;
-    bool flagged; /* the counted form carries a warning */
+    bool flagged;     /* the counted form carries a warning */
+    bool kpu_differs; /* set by tally_apply from the KPU figures */
 };
 
 int tallies_init(struct tallies *t, const struct registry *reg);

@@ -2,6 +2,7 @@
 #include "view.h"
 #include "core/clock.h"
 #include "desk_view.h"
+#include "kpu.h"
 #include "core/sha256.h"
 #include "core/mem.h"
 
@@ -108,6 +109,7 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
     cJSON_AddNumberToObject(tps, "confirmed", n->tps_confirmed);
     cJSON_AddNumberToObject(tps, "flagged", n->tps_flagged);
     cJSON_AddNumberToObject(tps, "with_photo", n->tps_with_photo);
+    cJSON_AddNumberToObject(tps, "kpu_differs", n->tps_kpu_differs);
     cJSON_AddNumberToObject(o, "dpt", t->reg->regions[region].dpt);
     cJSON_AddNumberToObject(o, "registered", (double)n->registered);
     cJSON_AddNumberToObject(o, "voted", (double)n->voted);
@@ -119,6 +121,7 @@ static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t r
         snprintf(key, sizeof key, "%d", c->candidates[k].number);
         cJSON_AddNumberToObject(v, key, (double)votes[k]);
     }
+    kpu_add_json(o, t, contest, region);
 }
 
 static void add_head(cJSON *o, const struct tallies *t, int32_t region)

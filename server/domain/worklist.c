@@ -48,13 +48,22 @@ static bool is_flagged(const struct tps_state *s)
     return s->counts && s->flagged;
 }
 
+static bool kpu_differs(const struct tps_state *s)
+{
+    return s->kpu_differs;
+}
+
 static const struct {
     const char *name;
     bool (*applies)(const struct tps_state *s);
 } statuses[WL_COUNT] = {
-    [WL_MISSING] = {"missing", is_missing},     [WL_HELD] = {"held", is_held},
-    [WL_DISPUTED] = {"disputed", is_disputed},  [WL_UNCONFIRMED] = {"unconfirmed", is_unconfirmed},
-    [WL_NO_PHOTO] = {"no_photo", has_no_photo}, [WL_FLAGGED] = {"flagged", is_flagged},
+    [WL_MISSING] = {"missing", is_missing},
+    [WL_HELD] = {"held", is_held},
+    [WL_DISPUTED] = {"disputed", is_disputed},
+    [WL_UNCONFIRMED] = {"unconfirmed", is_unconfirmed},
+    [WL_NO_PHOTO] = {"no_photo", has_no_photo},
+    [WL_FLAGGED] = {"flagged", is_flagged},
+    [WL_KPU_DIFFERS] = {"kpu_differs", kpu_differs},
 };
 
 int worklist_status_parse(const char *name)

@@ -23,6 +23,7 @@ enum worklist_status {
     WL_UNCONFIRMED, /* counted, no second witness agreed */
     WL_NO_PHOTO,    /* counted, no stored photo */
     WL_FLAGGED,     /* the counted form carries a warning */
+    WL_KPU_DIFFERS, /* counted, and KPU's Sirekap figures differ */
     WL_COUNT
 };
 

@@ -90,7 +90,8 @@ static enum route_result get_worklist(struct api *api, const struct http_request
         status = worklist_status_parse(name);
     if (status < 0)
         return fail(rep, 400, "bad_status",
-                    "status must be missing, held, disputed, unconfirmed, no_photo or flagged");
+                    "status must be missing, held, disputed, unconfirmed, no_photo, flagged or "
+                    "kpu_differs");
     long long limit;
     if (!query_int(req, "limit", 1, WORKLIST_LIMIT_MAX, WORKLIST_LIMIT_DEFAULT, &limit))
         return fail(rep, 400, "bad_limit", "limit must be a whole number from 1 to 1000");

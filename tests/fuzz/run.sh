@@ -18,7 +18,7 @@ BUILD=${SUARA_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_form fuzz_live_message fuzz_copy fuzz_http_head fuzz_image)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_form fuzz_live_message fuzz_copy fuzz_http_head fuzz_image fuzz_kpu)
 
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 

@@ -23,6 +23,8 @@
 #include "../fuzz/fuzz_http_head.c"
 #define FUZZ_IMAGE_ENTRY fuzz_image_one
 #include "../fuzz/fuzz_image.c"
+#define FUZZ_KPU_ENTRY fuzz_kpu_one
+#include "../fuzz/fuzz_kpu.c"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -158,6 +160,12 @@ static void test_image_corpus(void **state)
     assert_true(replay_corpus("fuzz_image", fuzz_image_one) >= 10);
 }
 
+static void test_kpu_corpus(void **state)
+{
+    (void)state;
+    assert_true(replay_corpus("fuzz_kpu", fuzz_kpu_one) >= 10);
+}
+
 /* The seed corpus's valid forms really are valid: the invariants above are
  * only as good as the inputs that reach the deep stages. */
 static void test_form_seeds_reach_the_checks(void **state)
@@ -189,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_form_corpus),  cmocka_unit_test(test_live_corpus),
         cmocka_unit_test(test_copy_corpus),  cmocka_unit_test(test_http_head_corpus),
         cmocka_unit_test(test_image_corpus), cmocka_unit_test(test_form_seeds_reach_the_checks),
+        cmocka_unit_test(test_kpu_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
