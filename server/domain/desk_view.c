@@ -50,27 +50,44 @@ static int64_t status_since(const struct slot *s, int status)
     return f->decision && f->status == FS_COUNTED ? f->decision->decided_ms : f->received_ms;
 }
 
-static cJSON *worklist_item(const struct ledger *l, int contest, int32_t tps, int status)
+/* A JSON string: names come from the seed, but are escaped all the same. */
+static void put_string(struct buf *out, const char *s)
+{
+    buf_puts(out, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            buf_printf(out, "\\%c", c);
+        else if (c < 0x20)
+            buf_printf(out, "\\u%04x", c);
+        else
+            buf_append(out, s, 1);
+    }
+    buf_puts(out, "\"");
+}
+
+/* One item, written straight into the page (cJSON would build 1000 trees). */
+static void put_item(struct buf *out, const struct ledger *l, int contest, int32_t tps, int status)
 {
     const struct registry *reg = l->reg;
     const struct region *g = &reg->regions[tps];
     const struct region *desa = &reg->regions[g->parent];
     const struct slot *s = ledger_slot(l, contest, tps);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "tps", g->code);
-    cJSON_AddStringToObject(o, "name", g->name);
-    cJSON_AddStringToObject(o, "desa", desa->name);
-    cJSON_AddStringToObject(o, "kecamatan", reg->regions[desa->parent].name);
-    cJSON_AddStringToObject(o, "status", tps_status(s));
+    buf_printf(out, "{\"tps\":\"%s\",\"name\":", g->code);
+    put_string(out, g->name);
+    buf_puts(out, ",\"desa\":");
+    put_string(out, desa->name);
+    buf_puts(out, ",\"kecamatan\":");
+    put_string(out, reg->regions[desa->parent].name);
+    buf_printf(out, ",\"status\":\"%s\",\"since\":", tps_status(s));
     int64_t since = status_since(s, status);
     if (since >= 0) {
         char at[40];
         clock_format_rfc3339(since, at, sizeof at);
-        cJSON_AddStringToObject(o, "since", at);
+        buf_printf(out, "\"%s\"}", at);
     } else {
-        cJSON_AddNullToObject(o, "since");
+        buf_puts(out, "null}");
     }
-    return o;
 }
 
 char *view_worklist(const struct ledger *l, int contest, int32_t region, int status, int32_t after,
@@ -83,17 +100,24 @@ char *view_worklist(const struct ledger *l, int contest, int32_t region, int sta
     int32_t from = after >= region ? after - base + 1 : lo;
     int32_t found[WORKLIST_LIMIT_MAX + 1];
     int n = worklist_collect(w, contest, status, from, hi, found, limit + 1);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", worklist_status_name(status));
-    cJSON_AddNumberToObject(o, "total", (double)worklist_count(w, contest, status, lo, hi));
-    cJSON *items = cJSON_AddArrayToObject(o, "items");
-    for (int i = 0; i < n && i < limit; i++)
-        cJSON_AddItemToArray(items, worklist_item(l, contest, base + found[i], status));
+    struct buf out;
+    buf_init(&out, (size_t)16 << 20);
+    buf_printf(&out, "{\"status\":\"%s\",\"total\":%lld,\"items\":[", worklist_status_name(status),
+               (long long)worklist_count(w, contest, status, lo, hi));
+    for (int i = 0; i < n && i < limit; i++) {
+        if (i)
+            buf_puts(&out, ",");
+        put_item(&out, l, contest, base + found[i], status);
+    }
     if (n > limit)
-        cJSON_AddStringToObject(o, "next", reg->regions[base + found[limit - 1]].code);
+        buf_printf(&out, "],\"next\":\"%s\"}", reg->regions[base + found[limit - 1]].code);
     else
-        cJSON_AddNullToObject(o, "next");
-    return view_json(o);
+        buf_puts(&out, "],\"next\":null}");
+    if (buf_error(&out) != SU_OK) {
+        buf_free(&out);
+        return NULL;
+    }
+    return buf_steal(&out, NULL);
 }
 
 /* ---- the changes feed ----------------------------------------------------- */
