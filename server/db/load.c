@@ -261,10 +261,18 @@ struct stage {
 
 /* The schema first: an older one has no claim functions. */
 static const struct stage stages[] = {
-    {sql_schema, row_schema},     {sql_claim, row_claim},       {sql_regions, row_region},
-    {sql_tps, row_tps},           {sql_contests, row_contest},  {sql_candidates, row_candidate},
-    {sql_tokens, row_token},      {sql_election, row_election}, {sql_finals, row_final},
-    {sql_estimate, row_estimate}, {sql_kpu, row_kpu},           {sql_forms, row_form},
+    {sql_schema, row_schema},
+    {sql_claim, row_claim},
+    {sql_regions, row_region},
+    {sql_tps, row_tps},
+    {sql_contests, row_contest},
+    {sql_candidates, row_candidate},
+    {sql_tokens, row_token},
+    {sql_election, row_election},
+    {sql_finals, row_final},
+    {sql_estimate, row_estimate},
+    {sql_kpu, row_kpu},
+    {sql_forms, row_form},
     {sql_snapshots, row_snapshot},
 };
 #define N_STAGES (int)(sizeof stages / sizeof stages[0])

@@ -173,22 +173,23 @@ void kpu_add_json(cJSON *node, const struct tallies *t, int contest, int32_t reg
 {
     const struct contest *c = &t->reg->contests[contest];
     const struct kpu *k = t->kpu;
-    static const int64_t zero[CONTEST_MAX_CANDIDATES];
     const struct kpu_contest *kc = k && k->contests ? &k->contests[contest] : NULL;
-    const struct kpu_node *n = kc ? &kc->nodes[region - kc->base] : NULL;
-    cJSON *o = cJSON_AddObjectToObject(node, "kpu");
-    cJSON_AddNumberToObject(o, "tps", n ? n->tps : 0);
-    add_figure(o, "valid", n && n->tps ? n->valid : -1);
-    add_figure(o, "invalid", n && n->tps ? n->invalid : -1);
-    const int64_t *votes =
-        n ? &kc->votes[(size_t)(region - kc->base) * (size_t)c->n_candidates] : zero;
-    cJSON_AddItemToObject(o, "votes", votes_json(c, votes));
-    for (int i = 0; kc && i < kc->n_recaps; i++) {
+    if (!kc)
+        return;
+    const struct kpu_node *n = &kc->nodes[region - kc->base];
+    if (n->tps) {
+        cJSON *o = cJSON_AddObjectToObject(node, "kpu");
+        cJSON_AddNumberToObject(o, "tps", n->tps);
+        add_figure(o, "valid", n->valid);
+        add_figure(o, "invalid", n->invalid);
+        const int64_t *votes = &kc->votes[(size_t)(region - kc->base) * (size_t)c->n_candidates];
+        cJSON_AddItemToObject(o, "votes", votes_json(c, votes));
+    }
+    for (int i = 0; i < kc->n_recaps; i++) {
         if (kc->recaps[i].region == region) {
             cJSON *r = cJSON_AddObjectToObject(node, "kpu_recap");
             cJSON_AddItemToObject(r, "votes", votes_json(c, kc->recaps[i].votes));
             return;
         }
     }
-    cJSON_AddNullToObject(node, "kpu_recap");
 }

@@ -61,8 +61,10 @@ bool kpu_tps_differs(const struct kpu *k, int contest, int32_t tps, const struct
  * is freed) and recomputes every node's kpu_differs and the worklist. */
 void kpu_install(struct ledger *l, struct kpu *fresh);
 
-/* Adds "kpu": {"tps", "valid", "invalid", "votes"} and "kpu_recap":
- * {"votes"} | null to a tally node's JSON. */
+/* Adds "kpu": {"tps", "valid", "invalid", "votes"} where Sirekap figures
+ * exist under the node, and "kpu_recap": {"votes"} where a recap was
+ * imported for it, to a tally node's JSON; nothing otherwise (every live
+ * message carries the nodes, so absent figures cost no bytes). */
 void kpu_add_json(cJSON *node, const struct tallies *t, int contest, int32_t region);
 
 #endif

@@ -84,7 +84,7 @@ test('counters per kabupaten/kota link to worklists and move live', async () => 
 
 test('the chart comes from the timeline and the KPU recap sits beside the witnesses', async () => {
   suara('import', 'kpu', '--db', db.conninfo, RECAP);
-  await until(async () => (await server.get('/api/v1/tally/gub-62/62.01')).kpu_recap !== null,
+  await until(async () => (await server.get('/api/v1/tally/gub-62/62.01')).kpu_recap !== undefined,
     { what: 'the server to load the recap' });
   await until(async () => (await server.get('/api/v1/timeline/gub-62/62')).points.length > 0,
     { what: 'a timeline point' });
