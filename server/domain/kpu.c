@@ -129,6 +129,7 @@ void kpu_install(struct ledger *l, struct kpu *fresh)
         free(t->kpu);
     }
     t->kpu = fresh;
+    t->kpu_generation++; /* cached tally nodes carry the figures: their ETag must move */
     for (int c = 0; c < reg->n_contests; c++) {
         struct contest_tally *ct = &t->contests[c];
         for (int32_t i = 0; i < ct->n; i++)

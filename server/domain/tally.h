@@ -46,6 +46,7 @@ struct tallies {
     const struct registry *reg;
     struct worklists *worklists;
     struct kpu *kpu;
+    int64_t kpu_generation;         /* bumped by kpu_install: new KPU figures move no seq */
     struct contest_tally *contests; /* by contest index */
     int n_contests;
     int64_t seq; /* the newest seq applied to any node */

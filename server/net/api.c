@@ -206,7 +206,7 @@ static enum route_result get_tally(struct api *api, const struct http_request *r
     const struct tally_node *node = r < 0 ? NULL : tally_node(api->tallies, c, r);
     if (!node)
         return not_found(rep, "the region is unknown or outside the contest");
-    if (api_answer_from_cache(api, req, rep, 1, node->seq, 0))
+    if (api_answer_from_cache(api, req, rep, 1, node->seq, api->tallies->kpu_generation))
         return ROUTE_DONE;
     http_reply_json(rep, 200,
                     view_json(view_tally_node(NULL, api->tallies, c, r, VIEW_ALL_CHILDREN)));

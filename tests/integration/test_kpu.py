@@ -75,6 +75,8 @@ class KpuImportTest(harness.SuaraTestCase):
                           ((a, da), (b, db), (c, dc), (d, dd)))
         self.submit(server, token, fa)  # before the import: agrees with KPU
         self.submit(server, token, fb)  # before the import: KPU read a 9 as 0
+        _, headers, _ = server.get(f"/api/v1/tally/{GUB}/{desa}")
+        etag = headers["ETag"]
         folder, paslon = self.folder("sirekap")
         wrong = {int(k): v for k, v in fb["votes"].items()}
         wrong[2] += 90
@@ -85,6 +87,11 @@ class KpuImportTest(harness.SuaraTestCase):
                       "2 TPS files had no results yet", proc.stdout)
         harness.wait_until(lambda: self.node(server, desa).get("kpu", {}).get("tps") == 3, timeout=30,
                            message="the server to reload KPU's figures")
+        # new KPU figures move no seq, but a cached node must not stay stale
+        status, headers, _ = server.get(f"/api/v1/tally/{GUB}/{desa}",
+                                        headers={"If-None-Match": etag})
+        self.assertEqual(status, 200)
+        self.assertNotEqual(headers["ETag"], etag)
         self.submit(server, token, fc)  # after the import: agrees
         node = self.node(server, desa)
         self.assertEqual(node["tps"]["kpu_differs"], 1)
