@@ -254,8 +254,11 @@ def multi_host_conninfo(*nodes):
     """What an operator gives `suara serve --db`: every node, the writable one wins."""
     hosts = ",".join("127.0.0.1" for _ in nodes)
     ports = ",".join(str(n.port) for n in nodes)
+    # The keepalive and tcp_user_timeout settings of docs/operations.md: a
+    # dead peer is noticed in seconds.
     return (f"host={hosts} port={ports} user=postgres dbname={DBNAME} "
-            "target_session_attrs=read-write")
+            "target_session_attrs=read-write keepalives=1 keepalives_idle=5 "
+            "keepalives_interval=2 keepalives_count=3 tcp_user_timeout=3000")
 
 
 def primary_with_standby(test, sync=True):
