@@ -60,7 +60,7 @@ export function childrenTable({ level, href, candidates }) {
     header('valid', 'Sah', '.opt'),
     header('invalid', 'Tidak sah', '.opt'),
   ];
-  candidates.forEach((k, i) => heads[2 + i].querySelector('button').setAttribute('aria-label', `Nomor urut ${k.number}`));
+  candidates.forEach((k, i) => heads[2 + i].querySelector('button').setAttribute('aria-label', `${String(k.number).padStart(2, '0')} ${k.head}`));
 
   function makeRow(c) {
     const tpsMini = h('span.tps-mini');

@@ -17,7 +17,7 @@ import { shortTitle } from './labels.js';
 export function overview(contests, href, schedule) {
   const cards = contests.map((c) => {
     const pctEl = h('strong.ov-pct');
-    const b = bar(0, '');
+    const b = bar(0, 'belum ada data');
     const leadEl = h('span.ov-lead');
     const li = h('li.ov-card', { 'data-contest': c.id },
       h('a', { href: href(c) }, h('span.ov-title', { text: shortTitle(c) })),

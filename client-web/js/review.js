@@ -145,7 +145,8 @@ export async function mount(el, _params, query) {
       caption = h('caption');
       tbody = h('tbody');
       table = h('table.review-table', {}, caption,
-        h('thead', {}, h('tr', {}, ['Formulir', 'TPS', 'Pemilihan', 'Status', 'Selisih', 'Masuk', 'Pemeriksa', ''].map((t) => h('th', { scope: 'col', text: t })))),
+        h('thead', {}, h('tr', {}, ['Formulir', 'TPS', 'Pemilihan', 'Status', 'Selisih', 'Masuk', 'Pemeriksa'].map((t) => h('th', { scope: 'col', text: t })),
+          h('th', { scope: 'col' }, h('span.sr-only', { text: 'Tindakan' })))),
         tbody);
       fill(listEl, h('div.table-wrap', { tabindex: 0, role: 'region', 'aria-label': 'Antrean formulir' }, table));
     }

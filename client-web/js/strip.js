@@ -33,7 +33,7 @@ function item(key, label, ...body) {
 export function topStrip(contest, dptFallback, getAt) {
   const masukPct = h('strong.big', { 'data-k': 'masuk-pct' });
   const masukOf = h('span.note', { 'data-k': 'masuk-of' });
-  const masukBar = bar(0, '');
+  const masukBar = bar(0, 'TPS masuk');
   const turnCounted = h('strong.big', { 'data-k': 'turnout' });
   const turnCountedNote = h('span.note', { 'data-k': 'turnout-of' });
   const turnRoll = h('span.note', { 'data-k': 'turnout-roll' });
