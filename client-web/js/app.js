@@ -3,6 +3,7 @@
 
 import { start, onRoute } from './router.js';
 import { onState, lastMessage } from './live.js';
+import { searchBox } from './search.js';
 import * as outbox from './outbox.js';
 import { ago } from './ago.js';
 import { startAppShell } from './appshell.js';
@@ -47,6 +48,7 @@ function markNav(name) {
   }
 }
 
+document.querySelector('.top nav').after(searchBox());
 onState(showLiveState);
 outbox.onChange(showOutbox);
 onRoute(markNav);

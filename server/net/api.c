@@ -3,6 +3,7 @@
 #include "api.h"
 #include "api_review.h"
 #include "api_life.h"
+#include "api_search.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/metrics.h"
@@ -568,6 +569,8 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
         return get_export(api, req, rest, rep);
     if (path_is(p, "requests"))
         return api_review_requests(api, req, rep);
+    if (path_is(p, "search"))
+        return api_search(api, req, rep);
     if (path_is(p, "log/head")) {
         http_reply_json(rep, 200, view_log_head(api->ledger));
         return ROUTE_DONE;
@@ -579,7 +582,7 @@ static bool is_read_path(const char *p)
 {
     return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
            after(p, "tps/") || after(p, "export/") || path_is(p, "log/head") ||
-           desk_api_is_read_path(p) || path_is(p, "requests");
+           desk_api_is_read_path(p) || path_is(p, "requests") || path_is(p, "search");
 }
 
 static enum route_result route_api(struct api *api, struct http_request *req, const char *p,

@@ -212,3 +212,38 @@ test('the big screen at 1920x1080: every column and kabupaten visible, overview 
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('tv')), false);
   assert.deepEqual(page.errors, []);
 });
+
+test('search by name from every page: keyboard through the results, the contest kept when it covers the place', async () => {
+  const page = await browser.page();
+  const box = page.locator('#search');
+  const pick = async (q, n) => {
+    await box.fill(q);
+    await page.locator('#search-list [role=option][data-code]').first().waitFor();
+    for (let i = 0; i < n; i++) await box.press('ArrowDown');
+    await box.press('Enter');
+  };
+  await page.goto(`${server.url}/review`);
+  await page.locator('.token-card').waitFor();
+  await pick('kumai', 1);
+  await page.waitForURL('**/c/gub-62/62.01.01/');
+  await until(async () => /Kumai/.test(await page.locator('h1').textContent()), { what: 'the Kumai dashboard' });
+
+  await page.goto(`${server.url}/c/bup-62.01/62.01/`);
+  await page.locator('li.cand').first().waitFor();
+  await box.fill('kumai');
+  const first = page.locator('#search-list [role=option]').first();
+  await first.waitFor();
+  assert.match(await first.textContent(), /^Kumai Kecamatan · Kotawaringin Barat$/);
+  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  await box.press('ArrowDown');
+  assert.equal(await box.getAttribute('aria-activedescendant'), await first.getAttribute('id'));
+  await box.press('Enter');
+  await page.waitForURL('**/c/bup-62.01/62.01.01/');
+
+  await page.goto(`${server.url}/saksi`);
+  await page.locator('#search').waitFor();
+  await pick('candi 2', 0); // Enter without a choice: the first result
+  await page.waitForURL('**/tps/62.01.01.1011.002/**');
+  await page.locator('section[data-contest="gub-62"]').waitFor();
+  assert.deepEqual(page.errors, []);
+});
