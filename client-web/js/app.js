@@ -3,9 +3,7 @@
 
 import { start, onRoute } from './router.js';
 import { onState, lastMessage } from './live.js';
-import { searchBox } from './search.js';
 import * as outbox from './outbox.js';
-import { ago } from './ago.js';
 import { startAppShell } from './appshell.js';
 
 const LIVE_TEXT = {
@@ -14,8 +12,15 @@ const LIVE_TEXT = {
 
 // The state word is a live region of its own (it changes only when the
 // connection does); the age beside it is not, so it never talks.
+// ago.js comes only once there is an age to show (a page with live data),
+// so a witness's first visit does not carry it.
 let lastLiveAt = null;
+let ago = null;
 function showLiveAge() {
+  if (lastLiveAt && !ago) {
+    import('./ago.js').then((m) => { ago = m.ago; showLiveAge(); }).catch(() => { /* offline */ });
+    return;
+  }
   const text = lastLiveAt ? ` · data diterima ${ago(lastLiveAt)}` : '';
   const el = document.getElementById('live-age');
   if (el.textContent !== text) el.textContent = text;
@@ -48,7 +53,13 @@ function markNav(name) {
   }
 }
 
-document.querySelector('.top nav').after(searchBox());
+// The search box is in index.html; its code comes on first use, so a
+// witness's first visit does not carry it.
+const searchForm = document.getElementById('search-form');
+searchForm.addEventListener('submit', (e) => e.preventDefault());
+searchForm.addEventListener('focusin', () => {
+  import('./search.js').then((m) => m.attachSearch(searchForm)).catch(() => { /* offline: no search */ });
+}, { once: true });
 onState(showLiveState);
 outbox.onChange(showOutbox);
 onRoute(markNav);

@@ -26,7 +26,7 @@ import { announcer } from './announce.js';
 import { scheduler } from './schedule.js';
 import { tileMap, hasTiles } from './tiles.js';
 import { overview } from './overview.js';
-import { tvMode, cycleSeconds, nextStop } from './tv.js';
+import { tvMode, cycleSeconds, nextStop, tvStylesheet } from './tv.js';
 
 export { merge };
 
@@ -93,6 +93,7 @@ function childHref(contest, child) {
 
 export async function mount(el, params, query = {}) {
   const tv = tvMode(query);
+  if (tv) await tvStylesheet();
   document.documentElement.classList.toggle('tv', tv);
   let all;
   try {

@@ -29,16 +29,13 @@ async function target(r) {
   return paths.dashboard(contest.id, r.code);
 }
 
-export function searchBox() {
-  const input = h('input', {
-    id: 'search', type: 'search', role: 'combobox', autocomplete: 'off', spellcheck: 'false',
-    'aria-expanded': 'false', 'aria-controls': 'search-list', 'aria-autocomplete': 'list',
-    placeholder: 'Cari kabupaten, kecamatan, desa, TPS', enterkeyhint: 'search',
-  });
-  const list = h('ul.search-list', { id: 'search-list', role: 'listbox', 'aria-label': 'Hasil pencarian', hidden: true });
-  const status = h('span.sr-only', { role: 'status' });
-  const el = h('form.search', { role: 'search', onsubmit: (e) => { e.preventDefault(); submit(); } },
-    h('label.sr-only', { for: 'search', text: 'Cari wilayah atau TPS' }), input, list, status);
+// Wires the form of index.html (#search-form: #search, #search-list,
+// #search-status); called once, on its first focus.
+export function attachSearch(el) {
+  const input = el.querySelector('#search');
+  const list = el.querySelector('#search-list');
+  const status = el.querySelector('#search-status');
+  el.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
   let results = [];
   let active = -1;
   let timer = null;
@@ -103,5 +100,5 @@ export function searchBox() {
     else if (e.key === 'Escape') { show(false); }
   });
   input.addEventListener('blur', () => setTimeout(() => show(false), 150));
-  return el;
+  if (input.value.trim()) lookup(); // typed while this module was on its way
 }

@@ -25,3 +25,18 @@ export function nextStop(rootCode, childCodes, code) {
   const i = stops.indexOf(code);
   return stops[(i + 1) % stops.length];
 }
+
+// Loads the big screen's stylesheet once (css/tv.css: kept out of app.css,
+// which every phone downloads); resolves when it applies, or failed to load.
+let sheet = null;
+export function tvStylesheet() {
+  sheet ??= new Promise((resolve) => {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = '/css/tv.css';
+    link.onload = () => resolve(true);
+    link.onerror = () => { sheet = null; link.remove(); resolve(false); };
+    document.head.append(link);
+  });
+  return sheet;
+}

@@ -1,4 +1,5 @@
-// Screenshots of every page at desktop (1366x900) and phone (390x844) widths
+// Screenshots of every page at desktop (1366x900) and phone (390x844) widths,
+// and of the big-screen mode at 1920x1080 (one screen, not the full page),
 // into docs/screenshots/, against a fresh database filled with a plausible
 // election night: about one TPS in eight counted with the provincial
 // pattern of votes, a few held forms and one dispute. Not run by ctest:
@@ -13,6 +14,7 @@ import { openEntry, fillForm } from './lib/witness.mjs';
 const OUT = path.join(SOURCE_DIR, 'docs', 'screenshots');
 const SEED = path.join(SOURCE_DIR, 'schema', 'seed', 'kalteng-2024');
 const MAX_HEIGHT = 3200;
+const TV = { width: 1920, height: 1080 };
 
 const csv = (file) => fs.readFileSync(path.join(SEED, file), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 
@@ -44,12 +46,14 @@ async function populate(server, witness, second) {
   return { forms: n, disputedTps: code };
 }
 
-async function shoot(page, name, width) {
-  const file = path.join(OUT, `${name}-${width === DESKTOP.width ? 'desktop' : 'phone'}.png`);
+async function shoot(page, name, width, { full = true } = {}) {
+  const size = width === DESKTOP.width ? 'desktop' : width === TV.width ? 'tv' : 'phone';
+  const file = path.join(OUT, `${name}-${size}.png`);
   // Sticky parts would be drawn in the middle of a full-page image.
   await page.addStyleTag({ content: '.submit-bar, .checks-card { position: static !important; max-height: none !important; }' });
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, MAX_HEIGHT) } });
+  if (full) await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, MAX_HEIGHT) } });
+  else await page.screenshot({ path: file });
   console.log(`wrote ${path.relative(SOURCE_DIR, file)}`);
 }
 
@@ -98,10 +102,24 @@ try {
     await page.locator('table.review-table').waitFor();
     await page.locator('table.review-table tr[data-form]').filter({ hasText: 'Sengketa' }).getByRole('button', { name: 'Periksa' }).click();
     await page.locator('#detail table.form-table').waitFor();
+    await page.locator('#rv-reason').fill('Sesuai foto C.Hasil.');
     await page.evaluate(() => window.scrollTo(0, 0));
     await shoot(page, 'review', viewport.width);
+
+    await page.locator('#search').fill('kumai');
+    await page.locator('#search-list [role=option]').first().waitFor();
+    await shoot(page, 'search', viewport.width, { full: false });
     await browser.close();
   }
+  // The big screen of a provincial desk, as it hangs on the wall.
+  const tv = await launch({ viewport: TV });
+  const page = await tv.page();
+  await page.goto(`${server.url}/c/gub-62/62/?tv=1`);
+  await page.locator('li.ov-card').first().waitFor();
+  await until(async () => /terhubung/.test(await page.locator('#live-state').textContent()), { what: 'live' });
+  await page.waitForTimeout(1500);
+  await shoot(page, 'dashboard', TV.width, { full: false });
+  await tv.close();
 } finally {
   const code = await server.stop();
   db.drop();
