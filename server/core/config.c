@@ -54,6 +54,8 @@ static const struct option_def options[] = {
     {"--max-claims", "SUARA_MAX_CLAIMS", OPT_INT, OFF(max_claims), 1, 1000000},
     {"--claims-per-token", "SUARA_CLAIMS_PER_TOKEN", OPT_INT, OFF(claims_per_token), 1, 10000},
     {"--metrics-listen", "SUARA_METRICS_LISTEN", OPT_STR, OFF(metrics_listen), 0, 0},
+    {"--forms-per-tps", "SUARA_FORMS_PER_TPS", OPT_INT, OFF(forms_per_tps), 1, 100000},
+    {"--max-reply", "SUARA_MAX_REPLY", OPT_INT, OFF(max_reply), 65536, 1073741824},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -103,6 +105,9 @@ const char config_usage[] =
     "  --claims-per-token N    SUARA_CLAIMS_PER_TOKEN claims one reviewer may hold [5]\n"
     "  --metrics-listen HOST:PORT SUARA_METRICS_LISTEN serve /metrics there only (not on\n"
     "                                               --listen)\n"
+    "  --forms-per-tps N       SUARA_FORMS_PER_TPS  forms one token may store per TPS and\n"
+    "                                               contest (429 above) [50]\n"
+    "  --max-reply N           SUARA_MAX_REPLY      largest buffered reply in bytes [33554432]\n"
     "  --help                                       show this text\n";
 
 static void set_defaults(struct config *cfg)
@@ -123,6 +128,8 @@ static void set_defaults(struct config *cfg)
     cfg->idle_timeout_s = 60;
     cfg->rate_per_minute = 600;
     cfg->publish_connections = 2;
+    cfg->forms_per_tps = 50;
+    cfg->max_reply = 32 * 1024 * 1024;
     cfg->publish_refresh_s = 60;
     cfg->claim_s = 120;
     cfg->max_claims = 10000;

@@ -39,6 +39,8 @@ struct config {
     int claim_s;                /* a review claim lasts this long unless renewed */
     int max_claims;             /* review claims held at once */
     int claims_per_token;       /* review claims one token may hold */
+    int forms_per_tps;          /* forms one token may store per TPS and contest */
+    int max_reply;              /* bytes one buffered reply may hold */
     const char *metrics_listen; /* HOST:PORT serving /metrics alone, NULL = off */
     char metrics_host[64];
     int metrics_port;

@@ -137,6 +137,14 @@ struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps)
     return &l->slots[contest][tps - l->reg->contests[contest].region];
 }
 
+uint32_t ledger_forms_by_token(const struct slot *s, int32_t token_id)
+{
+    uint32_t n = 0;
+    for (const struct form *f = s->first; f; f = f->next_in_slot)
+        n += f->token_id == token_id;
+    return n;
+}
+
 void slot_state(const struct slot *s, struct tps_state *out)
 {
     out->counted = s->counted;

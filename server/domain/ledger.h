@@ -151,6 +151,10 @@ void ledger_set_genesis(struct ledger *l, const unsigned char genesis[32]);
  * work is done, with what it owns (not its form once that is tracked). */
 void op_free(struct op *op);
 
+/* How many forms of a slot one token has stored (sealed ones included; those
+ * still queued for the writer are not): what --forms-per-tps bounds. */
+uint32_t ledger_forms_by_token(const struct slot *s, int32_t token_id);
+
 /* The state of a slot as the tallies see it. */
 void slot_state(const struct slot *s, struct tps_state *out);
 #endif

@@ -274,8 +274,41 @@ cJSON *view_form(const struct registry *reg, const struct ledger *l, const struc
     return o;
 }
 
+/* One page of a slot's stored forms, oldest first: with before == 0 the
+ * newest VIEW_HISTORY_PAGE plus the counted and pending ones (what a TPS page
+ * needs), else the newest VIEW_HISTORY_PAGE with a revision below `before`.
+ * Bounded whatever one token stored: the answer is encoded on the loop. */
+static void add_history(cJSON *o, const struct registry *reg, const struct ledger *l,
+                        const struct slot *s, uint32_t before)
+{
+    uint32_t total = 0, below = 0;
+    for (const struct form *f = s->first; f; f = f->next_in_slot) {
+        if (f->committed) {
+            total++;
+            below += before == 0 || f->revision < before;
+        }
+    }
+    uint32_t skip = below > VIEW_HISTORY_PAGE ? below - VIEW_HISTORY_PAGE : 0;
+    uint32_t seen = 0, cursor = 0;
+    cJSON *history = cJSON_AddArrayToObject(o, "history");
+    for (const struct form *f = s->first; f; f = f->next_in_slot) {
+        if (!f->committed || (before && f->revision >= before))
+            continue;
+        bool in_page = seen++ >= skip;
+        if (in_page && !cursor)
+            cursor = f->revision;
+        if (in_page || (!before && (f == s->counted || form_pending(f))))
+            cJSON_AddItemToArray(history, view_form(reg, l, f));
+    }
+    cJSON_AddNumberToObject(o, "history_total", total);
+    if (skip)
+        cJSON_AddNumberToObject(o, "history_before", cursor);
+    else
+        cJSON_AddNullToObject(o, "history_before");
+}
+
 static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *l, int c,
-                               int32_t tps)
+                               int32_t tps, uint32_t before)
 {
     const struct slot *s = ledger_slot(l, c, tps);
     cJSON *o = cJSON_CreateObject();
@@ -294,15 +327,17 @@ static cJSON *tps_contest_json(const struct registry *reg, const struct ledger *
         cJSON_AddItemToObject(o, "counted", view_form(reg, l, s->counted));
     else
         cJSON_AddNullToObject(o, "counted");
-    cJSON *history = cJSON_AddArrayToObject(o, "history");
-    for (const struct form *f = s->first; f; f = f->next_in_slot) {
-        if (f->committed)
-            cJSON_AddItemToArray(history, view_form(reg, l, f));
-    }
+    add_history(o, reg, l, s, before);
     return o;
 }
 
 char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps)
+{
+    return view_tps_page(reg, l, tps, -1, 0);
+}
+
+char *view_tps_page(const struct registry *reg, const struct ledger *l, int32_t tps, int contest,
+                    uint32_t before)
 {
     const struct region *g = &reg->regions[tps];
     cJSON *o = region_ref(reg, tps);
@@ -313,8 +348,8 @@ char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps)
         cJSON_InsertItemInArray(path, 0, region_ref(reg, p));
     cJSON *contests = cJSON_AddArrayToObject(o, "contests");
     for (int c = 0; c < reg->n_contests; c++) {
-        if (region_contains(reg, reg->contests[c].region, tps))
-            cJSON_AddItemToArray(contests, tps_contest_json(reg, l, c, tps));
+        if ((contest < 0 || c == contest) && region_contains(reg, reg->contests[c].region, tps))
+            cJSON_AddItemToArray(contests, tps_contest_json(reg, l, c, tps, before));
     }
     return view_json(o);
 }

@@ -31,7 +31,16 @@ char *view_receipt(const struct registry *reg, const struct form *f);
 /* A form with its numbers, status, decision and photos ({"sha256",
  * "stored"} per page, stored as l->photos says), for history and review. */
 cJSON *view_form(const struct registry *reg, const struct ledger *l, const struct form *f);
+/* How many stored forms one TPS answer lists per contest, beyond the counted
+ * and the pending ones (docs/api.md, "history pages"). */
+#define VIEW_HISTORY_PAGE 20
+/* A TPS with, per contest, its counted form, its pending forms and the newest
+ * VIEW_HISTORY_PAGE stored forms (history_total, history_before: the cursor).
+ * With contest >= 0 and before > 0: that contest only, and its history is the
+ * page of stored forms with a revision below `before`. */
 char *view_tps(const struct registry *reg, const struct ledger *l, int32_t tps);
+char *view_tps_page(const struct registry *reg, const struct ledger *l, int32_t tps, int contest,
+                    uint32_t before);
 /* Held and disputed forms in a region, oldest first; contest < 0 = all.
  * annotate (may be NULL) adds fields to each item: the review desk's. */
 typedef void (*view_item_fn)(cJSON *item, const struct form *f, void *ctx);

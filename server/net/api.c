@@ -214,16 +214,49 @@ static enum route_result get_tally(struct api *api, const struct http_request *r
     return ROUTE_DONE;
 }
 
+/* ?contest=C&before=REV: an older page of one contest's history (view.h).
+ * False with the error in rep. */
+static bool read_history_page(struct api *api, const struct http_request *req, int32_t tps,
+                              int *contest, uint32_t *before, struct http_reply *rep)
+{
+    char id[CONTEST_ID_MAX + 1], rev[16];
+    enum query_param qc = http_query_param(req->query, "contest", id, sizeof id);
+    enum query_param qb = http_query_param(req->query, "before", rev, sizeof rev);
+    if (qc == QUERY_ABSENT && qb == QUERY_ABSENT)
+        return true;
+    if (qc != QUERY_FOUND) {
+        http_reply_error(rep, 400, "bad_before", "before must be given with contest");
+        return false;
+    }
+    char *end = NULL;
+    unsigned long n = qb == QUERY_FOUND ? strtoul(rev, &end, 10) : 0;
+    if (qb != QUERY_FOUND || rev[0] < '0' || rev[0] > '9' || *end || n < 1 || n > UINT32_MAX) {
+        http_reply_error(rep, 400, "bad_before", "before must be a revision, 1 or more");
+        return false;
+    }
+    *contest = find_contest(api, id, strlen(id));
+    if (*contest < 0 || !region_contains(api->reg, api->reg->contests[*contest].region, tps)) {
+        not_found(rep, "no contest with this id covers the TPS");
+        return false;
+    }
+    *before = (uint32_t)n;
+    return true;
+}
+
 static enum route_result get_tps(struct api *api, const struct http_request *req, const char *code,
                                  struct http_reply *rep)
 {
     int32_t r = find_region(api, code);
     if (r < 0 || api->reg->regions[r].level != LEVEL_TPS)
         return not_found(rep, "no TPS has this code");
+    int contest = -1;
+    uint32_t before = 0;
+    if (!read_history_page(api, req, r, &contest, &before, rep))
+        return ROUTE_DONE;
     int64_t photos = api->photos ? photos_stored(api->photos) : 0;
     if (api_answer_from_cache(api, req, rep, 1, tps_version(api, r), photos))
         return ROUTE_DONE;
-    http_reply_json(rep, 200, view_tps(api->reg, api->ledger, r));
+    http_reply_json(rep, 200, view_tps_page(api->reg, api->ledger, r, contest, before));
     return ROUTE_DONE;
 }
 
@@ -364,6 +397,12 @@ static enum route_result post_form(struct api *api, struct http_request *req,
         return resubmission(api, req, known, &in, &res, t, rep);
     if (!api_life_form_allowed(api, t, &in, &res, rep))
         return ROUTE_DONE;
+    if (ledger_forms_by_token(ledger_slot(api->ledger, res.contest->index, res.tps), t->id) >=
+        (uint32_t)api->cfg->forms_per_tps) {
+        http_reply_error(rep, 429, "too_many_forms",
+                         "this token has stored the most forms allowed for this TPS and contest");
+        return ROUTE_DONE;
+    }
     if (!auth_rate_take(t, req->received_ms, api->cfg->rate_per_minute)) {
         http_reply_error(rep, 429, "rate_limited", "too many forms from this token; slow down");
         rep->retry_after = 60;

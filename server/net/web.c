@@ -83,8 +83,23 @@ static void session_reset(struct http_session *s)
     memset(&s->req, 0, sizeof s->req);
 }
 
+/* A reply is held in memory until the client has read it all: past
+ * --max-reply it is not sent (every answer is bounded by design; this is the
+ * backstop should one not be). */
+static void cap_reply(struct http_session *s)
+{
+    if (s->reply.body && s->reply.len > (size_t)s->web->cfg->max_reply) {
+        log_warn("reply_too_large", "path=\"%s\" bytes=%zu", s->req.path, s->reply.len);
+        http_reply_error(&s->reply, 500, "reply_too_large",
+                         "the answer is larger than this server sends (--max-reply)");
+        s->reply.etag[0] = '\0';
+        s->reply.cache_control = NULL;
+    }
+}
+
 static void start_reply(struct http_session *s)
 {
+    cap_reply(s);
     s->replying = true;
     metrics_count_http(s->reply.status);
     lws_callback_on_writable(s->wsi);

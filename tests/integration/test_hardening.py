@@ -258,5 +258,68 @@ class RevokedLiveTest(HostileCase):
         self.assertEqual(cm.exception.status_code, 401)
 
 
+
+class TpsHistoryTest(HostileCase):
+    """One token can no longer turn its TPS into an amplifier: the TPS answer
+    lists the counted form, the pending ones and the newest 20, with the
+    total and a cursor to older pages; a token stores at most --forms-per-tps
+    forms per TPS and contest; and no buffered reply exceeds --max-reply."""
+
+    def test_history_is_paged_and_bounded(self):
+        server = self.start_server("--rate-per-minute", 0, "--forms-per-tps", 30, ready=True)
+        code, dpt = self.take_tps("62.13")  # a kabupaten no other test here writes to
+        a = self.db.make_token("witness", code, "history a")
+        b = self.db.make_token("witness", code, "history b")
+        server.wait_for_token(b)
+        status, _, held = server.post("/api/v1/forms", form_for(f"hb-{code}", code, dpt, held=True),
+                                      token=b)
+        self.assertEqual((status, held["status"]), (201, "held"), held)
+        for i in range(30):
+            form = form_for(f"ha{i}-{code}", code, dpt)  # corrections by the same witness
+            status, _, r = server.post("/api/v1/forms", form, token=a)
+            self.assertEqual(status, 201, r)
+        status, _, r = server.post("/api/v1/forms", form_for(f"ha-over-{code}", code, dpt), token=a)
+        self.assertEqual(status, 429, r)
+        self.assertEqual(r["error"]["code"], "too_many_forms")
+        self.assertEqual(self.psql(f"SELECT count(*) FROM forms WHERE tps = '{code}'"), "31")
+
+        status, _, tps = server.get(f"/api/v1/tps/{code}")
+        self.assertEqual(status, 200, tps)
+        gub = next(c for c in tps["contests"] if c["contest"] == "gub-62")
+        revisions = [f["revision"] for f in gub["history"]]
+        # b's held form (revision 1), then a's newest 20 (12..31), the counted one among them
+        self.assertEqual(revisions, [1] + list(range(12, 32)))
+        self.assertEqual(gub["history_total"], 31)
+        self.assertEqual(gub["history_before"], 12)
+        self.assertEqual(gub["counted"]["revision"], 31)
+
+        status, _, page = server.get(f"/api/v1/tps/{code}?contest=gub-62&before=12")
+        self.assertEqual(status, 200, page)
+        self.assertEqual([c["contest"] for c in page["contests"]], ["gub-62"])
+        self.assertEqual([f["revision"] for f in page["contests"][0]["history"]],
+                         list(range(1, 12))[-20:])
+        self.assertIsNone(page["contests"][0]["history_before"])
+        status, _, page = server.get(f"/api/v1/tps/{code}?contest=gub-62&before=3")
+        self.assertEqual([f["revision"] for f in page["contests"][0]["history"]], [1, 2])
+
+        for query, want, err in (("contest=gub-62", 400, "bad_before"),
+                                 ("before=5", 400, "bad_before"),
+                                 ("contest=gub-62&before=0", 400, "bad_before"),
+                                 ("contest=gub-62&before=x1", 400, "bad_before"),
+                                 ("contest=gub-62&before=-3", 400, "bad_before"),
+                                 ("contest=nope-1&before=5", 404, "not_found")):
+            with self.subTest(query):
+                status, _, body = server.get(f"/api/v1/tps/{code}?{query}")
+                self.assertEqual((status, body["error"]["code"]), (want, err), body)
+
+    def test_buffered_replies_have_a_ceiling(self):
+        server = self.start_server("--max-reply", 65536, ready=True)
+        status, _, body = server.get("/api/v1/export/gub-62.csv?level=tps")
+        self.assertEqual(status, 500, body)
+        self.assertEqual(body["error"]["code"], "reply_too_large")
+        status, _, body = server.get("/api/v1/export/gub-62.csv?level=kabupaten")
+        self.assertEqual(status, 200, body)
+
+
 if __name__ == "__main__":
     harness.main()
