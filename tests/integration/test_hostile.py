@@ -289,7 +289,7 @@ def catalogue(valid):
         ("NUL byte after body", v + b"\x00", 400, "malformed_json", None),
         ("urlencoded", b"submission_id=x&tps=62.01.01.1011.001", 400, "malformed_json", None),
         ("UTF-16", v.decode().encode("utf-16"), 400, "malformed_json", None),
-        ("lone surrogate key", replace('"valid"', '"\\ud800"'), None, None, None),
+        ("lone surrogate key", replace('"valid"', '"\\ud800"'), 400, "malformed_json", None),
         ("unterminated string", b'{"submission_id": "abc', 400, "malformed_json", None),
         ("deep array 60k", b"[" * 60000, 400, "malformed_json", None),
         ("deep object 10k", b'{"a":' * 10000, 400, "malformed_json", None),
@@ -313,7 +313,7 @@ def catalogue(valid):
          {"field": "valid", "code": "out_of_range"}),
         ("-1e400", replace(valid_pair, '"valid":-1e400'), 422, "invalid_form",
          {"field": "valid", "code": "out_of_range"}),
-        ("tiny float", replace(valid_pair, '"valid":1e-400'), None, None, None),
+        ("tiny float", replace(valid_pair, '"valid":1e-400'), 400, "malformed_json", None),
         ("bool for number", with_(valid=True), 422, "invalid_form",
          {"field": "valid", "code": "not_integer"}),
         ("null for number", with_(valid=None), 422, "invalid_form",
@@ -386,11 +386,6 @@ class BadBodiesTest(HostileCase):
             with self.subTest(name):
                 self.assertLessEqual(len(body), MAX_BODY, name)
                 r = self.post_raw(server, body)
-                if status is None:  # either reading is defensible; it must be an error
-                    self.assertIsNotNone(r, name)
-                    self.assertIn(r.status, (400, 422), f"{name}: {r!r}")
-                    self.assert_json_error(r, r.status, what=name)
-                    continue
                 err = self.assert_json_error(r, status, code, what=name)
                 if status == 422:
                     self.assertTrue(err["details"], f"{name}: 422 without details")
@@ -414,11 +409,13 @@ class BadBodiesTest(HostileCase):
             with self.subTest(name):
                 r = self.post_raw(server, body)
                 self.assert_json_error(r, 400, "malformed_json", name)
-        decision = http_request("POST", "/api/v1/forms/1/decision", b"[" * 100000, self.admin)
+        # a held form, so that the decision body is read (no form: 404 before any parsing)
+        r = self.post_raw(server, dumps(self.new_form("deep", held=True)))
+        self.assertEqual(r.status, 201, r)
+        decision = http_request("POST", f"/api/v1/forms/{r.json()['form_id']}/decision",
+                                b"[" * 100000, self.admin)
         r = raw_once(server.port, decision)
-        self.assertIsNotNone(r)
-        self.assertIn(r.status, (400, 404), r)
-        self.assert_json_error(r, r.status, what="deep decision body")
+        self.assert_json_error(r, 400, "malformed_json", "deep decision body")
         self.assert_up(server, "deep nesting")
 
     def test_content_types(self):
@@ -433,16 +430,11 @@ class BadBodiesTest(HostileCase):
                     "POST", "/api/v1/forms", dumps(form), self.witness, None,
                     extra=b"Content-Type: " + ctype.encode("latin-1") + b"\r\n"))
                 self.assertIsNotNone(r, ctype)
-                if r.status == 415:
-                    self.assert_json_error(r, 415, what=ctype)
-                else:
-                    self.assertEqual(r.status, 201, f"{ctype}: {r!r}")
+                self.assertEqual(r.status, 201, f"{ctype}: {r!r}")
                 r = raw_once(server.port, http_request(
                     "POST", "/api/v1/forms", b"a=1&b=2", self.witness, None,
                     extra=b"Content-Type: " + ctype.encode("latin-1") + b"\r\n"))
-                self.assertIsNotNone(r, ctype)
-                self.assertIn(r.status, (400, 415), f"{ctype}: {r!r}")
-                self.assert_json_error(r, r.status, what=ctype)
+                self.assert_json_error(r, 400, "malformed_json", what=ctype)
         self.assert_up(server, "content types")
 
 
@@ -660,17 +652,11 @@ class RoutesTest(HostileCase):
         for path, status in (("/api/v1/review?contest=gub-99", 404),
                              ("/api/v1/review?region=99", 404),
                              ("/api/v1/review?region=62", 403),
-                             ("/api/v1/review?region=" + "6" * 40, None),
+                             ("/api/v1/review?region=" + "6" * 40, 404),
                              ("/api/v1/review?contest=" + "g" * 300, 404)):
             with self.subTest(path):
                 r = raw_once(server.port, http_request("GET", path, b"", reviewer))
-                if status is None:
-                    self.assertIsNotNone(r, path)
-                    self.assertIn(r.status, (200, 400, 404), f"{path}: {r!r}")
-                    if r.status != 200:
-                        self.assert_json_error(r, r.status, what=path)
-                else:
-                    self.assert_json_error(r, status, what=path)
+                self.assert_json_error(r, status, what=path)
         for path in ("/api/v1/forms/0/decision", "/api/v1/forms/-5/decision",
                      "/api/v1/forms/99999999999999999999/decision", "/api/v1/forms/x/decision",
                      "/api/v1/forms/1/decisionx"):
