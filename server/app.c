@@ -413,7 +413,7 @@ static void close_after_grace(uv_timer_t *t)
 static void drain_tick(uv_timer_t *t)
 {
     struct app *a = t->data;
-    int64_t waited = clock_now_ms() - a->stop_started_ms;
+    int64_t waited = clock_mono_ms() - a->stop_started_ms;
     bool idle = !a->writer || writer_idle(a->writer);
     if (!idle && waited < DRAIN_MAX_MS)
         return;
@@ -430,7 +430,7 @@ static void begin_stop(struct app *a)
     uv_timer_stop(&a->audit_timer);
     a->stopping = true;
     a->api.draining = true;
-    a->stop_started_ms = clock_now_ms();
+    a->stop_started_ms = clock_mono_ms();
     uv_timer_stop(&a->timer);
     uv_timer_start(&a->timer, drain_tick, 0, DRAIN_POLL_MS);
 }

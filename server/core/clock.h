@@ -1,4 +1,7 @@
-/* Wall-clock time in milliseconds since the epoch, and RFC 3339 UTC text. */
+/* Two clocks: the wall clock (milliseconds since the epoch) for timestamps
+ * that are stored or shown, and the monotonic clock for every deadline and
+ * duration, which a wall-clock step (NTP, an operator) must not stretch or
+ * cut short. And RFC 3339 UTC text. */
 #ifndef SUARA_CORE_CLOCK_H
 #define SUARA_CORE_CLOCK_H
 
@@ -6,6 +9,8 @@
 #include <stdint.h>
 
 int64_t clock_now_ms(void);
+/* Milliseconds on CLOCK_MONOTONIC: only differences mean anything. */
+int64_t clock_mono_ms(void);
 /* Writes e.g. "2024-11-27T06:00:01.123Z"; needs 25 bytes. */
 void clock_format_rfc3339(int64_t ms, char *out, size_t size);
 

@@ -333,7 +333,7 @@ static void next_stage(void *ctx, bool ok)
         log_info("loaded", "regions=%d contests=%d tokens=%d forms=%lld seq=%lld ms=%lld",
                  l->t->reg->n_regions, l->t->reg->n_contests, l->t->auth->n,
                  (long long)l->t->ledger->n_forms, (long long)(l->t->ledger->next_seq - 1),
-                 (long long)(clock_now_ms() - l->started_ms));
+                 (long long)(clock_mono_ms() - l->started_ms));
         l->done(l->ctx, true);
         free(l);
         return;
@@ -355,7 +355,7 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
     l->t = target;
     l->done = done;
     l->ctx = ctx;
-    l->started_ms = clock_now_ms();
+    l->started_ms = clock_mono_ms();
     target->error[0] = '\0';
     registry_init(target->reg);
     auth_init(target->auth);

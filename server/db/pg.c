@@ -94,7 +94,7 @@ static void go_down(struct pg *pg, const char *why)
     bool was_up = pg->state == PG_STATE_UP;
     /* The retry delay starts small again only after a connection that lasted:
      * one that fails at once (a batch PostgreSQL keeps rejecting) backs off. */
-    if (was_up && clock_now_ms() - pg->up_since_ms >= STABLE_MS)
+    if (was_up && clock_mono_ms() - pg->up_since_ms >= STABLE_MS)
         pg->retry_ms = RETRY_MIN_MS;
     if (why)
         log_warn("db_down", "reason=\"%s\"", why);
@@ -190,7 +190,7 @@ static void connected(struct pg *pg)
     uv_timer_stop(&pg->timer);
     PQsetnonblocking(pg->conn, 1);
     pg->state = PG_STATE_UP;
-    pg->up_since_ms = clock_now_ms();
+    pg->up_since_ms = clock_mono_ms();
     log_info("db_up", "server_version=%d", PQserverVersion(pg->conn));
     watch(pg, UV_READABLE);
     if (pg->ev.up)

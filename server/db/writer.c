@@ -585,7 +585,7 @@ static void sweep_op(struct op *op, int64_t now)
 static void on_sweep(uv_timer_t *t)
 {
     struct writer *w = t->data;
-    int64_t now = clock_now_ms();
+    int64_t now = clock_mono_ms(); /* waiters' deadlines are monotonic */
     for (struct op *op = w->batch; op; op = op->next)
         sweep_op(op, now);
     for (struct op *op = w->q_head; op; op = op->next)

@@ -42,8 +42,8 @@ struct status_change {
 /* Something a waiting HTTP request is told once its op is committed or fails. */
 struct waiter {
     struct waiter *next;
-    int64_t deadline_ms;
-    int ok_status; /* 201 for the first request of a form, 200 for its retries */
+    int64_t deadline_ms; /* on the monotonic clock (clock_mono_ms) */
+    int ok_status;       /* 201 for the first request of a form, 200 for its retries */
     void (*done)(struct waiter *w, int status, const char *body, size_t len);
 };
 

@@ -332,7 +332,7 @@ enum route_result api__enqueue(struct api *api, struct http_request *req, struct
     }
     struct waiter *w = http_defer(req);
     w->ok_status = op->kind == OP_FORM ? 201 : 200;
-    w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+    w->deadline_ms = req->mono_ms + api->cfg->ack_timeout_ms;
     w->next = op->waiters;
     op->waiters = w;
     return ROUTE_PENDING;
@@ -363,7 +363,7 @@ static enum route_result resubmission(struct api *api, struct http_request *req,
     /* Still on its way to the database: answer with the first request. */
     struct waiter *w = http_defer(req);
     w->ok_status = 200;
-    w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+    w->deadline_ms = req->mono_ms + api->cfg->ack_timeout_ms;
     w->next = f->pending_op->waiters;
     f->pending_op->waiters = w;
     return ROUTE_PENDING;

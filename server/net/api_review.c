@@ -154,7 +154,7 @@ static enum route_result post_request(struct api *api, struct http_request *req,
     r->note = note;
     r->at_ms = now;
     w->ok_status = 201;
-    w->deadline_ms = req->received_ms + api->cfg->ack_timeout_ms;
+    w->deadline_ms = req->mono_ms + api->cfg->ack_timeout_ms;
     api->save_request(api->save_ctx, r, w);
     return ROUTE_PENDING;
 }

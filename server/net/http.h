@@ -40,9 +40,10 @@ struct http_request {
     char bearer[HTTP_BEARER_MAX];
     char content_type[64];
     char if_none_match[160];
-    bool head_only; /* HEAD: answered as GET, without the body */
-    int64_t received_ms;
-    char peer[48]; /* the client's address, for the audit trail */
+    bool head_only;      /* HEAD: answered as GET, without the body */
+    int64_t received_ms; /* wall clock: the form's timestamp */
+    int64_t mono_ms;     /* monotonic clock: what deadlines count from */
+    char peer[48];       /* the client's address, for the audit trail */
     struct http_session *session;
     /* Set by the transport (web.c): see http_defer. */
     struct waiter *(*defer)(struct http_request *req);

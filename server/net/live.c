@@ -566,7 +566,7 @@ static void on_tick(uv_timer_t *timer)
     struct tallies *tallies = l->api->tallies;
     if (!l->ready || (!tallies->n_dirty && !tallies->dirty_overflow))
         return;
-    int64_t start = clock_now_ms();
+    int64_t start = clock_mono_ms();
     l->tick_no++;
     if (tallies->dirty_overflow) { /* more moved than the list holds: look at every topic */
         size_t pos = 0;
@@ -577,7 +577,7 @@ static void on_tick(uv_timer_t *timer)
             walk_up(l, tallies->dirty[i]);
     }
     tally_dirty_clear(tallies);
-    histogram_observe(&g_metrics.tick_seconds, (double)(clock_now_ms() - start) / 1000.0);
+    histogram_observe(&g_metrics.tick_seconds, (double)(clock_mono_ms() - start) / 1000.0);
 }
 
 struct live *live_new(uv_loop_t *loop, struct api *api)

@@ -330,7 +330,7 @@ static int begin_photo(struct http_session *s, long long length, bool chunked)
         return 0;
     }
     s->reading_body = true;
-    s->body_deadline_ms = s->req.received_ms + (int64_t)w->cfg->idle_timeout_s * 1000;
+    s->body_deadline_ms = s->req.mono_ms + (int64_t)w->cfg->idle_timeout_s * 1000;
     return 0;
 }
 
@@ -350,6 +350,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     s->req.defer = defer_reply;
     s->req.metrics_port = s->web->metrics_vhost && lws_get_vhost(wsi) == s->web->metrics_vhost;
     s->req.received_ms = clock_now_ms();
+    s->req.mono_ms = clock_mono_ms();
     char *uri;
     int uri_len;
     int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
@@ -405,7 +406,7 @@ static int on_http(struct http_session *s, struct lws *wsi)
     s->reading_body = true;
     /* lws re-arms its own timeout on every chunk, so a body trickling in a
      * byte at a time would hold the connection forever: bound the whole of it. */
-    s->body_deadline_ms = s->req.received_ms + (int64_t)s->web->cfg->idle_timeout_s * 1000;
+    s->body_deadline_ms = s->req.mono_ms + (int64_t)s->web->cfg->idle_timeout_s * 1000;
     return 0;
 }
 
@@ -413,7 +414,7 @@ static int on_body(struct http_session *s, const void *in, size_t len)
 {
     if (!s->reading_body || s->body_overflow)
         return 0;
-    if (clock_now_ms() > s->body_deadline_ms) {
+    if (clock_mono_ms() > s->body_deadline_ms) {
         s->reading_body = false;
         http_reply_error(&s->reply, 408, "request_timeout", "the body arrived too slowly");
         s->close_after = true;
