@@ -1,19 +1,22 @@
-/* The headers every answer carries against framing, type sniffing and
- * leaking URLs (clickjacking a review desk whose token lives in the browser):
- * a Content-Security-Policy the web client meets (no inline script or style,
- * everything from this origin), X-Frame-Options for older browsers,
- * nosniff and a strict Referrer-Policy. */
+/* The headers answers carry against framing, type sniffing and leaking URLs
+ * (clickjacking a review desk whose token lives in the browser). Documents
+ * (the web client's HTML) get the full set: a Content-Security-Policy the
+ * client meets (no inline script or style, everything from this origin),
+ * X-Frame-Options for older browsers, nosniff and a strict Referrer-Policy.
+ * API answers get a policy that lets nothing run or frame them. Scripts,
+ * styles and images get nosniff alone: a policy on them has no effect, and
+ * every byte counts on a witness's phone. */
 #ifndef SUARA_NET_SECURITY_HEADERS_H
 #define SUARA_NET_SECURITY_HEADERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lws;
 
-/* Adds them to a reply being built with lws_add_http_header_by_name; 0 or -1. */
+/* Adds the API answers' set to a reply being built; 0 or -1. */
 int security_headers_add(struct lws *wsi, unsigned char **p, unsigned char *end);
-/* The same as raw "name: value\r\n" lines, for lws_serve_http_file. */
-extern const char security_headers_raw[];
-extern const size_t security_headers_raw_len;
+/* Raw "name: value\r\n" lines for a static file of this MIME type. */
+const char *security_headers_for_file(const char *mime);
 
 #endif

@@ -236,7 +236,8 @@ static int file_headers(const struct file_answer *f, bool with_body, char *out, 
     int n =
         snprintf(out, size, "cache-control: no-cache\r\netag: %s\r\nlast-modified: %s\r\n%s%s%s",
                  f->etag, f->last_modified, f->compressible ? "vary: accept-encoding\r\n" : "",
-                 f->gzip && with_body ? "content-encoding: gzip\r\n" : "", security_headers_raw);
+                 f->gzip && with_body ? "content-encoding: gzip\r\n" : "",
+                 security_headers_for_file(f->mime));
     return n > 0 && (size_t)n < size ? n : -1;
 }
 

@@ -18,11 +18,23 @@ from test_hostile import HostileCase, RawConn, form_for, http_request, raw_once
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
-SECURITY_HEADERS = {
+DOCUMENT_HEADERS = {  # the web client's pages
     "content-security-policy": CSP,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
+}
+API_HEADERS = {  # JSON and text answers: nothing may run or frame them
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+ASSET_HEADERS = {  # scripts, styles, images: a policy has no effect on them
+    "content-security-policy": None,
+    "x-frame-options": None,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": None,
 }
 
 
@@ -107,38 +119,43 @@ class FramingTest(HostileCase):
 
 
 class SecurityHeadersTest(HostileCase):
-    def assert_security_headers(self, headers, what):
-        for name, value in SECURITY_HEADERS.items():
+    def assert_security_headers(self, headers, want, what):
+        for name, value in want.items():
             self.assertEqual(headers.get(name), value, f"{what}: {name} in {headers}")
 
     def test_every_answer_carries_them(self):
         server = self.start_server(ready=True)
-        for name, req in (
-                ("JSON read", http_request("GET", "/api/v1/contests", content_type=None)),
-                ("JSON error", http_request("GET", "/api/v1/nothing", content_type=None)),
-                ("401", http_request("GET", "/api/v1/review", content_type=None)),
-                ("index.html", http_request("GET", "/", content_type=None)),
-                ("a view of the client", http_request("GET", "/saksi", content_type=None)),
-                ("a script", http_request("GET", "/js/app.js", content_type=None)),
-                ("a stylesheet", http_request("GET", "/css/app.css", content_type=None)),
-                ("a missing file", http_request("GET", "/js/nothing.js", content_type=None)),
-                ("healthz", http_request("GET", "/healthz", content_type=None)),
-                ("metrics", http_request("GET", "/metrics", content_type=None))):
+        for name, req, want in (
+                ("JSON read", http_request("GET", "/api/v1/contests", content_type=None),
+                 API_HEADERS),
+                ("JSON error", http_request("GET", "/api/v1/nothing", content_type=None),
+                 API_HEADERS),
+                ("401", http_request("GET", "/api/v1/review", content_type=None), API_HEADERS),
+                ("index.html", http_request("GET", "/", content_type=None), DOCUMENT_HEADERS),
+                ("a view of the client", http_request("GET", "/saksi", content_type=None),
+                 DOCUMENT_HEADERS),
+                ("a script", http_request("GET", "/js/app.js", content_type=None), ASSET_HEADERS),
+                ("a stylesheet", http_request("GET", "/css/app.css", content_type=None),
+                 ASSET_HEADERS),
+                ("a missing file", http_request("GET", "/js/nothing.js", content_type=None),
+                 API_HEADERS),
+                ("healthz", http_request("GET", "/healthz", content_type=None), API_HEADERS),
+                ("metrics", http_request("GET", "/metrics", content_type=None), API_HEADERS)):
             with self.subTest(name):
                 r = raw_once(server.port, req)
                 self.assertIsNotNone(r, name)
                 self.assertLess(r.status, 500, name)
-                self.assert_security_headers(r.headers, name)
+                self.assert_security_headers(r.headers, want, name)
         r = raw_once(server.port, http_request("HEAD", "/", content_type=None), head=True)
         self.assertEqual(r.status, 200)
-        self.assert_security_headers(r.headers, "HEAD /")
+        self.assert_security_headers(r.headers, DOCUMENT_HEADERS, "HEAD /")
         # a refused WebSocket upgrade is an answer too
         r = raw_once(server.port, b"GET /api/v1/elsewhere HTTP/1.1\r\nHost: x\r\n"
                                   b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
                                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                   b"Sec-WebSocket-Version: 13\r\n\r\n")
         self.assertEqual(r.status, 404, r)
-        self.assert_security_headers(r.headers, "refused upgrade")
+        self.assert_security_headers(r.headers, API_HEADERS, "refused upgrade")
 
 
 class MetricsAndReadyTest(HostileCase):
