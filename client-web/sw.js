@@ -132,10 +132,13 @@ function checkForUpdate() {
 // update finished before the page could listen.
 const servedBy = new Map();
 
+let openShell = null; // [name, Cache] of the last shell opened
+
 async function fromShell(request, url, clientId) {
   const name = await currentShellName();
   if (clientId && name) servedBy.set(clientId, name);
-  const cache = name && await caches.open(name);
+  if (name && openShell?.[0] !== name) openShell = [name, await caches.open(name)];
+  const cache = name && openShell[1];
   const key = request.mode === 'navigate' && !FILE.test(url.pathname) ? '/index.html' : url.pathname;
   const hit = cache && await cache.match(key);
   if (hit) return hit;

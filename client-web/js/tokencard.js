@@ -7,7 +7,8 @@ import { h, fill } from './dom.js';
 import { getToken, setToken, maskToken } from './tokens.js';
 
 // onChange(token) after the token is saved or forgotten. The card's
-// offer(token) checks and saves a token that came another way (a link).
+// offer(token) checks and saves a token that came another way (a link),
+// resolving to whether it was saved.
 export function tokenCard(role, title, help, onChange, { check = null } = {}) {
   const card = h('section.card.token-card', { 'aria-labelledby': `token-${role}-title` });
   const msg = h('p.field-msg', { id: `token-${role}-msg`, role: 'alert' });
@@ -16,7 +17,7 @@ export function tokenCard(role, title, help, onChange, { check = null } = {}) {
 
   async function save(value) {
     const token = (value || '').trim();
-    if (!token || busy) return;
+    if (!token || busy) return false;
     if (check) {
       busy = true;
       msg.textContent = 'Memeriksa token…';
@@ -27,7 +28,7 @@ export function tokenCard(role, title, help, onChange, { check = null } = {}) {
         const input = card.querySelector('input');
         input?.setAttribute('aria-invalid', 'true');
         input?.focus();
-        return;
+        return false;
       }
       shown = verdict.info;
     }
@@ -35,6 +36,7 @@ export function tokenCard(role, title, help, onChange, { check = null } = {}) {
     setToken(role, token);
     render();
     onChange(getToken(role));
+    return true;
   }
 
   const render = () => {

@@ -9,14 +9,13 @@ import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
-import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, warm } from './witnessid.js';
+import { takeLinkToken, checkToken, learn, known as knownWho, freshlyChecked, whoCard, warm } from './witnessid.js';
 import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
 import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
-import { watchForm } from './disputewatch.js';
 
 const LAST_TPS = 'suara.witness.tps';
 
@@ -146,6 +145,11 @@ export async function mount(el, _params, query) {
     const token = getToken('witness');
     if (!token) return;
     const before = knownWho(token);
+    if (before && freshlyChecked(token)) { // the server answered a moment ago
+      useScope(before);
+      warm(before);
+      return;
+    }
     const asked = learn(token).then((who) => {
       if (!who || getToken('witness') !== token) return;
       warm(who);
@@ -265,11 +269,17 @@ export async function mount(el, _params, query) {
       show();
       const e = outbox.list().find((x) => x.id === entry.id);
       if (watch || e?.state !== 'sent') return;
-      watch = watchForm({
-        tps: entry.body.tps, contest: byId.get(entry.body.contest), submissionId: entry.id,
-        onCorrect: (form) => { stopAll(); renderForm(form); formCard.scrollIntoView({ block: 'start' }); },
-      });
-      watchBox.append(watch.el);
+      // Loaded when first needed (it is not part of the first visit's bytes);
+      // it needs the network anyway.
+      watch = { stop: () => { watch.stopped = true; } };
+      import('./disputewatch.js').then(({ watchForm }) => {
+        if (watch.stopped) return;
+        watch = watchForm({
+          tps: entry.body.tps, contest: byId.get(entry.body.contest), submissionId: entry.id,
+          onCorrect: (form) => { stopAll(); renderForm(form); formCard.scrollIntoView({ block: 'start' }); },
+        });
+        watchBox.append(watch.el);
+      }).catch(() => { watch = null; }); // offline before it was ever loaded: tried at the next change
     });
     fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }), status, watchBox,
       h('div.actions', {},
@@ -289,8 +299,12 @@ export async function mount(el, _params, query) {
   if (start) {
     try { const info = await api.region(start); if (info.level === 'tps') tps = info; } catch { /* choose again */ }
   }
-  await learnScope();
-  renderTpsCard();
-  if (linkToken && linkToken !== getToken('witness')) tokenBox.offer(linkToken);
+  // A token from a link is checked (and saved) before the TPS card is drawn,
+  // so the page does not first offer the whole province.
+  const fromLink = linkToken && linkToken !== getToken('witness') && await tokenBox.offer(linkToken);
+  if (!fromLink) { // else saving it drew the card already
+    await learnScope();
+    renderTpsCard();
+  }
   return () => stops.forEach((s) => s());
 }

@@ -21,7 +21,16 @@ export function takeLinkToken() {
 }
 
 function remember(token, who) {
-  try { localStorage.setItem(KNOWN, JSON.stringify({ token, who })); } catch { /* full: asked again next time */ }
+  try { localStorage.setItem(KNOWN, JSON.stringify({ token, who, at: Date.now() })); } catch { /* full: asked again next time */ }
+}
+
+// True when the server answered for this token in the last minute (a token
+// just checked on saving need not be asked about again).
+export function freshlyChecked(token) {
+  try {
+    const k = JSON.parse(localStorage.getItem(KNOWN));
+    return k?.token === token && Date.now() - k.at < 60000;
+  } catch { return false; }
 }
 
 // The last whoami answer for this token, or null.
