@@ -64,5 +64,5 @@ export function photoStrip(photos, { token = null, label = 'Foto C.Hasil' } = {}
 
 export function photoColumns(columns, { token = null } = {}) {
   return h('div.photo-columns', {}, columns.map((c) => h('section.photo-column', {},
-    h('h4', { text: c.title }), photoStrip(c.photos, { token, label: c.title }))));
+    h('h3', { text: c.title }), photoStrip(c.photos, { token, label: c.title }))));
 }
