@@ -50,7 +50,13 @@ async function shoot(page, name, width, { full = true } = {}) {
   const size = width === DESKTOP.width ? 'desktop' : width === TV.width ? 'tv' : 'phone';
   const file = path.join(OUT, `${name}-${size}.png`);
   // Sticky parts would be drawn in the middle of a full-page image.
-  await page.addStyleTag({ content: '.submit-bar, .checks-card { position: static !important; max-height: none !important; }' });
+  // Through the CSSOM: the pages' Content-Security-Policy refuses injected <style> elements.
+  await page.evaluate(() => {
+    for (const el of document.querySelectorAll('.submit-bar, .checks-card')) {
+      el.style.setProperty('position', 'static', 'important');
+      el.style.setProperty('max-height', 'none', 'important');
+    }
+  });
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   if (full) await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, MAX_HEIGHT) } });
   else await page.screenshot({ path: file });
