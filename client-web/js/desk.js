@@ -19,7 +19,7 @@ import * as api from './api.js';
 import { subscribe } from './live.js';
 import { merge } from './merge.js';
 import { setText } from './chart.js';
-import { tvMode } from './tv.js';
+import { tvMode, tvStylesheet } from './tv.js';
 
 const TIMELINE_MS = 60000;
 const RENDER_MS = 500;
@@ -285,6 +285,7 @@ async function mountWorklist(el, contest, region, status) {
 export async function mount(el, params, query) {
   const tv = tvMode(query);
   document.documentElement.classList.toggle('tv', tv);
+  if (tv) await tvStylesheet(); // the big screen's common rules (header, footer) live there
   const all = await api.contests();
   const contest = pickContest(all, params.contest);
   let cleanup = null;

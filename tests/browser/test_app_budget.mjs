@@ -89,7 +89,9 @@ test('a first visit to /saksi from the card\'s link transfers under 60 kB of com
   const body = first.reduce((s, r) => s + r.body, 0);
   const headers = first.reduce((s, r) => s + r.headers, 0);
   const list = first.map((r) => `${r.path} ${r.body}+${r.headers}`).join(', ');
-  assert.ok(first.every((r) => r.headers > 0), `header sizes known: ${list}`);
+  // A response of no bytes at all came from a cache (the service worker's
+  // own fetches of the witness's data): it has no headers on the wire either.
+  assert.ok(first.every((r) => r.headers > 0 || r.body + r.headers === 0), `header sizes known: ${list}`);
   console.log(`first visit: ${first.length} responses, ${body} bytes of content, ${headers} bytes of headers`);
   assert.ok(body < FIRST_VISIT_BUDGET, `first visit: ${body} bytes of content, ${headers} of headers (${list})`);
   assert.ok(first.some((r) => r.path === '/js/witness.js'), 'the witness module was counted');
