@@ -12,6 +12,7 @@
 #include "db/fence.h"
 #include "core/random.h"
 #include "db/audit_read.h"
+#include "app_keyfile.h"
 #include "db/load.h"
 #include "db/pg.h"
 #include "db/review_store.h"
@@ -28,6 +29,7 @@
 #include "core/mem.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +52,9 @@ struct app {
     struct election election;
     struct audit_agg audit_agg;
     uv_timer_t audit_timer; /* ends each audit aggregation window */
+    struct publog log;
+    struct sign_key log_key; /* empty without --log-key */
+    char log_key_sql[256];
     struct load_target target;
     struct api api;
     struct pg *pg;
@@ -64,7 +69,8 @@ struct app {
     struct photos *photos;
     struct photo_pg *photo_pg; /* the photo store's own connection */
     uv_signal_t sigint, sigterm;
-    uv_timer_t timer; /* load retry, then shutdown drain */
+    uv_timer_t timer;     /* load retry, then shutdown drain */
+    uv_timer_t sth_timer; /* the public log's next head */
     bool loading, loaded, stopping, closed;
     int claim_attempts;
     int64_t stop_started_ms;
@@ -94,6 +100,33 @@ static void photo_stored(void *ctx, const char *sha256)
     struct app *a = ctx;
     if (a->loaded)
         form_photos_stored_one(&a->ledger, sha256);
+}
+
+/* A new tree head when the log grew, at most once per --sth-ms. */
+static void make_head(struct app *a)
+{
+    if (!a->loaded || !publog_head_due(&a->log))
+        return;
+    if (publog_make_head(&a->log, clock_now_ms()) != 0)
+        log_error("sth_failed", "error=\"signing the tree head failed\" tree_size=%lld",
+                  (long long)publog_size(&a->log));
+}
+
+static void on_sth_timer(uv_timer_t *t)
+{
+    make_head(t->data);
+}
+
+/* So `suara log key --db` can tell which key signs this database's heads. */
+static void record_log_key(struct app *a)
+{
+    if (!a->log_key.pkey)
+        return;
+    snprintf(a->log_key_sql, sizeof a->log_key_sql,
+             "INSERT INTO log_keys (public_key) VALUES ('%s') ON CONFLICT (public_key) "
+             "DO UPDATE SET last_used = now()",
+             a->log_key.public_hex); /* hex only: nothing to quote */
+    pg_exec(a->pg, a->log_key_sql);
 }
 
 static void retry_load(uv_timer_t *t)
@@ -174,6 +207,10 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.reg = &a->reg;
     a->api.not_ready_reason = NULL;
     g_metrics.claim_held = 1;
+    a->api.log = &a->log;
+    make_head(a);
+    uv_timer_start(&a->sth_timer, on_sth_timer, (uint64_t)a->cfg->sth_ms, (uint64_t)a->cfg->sth_ms);
+    record_log_key(a);
     live_ready(a->live);
     if (a->publisher) {
         publisher_set_mode(a->publisher, election_mode_name(a->election.mode));
@@ -386,6 +423,8 @@ static void close_everything(struct app *a)
     uv_timer_stop(&a->timer);
     uv_close((uv_handle_t *)&a->timer, NULL);
     uv_close((uv_handle_t *)&a->audit_timer, NULL);
+    uv_timer_stop(&a->sth_timer);
+    uv_close((uv_handle_t *)&a->sth_timer, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     live_stop(a->live);
@@ -457,6 +496,8 @@ static void free_state(struct app *a)
     auth_free(&a->auth);
     review_desk_free(&a->desk);
     audit_agg_free(&a->audit_agg);
+    publog_free(&a->log);
+    sign_key_free(&a->log_key);
 }
 
 static void audit_query(void *ctx, const char *kind, int64_t after, int limit, struct waiter *w)
@@ -514,7 +555,8 @@ int app_run(const struct config *cfg)
                                      .tallies = &a->tallies,
                                      .ledger = &a->ledger,
                                      .auth = &a->auth,
-                                     .timeline = &a->timeline};
+                                     .timeline = &a->timeline,
+                                     .log = &a->log};
     a->api = (struct api){.cfg = cfg,
                           .enqueue = enqueue,
                           .enqueue_ctx = a,
@@ -530,6 +572,21 @@ int app_run(const struct config *cfg)
         free(a);
         return 1;
     }
+    if (cfg->log_key) {
+        char err[300];
+        if (keyfile_load(cfg->log_key, &a->log_key, err, sizeof err) != 0) {
+            log_error("log_key_failed", "error=\"%s\"", err);
+            audit_agg_free(&a->audit_agg);
+            free(a);
+            return 1;
+        }
+    }
+    if (publog_init(&a->log, &a->log_key) != 0) {
+        sign_key_free(&a->log_key);
+        audit_agg_free(&a->audit_agg);
+        free(a);
+        return 1;
+    }
     metrics_init();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&a->loop);
@@ -539,6 +596,8 @@ int app_run(const struct config *cfg)
     a->audit_timer.data = a;
     uint64_t window_ms = (uint64_t)cfg->audit_window_s * 1000;
     uv_timer_start(&a->audit_timer, on_audit_window, window_ms, window_ms);
+    uv_timer_init(&a->loop, &a->sth_timer);
+    a->sth_timer.data = a;
     uv_signal_init(&a->loop, &a->sigint);
     uv_signal_init(&a->loop, &a->sigterm);
     a->sigint.data = a->sigterm.data = a;

@@ -11,5 +11,7 @@ int cli_serve(int argc, char **argv);
 int cli_verify_log(int argc, char **argv);
 int cli_election(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_log(int argc, char **argv);
+int cli_log_monitor(int argc, char **argv);
 
 #endif

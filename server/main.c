@@ -22,6 +22,8 @@ static const char usage[] =
     "                                        rehearsal and live mode, final results\n"
     "  import kpu --db CONNINFO FILE...      load KPU's published results (Sirekap TPS JSON,\n"
     "                                        candidate lists, kabupaten/kota recap CSV)\n"
+    "  log keygen FILE | key --db CONNINFO | monitor URL --state FILE\n"
+    "                                        the public log's key and its monitor\n"
     "\n"
     "CONNINFO is any libpq connection string; SUARA_DB may stand in for --db.\n";
 
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return cli_election(argc - 1, argv + 1);
     if (strcmp(cmd, "import") == 0)
         return cli_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "log") == 0)
+        return cli_log(argc - 1, argv + 1);
     fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

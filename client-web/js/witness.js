@@ -16,6 +16,7 @@ import { tpsPicker } from './picker.js';
 import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
+import { proofBlock } from './proof.js';
 
 const LAST_TPS = 'suara.witness.tps';
 
@@ -96,7 +97,8 @@ export function receipt(r, body = null, contest = null) {
     r.receipt ? h('dt', { text: 'Tanda terima (hash)' }) : null,
     r.receipt ? h('dd', {}, h('code', { 'data-k': 'receipt', text: r.receipt })) : null,
     body ? h('dt', { text: 'Isi' }) : null,
-    body ? h('dd', {}, sentNumbers(body, contest)) : null);
+    body ? h('dd', {}, sentNumbers(body, contest)) : null,
+    h('dt', { text: 'Log publik' }), proofBlock(r));
 }
 
 // A status badge in the witness's words: "disputed" says what it means here.

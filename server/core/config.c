@@ -56,6 +56,8 @@ static const struct option_def options[] = {
     {"--metrics-listen", "SUARA_METRICS_LISTEN", OPT_STR, OFF(metrics_listen), 0, 0},
     {"--forms-per-tps", "SUARA_FORMS_PER_TPS", OPT_INT, OFF(forms_per_tps), 1, 100000},
     {"--max-reply", "SUARA_MAX_REPLY", OPT_INT, OFF(max_reply), 65536, 1073741824},
+    {"--log-key", "SUARA_LOG_KEY", OPT_STR, OFF(log_key), 0, 0},
+    {"--sth-ms", "SUARA_STH_MS", OPT_INT, OFF(sth_ms), 10, 3600000},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -108,6 +110,9 @@ const char config_usage[] =
     "  --forms-per-tps N       SUARA_FORMS_PER_TPS  forms one token may store per TPS and\n"
     "                                               contest (429 above) [50]\n"
     "  --max-reply N           SUARA_MAX_REPLY      largest buffered reply in bytes [33554432]\n"
+    "  --log-key FILE          SUARA_LOG_KEY        Ed25519 key signing the public log's heads\n"
+    "                                               (suara log keygen FILE makes one)\n"
+    "  --sth-ms N              SUARA_STH_MS         at most one new signed head per N ms [1000]\n"
     "  --help                                       show this text\n";
 
 static void set_defaults(struct config *cfg)
@@ -141,6 +146,7 @@ static void set_defaults(struct config *cfg)
     cfg->fence_ms = 10000;
     cfg->audit_window_s = 60;
     cfg->audit_sources_max = 1000;
+    cfg->sth_ms = 1000;
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)

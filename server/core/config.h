@@ -44,6 +44,8 @@ struct config {
     const char *metrics_listen; /* HOST:PORT serving /metrics alone, NULL = off */
     char metrics_host[64];
     int metrics_port;
+    const char *log_key; /* Ed25519 key file signing the public log's heads */
+    int sth_ms;          /* at most one new signed tree head per period */
 };
 
 /* Fills cfg from env (a NULL-terminated "KEY=VALUE" array, usually environ)

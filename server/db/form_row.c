@@ -16,7 +16,8 @@ enum {
     COL_RECEIPT = FORM_ROW_RECEIPT,
     COL_PHOTOS = 42,
     COL_RECEIPT_FORMAT = 43,
-    COL_AMENDMENT = 44
+    COL_AMENDMENT = 44,
+    COL_DECISION_RECEIPT = 45
 };
 
 /* The integers PostgreSQL prints: an optional '-' and digits. At start-up
@@ -109,6 +110,8 @@ static struct decision *parse_decision(char **f)
     d->token_id = (int32_t)num(f[COL_DECISION + 3]);
     d->seq = num(f[COL_DECISION + 4]);
     d->decided_ms = num(f[COL_DECISION + 5]);
+    d->has_receipt = !is_null(f[COL_DECISION_RECEIPT]) &&
+                     receipt_parse_hex(f[COL_DECISION_RECEIPT], d->receipt) == 0;
     return d;
 }
 

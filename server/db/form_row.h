@@ -6,7 +6,7 @@
 
 #include "domain/ledger.h"
 
-#define FORM_ROW_COLUMNS                                                                           \
+#define FORM_ROW_LIST                                                                              \
     "f.id, f.submission_id, f.tps, f.contest, f.revision, f.status, f.outcome, "                   \
     "coalesce(f.confirms, 0), f.token_id, f.seq, "                                                 \
     "round(date_part('epoch', f.received_at) * 1000)::bigint, f.checks, f.photo_sha256, "          \
@@ -16,10 +16,12 @@
     "f.ballots_used, f.disability_registered, f.disability_voted, f.valid, f.invalid, "            \
     "f.total, f.votes, d.id, d.decision, d.reason, d.token_id, d.seq, "                            \
     "round(date_part('epoch', d.decided_at) * 1000)::bigint, f.receipt, f.photos, "                \
-    "f.receipt_format, f.amendment "                                                               \
-    "FROM forms f LEFT JOIN decisions d ON d.form_id = f.id ORDER BY f.id"
+    "f.receipt_format, f.amendment, d.receipt "                                                    \
+    "FROM forms f LEFT JOIN decisions d ON d.form_id = f.id"
+/* In id order, which is seq order for forms. */
+#define FORM_ROW_COLUMNS FORM_ROW_LIST " ORDER BY f.id"
 
-#define FORM_ROW_FIELDS 45
+#define FORM_ROW_FIELDS 46
 #define FORM_ROW_TPS 2      /* the TPS code, for the caller to resolve */
 #define FORM_ROW_CONTEST 3  /* the contest id, likewise */
 #define FORM_ROW_RECEIPT 41 /* the stored receipt (hex), NULL before receipts */

@@ -290,6 +290,8 @@ static void fail(struct loader *l)
     timeline_free(t->timeline);
     auth_free(t->auth);
     registry_free(t->reg);
+    if (t->log)
+        publog_reset(t->log);
     l->done(l->ctx, false);
     free(l);
 }
@@ -311,10 +313,13 @@ static bool finish_registry(struct loader *l)
         log_error("load_failed", "error=\"%s\"", err);
         return false;
     }
-    return tallies_init(t->tallies, t->reg) == SU_OK &&
-           ledger_init(t->ledger, t->reg, t->tallies) == SU_OK &&
-           timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) == SU_OK &&
-           kpu_init(t->tallies->kpu = xcalloc(1, sizeof *t->tallies->kpu), t->reg) == SU_OK;
+    if (tallies_init(t->tallies, t->reg) != SU_OK ||
+        ledger_init(t->ledger, t->reg, t->tallies) != SU_OK ||
+        timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) != SU_OK ||
+        kpu_init(t->tallies->kpu = xcalloc(1, sizeof *t->tallies->kpu), t->reg) != SU_OK)
+        return false;
+    t->ledger->log = t->log;
+    return true;
 }
 
 static void next_stage(void *ctx, bool ok)
@@ -329,11 +334,24 @@ static void next_stage(void *ctx, bool ok)
         return;
     }
     if (l->stage == N_STAGES) {
+        char why[sizeof l->t->error - 40];
+        int64_t log_started = clock_mono_ms();
+        if (ledger_finish_load(l->t->ledger, why, sizeof why) != 0) {
+            /* Serving a history whose statuses the log does not give would
+             * publish a tally nobody can check: refuse, and say where. */
+            snprintf(l->t->error, sizeof l->t->error, "the stored history does not verify: %s",
+                     why);
+            log_error("load_failed", "error=\"%s\"", l->t->error);
+            fail(l);
+            return;
+        }
         ledger_rebuild_tallies(l->t->ledger);
-        log_info("loaded", "regions=%d contests=%d tokens=%d forms=%lld seq=%lld ms=%lld",
+        int64_t now = clock_mono_ms();
+        log_info("loaded",
+                 "regions=%d contests=%d tokens=%d forms=%lld seq=%lld ms=%lld log_ms=%lld",
                  l->t->reg->n_regions, l->t->reg->n_contests, l->t->auth->n,
                  (long long)l->t->ledger->n_forms, (long long)(l->t->ledger->next_seq - 1),
-                 (long long)(clock_mono_ms() - l->started_ms));
+                 (long long)(now - l->started_ms), (long long)(now - log_started));
         l->done(l->ctx, true);
         free(l);
         return;
@@ -359,6 +377,14 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
     target->error[0] = '\0';
     registry_init(target->reg);
     auth_init(target->auth);
+    /* Every load rebuilds the log from nothing (ledger_finish_load): a leaf
+     * left from an earlier load, or from the rehearsal before a switch to
+     * live, would otherwise be appended twice or sign a history that is gone. */
+    if (target->log && publog_reset(target->log) != 0) {
+        free(l);
+        done(ctx, false);
+        return;
+    }
     next_stage(l, true);
 }
 

@@ -22,6 +22,7 @@ struct load_target {
     struct auth *auth;
     struct timeline *timeline;
     int64_t claim_generation; /* this server's claim, set by a successful load */
+    struct publog *log;       /* optional: rebuilt from the stored receipts */
     char error[256];          /* why the last load failed */
 };
 

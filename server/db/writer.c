@@ -57,15 +57,16 @@ enum {
     P_F_TOKEN,
     P_F_MS,
     P_A_REF,
+    P_D_RECEIPT,
     N_ARRAYS,
-    /* then two plain integers: the claim's generation ($38) and the election
-     * epoch ($39, see schema/007_election_life.sql) */
+    /* then two plain integers: the claim's generation ($39) and the election
+     * epoch ($40, see schema/007_election_life.sql) */
     P_GENERATION = N_ARRAYS,
     P_EPOCH,
     N_PARAMS
 };
 
-/* One statement, so one transaction. suara_batch($38) (schema/005) refuses
+/* One statement, so one transaction. suara_batch($39) (schema/005) refuses
  * it unless this server's claim still holds, and writes a row of its own: a
  * batch whose rows all exist already (written again after a broken
  * connection) would otherwise write no WAL, and PostgreSQL would commit it
@@ -98,11 +99,12 @@ const char writer_batch_sql[] =
     " LATERAL (SELECT f.counts::smallint[] AS n) AS x"
     " ON CONFLICT (id) DO NOTHING RETURNING 1),"
     " new_decisions AS ("
-    " INSERT INTO decisions (id, form_id, decision, reason, token_id, seq, decided_at)"
+    " INSERT INTO decisions (id, form_id, decision, reason, token_id, seq, decided_at, receipt)"
     " SELECT d.id, d.form_id, d.decision, d.reason, d.token_id, d.seq,"
-    " to_timestamp(d.ms / 1000.0)"
+    " to_timestamp(d.ms / 1000.0), d.receipt"
     " FROM unnest($19::bigint[], $20::bigint[], $21::text[], $22::text[], $23::int[],"
-    " $24::bigint[], $25::bigint[]) AS d(id, form_id, decision, reason, token_id, seq, ms)"
+    " $24::bigint[], $25::bigint[], $38::text[])"
+    " AS d(id, form_id, decision, reason, token_id, seq, ms, receipt)"
     " ON CONFLICT (id) DO NOTHING RETURNING 1),"
     " new_finals AS ("
     " INSERT INTO finals (contest, region, reason, token_id, at)"
@@ -120,7 +122,7 @@ const char writer_batch_sql[] =
     " ON CONFLICT (ref) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
     " (SELECT count(*) FROM new_decisions), (SELECT count(*) FROM new_finals),"
-    " (SELECT count(*) FROM new_audit), suara_batch($38::bigint), suara_assert_epoch($39::int)";
+    " (SELECT count(*) FROM new_audit), suara_batch($39::bigint), suara_assert_epoch($40::int)";
 
 /* A PostgreSQL array literal under construction. */
 struct column {
@@ -329,6 +331,9 @@ static void add_decision_row(struct writer *w, const struct form *f)
     col_int(&c[P_D_TOKEN], d->token_id);
     col_int(&c[P_D_SEQ], d->seq);
     col_int(&c[P_D_MS], d->decided_ms);
+    char receipt[65];
+    hex_encode(d->receipt, sizeof d->receipt, receipt);
+    col_str(&c[P_D_RECEIPT], receipt);
 }
 
 /* Rows are added after every op is decided, so each new form goes in with its

@@ -167,7 +167,9 @@ struct decision {
     int64_t seq;
     int64_t decided_ms;
     int32_t token_id;
-    bool count; /* count or reject */
+    bool count;                /* count or reject */
+    bool has_receipt;          /* false for decisions stored before they joined the log */
+    unsigned char receipt[32]; /* see receipt.h */
     char *reason;
 };
 

@@ -7,8 +7,10 @@
 #include "form_photos.h"
 #include "core/err.h"
 #include "receipt.h"
+#include "replay.h"
 #include "core/mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,7 +120,8 @@ int ledger_reserve(struct ledger *l, int64_t n)
 {
     if (n <= 0)
         return SU_OK;
-    if (grow_by_id(l, n + 1) != SU_OK || grow_index(&l->by_seq, &l->by_seq_cap, n + 1) != SU_OK)
+    if (grow_by_id(l, n + 1) != SU_OK || grow_index(&l->by_seq, &l->by_seq_cap, n + 1) != SU_OK ||
+        (l->log && publog_reserve(l->log, n) != SU_OK))
         return SU_NOMEM;
     return strmap_reserve(&l->by_submission, (size_t)n);
 }
@@ -309,6 +312,10 @@ void ledger_decide_review(struct ledger *l, struct op *op)
         make_counted(s, op, f);
     else
         set_status(s, op, f, FS_REJECTED);
+    /* The decision is the log's next entry, chained like a form. */
+    receipt_decision(l->last_receipt, d, f->id, d->receipt);
+    d->has_receipt = true;
+    memcpy(l->last_receipt, d->receipt, sizeof d->receipt);
     f->decision = d;
     op->decision = NULL; /* now owned by the form */
     slot_state(s, &op->after);
@@ -354,6 +361,10 @@ void ledger_commit(struct ledger *l, struct op *op)
     if (op->after.counted)
         op->after.counted->tallied = true;
     form_photos_refresh(l, f->contest, f->tps, op->after.counted);
+    if (l->log && op->kind == OP_FORM)
+        publog_add_form(l->log, f->id, f->receipt);
+    else if (l->log)
+        publog_add_entry(l->log, f->decision->receipt);
 }
 
 int ledger_load_form(struct ledger *l, struct form *f)
@@ -370,8 +381,7 @@ int ledger_load_form(struct ledger *l, struct form *f)
         s->counted = f;
     if (f->id >= l->next_form_id)
         l->next_form_id = f->id + 1;
-    memcpy(l->last_receipt, f->receipt, sizeof f->receipt); /* forms come in id order */
-    l->last_form_id = f->id;
+    l->last_form_id = f->id; /* forms come in id order */
     int64_t seq = f->decision && f->decision->seq > f->seq ? f->decision->seq : f->seq;
     if (seq > s->seq)
         s->seq = seq;
@@ -441,4 +451,127 @@ void op_free(struct op *op)
         free(op->audit);
     }
     free(op);
+}
+
+/* ---- start-up: the log and the replay check ----------------------------- */
+
+static int decision_by_seq(const void *a, const void *b)
+{
+    const struct form *x = *(const struct form *const *)a, *y = *(const struct form *const *)b;
+    return (x->decision->seq > y->decision->seq) - (x->decision->seq < y->decision->seq);
+}
+
+static void log_entry(struct ledger *l, const unsigned char receipt[32], int64_t form_id)
+{
+    memcpy(l->last_receipt, receipt, 32);
+    if (!l->log)
+        return;
+    if (form_id)
+        publog_add_form(l->log, form_id, receipt);
+    else
+        publog_add_entry(l->log, receipt);
+}
+
+/* A decision's receipt, recomputed against the entry before it: decisions
+ * are few, so this costs nothing, and a decision changed in the database
+ * (with statuses made to match) would otherwise move the tally unseen.
+ * Forms are not recomputed here (millions of texts): `suara verify-log`. */
+static int decision_entry(struct ledger *l, const struct form *f, char *err, size_t err_size)
+{
+    unsigned char computed[32];
+    receipt_decision(l->last_receipt, f->decision, f->id, computed);
+    if (memcmp(computed, f->decision->receipt, 32) != 0) {
+        snprintf(err, err_size,
+                 "decision %lld: its receipt does not match its content (on form %lld; it was "
+                 "changed outside the server)",
+                 (long long)f->decision->id, (long long)f->id);
+        return -1;
+    }
+    log_entry(l, f->decision->receipt, 0);
+    return 0;
+}
+
+/* Every entry in seq order: forms come by id, which is their seq order, and
+ * the (few) decisions with a receipt are merged in by their seq. */
+static int rebuild_log(struct ledger *l, char *err, size_t err_size)
+{
+    int64_t n_decided = 0;
+    for (int64_t id = 1; id < l->by_id_cap; id++) {
+        const struct form *f = l->by_id[id];
+        n_decided += f && f->decision && f->decision->has_receipt;
+    }
+    struct form **decided = xmalloc(sizeof *decided * (size_t)(n_decided + 1));
+    int64_t k = 0;
+    for (int64_t id = 1; id < l->by_id_cap; id++) {
+        struct form *f = l->by_id[id];
+        if (f && f->decision && f->decision->has_receipt)
+            decided[k++] = f;
+    }
+    qsort(decided, (size_t)n_decided, sizeof *decided, decision_by_seq);
+    k = 0;
+    int rc = 0;
+    for (int64_t id = 1; id < l->by_id_cap && rc == 0; id++) {
+        const struct form *f = l->by_id[id];
+        if (!f)
+            continue;
+        for (; rc == 0 && k < n_decided && decided[k]->decision->seq < f->seq; k++)
+            rc = decision_entry(l, decided[k], err, err_size);
+        if (rc == 0)
+            log_entry(l, f->receipt, f->id);
+    }
+    for (; rc == 0 && k < n_decided; k++)
+        rc = decision_entry(l, decided[k], err, err_size);
+    free(decided);
+    return rc;
+}
+
+static bool same_numbers(const void *a, const void *b)
+{
+    return form_counts_equal(a, b);
+}
+
+/* The replay check of one slot (replay.h); 0 or -1 with err. */
+static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32_t *cap, char *err,
+                          size_t err_size)
+{
+    if (s->n_forms > *cap) {
+        *cap = s->n_forms * 2;
+        *buf = xrealloc(*buf, sizeof **buf * *cap);
+    }
+    int n = 0;
+    for (const struct form *f = s->first; f; f = f->next_in_slot) {
+        (*buf)[n++] = (struct replay_form){
+            .id = f->id,
+            .seq = f->seq,
+            .token = f->token_id,
+            .holds = form_checks_hold(f->checks),
+            .amended = f->amendment != NULL,
+            .outcome = f->outcome,
+            .status = f->status,
+            .confirms = f->confirms,
+            .numbers = f,
+            .has_decision = f->decision != NULL,
+            .decision_count = f->decision && f->decision->count,
+            .decision_id = f->decision ? f->decision->id : 0,
+            .decision_seq = f->decision ? f->decision->seq : 0,
+        };
+    }
+    return replay_slot(*buf, n, same_numbers, err, err_size);
+}
+
+int ledger_finish_load(struct ledger *l, char *err, size_t err_size)
+{
+    int rc = rebuild_log(l, err, err_size);
+    struct replay_form *buf = NULL;
+    uint32_t cap = 0;
+    for (int c = 0; c < l->reg->n_contests && rc == 0; c++) {
+        int32_t root = l->reg->contests[c].region;
+        for (int32_t r = root; r < l->reg->regions[root].end && rc == 0; r++) {
+            const struct slot *s = &l->slots[c][r - root];
+            if (s->first)
+                rc = replay_slot_of(s, &buf, &cap, err, err_size);
+        }
+    }
+    free(buf);
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include "election.h"
 #include "form.h"
 #include "photo_index.h"
+#include "publog.h"
 #include "tally.h"
 
 #include <stdbool.h>
@@ -115,6 +116,7 @@ struct ledger {
     struct strmap photo_refs;
     struct finals finals; /* committed final regions */
     struct form *refused; /* forms refused at seal, kept for their retries */
+    struct publog *log;   /* optional: every committed form becomes its next leaf */
 };
 
 int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *tallies);
@@ -142,7 +144,8 @@ void ledger_commit(struct ledger *l, struct op *op);
  * grow the indexes step by step. */
 int ledger_reserve(struct ledger *l, int64_t n);
 /* Start-up: adds a stored form with its current status and decision. Forms
- * must come in id order; call ledger_rebuild_tallies once all are loaded. */
+ * must come in id order; call ledger_finish_load and ledger_rebuild_tallies
+ * once all are loaded. */
 int ledger_load_form(struct ledger *l, struct form *f);
 void ledger_rebuild_tallies(struct ledger *l);
 /* Start-up: the receipt chain starts from `genesis` (before any form loads). */
@@ -150,6 +153,12 @@ void ledger_set_genesis(struct ledger *l, const unsigned char genesis[32]);
 /* Frees an op of any kind that was never handed to the ledger, or whose
  * work is done, with what it owns (not its form once that is tracked). */
 void op_free(struct op *op);
+/* Start-up, once every form is loaded: rebuilds the public log (every
+ * entry's receipt in seq order) and the head of the receipt chain, and checks
+ * the stored statuses by replaying the outcome rules over the forms and
+ * decisions (replay.h). 0, or -1 with where the history breaks in err: the
+ * server must not serve it. */
+int ledger_finish_load(struct ledger *l, char *err, size_t err_size);
 
 /* How many forms of a slot one token has stored (sealed ones included; those
  * still queued for the writer are not): what --forms-per-tps bounds. */

@@ -5,6 +5,7 @@
  * tree needs hashing. */
 #include "merkle.h"
 #include "core/err.h"
+#include "core/mem.h"
 
 #define OPENSSL_SUPPRESS_DEPRECATED /* see digest() */
 #include <openssl/sha.h>
@@ -75,10 +76,7 @@ static int level_reserve(struct merkle_level *v, int64_t n)
     int64_t cap = v->cap ? v->cap : 64;
     while (cap < n)
         cap *= 2;
-    merkle_hash *p = realloc(v->node, (size_t)cap * sizeof *p);
-    if (!p)
-        return SU_NOMEM;
-    v->node = p;
+    v->node = xrealloc(v->node, (size_t)cap * sizeof *v->node);
     v->cap = cap;
     return SU_OK;
 }

@@ -1,5 +1,6 @@
-/* See receipt.h. The canonical text, one line each, in this order:
- *   suara-receipt-v2        (v1 for forms stored before photos had pages)
+/* See receipt.h. The canonical text of a form, one line each, in this order:
+ *   suara-receipt-v2        (its receipt_format; v1 for forms stored before photos
+ *                           had pages)
  *   prev=<64 hex>
  *   id=<form id>            submission_id=<id>     tps=<code>      contest=<id>
  *   revision=<n>            outcome=<counted|held|disputed|confirmation>
@@ -11,7 +12,10 @@
  *           ballots received,returned,unused,used; disability registered,voted;
  *           valid,invalid,total>
  *   votes=<votes by nomor urut order, comma-separated>
- * Every line ends with "\n". docs/operations.md shows how to recompute one by hand. */
+ * Every line ends with "\n". A decision's text is
+ *   suara-decision-v1  prev=  id=  form_id=  decision=<count|reject>
+ *   reason_sha256=<SHA-256 of the reason, hex>  token_id=  seq=  decided_ms=
+ * docs/operations.md shows how to recompute both by hand. */
 #include "receipt.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -40,9 +44,9 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
                "suara-receipt-v%d\nprev=%s\nid=%lld\nsubmission_id=%s\ntps=%s\ncontest=%s\n"
                "revision=%u\noutcome=%s\nconfirms=%lld\ntoken_id=%d\nseq=%lld\nreceived_ms=%lld\n"
                "checks=",
-               f->receipt_format == RECEIPT_V1 ? 1 : 2, prev_hex, (long long)f->id,
-               f->submission_id, tps_code, contest_id, f->revision, form_status_name(f->outcome),
-               (long long)f->confirms, f->token_id, (long long)f->seq, (long long)f->received_ms);
+               (int)f->receipt_format, prev_hex, (long long)f->id, f->submission_id, tps_code,
+               contest_id, f->revision, form_status_name(f->outcome), (long long)f->confirms,
+               f->token_id, (long long)f->seq, (long long)f->received_ms);
     for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
         if (f->checks & (1u << k))
             buf_printf(out, "%s%s", n++ ? "," : "", form_check_code((enum form_check)k));
@@ -63,6 +67,14 @@ int receipt_text(const unsigned char prev[32], const struct form *f, const char 
     return buf_error(out);
 }
 
+static void digest_text(const struct buf *text, unsigned char out[32])
+{
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, text->data, text->len);
+    sha256_final(&s, out);
+}
+
 void receipt_compute(const unsigned char prev[32], const struct form *f, const char *tps_code,
                      const char *contest_id, unsigned char out[32])
 {
@@ -71,10 +83,31 @@ void receipt_compute(const unsigned char prev[32], const struct form *f, const c
     buf_init_fixed(&text, scratch, sizeof scratch);
     /* Every field is bounded (ids, codes, 64-character hashes): it fits. */
     SU_ASSERT(receipt_text(prev, f, tps_code, contest_id, &text) == SU_OK);
-    struct sha256 s;
-    sha256_init(&s);
-    sha256_update(&s, text.data, text.len);
-    sha256_final(&s, out);
+    digest_text(&text, out);
+}
+
+int receipt_decision_text(const unsigned char prev[32], const struct decision *d, int64_t form_id,
+                          struct buf *out)
+{
+    char prev_hex[65], reason_hex[65];
+    hex_encode(prev, 32, prev_hex);
+    sha256_hex(d->reason, strlen(d->reason), reason_hex);
+    buf_printf(out,
+               "suara-decision-v1\nprev=%s\nid=%lld\nform_id=%lld\ndecision=%s\n"
+               "reason_sha256=%s\ntoken_id=%d\nseq=%lld\ndecided_ms=%lld\n",
+               prev_hex, (long long)d->id, (long long)form_id, d->count ? "count" : "reject",
+               reason_hex, d->token_id, (long long)d->seq, (long long)d->decided_ms);
+    return buf_error(out);
+}
+
+void receipt_decision(const unsigned char prev[32], const struct decision *d, int64_t form_id,
+                      unsigned char out[32])
+{
+    char scratch[512];
+    struct buf text;
+    buf_init_fixed(&text, scratch, sizeof scratch);
+    SU_ASSERT(receipt_decision_text(prev, d, form_id, &text) == SU_OK);
+    digest_text(&text, out);
 }
 
 static int hex_digit(char c)

@@ -4,6 +4,7 @@
 #include "api_review.h"
 #include "api_life.h"
 #include "api_search.h"
+#include "api_log.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/metrics.h"
@@ -614,13 +615,15 @@ static enum route_result route_reads(struct api *api, struct http_request *req, 
         http_reply_json(rep, 200, view_log_head(api->ledger));
         return ROUTE_DONE;
     }
+    if ((rest = after(p, "log/")))
+        return api_log_get(api, req, rest, rep);
     return not_found(rep, "no such API path");
 }
 
 static bool is_read_path(const char *p)
 {
     return path_is(p, "contests") || after(p, "regions/") || after(p, "tally/") ||
-           after(p, "tps/") || after(p, "export/") || path_is(p, "log/head") ||
+           after(p, "tps/") || after(p, "export/") || after(p, "log/") ||
            desk_api_is_read_path(p) || path_is(p, "requests") || path_is(p, "search");
 }
 

@@ -51,6 +51,7 @@ struct api {
     struct audit_agg *audit_agg;     /* auth_failed and export counts */
     api_audit_fn audit_query;
     void *audit_ctx;
+    struct publog *log; /* the public log (domain/publog.h) */
 };
 
 /* Reads are public unless --private-reads; then any valid token may read.

@@ -52,7 +52,7 @@ def canonical(prev, receipt, body, token_id, received_ms, version=2):
         f"confirms={receipt.get('confirms', 0)}", f"token_id={token_id}", f"seq={receipt['seq']}",
         f"received_ms={received_ms}",
         "checks=" + ",".join(c for c in CHECK_ORDER if c in codes),
-        (f"photos={','.join(pages(body))}" if version == 2
+        (f"photos={','.join(pages(body))}" if version >= 2
          else f"photo_sha256={(pages(body) or [''])[0]}"),
         "counts=" + ",".join(map(str, counts)),
         "votes=" + ",".join(str(body["votes"][k]) for k in sorted(body["votes"], key=int)),

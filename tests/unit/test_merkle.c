@@ -79,6 +79,40 @@ static void test_roots_match_python(void **state)
     drop(t);
 }
 
+/* The worked example of docs/api.md: receipts SHA-256("receipt 1".."3"). */
+static void test_worked_example_of_the_docs(void **state)
+{
+    struct merkle t;
+    assert_int_equal(merkle_init(&t), SU_OK);
+    for (int i = 1; i <= 3; i++) {
+        char text[16];
+        int n = snprintf(text, sizeof text, "receipt %d", i);
+        struct sha256 s;
+        merkle_hash receipt;
+        sha256_init(&s);
+        sha256_update(&s, text, (size_t)n);
+        sha256_final(&s, receipt);
+        assert_int_equal(merkle_append(&t, receipt), SU_OK);
+    }
+    char hex[65];
+    merkle_hash root, path[MERKLE_PROOF_MAX];
+    merkle_root(&t, 3, root);
+    hex_encode(root, 32, hex);
+    assert_string_equal(hex, "a5b5d7c719c9eccbf816a1bc650116cbcd8cff660301195d97b220726da4a7c7");
+    assert_int_equal(merkle_inclusion(&t, 0, 3, path), 2);
+    hex_encode(path[0], 32, hex);
+    assert_string_equal(hex, "820a5d4a72f660e4275c6ffc045cff47a9f325a1557c161b05deee6b5dcb6a80");
+    hex_encode(path[1], 32, hex);
+    assert_string_equal(hex, "9ca5c1f4a0e8d1678055116ee0b881476e3daa793a30a490cb6da9322704ed40");
+    assert_int_equal(merkle_inclusion(&t, 2, 3, path), 1);
+    hex_encode(path[0], 32, hex);
+    assert_string_equal(hex, "64fd1f5c1f1d8beab54d15ef9c2ad416268c8fa351d649bb5b9e350a4889ab64");
+    assert_int_equal(merkle_consistency(&t, 2, 3, path), 1);
+    hex_encode(path[0], 32, hex);
+    assert_string_equal(hex, "9ca5c1f4a0e8d1678055116ee0b881476e3daa793a30a490cb6da9322704ed40");
+    merkle_free(&t);
+}
+
 static void test_every_root_and_inclusion(void **state)
 {
     struct merkle *t = tree_of(N_MAX);
@@ -177,8 +211,11 @@ int main(void)
 {
     make_entries();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roots_match_python), cmocka_unit_test(test_every_root_and_inclusion),
-        cmocka_unit_test(test_every_consistency),  cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_roots_match_python),
+        cmocka_unit_test(test_worked_example_of_the_docs),
+        cmocka_unit_test(test_every_root_and_inclusion),
+        cmocka_unit_test(test_every_consistency),
+        cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_growth_and_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

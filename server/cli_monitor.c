@@ -1,0 +1,407 @@
+/* `suara log monitor URL --state FILE`: one check of a server's public log,
+ * meant to run every minute from cron or a systemd timer at a party desk,
+ * Bawaslu or a newsroom. It fetches the signed tree head, checks its Ed25519
+ * signature against the pinned key, checks that it extends the last head it
+ * saw (a consistency proof), optionally checks that given receipts are in the
+ * tree (inclusion proofs), and only then stores the new head as its state.
+ * Any fork, bad signature, shrinking tree or unreachable server exits 1 with
+ * one line saying why, and the state is left as it was. The proofs are
+ * checked with the RFC 9162 verifiers (domain/merkle.c), never trusted. */
+#include "cli.h"
+#include "cli_http.h"
+#include "core/sha256.h"
+#include "domain/sign.h"
+#include "domain/merkle.h"
+#include "domain/publog.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHO "suara log monitor"
+#define MAX_FORMS 64
+#define STATE_MAGIC "suara-monitor-v1"
+
+static const char usage[] =
+    "Usage: suara log monitor URL --state FILE [--key HEX] [--form ID:RECEIPT]...\n"
+    "                         [--timeout-s N]\n"
+    "\n"
+    "Checks the public log of the server at URL (http://HOST:PORT):\n"
+    "  - the signed tree head's Ed25519 signature, against the pinned key;\n"
+    "  - that the head extends the last one stored in FILE (consistency proof):\n"
+    "    a smaller tree or another root for the same history is a fork;\n"
+    "  - with --form, that each form's receipt is in the tree (inclusion proof).\n"
+    "On success it stores the new head in FILE and prints one line starting 'ok:'.\n"
+    "The first run pins the key given with --key HEX (from `suara log key`); later\n"
+    "runs use the key stored in FILE, and a different --key is refused.\n"
+    "\n"
+    "Exit status: 0 the log checks out, 1 it does not or the server cannot be\n"
+    "reached (one line on stderr says why), 2 usage error.\n";
+
+struct head {
+    int64_t tree_size;
+    merkle_hash root;
+    char timestamp[PUBLOG_TIMESTAMP_MAX];
+    unsigned char signature[SIGN_SIGNATURE];
+    unsigned char key[SIGN_PUBLIC_KEY];
+};
+
+struct form_check {
+    long long id;
+    unsigned char receipt[32];
+};
+
+struct monitor {
+    const char *url_text, *state_path, *key_hex;
+    struct http_url url;
+    int timeout_s;
+    struct form_check forms[MAX_FORMS];
+    int n_forms;
+    bool have_state;
+    struct head seen; /* from the state file */
+};
+
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(WHO ": FAIL: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* ---- the state file ---------------------------------------------------- */
+
+static const char *state_value(char *text, const char *key)
+{
+    size_t n = strlen(key);
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : 0) {
+        if (strncmp(line, key, n) == 0 && line[n] == '=') {
+            char *v = line + n + 1, *end = strchr(v, '\n');
+            if (end)
+                *end = '\0';
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* 0 loaded, 1 no state yet, -1 unreadable (reported). */
+static int load_state(struct monitor *m)
+{
+    FILE *f = fopen(m->state_path, "r");
+    if (!f)
+        return errno == ENOENT ? 1 : fail("cannot read %s: %s", m->state_path, strerror(errno));
+    char text[2048];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (strncmp(text, STATE_MAGIC "\n", sizeof STATE_MAGIC) != 0)
+        return fail("%s is not a monitor state file", m->state_path) ? -1 : -1;
+    /* state_value cuts lines: read each key from a fresh copy */
+    const char *keys[] = {"public_key", "tree_size", "root_hash", "timestamp", "signature"};
+    char copy[5][2048];
+    const char *v[5];
+    for (int i = 0; i < 5; i++) {
+        memcpy(copy[i], text, n + 1);
+        v[i] = state_value(copy[i], keys[i]);
+    }
+    struct head *h = &m->seen;
+    if (!v[0] || sign_parse_hex(v[0], h->key, SIGN_PUBLIC_KEY) != 0 || !v[1] ||
+        strspn(v[1], "0123456789") != strlen(v[1]) || !*v[1] || !v[2] ||
+        sign_parse_hex(v[2], h->root, MERKLE_HASH) != 0 || !v[3] ||
+        strlen(v[3]) >= sizeof h->timestamp || !v[4] ||
+        sign_parse_hex(v[4], h->signature, SIGN_SIGNATURE) != 0) {
+        fail("%s is damaged; restore it or start again with --key", m->state_path);
+        return -1;
+    }
+    h->tree_size = strtoll(v[1], NULL, 10);
+    strcpy(h->timestamp, v[3]);
+    return 0;
+}
+
+static int save_state(const struct monitor *m, const struct head *h)
+{
+    char tmp[1100], key[65], root[65], sig[129];
+    snprintf(tmp, sizeof tmp, "%s.tmp", m->state_path);
+    hex_encode(h->key, SIGN_PUBLIC_KEY, key);
+    hex_encode(h->root, MERKLE_HASH, root);
+    hex_encode(h->signature, SIGN_SIGNATURE, sig);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return fail("cannot write %s: %s", tmp, strerror(errno));
+    fprintf(f,
+            STATE_MAGIC "\nurl=%s\npublic_key=%s\ntree_size=%" PRId64 "\nroot_hash=%s\n"
+                        "timestamp=%s\nsignature=%s\n",
+            m->url_text, key, h->tree_size, root, h->timestamp, sig);
+    if (fflush(f) != 0 || ferror(f)) {
+        fclose(f);
+        return fail("cannot write %s", tmp);
+    }
+    fclose(f);
+    if (rename(tmp, m->state_path) != 0)
+        return fail("cannot replace %s: %s", m->state_path, strerror(errno));
+    return 0;
+}
+
+/* ---- talking to the server --------------------------------------------- */
+
+/* GETs path and parses its JSON body; NULL after reporting why. */
+static cJSON *get_json(const struct monitor *m, const char *path, const char *what)
+{
+    struct cli_http_reply r;
+    char err[300];
+    if (cli_http_get(&m->url, path, m->timeout_s, &r, err, sizeof err) != 0) {
+        fail("the server at %s cannot be reached: %s", m->url_text, err);
+        return NULL;
+    }
+    cJSON *json = cJSON_ParseWithLength(r.body, r.len);
+    if (r.status != 200) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(json, "error");
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+        fail("%s: the server answered %d%s%s", what, r.status, cJSON_IsString(code) ? " " : "",
+             cJSON_IsString(code) ? code->valuestring : "");
+        cJSON_Delete(json);
+        json = NULL;
+    } else if (!cJSON_IsObject(json)) {
+        fail("%s: the answer is not a JSON object", what);
+        cJSON_Delete(json);
+        json = NULL;
+    }
+    cli_http_reply_free(&r);
+    return json;
+}
+
+static bool json_hex(const cJSON *o, const char *key, unsigned char *out, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) && sign_parse_hex(v->valuestring, out, n) == 0;
+}
+
+static bool json_count(const cJSON *o, const char *key, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740991.0 ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+/* A list of hex hashes; its length, or -1. */
+static int json_hashes(const cJSON *o, const char *key, merkle_hash *out)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) >= MERKLE_PROOF_MAX)
+        return -1;
+    int n = 0;
+    for (const cJSON *it = list->child; it; it = it->next, n++) {
+        if (!cJSON_IsString(it) || sign_parse_hex(it->valuestring, out[n], MERKLE_HASH) != 0)
+            return -1;
+    }
+    return n;
+}
+
+static int fetch_head(const struct monitor *m, const unsigned char pinned[SIGN_PUBLIC_KEY],
+                      struct head *h)
+{
+    cJSON *o = get_json(m, "/api/v1/log/sth", "the signed tree head");
+    if (!o)
+        return 1;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
+    int rc = 0;
+    if (!json_count(o, "tree_size", &h->tree_size) || !json_hex(o, "root_hash", h->root, 32) ||
+        !cJSON_IsString(ts) || strlen(ts->valuestring) >= sizeof h->timestamp) {
+        rc = fail("the signed tree head is malformed");
+    } else if (!json_hex(o, "signature", h->signature, SIGN_SIGNATURE) ||
+               !json_hex(o, "public_key", h->key, SIGN_PUBLIC_KEY)) {
+        rc = fail("the tree head is not signed (does the server run with --log-key?)");
+    } else {
+        strcpy(h->timestamp, ts->valuestring);
+        char msg[PUBLOG_MESSAGE_MAX], want[65], got[65];
+        size_t len = publog_sth_message(h->tree_size, h->root, h->timestamp, msg);
+        hex_encode(pinned, SIGN_PUBLIC_KEY, want);
+        hex_encode(h->key, SIGN_PUBLIC_KEY, got);
+        if (memcmp(h->key, pinned, SIGN_PUBLIC_KEY) != 0)
+            rc = fail("the head is signed with key %s, not the pinned key %s", got, want);
+        else if (!len || !sign_verify(pinned, msg, len, h->signature))
+            rc = fail("bad signature on the head of tree size %" PRId64, h->tree_size);
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int check_consistency(const struct monitor *m, const struct head *old,
+                             const struct head *now)
+{
+    char old_root[65];
+    hex_encode(old->root, MERKLE_HASH, old_root);
+    if (now->tree_size < old->tree_size)
+        return fail("the tree shrank from %" PRId64 " to %" PRId64
+                    " leaves: entries seen at %s were removed",
+                    old->tree_size, now->tree_size, old->timestamp);
+    if (now->tree_size == old->tree_size) {
+        if (memcmp(now->root, old->root, MERKLE_HASH) != 0)
+            return fail("fork: tree size %" PRId64 " had root %s at %s and has another now",
+                        now->tree_size, old_root, old->timestamp);
+        return 0;
+    }
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/log/proof/consistency?first=%" PRId64 "&second=%" PRId64,
+             old->tree_size, now->tree_size);
+    cJSON *o = get_json(m, path, "the consistency proof");
+    if (!o)
+        return 1;
+    merkle_hash proof[MERKLE_PROOF_MAX];
+    int n = json_hashes(o, "proof", proof);
+    cJSON_Delete(o);
+    if (n < 0)
+        return fail("the consistency proof is malformed");
+    if (!merkle_verify_consistency(old->tree_size, now->tree_size, old->root, now->root, proof, n))
+        return fail("fork: the head of size %" PRId64 " does not extend the head of size %" PRId64
+                    " (root %s) seen at %s: the history was rewritten",
+                    now->tree_size, old->tree_size, old_root, old->timestamp);
+    return 0;
+}
+
+static int check_form(const struct monitor *m, const struct form_check *fc, const struct head *h)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/log/proof/inclusion?form_id=%lld&tree_size=%" PRId64,
+             fc->id, h->tree_size);
+    char what[64];
+    snprintf(what, sizeof what, "form %lld", fc->id);
+    cJSON *o = get_json(m, path, what);
+    if (!o)
+        return 1;
+    merkle_hash proof[MERKLE_PROOF_MAX], leaf;
+    int64_t index;
+    int n = json_hashes(o, "audit_path", proof);
+    bool parsed = json_count(o, "leaf_index", &index);
+    cJSON_Delete(o);
+    if (n < 0 || !parsed)
+        return fail("form %lld: the inclusion proof is malformed", fc->id);
+    merkle_leaf_hash(fc->receipt, leaf);
+    if (!merkle_verify_inclusion(leaf, index, h->tree_size, proof, n, h->root))
+        return fail("form %lld: its receipt is not in the signed tree of size %" PRId64
+                    " (the stored form was changed, or the proof is false)",
+                    fc->id, h->tree_size);
+    return 0;
+}
+
+/* ---- arguments ----------------------------------------------------------- */
+
+static int parse_form(struct monitor *m, const char *arg)
+{
+    char *end;
+    long long id = strtoll(arg, &end, 10);
+    if (m->n_forms >= MAX_FORMS || id <= 0 || *end != ':' ||
+        sign_parse_hex(end + 1, m->forms[m->n_forms].receipt, 32) != 0)
+        return -1;
+    m->forms[m->n_forms++].id = id;
+    return 0;
+}
+
+static int parse_args(struct monitor *m, int argc, char **argv)
+{
+    m->timeout_s = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--state") == 0 && next) {
+            m->state_path = argv[++i];
+        } else if (strcmp(a, "--key") == 0 && next) {
+            m->key_hex = argv[++i];
+        } else if (strcmp(a, "--form") == 0 && next) {
+            if (parse_form(m, argv[++i]) != 0) {
+                fprintf(stderr, WHO ": --form wants ID:RECEIPT (64 hex), at most %d\n", MAX_FORMS);
+                return 2;
+            }
+        } else if (strcmp(a, "--timeout-s") == 0 && next) {
+            m->timeout_s = atoi(argv[++i]);
+            if (m->timeout_s < 1 || m->timeout_s > 600) {
+                fprintf(stderr, WHO ": --timeout-s wants 1 to 600\n");
+                return 2;
+            }
+        } else if (a[0] != '-' && !m->url_text) {
+            m->url_text = a;
+        } else {
+            fprintf(stderr, WHO ": unknown argument '%s'\n\n%s", a, usage);
+            return 2;
+        }
+    }
+    if (!m->url_text || !m->state_path) {
+        fprintf(stderr, WHO ": give the server's URL and --state FILE\n\n%s", usage);
+        return 2;
+    }
+    if (http_url_parse(m->url_text, &m->url) != 0) {
+        fprintf(stderr, WHO ": '%s' is not an http://HOST:PORT URL (https is not supported)\n",
+                m->url_text);
+        return 2;
+    }
+    return 0;
+}
+
+int cli_log_monitor(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    }
+    static struct monitor m;
+    memset(&m, 0, sizeof m);
+    int rc = parse_args(&m, argc, argv);
+    if (rc != 0)
+        return rc;
+    rc = load_state(&m);
+    if (rc < 0)
+        return 1;
+    m.have_state = rc == 0;
+    unsigned char pinned[SIGN_PUBLIC_KEY];
+    if (m.key_hex && sign_parse_hex(m.key_hex, pinned, SIGN_PUBLIC_KEY) != 0) {
+        fprintf(stderr, WHO ": --key wants the 64 hex characters of `suara log key`\n");
+        return 2;
+    }
+    if (m.have_state && m.key_hex && memcmp(pinned, m.seen.key, SIGN_PUBLIC_KEY) != 0)
+        return fail("--key differs from the key pinned in %s; a new key needs a new state file "
+                    "(see docs/operations.md, rotating the key)",
+                    m.state_path);
+    if (m.have_state)
+        memcpy(pinned, m.seen.key, SIGN_PUBLIC_KEY);
+    else if (!m.key_hex) {
+        fprintf(stderr, WHO ": the first run needs --key HEX to pin (from `suara log key`)\n");
+        return 2;
+    }
+    struct head now;
+    if (fetch_head(&m, pinned, &now) != 0)
+        return 1;
+    if (m.have_state && check_consistency(&m, &m.seen, &now) != 0)
+        return 1;
+    for (int i = 0; i < m.n_forms; i++) {
+        if (check_form(&m, &m.forms[i], &now) != 0)
+            return 1;
+    }
+    if (save_state(&m, &now) != 0)
+        return 1;
+    char root[65];
+    hex_encode(now.root, MERKLE_HASH, root);
+    printf("ok: tree_size=%" PRId64 " root_hash=%s timestamp=%s", now.tree_size, root,
+           now.timestamp);
+    if (m.have_state)
+        printf(" (%" PRId64 " new entries since %s, consistent)", now.tree_size - m.seen.tree_size,
+               m.seen.timestamp);
+    else
+        printf(" (first head, key pinned)");
+    if (m.n_forms)
+        printf("; %d form%s included", m.n_forms, m.n_forms == 1 ? "" : "s");
+    putchar('\n');
+    return 0;
+}

@@ -1,0 +1,119 @@
+/* See replay.h. */
+#include "replay.h"
+#include "core/mem.h"
+#include "form.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct event {
+    int64_t seq;
+    int form;      /* index into the slot's forms */
+    bool decision; /* the form's decision, else the form's arrival */
+};
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct event *x = a, *y = b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static bool waiting(uint8_t status)
+{
+    return status == FS_HELD || status == FS_DISPUTED;
+}
+
+struct run {
+    const struct replay_form *forms;
+    uint8_t *status; /* replayed */
+    int counted;     /* index, or -1 */
+    replay_same_numbers same;
+    char *err;
+    size_t err_size;
+};
+
+static void make_counted(struct run *r, int i)
+{
+    if (r->counted >= 0)
+        r->status[r->counted] = FS_SUPERSEDED;
+    r->status[i] = FS_COUNTED;
+    r->counted = i;
+}
+
+static int arrive(struct run *r, int i)
+{
+    const struct replay_form *f = &r->forms[i];
+    int outcome;
+    if (f->amended)
+        outcome = FS_COUNTED; /* an amendment replaces the result, as the pleno decided */
+    else if (f->holds)
+        outcome = FS_HELD;
+    else if (r->counted < 0 || r->forms[r->counted].token == f->token)
+        outcome = FS_COUNTED; /* the first count, or the same witness's correction */
+    else
+        outcome = r->same(f->numbers, r->forms[r->counted].numbers) ? FS_CONFIRMATION : FS_DISPUTED;
+    int64_t confirms = outcome == FS_CONFIRMATION ? r->forms[r->counted].id : 0;
+    if (outcome != f->outcome || confirms != f->confirms) {
+        snprintf(r->err, r->err_size,
+                 "form %lld: its receipt says it was %s (confirming %lld); the rules give %s "
+                 "(confirming %lld) at its place in the log",
+                 (long long)f->id, form_status_name(f->outcome), (long long)f->confirms,
+                 form_status_name(outcome), (long long)confirms);
+        return -1;
+    }
+    for (int j = 0; j < i; j++) { /* a witness's newer form replaces its own waiting ones */
+        if (r->forms[j].token == f->token && waiting(r->status[j]))
+            r->status[j] = FS_SUPERSEDED;
+    }
+    if (outcome == FS_COUNTED)
+        make_counted(r, i);
+    else
+        r->status[i] = (uint8_t)outcome;
+    return 0;
+}
+
+static int decide(struct run *r, int i)
+{
+    const struct replay_form *f = &r->forms[i];
+    if (!waiting(r->status[i])) {
+        snprintf(r->err, r->err_size,
+                 "decision %lld on form %lld: the rules say the form was %s, not waiting for "
+                 "review",
+                 (long long)f->decision_id, (long long)f->id, form_status_name(r->status[i]));
+        return -1;
+    }
+    if (f->decision_count)
+        make_counted(r, i);
+    else
+        r->status[i] = FS_REJECTED;
+    return 0;
+}
+
+int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same, char *err,
+                size_t err_size)
+{
+    struct event *events = xmalloc(sizeof *events * (size_t)(2 * n + 1));
+    int n_events = 0, rc = 0;
+    for (int i = 0; i < n; i++) {
+        events[n_events++] = (struct event){forms[i].seq, i, false};
+        if (forms[i].has_decision)
+            events[n_events++] = (struct event){forms[i].decision_seq, i, true};
+    }
+    qsort(events, (size_t)n_events, sizeof *events, by_seq);
+    struct run r = {forms, xcalloc((size_t)n + 1, 1), -1, same, err, err_size};
+    for (int e = 0; e < n_events && rc == 0; e++)
+        rc = events[e].decision ? decide(&r, events[e].form) : arrive(&r, events[e].form);
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (r.status[i] != forms[i].status) {
+            snprintf(err, err_size,
+                     "form %lld: stored status %s, but replaying the log gives %s (a status "
+                     "or a decision was changed outside the server)",
+                     (long long)forms[i].id, form_status_name(forms[i].status),
+                     form_status_name(r.status[i]));
+            rc = -1;
+        }
+    }
+    free(r.status);
+    free(events);
+    return rc;
+}

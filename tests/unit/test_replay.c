@@ -1,0 +1,115 @@
+/* The outcome rules replayed over one TPS and contest (domain/replay.c):
+ * histories the ledger makes verify, and each kind of change to a stored
+ * status, outcome or decision is named. */
+#include "domain/form.h"
+#include "domain/replay.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+static int numbers[4] = {1, 1, 2, 3}; /* forms with equal values have equal numbers */
+
+static bool same(const void *a, const void *b)
+{
+    return *(const int *)a == *(const int *)b;
+}
+
+static struct replay_form form(int64_t id, int32_t token, int numbers_of, int outcome, int status)
+{
+    return (struct replay_form){.id = id,
+                                .seq = id * 10,
+                                .token = token,
+                                .outcome = (uint8_t)outcome,
+                                .status = (uint8_t)status,
+                                .numbers = &numbers[numbers_of]};
+}
+
+static void decided(struct replay_form *f, bool count, int64_t seq)
+{
+    f->has_decision = true;
+    f->decision_count = count;
+    f->decision_id = 1;
+    f->decision_seq = seq;
+}
+
+static char err[300];
+
+static void test_correction_confirmation_and_dispute(void **state)
+{
+    /* A counts, B confirms (same numbers), C disputes, A corrects itself. */
+    struct replay_form f[] = {
+        form(1, 7, 0, FS_COUNTED, FS_SUPERSEDED),
+        form(2, 8, 1, FS_CONFIRMATION, FS_CONFIRMATION),
+        form(3, 9, 2, FS_DISPUTED, FS_DISPUTED),
+        form(4, 7, 3, FS_COUNTED, FS_COUNTED),
+    };
+    f[1].confirms = 1;
+    assert_int_equal(replay_slot(f, 4, same, err, sizeof err), 0);
+    /* The correction is what counts: a stored status saying otherwise is named. */
+    f[0].status = FS_COUNTED;
+    assert_int_equal(replay_slot(f, 4, same, err, sizeof err), -1);
+    assert_string_equal(err, "form 1: stored status counted, but replaying the log gives "
+                             "superseded (a status or a decision was changed outside the server)");
+    f[0].status = FS_SUPERSEDED;
+    /* A confirmation claiming another form. */
+    f[1].confirms = 4;
+    assert_int_equal(replay_slot(f, 4, same, err, sizeof err), -1);
+    assert_non_null(strstr(err, "form 2: its receipt says it was confirmation (confirming 4)"));
+}
+
+static void test_decisions(void **state)
+{
+    /* A counts, B disputes; the reviewer counts B; C is held and rejected. */
+    struct replay_form f[] = {
+        form(1, 7, 0, FS_COUNTED, FS_SUPERSEDED),
+        form(2, 8, 2, FS_DISPUTED, FS_COUNTED),
+        form(3, 9, 3, FS_HELD, FS_REJECTED),
+    };
+    f[2].holds = true;
+    decided(&f[1], true, 35); /* after form 3 arrived */
+    decided(&f[2], false, 36);
+    assert_int_equal(replay_slot(f, 3, same, err, sizeof err), 0);
+    /* The decision flipped to reject: B rejected, A stays counted. */
+    f[1].decision_count = false;
+    assert_int_equal(replay_slot(f, 3, same, err, sizeof err), -1);
+    assert_string_equal(err, "form 1: stored status superseded, but replaying the log gives "
+                             "counted (a status or a decision was changed outside the server)");
+    /* A decision on a form that was not waiting. */
+    f[1].decision_count = true;
+    decided(&f[0], true, 40);
+    assert_int_equal(replay_slot(f, 3, same, err, sizeof err), -1);
+    assert_string_equal(err, "decision 1 on form 1: the rules say the form was superseded, not "
+                             "waiting for review");
+}
+
+static void test_own_waiting_form_is_superseded(void **state)
+{
+    /* A's held form, then A's passing one: the held one is superseded. */
+    struct replay_form f[] = {
+        form(1, 7, 0, FS_HELD, FS_SUPERSEDED),
+        form(2, 7, 0, FS_COUNTED, FS_COUNTED),
+    };
+    f[0].holds = true;
+    assert_int_equal(replay_slot(f, 2, same, err, sizeof err), 0);
+    f[0].status = FS_HELD;
+    assert_int_equal(replay_slot(f, 2, same, err, sizeof err), -1);
+    /* An outcome the rules do not give (a held form stored as counted). */
+    f[0].status = FS_SUPERSEDED;
+    f[0].outcome = FS_COUNTED;
+    assert_int_equal(replay_slot(f, 2, same, err, sizeof err), -1);
+    assert_non_null(strstr(err, "form 1: its receipt says it was counted"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_correction_confirmation_and_dispute),
+        cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_own_waiting_form_is_superseded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
