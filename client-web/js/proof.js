@@ -135,22 +135,10 @@ function show(dd, r, result) {
     h('button.link', { type: 'button', text: 'Bagikan', onclick: () => share(r, result) }));
 }
 
-// The <dd> of the receipt's "Log publik" row. The check runs when the witness
-// asks (one tap), not on every render of every receipt in the outbox: a
-// phone on a weak connection spends nothing it did not ask for.
-export function proofBlock(r) {
-  const dd = h('dd.proof', { 'data-proof': 'idle' });
-  if (!r.receipt) {
-    dd.dataset.proof = 'unavailable';
-    fill(dd, h('span.muted', { text: 'tidak ada tanda terima' }));
-    return dd;
-  }
-  const run = () => {
-    dd.dataset.proof = 'checking';
-    fill(dd, h('span.muted', { text: 'memeriksa…' }));
-    checkOnce(r).then((result) => show(dd, r, result));
-  };
-  if (checks.has(r.form_id)) run(); /* already asked on this page: show the answer again */
-  else fill(dd, h('button.link', { type: 'button', text: 'Periksa di log publik', onclick: run }));
-  return dd;
+// Runs the check for receipt r and shows the answer in dd (the receipt's
+// "Log publik" row, witness.js).
+export function checkInto(dd, r) {
+  dd.dataset.proof = 'checking';
+  fill(dd, h('span.muted', { text: 'memeriksa…' }));
+  return checkOnce(r).then((result) => show(dd, r, result));
 }

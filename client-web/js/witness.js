@@ -16,7 +16,6 @@ import { tpsPicker } from './picker.js';
 import { formEntry, clearDraft } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
-import { proofBlock } from './proof.js';
 
 const LAST_TPS = 'suara.witness.tps';
 
@@ -98,7 +97,22 @@ export function receipt(r, body = null, contest = null) {
     r.receipt ? h('dd', {}, h('code', { 'data-k': 'receipt', text: r.receipt })) : null,
     body ? h('dt', { text: 'Isi' }) : null,
     body ? h('dd', {}, sentNumbers(body, contest)) : null,
-    h('dt', { text: 'Log publik' }), proofBlock(r));
+    h('dt', { text: 'Log publik' }), logCheck(r));
+}
+
+// The receipt's check against the public log (proof.js), loaded only when the
+// witness asks: it needs the network anyway, and costs a first visit nothing.
+function logCheck(r) {
+  const dd = h('dd.proof', { 'data-proof': r.receipt ? 'idle' : 'unavailable' });
+  if (!r.receipt) {
+    fill(dd, h('span.muted', { text: 'tidak ada tanda terima' }));
+    return dd;
+  }
+  fill(dd, h('button.link', {
+    type: 'button', text: 'Periksa di log publik',
+    onclick: async () => (await import('./proof.js')).checkInto(dd, r),
+  }));
+  return dd;
 }
 
 // A status badge in the witness's words: "disputed" says what it means here.
