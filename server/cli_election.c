@@ -279,6 +279,8 @@ static int go_live(int argc, char **argv)
                   "UPDATE election SET mode = 'live', epoch = epoch + 1, genesis = $1,"
                   " switched_at = now()",
                   1, params) != SU_OK ||
+        /* Every decision left is a live one, with a receipt (schema/006). */
+        sync_exec(&db, "UPDATE log_format SET decisions_from_seq = 1", 0, NULL) != SU_OK ||
         sync_exec(&db,
                   "INSERT INTO audit (kind, detail) VALUES ('mode', jsonb_build_object("
                   "'from', 'test', 'to', 'live', 'by', 'cli', 'genesis', $1::text,"

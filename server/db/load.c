@@ -24,8 +24,12 @@
 static const char sql_claim[] = "COPY (SELECT suara_claim()) TO STDOUT";
 #define CLAIM_ERROR "another suara serve holds this database; stop it first"
 
+/* The newest migration, and whether the public log's (006, which landed after
+ * 007 to 011) is applied too: a database migrated before it has a newer
+ * version but not its tables. */
 static const char sql_schema[] =
-    "COPY (SELECT coalesce(max(version), 0) FROM schema_migrations) TO STDOUT";
+    "COPY (SELECT coalesce(max(version), 0), bool_or(version = 6) FROM schema_migrations) "
+    "TO STDOUT";
 static const char sql_regions[] = "COPY (SELECT code, name FROM regions) TO STDOUT";
 static const char sql_tps[] =
     "COPY (SELECT code, 'TPS ' || lpad(number::text, 3, '0'), dpt FROM tps) TO STDOUT";
@@ -76,7 +80,7 @@ static int row_claim(void *ctx, char **f, int n)
 static int row_schema(void *ctx, char **f, int n)
 {
     struct loader *l = ctx;
-    if (n == 1 && f[0] && atoi(f[0]) >= SCHEMA_VERSION)
+    if (n == 2 && f[0] && atoi(f[0]) >= SCHEMA_VERSION && f[1] && strcmp(f[1], "t") == 0)
         return 0;
     snprintf(l->copy.error, sizeof l->copy.error,
              "the database schema is older than this server (version %d needed): run suara migrate",

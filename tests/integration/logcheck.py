@@ -175,8 +175,10 @@ def entries(db):
 def recompute_chain(db, version=None):
     """The receipts of every entry recomputed in seq order with form texts of
     `version` (None: each row's own format; decisions have one), next to the
-    stored ones: [(kind, id, recomputed, stored)]."""
-    prev, out = "0" * 64, []
+    stored ones: [(kind, id, recomputed, stored)]. The chain starts from the
+    election's recorded genesis (64 zeros for the rehearsal; a fresh value
+    once `suara election live` ran)."""
+    prev, out = db.value("SELECT genesis FROM election"), []
     for kind, row in entries(db):
         if kind == "form":
             mine = hashlib.sha256(form_text(version, prev, row)).hexdigest()

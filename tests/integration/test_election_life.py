@@ -12,6 +12,7 @@ import time
 import uuid
 
 import harness
+import logcheck
 from harness import build_form
 
 GUB = "gub-62"
@@ -167,15 +168,29 @@ class GoLiveTest(harness.SuaraTestCase):
         self.assertEqual(server.get("/api/v1/log/head")[2],
                          {"mode": "live", "form_id": 0, "forms": 0, "receipt": genesis})
 
+        # The public log restarts with the chain: the rehearsal's leaves are gone.
+        self.assertEqual(self.log_size(server), 0)
+
         # The live count starts at form 1, chained to the genesis; verify-log agrees.
         code, dpt = db.rows("SELECT code, dpt FROM tps ORDER BY code LIMIT 1")[0]
         status, _, receipt = server.post("/api/v1/forms", build_form(sid(), code, int(dpt)),
                                          token=admin)
         self.assertEqual((status, receipt["form_id"], receipt["seq"]), (201, 1, 1), receipt)
+        # Its receipt, recomputed from the genesis by the independent verifier,
+        # is the log's first and only leaf.
+        self.assertEqual(logcheck.recompute_chain(db),
+                         [("form", "1", receipt["receipt"], receipt["receipt"])])
+        harness.wait_until(lambda: self.log_size(server) == 1, timeout=30,
+                           message="the live log's first head")
+        head = server.get("/api/v1/log/sth")[2]
+        self.assertEqual(head["root_hash"], logcheck.leaf_hash(receipt["receipt"]).hex())
+        status, _, proof = server.get("/api/v1/log/proof/inclusion?form_id=1&tree_size=1")
+        self.assertEqual((status, proof["leaf_index"], proof["audit_path"]), (200, 0, []), proof)
         verify = run_suara("verify-log", "--db", db.conninfo)
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
-        self.assertEqual(verify.stdout.strip(),
-                         f"intact: 1 forms; head receipt {receipt['receipt']}")
+        self.assertEqual(verify.stdout.splitlines(), [
+            f"intact: 1 forms; head receipt {receipt['receipt']}",
+            "statuses: every stored status follows from the log (1 TPS and contests replayed)"])
 
         # No way back.
         again = run_suara("election", "live", "--db", db.conninfo, "--confirm")
@@ -186,6 +201,12 @@ class GoLiveTest(harness.SuaraTestCase):
                               text=True)
         self.assertIn("switching back to test is refused", back.stderr)
         self.assertEqual(db.value("SELECT mode FROM election"), "live")
+
+    @staticmethod
+    def log_size(server):
+        """The size of the public log's newest signed head (None before the first)."""
+        status, _, head = server.get("/api/v1/log/sth")
+        return head["tree_size"] if status == 200 else None
 
     @staticmethod
     def status_mode(server):

@@ -104,12 +104,31 @@ static void test_own_waiting_form_is_superseded(void **state)
     assert_non_null(strstr(err, "form 1: its receipt says it was counted"));
 }
 
+static void test_amendment_counts(void **state)
+{
+    /* A counts; after the pleno an admin's amendment, with other numbers and
+     * a failing check, replaces it (docs/form-rules.md). */
+    struct replay_form f[] = {
+        form(1, 7, 0, FS_COUNTED, FS_SUPERSEDED),
+        form(2, 99, 2, FS_COUNTED, FS_COUNTED),
+    };
+    f[1].holds = true;
+    f[1].amended = true;
+    assert_int_equal(replay_slot(f, 2, same, err, sizeof err), 0);
+    /* Without its amendment the same form would have been held. */
+    f[1].amended = false;
+    assert_int_equal(replay_slot(f, 2, same, err, sizeof err), -1);
+    assert_string_equal(err, "form 2: its receipt says it was counted (confirming 0); the rules "
+                             "give held (confirming 0) at its place in the log");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_correction_confirmation_and_dispute),
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_own_waiting_form_is_superseded),
+        cmocka_unit_test(test_amendment_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
