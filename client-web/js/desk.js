@@ -184,14 +184,21 @@ function recapPage(contest, n, head) {
       contest.candidates.map((c) => h('tr', {}, h('th', { text: `${nomor(c.number)} ${c.head} – ${c.deputy}` }), h('td', { text: int(n.votes[c.number] || 0) }))),
       h('tr', {}, h('th', { text: 'Suara sah' }), h('td', { text: int(n.valid) })),
       h('tr', {}, h('th', { text: 'Suara tidak sah' }), h('td', { text: int(n.invalid) })))),
-    h('p.recap-foot', { text: `Kepala log: formulir #${head.form_id}, ${head.receipt} · dicetak ${when(new Date().toISOString())}` }));
+    h('p.recap-foot', { text: `Kepala log pukul ${when(head.at)}: formulir #${head.form_id}, ${head.receipt} · dicetak ${when(new Date().toISOString())}` }));
 }
 
 // ---- the desk view -------------------------------------------------------------
 
+// The log's head as of now, with the time it was read (printed beside it).
+async function logHead() {
+  const at = new Date().toISOString();
+  try { return { ...await api.get('/api/v1/log/head'), at }; } catch { return { form_id: 0, receipt: '', at }; }
+}
+
 async function mountDesk(el, contest, all, query) {
   const region = query.r && api.covers(contest, query.r) ? query.r : contest.region;
-  const node = await api.tally(contest.id, region);
+  const [node, firstHead] = await Promise.all([api.tally(contest.id, region), logHead()]);
+  let head = firstHead;
   const sum = summary();
   const table = countersTable(contest, node);
   const chartBox = h('div.chart-box');
@@ -230,22 +237,21 @@ async function mountDesk(el, contest, all, query) {
       fill(chartBox, timelineChart(contest, tl.points, node.tps.total));
     } catch { fill(chartBox, h('p.note', { text: 'Perkembangan tidak tersedia untuk wilayah ini.' })); }
   };
-  const beforePrint = async () => {
-    let head = { form_id: 0, receipt: '' };
-    try { head = await api.get('/api/v1/log/head'); } catch { /* printed without it */ }
-    fill(printBox, [node, ...node.children].map((n) => recapPage(contest, n, head)));
-  };
-  window.addEventListener('beforeprint', beforePrint);
+  // Synchronous on purpose: the browser prints as soon as beforeprint returns
+  // and never waits for a promise, so the recap is drawn from what is in
+  // memory (the live counts and the newest log head read).
+  const renderRecap = () => fill(printBox, [node, ...node.children].map((n) => recapPage(contest, n, head)));
+  window.addEventListener('beforeprint', renderRecap);
   paint();
-  await beforePrint();
+  renderRecap();
   loadTimeline();
-  const timer = setInterval(loadTimeline, TIMELINE_MS);
+  const timer = setInterval(async () => { loadTimeline(); head = await logHead(); }, TIMELINE_MS);
   const unsub = subscribe(contest.id, region, (msg) => { if (merge(node, msg) !== null) schedule(); });
   return () => {
     unsub();
     clearInterval(timer);
     clearTimeout(pending);
-    window.removeEventListener('beforeprint', beforePrint);
+    window.removeEventListener('beforeprint', renderRecap);
   };
 }
 

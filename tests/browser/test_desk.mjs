@@ -118,7 +118,7 @@ test('big screen, printed recap and a phone', async () => {
   assert.equal(await page.locator('table.counters').isVisible(), false);
   const breaks = await pages.evaluateAll((els) => els.map((e) => getComputedStyle(e).breakAfter));
   assert.deepEqual([...new Set(breaks)], ['page']);
-  assert.match(await pages.nth(0).textContent(), /Kepala log: formulir #\d+/);
+  assert.match(await pages.nth(0).textContent(), /Kepala log pukul .*: formulir #\d+, /);
   await page.emulateMedia({ media: 'screen' });
 
   const phone = await browser.page();
