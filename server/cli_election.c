@@ -360,20 +360,10 @@ done:
 
 int cli_election(int argc, char **argv)
 {
-    const char *cmd = argc > 1 ? argv[1] : "";
-    if (strcmp(cmd, "status") == 0)
-        return status(argc - 1, argv + 1);
-    if (strcmp(cmd, "live") == 0)
-        return go_live(argc - 1, argv + 1);
-    if (strcmp(cmd, "finalize") == 0)
-        return finalize(argc - 1, argv + 1);
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (*cmd)
-        fprintf(stderr, WHO ": unknown command '%s'\n" HINT, cmd);
-    else
-        fprintf(stderr, WHO ": which command? status, live or finalize\n" HINT);
-    return 2;
+    static const struct cli_command commands[] = {
+        {"status", status},
+        {"live", go_live},
+        {"finalize", finalize},
+    };
+    return cli_dispatch(WHO, commands, sizeof commands / sizeof commands[0], usage, argc, argv);
 }

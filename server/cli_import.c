@@ -290,16 +290,13 @@ done:
     return status;
 }
 
-int cli_import(int argc, char **argv)
+/* `suara import kpu [--db CONNINFO] [--contest ID] FILE...` (argv[0] "kpu"). */
+static int kpu(int argc, char **argv)
 {
     const char *db = NULL, *contest = NULL;
-    if (argc < 2 || strcmp(argv[1], "kpu") != 0) {
-        fputs(usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
-    }
     char **files = xcalloc((size_t)argc, sizeof *files);
     int n = 0;
-    for (int i = 2; files && i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             free(files);
@@ -318,9 +315,7 @@ int cli_import(int argc, char **argv)
     }
     const char *conninfo = sync_conninfo(db);
     int status = 2;
-    if (!files)
-        status = 1;
-    else if (!conninfo)
+    if (!conninfo)
         fprintf(stderr, WHO ": no database given: use --db CONNINFO or set SUARA_DB\n");
     else if (n == 0)
         fprintf(stderr, WHO ": no files given\n\n%s", usage);
@@ -328,4 +323,11 @@ int cli_import(int argc, char **argv)
         status = run(conninfo, files, n, contest);
     free(files);
     return status;
+}
+
+int cli_import(int argc, char **argv)
+{
+    static const struct cli_command commands[] = {{"kpu", kpu}};
+    return cli_dispatch("suara import", commands, sizeof commands / sizeof commands[0], usage, argc,
+                        argv);
 }

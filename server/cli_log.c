@@ -105,16 +105,10 @@ static int key(int argc, char **argv)
 
 int cli_log(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "keygen") == 0)
-        return keygen(argc - 1, argv + 1);
-    if (strcmp(argv[1], "key") == 0)
-        return key(argc - 1, argv + 1);
-    if (strcmp(argv[1], "monitor") == 0)
-        return cli_log_monitor(argc - 1, argv + 1);
-    fprintf(stderr, WHO ": unknown command '%s'\n\n%s", argv[1], usage);
-    return 2;
+    static const struct cli_command commands[] = {
+        {"keygen", keygen},
+        {"key", key},
+        {"monitor", cli_log_monitor},
+    };
+    return cli_dispatch(WHO, commands, sizeof commands / sizeof commands[0], usage, argc, argv);
 }

@@ -427,20 +427,10 @@ done:
 
 int cli_token(int argc, char **argv)
 {
-    const char *cmd = argc > 1 ? argv[1] : "";
-    if (strcmp(cmd, "create") == 0)
-        return create(argc - 1, argv + 1);
-    if (strcmp(cmd, "list") == 0)
-        return list(argc - 1, argv + 1);
-    if (strcmp(cmd, "revoke") == 0)
-        return revoke(argc - 1, argv + 1);
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (*cmd)
-        fprintf(stderr, WHO ": unknown command '%s'\n" HINT, cmd);
-    else
-        fprintf(stderr, WHO ": which command? create, list or revoke\n" HINT);
-    return 2;
+    static const struct cli_command commands[] = {
+        {"create", create},
+        {"list", list},
+        {"revoke", revoke},
+    };
+    return cli_dispatch(WHO, commands, sizeof commands / sizeof commands[0], usage, argc, argv);
 }

@@ -30,31 +30,15 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     json_init();
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         printf("suara %s\n", SUARA_VERSION);
         return 0;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "migrate") == 0)
-        return cli_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "seed") == 0)
-        return cli_seed(argc - 1, argv + 1);
-    if (strcmp(cmd, "token") == 0)
-        return cli_token(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0)
-        return cli_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "verify-log") == 0)
-        return cli_verify_log(argc - 1, argv + 1);
-    if (strcmp(cmd, "election") == 0)
-        return cli_election(argc - 1, argv + 1);
-    if (strcmp(cmd, "import") == 0)
-        return cli_import(argc - 1, argv + 1);
-    if (strcmp(cmd, "log") == 0)
-        return cli_log(argc - 1, argv + 1);
-    fprintf(stderr, "suara: unknown command '%s'\n\n%s", cmd, usage);
-    return 2;
+    static const struct cli_command commands[] = {
+        {"migrate", cli_migrate},       {"seed", cli_seed},
+        {"token", cli_token},           {"serve", cli_serve},
+        {"verify-log", cli_verify_log}, {"election", cli_election},
+        {"import", cli_import},         {"log", cli_log},
+    };
+    return cli_dispatch("suara", commands, sizeof commands / sizeof commands[0], usage, argc, argv);
 }
