@@ -7,6 +7,7 @@
  * (and the best, the cost without the machine's other work) and the worst
  * time. Not a test: run by hand (docs/benchmarks.md). */
 #include "domain/desk_view.h"
+#include "core/mem.h"
 #include "domain/ledger.h"
 #include "domain/worklist.h"
 
@@ -71,7 +72,7 @@ static void submit(struct ledger *l, const struct registry *reg, int32_t tps, in
     res.votes[1] = (uint16_t)(100 - shift);
     struct form *f = form_new(&in, &res, checks, token, 1000 + sid);
     ledger_track(l, f);
-    struct op *op = calloc(1, sizeof *op);
+    struct op *op = xcalloc(1, sizeof *op);
     op->kind = OP_FORM;
     op->form = f;
     f->pending_op = op;

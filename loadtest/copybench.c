@@ -5,6 +5,7 @@
  * Receipts are chained exactly as the server chains them (domain/receipt),
  * so `suara verify-log` accepts the result. */
 #include "copybench.h"
+#include "core/mem.h"
 #include "core/buf.h"
 #include "core/sha256.h"
 #include "domain/ledger.h"
@@ -31,9 +32,7 @@ static int put_row(struct buf *out, const struct model *m, int64_t j, int64_t n_
     struct lt_counts k;
     formgen_counts(&k, lt_mix(seed ^ ((uint64_t)(j % S) * 0x9e3779b97f4a7c15ull)),
                    m->regions[slot->tps].dpt, c->n_cand, round % 2 ? FV_GOOD1 : FV_GOOD0);
-    struct form *f = calloc(1, sizeof *f + (size_t)c->n_cand * sizeof f->votes[0]);
-    if (!f)
-        return -1;
+    struct form *f = xcalloc(1, sizeof *f + (size_t)c->n_cand * sizeof f->votes[0]);
     f->id = j + 1;
     f->seq = j + 1;
     f->received_ms = received_ms;

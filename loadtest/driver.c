@@ -6,6 +6,7 @@
  * timer and every answer move work onto idle connections. Deferred work
  * (follow-ups, retries) waits in a binary heap ordered by due time. */
 #include "driver.h"
+#include "core/mem.h"
 #include "core/sha256.h"
 #include "formgen.h"
 #include "httpc.h"
@@ -148,9 +149,7 @@ static int plan(struct driver *d)
         fprintf(stderr, "suara-load: --region %s is not in the database\n", o->region);
         return -1;
     }
-    int64_t *pick = malloc(((size_t)m->n_slots + 1) * sizeof *pick);
-    if (!pick)
-        return -1;
+    int64_t *pick = xmalloc(((size_t)m->n_slots + 1) * sizeof *pick);
     int64_t n = 0;
     for (int64_t i = 0; i < m->n_slots; i++) {
         if (slot_wanted(m, o, &m->slots[i], region))
@@ -170,7 +169,7 @@ static int plan(struct driver *d)
                 "suara-load: only %" PRId64 " slots (TPS x contest) to fill; sending %" PRId64
                 " first forms, not %" PRId64 "\n",
                 n, n, o->forms);
-    d->stories = calloc((size_t)n + 1, sizeof *d->stories);
+    d->stories = xcalloc((size_t)n + 1, sizeof *d->stories);
     if (!d->stories) {
         free(pick);
         return -1;
@@ -234,9 +233,7 @@ static void token_text(const struct driver *d, int32_t scope, int who, char *out
 int driver_create_tokens(struct driver *d, void *pgconn)
 {
     PGconn *db = pgconn;
-    char *seen = calloc((size_t)d->m->n_regions, 1);
-    if (!seen)
-        return -1;
+    char *seen = xcalloc((size_t)d->m->n_regions, 1);
     int rc = -1;
     PGresult *start = PQexec(db, "COPY tokens (hash, role, scope, name) FROM STDIN");
     bool copying = PQresultStatus(start) == PGRES_COPY_IN;
@@ -297,9 +294,7 @@ static int ready_push(struct driver *d, int64_t story)
 {
     if (d->ready_len == d->ready_cap) {
         int64_t cap = d->ready_cap ? d->ready_cap * 2 : 1024;
-        int64_t *p = malloc((size_t)cap * sizeof *p);
-        if (!p)
-            return -1;
+        int64_t *p = xmalloc((size_t)cap * sizeof *p);
         for (int64_t i = 0; i < d->ready_len; i++)
             p[i] = d->ready[(d->ready_head + i) % d->ready_cap];
         free(d->ready);
@@ -324,9 +319,7 @@ static int heap_push(struct driver *d, uint64_t due, int64_t story)
 {
     if (d->heap_len == d->heap_cap) {
         int64_t cap = d->heap_cap ? d->heap_cap * 2 : 1024;
-        struct pending *p = realloc(d->heap, (size_t)cap * sizeof *p);
-        if (!p)
-            return -1;
+        struct pending *p = xrealloc(d->heap, (size_t)cap * sizeof *p);
         d->heap = p;
         d->heap_cap = cap;
     }
@@ -666,7 +659,7 @@ static void handle(struct driver *d, struct conn *cn, int64_t s, int err, const 
     if (st->dup_mask & (1u << st->step)) {
         /* The answer to keep is the first one (201); a 200 after a retry
          * carries the same body, which is exactly what is being tested. */
-        st->first_body = malloc(r->body_len ? r->body_len : 1);
+        st->first_body = xmalloc(r->body_len ? r->body_len : 1);
         if (st->first_body) {
             memcpy(st->first_body, r->body, r->body_len);
             st->first_len = (uint32_t)r->body_len;
@@ -703,9 +696,7 @@ static void on_answer(struct httpc *h, void *ctx, int err, const struct http_res
 struct driver *driver_new(uv_loop_t *loop, struct model *m, const struct lt_options *o,
                           const struct sockaddr_in *addr, const char *host_header)
 {
-    struct driver *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    struct driver *d = xcalloc(1, sizeof *d);
     d->loop = loop;
     d->m = m;
     d->o = o;
@@ -731,8 +722,8 @@ struct driver *driver_new(uv_loop_t *loop, struct model *m, const struct lt_opti
         return NULL;
     }
     d->n_conns = o->connections;
-    d->conns = calloc((size_t)d->n_conns, sizeof *d->conns);
-    d->idle = calloc((size_t)d->n_conns, sizeof *d->idle);
+    d->conns = xcalloc((size_t)d->n_conns, sizeof *d->conns);
+    d->idle = xcalloc((size_t)d->n_conns, sizeof *d->idle);
     if (!d->conns || !d->idle) {
         driver_free(d);
         return NULL;

@@ -2,6 +2,7 @@
  * dropped socket can finish closing in the background while the next one is
  * already connecting; callbacks of an orphaned socket are ignored. */
 #include "httpc.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,7 @@ static void write_request(struct httpc *c)
         return;
     }
     size_t done = n > 0 ? (size_t)n : 0, left = c->req_len - done;
-    struct write_req *w = malloc(sizeof *w + left);
+    struct write_req *w = xmalloc(sizeof *w + left);
     if (!w) {
         fail(c, UV_ENOMEM);
         return;
@@ -126,7 +127,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out)
     }
     if (c->rcap - c->rlen < READ_CHUNK) {
         size_t cap = c->rcap ? c->rcap * 2 : 2 * READ_CHUNK;
-        char *p = cap <= RESP_MAX ? realloc(c->rbuf, cap) : NULL;
+        char *p = cap <= RESP_MAX ? xrealloc(c->rbuf, cap) : NULL;
         if (!p) {
             *out = uv_buf_init(sink, sizeof sink);
             return;
@@ -258,9 +259,7 @@ static void on_connect(uv_connect_t *req, int status)
 
 static int sock_open(struct httpc *c)
 {
-    struct sock *s = calloc(1, sizeof *s);
-    if (!s)
-        return UV_ENOMEM;
+    struct sock *s = xcalloc(1, sizeof *s);
     s->owner = c;
     uv_tcp_init(c->loop, &s->tcp);
     s->tcp.data = s;
@@ -281,9 +280,7 @@ static void on_timeout(uv_timer_t *t)
 
 struct httpc *httpc_new(uv_loop_t *loop, const struct sockaddr_in *addr)
 {
-    struct httpc *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    struct httpc *c = xcalloc(1, sizeof *c);
     c->loop = loop;
     c->addr = *addr;
     uv_timer_init(loop, &c->timer);
@@ -297,9 +294,7 @@ int httpc_send(struct httpc *c, const char *req, size_t len, uint64_t timeout_ms
     if (c->busy)
         return UV_EBUSY;
     if (len > c->req_cap) {
-        char *p = realloc(c->req, len);
-        if (!p)
-            return UV_ENOMEM;
+        char *p = xrealloc(c->req, len);
         c->req = p;
         c->req_cap = len;
     }

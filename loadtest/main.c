@@ -12,6 +12,7 @@
  * every viewer's state, a SQL recount), report. Exit status: 0 when
  * everything matched, 1 when anything did not, 2 on a usage error. */
 #include "copybench.h"
+#include "core/mem.h"
 #include "driver.h"
 #include "httpc.h"
 #include "model.h"
@@ -294,7 +295,7 @@ static void on_sync(struct httpc *h, void *ctx, int err, const struct http_resp 
     g->err = err;
     if (!err) {
         g->status = r->status;
-        g->body = malloc(r->body_len + 1);
+        g->body = xmalloc(r->body_len + 1);
         if (g->body) {
             memcpy(g->body, r->body, r->body_len);
             g->body[r->body_len] = '\0';

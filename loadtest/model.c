@@ -1,6 +1,7 @@
 /* See model.h. Loading is plain blocking libpq: it happens once, before
  * the event loop starts. */
 #include "model.h"
+#include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ static int load_contests(struct model *m, PGconn *db)
     if (!r)
         return -1;
     int n = PQntuples(r);
-    m->contests = calloc((size_t)n + 1, sizeof *m->contests);
+    m->contests = xcalloc((size_t)n + 1, sizeof *m->contests);
     strmap_init(&m->by_contest);
     if (!m->contests)
         goto fail;
@@ -115,9 +116,9 @@ static int build_slots_and_nodes(struct model *m)
         m->n_vote_counters += (int64_t)n * ct->n_cand;
         n_slots += m->regions[ct->root].n_tps;
     }
-    m->nodes = calloc((size_t)m->n_nodes + 1, sizeof *m->nodes);
-    m->votes = calloc((size_t)m->n_vote_counters + 1, sizeof *m->votes);
-    m->slots = calloc((size_t)n_slots + 1, sizeof *m->slots);
+    m->nodes = xcalloc((size_t)m->n_nodes + 1, sizeof *m->nodes);
+    m->votes = xcalloc((size_t)m->n_vote_counters + 1, sizeof *m->votes);
+    m->slots = xcalloc((size_t)n_slots + 1, sizeof *m->slots);
     if (!m->nodes || !m->votes || !m->slots)
         return -1;
     /* By TPS, then contest: a TPS's forms are neighbours in the plan. */

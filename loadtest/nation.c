@@ -3,6 +3,7 @@
  * VOTER_SHARE of its population spread evenly over its desa, and each desa's
  * voters over ceil(voters / target) TPS, never more than TPS_MAX_DPT each. */
 #include "nation.h"
+#include "core/mem.h"
 #include "formgen.h"
 
 #include <errno.h>
@@ -106,9 +107,7 @@ static struct kab *read_kabupaten(const char *path, int *count)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
-            struct kab *p = realloc(list, (size_t)cap * sizeof *p);
-            if (!p)
-                break;
+            struct kab *p = xrealloc(list, (size_t)cap * sizeof *p);
             list = p;
         }
         struct kab *k = &list[n++];

@@ -2,6 +2,7 @@
  * nothing else runs here, and one request costs far less than the poll
  * period. */
 #include "restart.h"
+#include "core/mem.h"
 #include "sysstat.h"
 
 #include <arpa/inet.h>
@@ -106,9 +107,7 @@ int restart_main(int argc, char **argv)
     char listen[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     int extra = argc - optind;
-    char **args = calloc((size_t)extra + 8, sizeof *args);
-    if (!args)
-        return 1;
+    char **args = xcalloc((size_t)extra + 8, sizeof *args);
     int k = 0;
     args[k++] = (char *)suara;
     args[k++] = "serve";

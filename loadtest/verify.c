@@ -1,5 +1,6 @@
 /* See verify.h. */
 #include "verify.h"
+#include "core/mem.h"
 #include "httpc.h"
 
 #include <cjson/cJSON.h>
@@ -178,7 +179,7 @@ void verify_http(uv_loop_t *loop, const struct model *m, const struct sockaddr_i
         for (int32_t r = root; r < m->regions[root].end; r++)
             n += m->regions[r].level < LEVEL_TPS && touched(model_node(m, c, r));
     }
-    hc.jobs = calloc((size_t)n + 1, sizeof *hc.jobs);
+    hc.jobs = xcalloc((size_t)n + 1, sizeof *hc.jobs);
     if (!hc.jobs) {
         out->http_errors++;
         return;
@@ -274,8 +275,8 @@ void verify_sql(PGconn *db, const struct model *m, struct verify_result *out)
 {
     static const int prefix_len[] = {2, 5, 8, 13, 17};
     uint64_t start = uv_hrtime();
-    int64_t *votes = calloc((size_t)m->n_vote_counters + 1, sizeof *votes);
-    char *seen = calloc((size_t)m->n_nodes + 1, 1);
+    int64_t *votes = xcalloc((size_t)m->n_vote_counters + 1, sizeof *votes);
+    char *seen = xcalloc((size_t)m->n_nodes + 1, 1);
     if (!votes || !seen) {
         out->sql_diffs++;
         goto done;

@@ -4,6 +4,7 @@
  * messages, so an acknowledgement that arrives after the update that already
  * carried it is measured as delay 0, not as the wait until the next one. */
 #include "viewers.h"
+#include "core/mem.h"
 #include "formgen.h"
 #include "wsc.h"
 
@@ -105,7 +106,7 @@ static int topic_get(struct viewers *v, int c, int32_t r)
     t->region = r;
     const struct region *regions = v->m->regions;
     t->n_children = regions[r].n_children;
-    t->children = calloc((size_t)t->n_children + 1, sizeof *t->children);
+    t->children = xcalloc((size_t)t->n_children + 1, sizeof *t->children);
     int k = 0;
     for (int32_t i = regions[r].first_child; i >= 0 && t->children; i = regions[i].next_sibling)
         t->children[k++] = i;
@@ -146,9 +147,7 @@ void viewers_on_ack(void *ctx, int contest, int32_t tps, int64_t seq, uint64_t n
             struct topic *t = &v->topics[ti];
             if (t->n_acks == t->cap_acks) {
                 int64_t cap = t->cap_acks ? t->cap_acks * 2 : 256;
-                struct ack *p = realloc(t->acks, (size_t)cap * sizeof *p);
-                if (!p)
-                    return;
+                struct ack *p = xrealloc(t->acks, (size_t)cap * sizeof *p);
                 t->acks = p;
                 t->cap_acks = cap;
             }
@@ -548,9 +547,7 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
                             const struct sockaddr_in *addr, const char *host,
                             int64_t (*pick)(void *ctx, uint64_t i), void *pick_ctx)
 {
-    struct viewers *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
+    struct viewers *v = xcalloc(1, sizeof *v);
     v->loop = loop;
     v->m = m;
     v->o = o;
@@ -563,9 +560,9 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
         free(v);
         return NULL;
     }
-    v->list = calloc((size_t)v->n + 1, sizeof *v->list);
-    v->topics = calloc((size_t)v->n + 1, sizeof *v->topics);
-    v->topic_of_node = malloc(((size_t)m->n_nodes + 1) * sizeof *v->topic_of_node);
+    v->list = xcalloc((size_t)v->n + 1, sizeof *v->list);
+    v->topics = xcalloc((size_t)v->n + 1, sizeof *v->topics);
+    v->topic_of_node = xmalloc(((size_t)m->n_nodes + 1) * sizeof *v->topic_of_node);
     if (!v->list || !v->topics || !v->topic_of_node)
         goto fail;
     memset(v->topic_of_node, 0xff, ((size_t)m->n_nodes + 1) * sizeof *v->topic_of_node);
@@ -589,8 +586,8 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
         w->topic = topic_get(v, s->contest, r);
         const struct topic *t = &v->topics[w->topic];
         int n_cand = m->contests[t->contest].n_cand;
-        int64_t *votes = calloc((size_t)(t->n_children + 1) * (size_t)n_cand + 1, sizeof *votes);
-        w->children = calloc((size_t)t->n_children + 1, sizeof *w->children);
+        int64_t *votes = xcalloc((size_t)(t->n_children + 1) * (size_t)n_cand + 1, sizeof *votes);
+        w->children = xcalloc((size_t)t->n_children + 1, sizeof *w->children);
         if (!votes || !w->children || !t->children) {
             free(votes);
             goto fail;

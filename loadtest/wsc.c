@@ -1,6 +1,7 @@
 /* See wsc.h. The read buffer holds the tail of the stream that is not yet a
  * whole frame; whole frames are consumed in place. */
 #include "wsc.h"
+#include "core/mem.h"
 #include "formgen.h"
 
 #include <stdio.h>
@@ -63,9 +64,7 @@ static int send_raw(struct wsc *w, const void *data, size_t len)
     if (n < 0 && n != UV_EAGAIN)
         return n;
     size_t done = n > 0 ? (size_t)n : 0;
-    struct wwrite *wr = malloc(sizeof *wr + len - done);
-    if (!wr)
-        return UV_ENOMEM;
+    struct wwrite *wr = xmalloc(sizeof *wr + len - done);
     memcpy(wr->data, (const char *)data + done, len - done);
     b = uv_buf_init(wr->data, (unsigned)(len - done));
     int rc = uv_write(&wr->req, (uv_stream_t *)&w->tcp, &b, 1, on_write);
@@ -78,7 +77,7 @@ static int send_frame(struct wsc *w, int opcode, const char *payload, size_t len
 {
     unsigned char stack[256];
     size_t need = 14 + len;
-    unsigned char *f = need <= sizeof stack ? stack : malloc(need);
+    unsigned char *f = need <= sizeof stack ? stack : xmalloc(need);
     if (!f)
         return UV_ENOMEM;
     size_t at = 0;
@@ -116,7 +115,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *out)
     struct wsc *w = h->data;
     if (w->rcap - w->rlen < READ_CHUNK) {
         size_t cap = w->rcap ? w->rcap * 2 : 2 * READ_CHUNK;
-        char *p = cap <= 2 * FRAME_MAX ? realloc(w->rbuf, cap) : NULL;
+        char *p = cap <= 2 * FRAME_MAX ? xrealloc(w->rbuf, cap) : NULL;
         if (!p) {
             *out = uv_buf_init(NULL, 0);
             return;
@@ -135,9 +134,7 @@ static int append_msg(struct wsc *w, const unsigned char *p, size_t n)
         size_t cap = w->mcap ? w->mcap : 4096;
         while (cap < w->mlen + n)
             cap *= 2;
-        char *q = realloc(w->msg, cap);
-        if (!q)
-            return -1;
+        char *q = xrealloc(w->msg, cap);
         w->msg = q;
         w->mcap = cap;
     }
@@ -304,9 +301,7 @@ static void on_connect(uv_connect_t *req, int status)
 struct wsc *wsc_new(uv_loop_t *loop, const struct sockaddr_in *addr, const char *host,
                     const char *path, wsc_message_cb on_message, wsc_state_cb on_state, void *ctx)
 {
-    struct wsc *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
+    struct wsc *w = xcalloc(1, sizeof *w);
     w->loop = loop;
     w->addr = *addr;
     snprintf(w->host, sizeof w->host, "%s", host);

@@ -1,5 +1,6 @@
 /* See u64map.h. The map stays at most half full, so probes are short. */
 #include "u64map.h"
+#include "core/mem.h"
 #include "err.h"
 
 #include <stdlib.h>
@@ -47,9 +48,7 @@ static void insert(struct u64map_slot *slots, size_t cap, uint64_t key, void *va
 static int grow(struct u64map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    struct u64map_slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return SU_NOMEM;
+    struct u64map_slot *slots = xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].value)
             insert(slots, cap, m->slots[i].key, m->slots[i].value);

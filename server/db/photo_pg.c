@@ -3,6 +3,7 @@
  * metadata, never their bytes), puts and gets. Bytes travel as binary
  * parameters and results, so a photo is never hex-escaped into a query. */
 #include "photo_pg.h"
+#include "core/mem.h"
 #include "copy.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -157,8 +158,8 @@ static void store_put(void *impl, const struct photo_entry *e, const unsigned ch
                       photo_put_done done, void *ctx)
 {
     struct photo_pg *p = impl;
-    struct put_job *j = calloc(1, sizeof *j);
-    if (!j || !pg_is_up(p->pg)) {
+    struct put_job *j = xcalloc(1, sizeof *j);
+    if (!pg_is_up(p->pg)) {
         free(j);
         done(ctx, SU_AGAIN, false);
         return;
@@ -224,8 +225,8 @@ static void get_finish(struct pg_job *job, bool ok)
 static void store_get(void *impl, const char *sha256, photo_get_done done, void *ctx)
 {
     struct photo_pg *p = impl;
-    struct get_job *j = calloc(1, sizeof *j);
-    if (!j || !pg_is_up(p->pg)) {
+    struct get_job *j = xcalloc(1, sizeof *j);
+    if (!pg_is_up(p->pg)) {
         free(j);
         done(ctx, SU_AGAIN, NULL, 0);
         return;
@@ -250,9 +251,7 @@ static bool store_available(void *impl)
 struct photo_pg *photo_pg_start(uv_loop_t *loop, const char *conninfo, struct photo_index *index,
                                 void (*loaded)(void *ctx), void *ctx)
 {
-    struct photo_pg *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    struct photo_pg *p = xcalloc(1, sizeof *p);
     p->index = index;
     p->loaded = loaded;
     p->ctx = ctx;

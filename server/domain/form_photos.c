@@ -3,6 +3,7 @@
  * its corrections). Keys are the forms' own hash strings, which live as long
  * as the ledger. */
 #include "form_photos.h"
+#include "core/mem.h"
 #include "core/err.h"
 #include "worklist.h"
 
@@ -16,9 +17,7 @@ struct photo_ref {
 int form_photos_track(struct ledger *l, struct form *f)
 {
     for (int i = 0; i < f->n_photos; i++) {
-        struct photo_ref *r = malloc(sizeof *r);
-        if (!r)
-            return SU_NOMEM;
+        struct photo_ref *r = xmalloc(sizeof *r);
         r->form = f;
         r->next = strmap_get(&l->photo_refs, f->photos[i]);
         if (strmap_put(&l->photo_refs, f->photos[i], r) != SU_OK) {

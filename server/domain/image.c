@@ -4,6 +4,7 @@
  * IMAGE_MAX_PIXELS). Warnings count as errors: libjpeg only warns about a
  * truncated file ("premature end of data") and fills the rest with grey. */
 #include "image.h"
+#include "core/mem.h"
 
 #include <ctype.h>
 #include <setjmp.h>
@@ -104,12 +105,7 @@ static bool check_jpeg(const unsigned char *data, size_t len, struct image_info 
     }
     jpeg_start_decompress(&cinfo);
     size_t stride = (size_t)cinfo.output_width * (size_t)cinfo.output_components;
-    row = malloc(stride);
-    if (!row) {
-        jpeg_destroy_decompress(&cinfo);
-        *why = "out of memory";
-        return false;
-    }
+    row = xmalloc(stride);
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW rows[1] = {row};
         jpeg_read_scanlines(&cinfo, rows, 1);
@@ -184,11 +180,7 @@ static bool check_png(const unsigned char *data, size_t len, struct image_info *
     png_set_expand(png);
     png_set_strip_16(png);
     png_read_update_info(png, pinfo);
-    row = malloc(png_get_rowbytes(png, pinfo));
-    if (!row) {
-        *why = "out of memory";
-        png_error(png, "out of memory");
-    }
+    row = xmalloc(png_get_rowbytes(png, pinfo));
     png_read_all_rows(png, pinfo, row);
     png_read_end(png, NULL); /* checks the CRCs up to IEND */
     info->width = (int)w;

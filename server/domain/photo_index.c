@@ -1,5 +1,6 @@
 /* See photo_index.h. */
 #include "photo_index.h"
+#include "core/mem.h"
 #include "core/err.h"
 
 #include <stdlib.h>
@@ -28,9 +29,7 @@ int photo_index_add(struct photo_index *x, const struct photo_entry *e)
 {
     if (strmap_get(&x->by_hash, e->sha256))
         return SU_AGAIN;
-    struct photo_entry *copy = malloc(sizeof *copy);
-    if (!copy)
-        return SU_NOMEM;
+    struct photo_entry *copy = xmalloc(sizeof *copy);
     *copy = *e;
     if (strmap_put(&x->by_hash, copy->sha256, copy) != SU_OK) {
         free(copy);

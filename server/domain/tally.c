@@ -19,8 +19,6 @@ int tallies_init(struct tallies *t, const struct registry *reg)
     t->reg = reg;
     t->n_contests = reg->n_contests;
     t->contests = xcalloc((size_t)reg->n_contests, sizeof *t->contests);
-    if (!t->contests)
-        return SU_NOMEM;
     for (int i = 0; i < reg->n_contests; i++) {
         struct contest_tally *ct = &t->contests[i];
         const struct contest *c = &reg->contests[i];
@@ -85,7 +83,7 @@ static void mark_dirty(struct tallies *t, int contest, int32_t tps)
         return;
     if (t->n_dirty == t->cap_dirty) {
         int32_t cap = t->cap_dirty ? t->cap_dirty * 2 : 256;
-        uint64_t *d = cap <= TALLY_DIRTY_MAX ? realloc(t->dirty, (size_t)cap * sizeof *d) : NULL;
+        uint64_t *d = cap <= TALLY_DIRTY_MAX ? xrealloc(t->dirty, (size_t)cap * sizeof *d) : NULL;
         if (!d) {
             t->dirty_overflow = true;
             return;

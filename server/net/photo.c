@@ -5,6 +5,7 @@
  * belongs to this module and answers through a waiter, which drops the reply
  * quietly if the client has gone. */
 #include "photo.h"
+#include "core/mem.h"
 #include "api.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -74,12 +75,10 @@ struct photo_read {
 
 struct photos *photos_new(uv_loop_t *loop, const struct config *cfg, struct photo_index *index)
 {
-    struct photos *ph = calloc(1, sizeof *ph);
-    if (ph) {
-        ph->loop = loop;
-        ph->cfg = cfg;
-        ph->index = index;
-    }
+    struct photos *ph = xcalloc(1, sizeof *ph);
+    ph->loop = loop;
+    ph->cfg = cfg;
+    ph->index = index;
     return ph;
 }
 
@@ -223,11 +222,7 @@ struct photo_upload *photos_upload_begin(struct photos *ph, struct api *api,
         reject(ph, rep, 503, REJECT_BUSY, "too many photo uploads at once; retry shortly");
         return NULL;
     }
-    struct photo_upload *u = calloc(1, sizeof *u);
-    if (!u) {
-        reject(ph, rep, 503, REJECT_BUSY, "out of memory; retry shortly");
-        return NULL;
-    }
+    struct photo_upload *u = xcalloc(1, sizeof *u);
     u->ph = ph;
     u->entry = e;
     u->expected = (size_t)length;
@@ -351,8 +346,8 @@ static void read_done(void *ctx, int rc, const unsigned char *data, size_t len)
         rep.status = 200;
         rep.content_type = image_type_mime(r->entry->type);
         rep.len = len;
-        rep.body = r->head_only ? NULL : malloc(len + 1);
-        if (rep.body)
+        rep.body = r->head_only ? NULL : xmalloc(len + 1);
+        if (!r->head_only)
             memcpy(rep.body, data, len);
         rep.cache_control = photo_cache_control(ph);
         snprintf(rep.etag, sizeof rep.etag, "\"%s\"", r->entry->sha256);
@@ -408,8 +403,8 @@ enum route_result photos_get(struct photos *ph, struct http_request *req, const 
         reject(ph, rep, 503, REJECT_READS_BUSY, "too many photo reads at once; retry shortly");
         return ROUTE_DONE;
     }
-    struct photo_read *r = calloc(1, sizeof *r);
-    struct waiter *w = r ? http_defer(req) : NULL;
+    struct photo_read *r = xcalloc(1, sizeof *r);
+    struct waiter *w = http_defer(req);
     if (!w) {
         free(r);
         reject(ph, rep, 503, REJECT_BUSY, "out of memory; retry shortly");

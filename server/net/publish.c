@@ -4,6 +4,7 @@
  * with a growing delay. The publisher frees itself when the last of its
  * handles and requests has come back from libuv. */
 #include "publish.h"
+#include "core/mem.h"
 #include "core/http_client.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -394,10 +395,8 @@ static int make_channels(struct publisher *p)
             }
         }
         if (pass == 0) {
-            p->channels = calloc((size_t)n, sizeof *p->channels);
-            p->queue = calloc((size_t)n, sizeof *p->queue);
-            if (n > 0 && (!p->channels || !p->queue))
-                return -1;
+            p->channels = xcalloc((size_t)n, sizeof *p->channels);
+            p->queue = xcalloc((size_t)n, sizeof *p->queue);
             n = 0;
         }
     }
@@ -408,14 +407,8 @@ static int make_channels(struct publisher *p)
 struct publisher *publisher_new(uv_loop_t *loop, const struct http_url *url, int connections,
                                 int tick_ms, int refresh_s)
 {
-    struct publisher *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    p->conns = calloc((size_t)connections, sizeof *p->conns);
-    if (!p->conns) {
-        free(p);
-        return NULL;
-    }
+    struct publisher *p = xcalloc(1, sizeof *p);
+    p->conns = xcalloc((size_t)connections, sizeof *p->conns);
     p->loop = loop;
     p->url = *url;
     snprintf(p->port_text, sizeof p->port_text, "%d", url->port);
