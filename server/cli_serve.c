@@ -12,14 +12,17 @@ extern char **environ;
 int cli_serve(int argc, char **argv)
 {
     static struct config cfg;
+    static char usage[CONFIG_USAGE_MAX];
     char err[256];
     int rc = config_parse(&cfg, argc, argv, environ, err, sizeof err);
+    if (rc == 1 || rc == 2)
+        config_usage(usage, sizeof usage);
     if (rc == 1) {
-        fputs(config_usage, stdout);
+        fputs(usage, stdout);
         return 0;
     }
     if (rc != 0) {
-        fprintf(stderr, "suara serve: %s\n\n%s", err, config_usage);
+        fprintf(stderr, "suara serve: %s\n\n%s", err, usage);
         return 2;
     }
     enum log_level level;

@@ -2,6 +2,7 @@
  * option has both spellings and the usage text cannot drift from the parser. */
 #include "config.h"
 #include "http_client.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -11,142 +12,187 @@
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL, OPT_LISTEN };
 
+/* One option: its spellings, where it goes, its bounds and default, and the
+ * words of its --help. The default of a string is shown as `shown` when the
+ * real one would print a path of the build machine. */
 struct option_def {
-    const char *flag;
-    const char *env;
+    const char *flag, *env, *metavar;
     enum opt_kind kind;
     size_t offset;
-    int min, max;
+    int min, max, def;
+    const char *def_str, *shown, *help;
 };
 
 #define OFF(f) offsetof(struct config, f)
+#define INT(flag, env, meta, field, min, max, def, help)                                           \
+    {                                                                                              \
+        flag, env, meta, OPT_INT, OFF(field), min, max, def, NULL, NULL, help                      \
+    }
+#define STR(flag, env, meta, field, def, help)                                                     \
+    {                                                                                              \
+        flag, env, meta, OPT_STR, OFF(field), 0, 0, 0, def, NULL, help                             \
+    }
+
+/* Every option of `suara serve`, one row each, in the order --help lists
+ * them. The defaults, the bounds, the parser and the usage text all come from
+ * here; docs/operations.md's table is checked against it (test_cli.py). */
 static const struct option_def options[] = {
-    {"--db", "SUARA_DB", OPT_STR, OFF(db), 0, 0},
-    {"--listen", "SUARA_LISTEN", OPT_LISTEN, 0, 0, 0},
-    {"--static", "SUARA_STATIC", OPT_STR, OFF(static_dir), 0, 0},
-    {"--log-level", "SUARA_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0},
-    {"--private-reads", "SUARA_PRIVATE_READS", OPT_BOOL, OFF(private_reads), 0, 0},
-    {"--tick-ms", "SUARA_TICK_MS", OPT_INT, OFF(tick_ms), 10, 60000},
-    {"--batch-max", "SUARA_BATCH_MAX", OPT_INT, OFF(batch_max), 1, 100000},
-    {"--batch-delay-ms", "SUARA_BATCH_DELAY_MS", OPT_INT, OFF(batch_delay_ms), 0, 1000},
-    {"--queue-max", "SUARA_QUEUE_MAX", OPT_INT, OFF(queue_max), 1, 10000000},
-    {"--ack-timeout-ms", "SUARA_ACK_TIMEOUT_MS", OPT_INT, OFF(ack_timeout_ms), 100, 600000},
-    {"--max-body", "SUARA_MAX_BODY", OPT_INT, OFF(max_body), 1024, 16777216},
-    {"--max-subscriptions", "SUARA_MAX_SUBSCRIPTIONS", OPT_INT, OFF(max_ws_subscriptions), 1,
-     10000},
-    {"--ws-queue-max", "SUARA_WS_QUEUE_MAX", OPT_INT, OFF(ws_queue_max), 1, 10000},
-    {"--idle-timeout", "SUARA_IDLE_TIMEOUT", OPT_INT, OFF(idle_timeout_s), 5, 86400},
-    {"--rate-per-minute", "SUARA_RATE_PER_MINUTE", OPT_INT, OFF(rate_per_minute), 0, 1000000},
-    {"--max-photo", "SUARA_MAX_PHOTO", OPT_INT, OFF(max_photo), 1024, 67108864},
-    {"--photo-uploads-max", "SUARA_PHOTO_UPLOADS_MAX", OPT_INT, OFF(photo_uploads_max), 1, 10000},
-    {"--photo-reads-max", "SUARA_PHOTO_READS_MAX", OPT_INT, OFF(photo_reads_max), 1, 10000},
-    {"--snapshot-s", "SUARA_SNAPSHOT_S", OPT_INT, OFF(snapshot_s), 1, 3600},
-    {"--fence-ms", "SUARA_FENCE_MS", OPT_INT, OFF(fence_ms), 0, 3600000},
-    {"--audit-window-s", "SUARA_AUDIT_WINDOW_S", OPT_INT, OFF(audit_window_s), 1, 3600},
-    {"--audit-sources-max", "SUARA_AUDIT_SOURCES_MAX", OPT_INT, OFF(audit_sources_max), 1, 100000},
-    {"--tls-cert", "SUARA_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0},
-    {"--tls-key", "SUARA_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0},
-    {"--publish-url", "SUARA_PUBLISH_URL", OPT_STR, OFF(publish_url), 0, 0},
-    {"--publish-connections", "SUARA_PUBLISH_CONNECTIONS", OPT_INT, OFF(publish_connections), 1,
-     64},
-    {"--publish-refresh-s", "SUARA_PUBLISH_REFRESH_S", OPT_INT, OFF(publish_refresh_s), 1, 60},
-    {"--claim-s", "SUARA_CLAIM_S", OPT_INT, OFF(claim_s), 1, 3600},
-    {"--max-claims", "SUARA_MAX_CLAIMS", OPT_INT, OFF(max_claims), 1, 1000000},
-    {"--claims-per-token", "SUARA_CLAIMS_PER_TOKEN", OPT_INT, OFF(claims_per_token), 1, 10000},
-    {"--metrics-listen", "SUARA_METRICS_LISTEN", OPT_STR, OFF(metrics_listen), 0, 0},
-    {"--forms-per-tps", "SUARA_FORMS_PER_TPS", OPT_INT, OFF(forms_per_tps), 1, 100000},
-    {"--max-reply", "SUARA_MAX_REPLY", OPT_INT, OFF(max_reply), 65536, 1073741824},
-    {"--log-key", "SUARA_LOG_KEY", OPT_STR, OFF(log_key), 0, 0},
-    {"--sth-ms", "SUARA_STH_MS", OPT_INT, OFF(sth_ms), 10, 3600000},
+    STR("--db", "SUARA_DB", "CONNINFO", db, NULL, "PostgreSQL connection string (required)"),
+    {"--listen", "SUARA_LISTEN", "HOST:PORT", OPT_LISTEN, 0, 0, 0, 0, "127.0.0.1:8080", NULL,
+     "address to serve on (an IPv6 address in brackets)"},
+    {"--static", "SUARA_STATIC", "DIR", OPT_STR, OFF(static_dir), 0, 0, 0,
+     SUARA_SOURCE_DIR "/client-web", "the source tree's client-web/",
+     "the web client's folder, served at /"},
+    STR("--log-level", "SUARA_LOG_LEVEL", "LEVEL", log_level, "info", "debug, info, warn or error"),
+    {"--private-reads", "SUARA_PRIVATE_READS", NULL, OPT_BOOL, OFF(private_reads), 0, 1, 0, NULL,
+     NULL, "every read needs a token too (environment: 1)"},
+    INT("--tick-ms", "SUARA_TICK_MS", "N", tick_ms, 10, 60000, 250, "live update tick"),
+    INT("--batch-max", "SUARA_BATCH_MAX", "N", batch_max, 1, 100000, 1000,
+        "most forms in one group commit"),
+    INT("--batch-delay-ms", "SUARA_BATCH_DELAY_MS", "N", batch_delay_ms, 0, 1000, 2,
+        "longest a form waits for its batch to fill"),
+    INT("--queue-max", "SUARA_QUEUE_MAX", "N", queue_max, 1, 10000000, 20000,
+        "forms waiting for the database before new ones get 503"),
+    INT("--ack-timeout-ms", "SUARA_ACK_TIMEOUT_MS", "N", ack_timeout_ms, 100, 600000, 10000,
+        "a submitter waits this long for COMMIT, then gets 503 ack_timeout"),
+    INT("--max-body", "SUARA_MAX_BODY", "N", max_body, 1024, 16777216, 65536,
+        "largest request body in bytes (413 above)"),
+    INT("--max-subscriptions", "SUARA_MAX_SUBSCRIPTIONS", "N", max_ws_subscriptions, 1, 10000, 64,
+        "live subscriptions per WebSocket connection"),
+    INT("--ws-queue-max", "SUARA_WS_QUEUE_MAX", "N", ws_queue_max, 1, 10000, 8,
+        "ticks a viewer may fall behind before its backlog is dropped and it gets snapshots"),
+    INT("--idle-timeout", "SUARA_IDLE_TIMEOUT", "S", idle_timeout_s, 5, 86400, 60,
+        "seconds a connection may stay silent: request headers and bodies must arrive within "
+        "it, WebSockets are pinged after half of it"),
+    INT("--rate-per-minute", "SUARA_RATE_PER_MINUTE", "N", rate_per_minute, 0, 1000000, 600,
+        "new forms per token per minute (429 above; 0 = no limit)"),
+    INT("--max-photo", "SUARA_MAX_PHOTO", "N", max_photo, 1024, 67108864, 4194304,
+        "largest photo in bytes (413 above, before the body is read)"),
+    INT("--photo-uploads-max", "SUARA_PHOTO_UPLOADS_MAX", "N", photo_uploads_max, 1, 10000, 16,
+        "photo uploads at once before 503"),
+    INT("--photo-reads-max", "SUARA_PHOTO_READS_MAX", "N", photo_reads_max, 1, 10000, 32,
+        "photo reads waiting for the database at once before 503"),
+    INT("--snapshot-s", "SUARA_SNAPSHOT_S", "S", snapshot_s, 1, 3600, 60,
+        "seconds between the timeline's tally snapshots"),
+    INT("--fence-ms", "SUARA_FENCE_MS", "N", fence_ms, 0, 3600000, 10000,
+        "a hung server loses the database after N ms of silence (idle_session_timeout, a "
+        "heartbeat every N/3); 0: never"),
+    INT("--audit-window-s", "SUARA_AUDIT_WINDOW_S", "S", audit_window_s, 1, 3600, 60,
+        "one audit row per source and S seconds of refused tokens or exports"),
+    INT("--audit-sources-max", "SUARA_AUDIT_SOURCES_MAX", "N", audit_sources_max, 1, 100000, 1000,
+        "sources counted apart per audit window; the rest share one row"),
+    STR("--tls-cert", "SUARA_TLS_CERT", "FILE", tls_cert, NULL,
+        "serve HTTPS and WSS with this PEM certificate (with --tls-key)"),
+    STR("--tls-key", "SUARA_TLS_KEY", "FILE", tls_key, NULL,
+        "... and this private key (with --tls-cert)"),
+    STR("--publish-url", "SUARA_PUBLISH_URL", "URL", publish_url, NULL,
+        "also POST every changed province, kabupaten/kota and kecamatan node to "
+        "URL/{contest}/{region} (nginx nchan)"),
+    INT("--publish-connections", "SUARA_PUBLISH_CONNECTIONS", "N", publish_connections, 1, 64, 2,
+        "keep-alive connections to the publisher"),
+    INT("--publish-refresh-s", "SUARA_PUBLISH_REFRESH_S", "S", publish_refresh_s, 1, 60, 60,
+        "every published node is sent again at least this often"),
+    INT("--claim-s", "SUARA_CLAIM_S", "S", claim_s, 1, 3600, 120,
+        "a reviewer's claim on a form expires after S seconds unless renewed"),
+    INT("--max-claims", "SUARA_MAX_CLAIMS", "N", max_claims, 1, 1000000, 10000,
+        "review claims held at once by all reviewers (503 above)"),
+    INT("--claims-per-token", "SUARA_CLAIMS_PER_TOKEN", "N", claims_per_token, 1, 10000, 5,
+        "review claims one token may hold (429 above)"),
+    STR("--metrics-listen", "SUARA_METRICS_LISTEN", "HOST:PORT", metrics_listen, NULL,
+        "serve /metrics there only (plain HTTP), not on --listen"),
+    INT("--forms-per-tps", "SUARA_FORMS_PER_TPS", "N", forms_per_tps, 1, 100000, 50,
+        "forms one token may store per TPS and contest (429 above)"),
+    INT("--max-reply", "SUARA_MAX_REPLY", "N", max_reply, 65536, 1073741824, 33554432,
+        "largest reply held in memory until sent, in bytes (500 above)"),
+    STR("--log-key", "SUARA_LOG_KEY", "FILE", log_key, NULL,
+        "Ed25519 key signing the public log's heads (suara log keygen FILE makes one)"),
+    INT("--sth-ms", "SUARA_STH_MS", "N", sth_ms, 10, 3600000, 1000,
+        "at most one new signed tree head per N ms"),
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-const char config_usage[] =
-    "Usage: suara serve --db CONNINFO [options]\n"
-    "\n"
-    "Options (each also settable by the environment variable shown):\n"
-    "  --db CONNINFO           SUARA_DB             PostgreSQL connection string (required)\n"
-    "  --listen HOST:PORT      SUARA_LISTEN         address to serve on [127.0.0.1:8080]\n"
-    "  --static DIR            SUARA_STATIC         web client folder served at / [client-web]\n"
-    "  --log-level LEVEL       SUARA_LOG_LEVEL      debug, info, warn or error [info]\n"
-    "  --private-reads         SUARA_PRIVATE_READS  reads need a token too (env: 1)\n"
-    "  --tick-ms N             SUARA_TICK_MS        live update tick [250]\n"
-    "  --batch-max N           SUARA_BATCH_MAX      forms per group commit [1000]\n"
-    "  --batch-delay-ms N      SUARA_BATCH_DELAY_MS wait for a batch to fill [2]\n"
-    "  --queue-max N           SUARA_QUEUE_MAX      forms waiting for the database before 503 "
-    "[20000]\n"
-    "  --ack-timeout-ms N      SUARA_ACK_TIMEOUT_MS wait for COMMIT before answering 503 [10000]\n"
-    "  --max-body N            SUARA_MAX_BODY       largest request body in bytes [65536]\n"
-    "  --max-subscriptions N   SUARA_MAX_SUBSCRIPTIONS per WebSocket connection [64]\n"
-    "  --ws-queue-max N        SUARA_WS_QUEUE_MAX   ticks a viewer may fall behind before its\n"
-    "                                               backlog is dropped and it gets a snapshot [8]\n"
-    "  --idle-timeout S        SUARA_IDLE_TIMEOUT   close silent connections after S seconds [60]\n"
-    "  --rate-per-minute N     SUARA_RATE_PER_MINUTE form submissions per token per minute [600]\n"
-    "  --max-photo N           SUARA_MAX_PHOTO      largest photo in bytes [4194304]\n"
-    "  --photo-uploads-max N   SUARA_PHOTO_UPLOADS_MAX photo uploads at once before 503 [16]\n"
-    "  --photo-reads-max N     SUARA_PHOTO_READS_MAX photo reads at once before 503 [32]\n"
-    "  --snapshot-s S          SUARA_SNAPSHOT_S     timeline snapshot period in seconds [60]\n"
-    "  --fence-ms N            SUARA_FENCE_MS       a hung server loses the database after N ms\n"
-    "                                               of silence (idle_session_timeout, heartbeat\n"
-    "                                               every N/3); 0: never [10000]\n"
-    "  --audit-window-s S      SUARA_AUDIT_WINDOW_S one audit row per source and S seconds of\n"
-    "                                               refused tokens or exports [60]\n"
-    "  --audit-sources-max N   SUARA_AUDIT_SOURCES_MAX sources counted apart per window; the\n"
-    "                                               rest share one row [1000]\n"
-    "  --tls-cert FILE         SUARA_TLS_CERT       serve HTTPS/WSS with this certificate\n"
-    "  --tls-key FILE          SUARA_TLS_KEY        ... and this private key\n"
-    "  --publish-url URL       SUARA_PUBLISH_URL    also POST every changed province,\n"
-    "                                               kabupaten/kota and kecamatan node to\n"
-    "                                               URL/{contest}/{region} (nginx nchan)\n"
-    "  --publish-connections N SUARA_PUBLISH_CONNECTIONS keep-alive connections to it [2]\n"
-    "  --publish-refresh-s S   SUARA_PUBLISH_REFRESH_S  publish every node at least this often\n"
-    "                                               [60]\n"
-    "  --claim-s S             SUARA_CLAIM_S        a reviewer's claim on a form expires after\n"
-    "                                               S seconds unless renewed [120]\n"
-    "  --max-claims N          SUARA_MAX_CLAIMS     claims held at once, all reviewers [10000]\n"
-    "  --claims-per-token N    SUARA_CLAIMS_PER_TOKEN claims one reviewer may hold [5]\n"
-    "  --metrics-listen HOST:PORT SUARA_METRICS_LISTEN serve /metrics there only (not on\n"
-    "                                               --listen)\n"
-    "  --forms-per-tps N       SUARA_FORMS_PER_TPS  forms one token may store per TPS and\n"
-    "                                               contest (429 above) [50]\n"
-    "  --max-reply N           SUARA_MAX_REPLY      largest buffered reply in bytes [33554432]\n"
-    "  --log-key FILE          SUARA_LOG_KEY        Ed25519 key signing the public log's heads\n"
-    "                                               (suara log keygen FILE makes one)\n"
-    "  --sth-ms N              SUARA_STH_MS         at most one new signed head per N ms [1000]\n"
-    "  --help                                       show this text\n";
+/* Appends text to out at *pos (a no-op once out is full: the caller sized it). */
+static void put(char *out, size_t size, size_t *pos, const char *text, size_t len)
+{
+    size_t room = *pos < size ? size - *pos - 1 : 0;
+    size_t n = len < room ? len : room;
+    memcpy(out + *pos, text, n);
+    *pos += n;
+    out[*pos] = '\0';
+}
+
+/* The words of text, indented by six and wrapped before column 79. */
+static void put_wrapped(char *out, size_t size, size_t *pos, const char *text)
+{
+    const size_t indent = 6, width = 79;
+    size_t col = 0; /* 0: no line started yet */
+    for (const char *w = text; *w;) {
+        size_t n = strcspn(w, " ");
+        if (col == 0 || col + 1 + n > width) {
+            if (col)
+                put(out, size, pos, "\n", 1);
+            put(out, size, pos, "          ", indent);
+            col = indent;
+        } else {
+            put(out, size, pos, " ", 1);
+            col++;
+        }
+        put(out, size, pos, w, n);
+        col += n;
+        w += n;
+        w += strspn(w, " ");
+    }
+    put(out, size, pos, "\n", 1);
+}
+
+/* The help of one option: its bounds and default follow the words. */
+static void put_option(char *out, size_t size, size_t *pos, const struct option_def *o)
+{
+    char line[160], tail[128] = "";
+    snprintf(line, sizeof line, "  %s%s%s  (%s)\n", o->flag, o->metavar ? " " : "",
+             o->metavar ? o->metavar : "", o->env);
+    put(out, size, pos, line, strlen(line));
+    if (o->kind == OPT_INT)
+        snprintf(tail, sizeof tail, " (%d to %d) [%d]", o->min, o->max, o->def);
+    else if (o->shown || o->def_str)
+        snprintf(tail, sizeof tail, " [%s]", o->shown ? o->shown : o->def_str);
+    char help[512];
+    snprintf(help, sizeof help, "%s%s", o->help, tail);
+    put_wrapped(out, size, pos, help);
+}
+
+size_t config_usage(char *out, size_t size)
+{
+    static const char head[] =
+        "Usage: suara serve --db CONNINFO [options]\n"
+        "\n"
+        "Options (each also set by the environment variable in brackets; a flag wins),\n"
+        "with their bounds and [default]:\n";
+    size_t pos = 0;
+    out[0] = '\0';
+    put(out, size, &pos, head, sizeof head - 1);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        put_option(out, size, &pos, &options[i]);
+    put(out, size, &pos, "  --help\n      show this text\n", 30);
+    return pos;
+}
 
 static void set_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    strcpy(cfg->host, "127.0.0.1");
-    cfg->port = 8080;
-    cfg->static_dir = SUARA_SOURCE_DIR "/client-web";
-    cfg->log_level = "info";
-    cfg->tick_ms = 250;
-    cfg->batch_max = 1000;
-    cfg->batch_delay_ms = 2;
-    cfg->queue_max = 20000;
-    cfg->ack_timeout_ms = 10000;
-    cfg->max_body = 65536;
-    cfg->max_ws_subscriptions = 64;
-    cfg->ws_queue_max = 8;
-    cfg->idle_timeout_s = 60;
-    cfg->rate_per_minute = 600;
-    cfg->publish_connections = 2;
-    cfg->forms_per_tps = 50;
-    cfg->max_reply = 32 * 1024 * 1024;
-    cfg->publish_refresh_s = 60;
-    cfg->claim_s = 120;
-    cfg->max_claims = 10000;
-    cfg->claims_per_token = 5;
-    cfg->max_photo = 4 * 1024 * 1024;
-    cfg->photo_uploads_max = 16;
-    cfg->photo_reads_max = 32;
-    cfg->snapshot_s = 60;
-    cfg->fence_ms = 10000;
-    cfg->audit_window_s = 60;
-    cfg->audit_sources_max = 1000;
-    cfg->sth_ms = 1000;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        char *field = (char *)cfg + o->offset;
+        if (o->kind == OPT_INT)
+            *(int *)(void *)field = o->def;
+        else if (o->kind == OPT_BOOL)
+            *(bool *)(void *)field = o->def != 0;
+        else if (o->kind == OPT_STR)
+            *(const char **)(void *)field = o->def_str;
+        else
+            SU_ASSERT(config_parse_listen(o->def_str, cfg->host, sizeof cfg->host, &cfg->port) ==
+                      0);
+    }
 }
 
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port)

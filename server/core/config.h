@@ -54,6 +54,10 @@ struct config {
 int config_parse(struct config *cfg, int argc, char **argv, char **env, char *err, size_t err_size);
 /* Splits "HOST:PORT" (or "[v6]:PORT"); returns 0 or -1. */
 int config_parse_listen(const char *text, char *host, size_t host_size, int *port);
-extern const char config_usage[];
+/* Writes the usage text of `suara serve`, made from the option table, into
+ * out (size bytes, NUL-terminated; CONFIG_USAGE_MAX is always enough).
+ * Returns its length. */
+size_t config_usage(char *out, size_t size);
+#define CONFIG_USAGE_MAX 16384
 
 #endif

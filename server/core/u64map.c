@@ -1,6 +1,6 @@
 /* See u64map.h. The map stays at most half full, so probes are short. */
 #include "u64map.h"
-#include "core/mem.h"
+#include "mem.h"
 #include "err.h"
 
 #include <stdlib.h>

@@ -35,6 +35,32 @@ class HelpTest(harness.SuaraTestCase):
             self.assertEqual(proc.returncode, 0, (args, proc.stderr))
             self.assertIn("Usage: suara", proc.stdout, args)
 
+    def test_serve_options_match_the_docs(self):
+        """docs/operations.md lists exactly the options `suara serve --help`
+        prints (made from config.c's table), with the same variable and
+        default: a new option cannot be left out of the docs, nor a removed
+        one stay."""
+        proc = self.suara("serve", "--help")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        helped = {}
+        for m in re.finditer(r"^  (--[a-z-]+)(?: \S+)?  \((SUARA_[A-Z_]+)\)\n((?:      .*\n)+)",
+                             proc.stdout, re.M):
+            words = " ".join(m.group(3).split())
+            default = re.search(r"\[([^\]]*)\]$", words)
+            helped[m.group(1)] = (m.group(2), default.group(1) if default else None)
+        self.assertIn("--sth-ms", helped, proc.stdout)
+        with open(os.path.join(harness.SOURCE_DIR, "docs", "operations.md"), encoding="utf-8") as f:
+            text = f.read()
+        table = text[text.index("| flag | env | default | what |"):]
+        table = table[:table.index("\n\n")]
+        documented = {}
+        for row in table.splitlines()[2:]:
+            flags, envs, default = (cell.strip() for cell in row.strip("|").split("|")[:3])
+            default = default.replace("`", "")
+            for flag, env in zip(re.findall(r"--[a-z-]+", flags), re.findall(r"SUARA_[A-Z_]+", envs)):
+                documented[flag] = (env, None if default in ("—", "off") else default)
+        self.assertEqual(documented, helped)
+
     def test_usage_errors(self):
         for args in (["migrate", "--bogus"], ["seed"], ["token"], ["token", "frob"],
                      ["nosuchcommand"]):

@@ -42,6 +42,32 @@ static void test_usage_errors(void **state)
     assert_int_equal(config_parse(&c, 5, a6, none, err, sizeof err), 2);
 }
 
+/* The usage text is made from the option table: every option with its
+ * variable, bounds and default, and the defaults parsed are the ones shown. */
+static void test_usage_from_the_table(void **state)
+{
+    static char usage[CONFIG_USAGE_MAX];
+    size_t len = config_usage(usage, sizeof usage);
+    assert_int_equal(len, strlen(usage));
+    assert_true(len < sizeof usage - 1); /* not cut short */
+    assert_non_null(strstr(usage, "  --tick-ms N  (SUARA_TICK_MS)\n"));
+    assert_non_null(strstr(usage, "live update tick (10 to 60000) [250]\n"));
+    assert_non_null(strstr(usage, "  --private-reads  (SUARA_PRIVATE_READS)\n"));
+    assert_null(strstr(usage, SUARA_SOURCE_DIR)); /* no path of the build machine */
+    struct config c;
+    char err[256];
+    char *none[] = {NULL};
+    char *argv[] = {"serve", "--db", "x", NULL};
+    assert_int_equal(config_parse(&c, 3, argv, none, err, sizeof err), 0);
+    assert_int_equal(c.tick_ms, 250);
+    assert_int_equal(c.sth_ms, 1000);
+    assert_int_equal(c.port, 8080);
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_string_equal(c.log_level, "info");
+    assert_false(c.private_reads);
+    assert_null(c.tls_cert);
+}
+
 static void test_listen_forms(void **state)
 {
     char host[64];
@@ -99,8 +125,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_env_and_flags), cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_listen_forms),           cmocka_unit_test(test_tokens_and_scopes),
-        cmocka_unit_test(test_rate_limit_windows),
+        cmocka_unit_test(test_usage_from_the_table),   cmocka_unit_test(test_listen_forms),
+        cmocka_unit_test(test_tokens_and_scopes),      cmocka_unit_test(test_rate_limit_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
