@@ -329,13 +329,33 @@ def get(port, path, timeout=5):
         conn.close()
 
 
+# A proxy's own answers when the server it chose gave none: 502 (the server
+# closed the connection before answering, e.g. killed with the request in
+# flight) and 504 (no answer in time); 503 without Suara's JSON error body is
+# the proxy with no server up. haproxy never sends a POST that reached a server
+# again, so a phone retries it with the same submission_id, as for a broken
+# connection.
+GATEWAY_STATUSES = (502, 503, 504)
+
+
+def suara_error_code(body):
+    """The error code of a Suara error body, or None (not Suara's answer)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
 class Witness(threading.Thread):
     """Submits forms one after another, each retried with its submission_id
     until answered 201/200, until `stop` is set (then finishes the current one)
     or the deadline passes. Records every acknowledgement with its time
     (time.monotonic()) and every other answer. `ports` may list several
     servers: a refused connection or a 503 moves on to the next, as a load
-    balancer would."""
+    balancer would.
+
+    Answers are kept apart by who gave them: `refusals` are Suara's own 503s
+    (with its error code: not_ready, ack_timeout, ...); `gateway` are a
+    proxy's answers for a server that did not answer (see GATEWAY_STATUSES);
+    `problems` is anything else, which no drill expects."""
 
     def __init__(self, ports, token, forms, stop, deadline, pace=0.02):
         super().__init__(daemon=True)
@@ -344,7 +364,8 @@ class Witness(threading.Thread):
         self.deadline, self.pace = deadline, pace
         self.acks = {}       # sid -> (body, time, status, port)
         self.sent = {}       # sid -> when it was first sent
-        self.refusals = []   # (sid, status, code, time)
+        self.refusals = []   # (sid, status, code, time): Suara's 503s
+        self.gateway = []    # (sid, status, time): a proxy's 502/503/504
         self.problems = []
 
     def run(self):
@@ -355,7 +376,8 @@ class Witness(threading.Thread):
             sid = form["submission_id"]
             while True:
                 if time.monotonic() > self.deadline:
-                    self.problems.append(f"{sid}: not acknowledged before the deadline")
+                    self.problems.append(f"{sid}: still not acknowledged when the witness's "
+                                         "deadline passed (the drill took too long)")
                     return
                 port = self.ports[at % len(self.ports)]
                 try:
@@ -368,24 +390,28 @@ class Witness(threading.Thread):
                 if status in (200, 201):
                     self.acks[sid] = (body, time.monotonic(), status, port)
                     break
-                if status == 503:
-                    code = (body or {}).get("error", {}).get("code")
+                code = suara_error_code(body)
+                if status == 503 and code is not None:
                     self.refusals.append((sid, status, code, time.monotonic()))
-                    if conn is not None:
-                        conn.close()
-                    conn, at = None, at + 1
-                    time.sleep(0.1)
-                    continue
-                self.problems.append(f"{sid}: {status} {body}")
-                break
+                elif status in GATEWAY_STATUSES and code is None:
+                    self.gateway.append((sid, status, time.monotonic()))
+                else:
+                    self.problems.append(f"{sid}: answered {status} {body} by port {port}")
+                    break
+                if conn is not None:
+                    conn.close()
+                conn, at = None, at + 1
+                time.sleep(0.1)
             time.sleep(self.pace)
         if conn is not None:
             conn.close()
 
 
-def run_witnesses(ports, tokens, pool, prefix, per_witness, deadline_s=150):
+def run_witnesses(ports, tokens, pool, prefix, per_witness, deadline_s=400):
     """Starts one Witness per token with its own slice of the TPS pool;
-    returns (witnesses, stop event)."""
+    returns (witnesses, stop event). The deadline only ends a witness whose
+    test has failed without stopping it: a drill under sanitizers on a busy
+    machine stays well inside it."""
     stop = threading.Event()
     deadline = time.monotonic() + deadline_s
     witnesses = []
@@ -396,6 +422,18 @@ def run_witnesses(ports, tokens, pool, prefix, per_witness, deadline_s=150):
     for w in witnesses:
         w.start()
     return witnesses, stop
+
+
+def refusals(witnesses, after=None, before=None):
+    """Suara's 503s as (sid, code) in [after, before) (times of time.monotonic())."""
+    return [(sid, code) for w in witnesses for sid, _, code, at in w.refusals
+            if (after is None or at >= after) and (before is None or at < before)]
+
+
+def gateway_answers(witnesses, after=None, before=None):
+    """A proxy's 502/503/504 as (sid, status) in [after, before)."""
+    return [(sid, status) for w in witnesses for sid, status, at in w.gateway
+            if (after is None or at >= after) and (before is None or at < before)]
 
 
 def first_new_ack(witnesses, after, port=None):
@@ -414,8 +452,10 @@ def stop_witnesses(test, witnesses, stop):
     stop.set()
     for w in witnesses:
         w.join(60)
-    test.assertFalse(any(w.is_alive() for w in witnesses), "a witness did not finish")
-    test.assertEqual([p for w in witnesses for p in w.problems], [])
+    test.assertFalse(any(w.is_alive() for w in witnesses),
+                     "a witness did not finish its form within 60 s of being stopped")
+    test.assertEqual([p for w in witnesses for p in w.problems], [],
+                     "answers no drill expects (neither 200/201 nor a 503 or a proxy's 502/504)")
 
 
 def stored_forms(node, prefix):

@@ -32,7 +32,7 @@ class FailoverTest(unittest.TestCase):
     def drill(self, sync, prefix, before_kill=None):
         """Kills the primary under load and promotes the standby; returns
         (server, new primary, acknowledgements, seconds from the kill to the first new form acknowledged).
-        before_kill(primary, witnesses) runs just before the kill."""
+        before_kill(primary, standby, witnesses) runs just before the kill."""
         primary, standby = ha.primary_with_standby(self, sync=sync)
         tokens = [primary.token() for _ in range(4)]
         pool = ha.tps_pool(primary)
@@ -42,7 +42,7 @@ class FailoverTest(unittest.TestCase):
         acked = lambda: sum(len(w.acks) for w in witnesses)
         harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms before the kill")
         if before_kill:
-            before_kill(primary, witnesses)
+            before_kill(primary, standby, witnesses)
         killed_at = time.monotonic()
         primary.kill()
         standby.promote()
@@ -75,10 +75,16 @@ class FailoverTest(unittest.TestCase):
         drill must see exactly that."""
         paused = {}
 
-        def hold_wal_sender(primary, witnesses):
+        def hold_wal_sender(primary, standby, witnesses):
+            # A sync point first: every form acknowledged before `at` has its
+            # commit below the LSN read after it, and the standby replays that
+            # far before the sender is held. Asynchronous commits do not wait
+            # for the sender, so without it a form acknowledged just before
+            # the SIGSTOP could be lost too (more likely the busier the machine).
+            paused["at"] = time.monotonic()
+            standby.wait_replayed(primary)
             pid = int(primary.value("SELECT pid FROM pg_stat_replication", db="postgres"))
             os.kill(pid, signal.SIGSTOP)
-            paused["at"] = time.monotonic()
             before = sum(len(w.acks) for w in witnesses)
             harness.wait_until(lambda: sum(len(w.acks) for w in witnesses) >= before + 20,
                                timeout=60, message="forms while the WAL sender is held")
@@ -90,7 +96,7 @@ class FailoverTest(unittest.TestCase):
         acked_while_held = {sid for sid, (_, at, _, _) in acks.items() if at > paused["at"]}
         self.assertTrue(lost, "the drill saw no loss although the standby was cut off")
         self.assertLessEqual(set(lost), acked_while_held,
-                             "lost a form acknowledged before the WAL sender was held")
+                             "lost a form acknowledged before the standby had replayed it")
         doubled = [sid for sid, (_, _, n) in stored.items() if n != 1]
         self.assertEqual(doubled, [], "forms stored twice")
         for sid, (form_id, receipt, _) in stored.items():

@@ -26,7 +26,8 @@ class Haproxy:
         if not os.access(path, os.X_OK):
             raise harness.SetupError("haproxy not found (Debian package haproxy)")
         self.dir = tempfile.mkdtemp(prefix="suara-haproxy-")
-        test.addCleanup(shutil.rmtree, self.dir, True)
+        if not harness.KEEP:
+            test.addCleanup(shutil.rmtree, self.dir, True)
         self.port, self.stats_port = harness.free_port(), harness.free_port()
         with open(os.path.join(DEPLOY, "haproxy.cfg")) as f:
             text = f.read()
@@ -58,17 +59,41 @@ class Haproxy:
                 self.proc.wait(30)
         self.log.close()
 
-    def states(self):
-        """server name -> status (UP, DOWN, ...) as haproxy sees it."""
+    def events(self):
+        """haproxy's health-check verdicts (a server marked UP or DOWN, and
+        why), from its log: what a failure message needs to say."""
+        self.log.flush()
+        try:
+            with open(os.path.join(self.dir, "haproxy.log"), errors="replace") as f:
+                lines = [line.strip() for line in f if "Server suara/" in line]
+        except OSError:
+            return "(no haproxy log)"
+        # haproxy -db writes each verdict twice (as a warning and as a log line).
+        return "\n".join(dict.fromkeys(line.split(" : ", 1)[-1] for line in lines)) or "(none)"
+
+    def wait_states(self, want, timeout, what):
+        """Waits until haproxy sees the servers as `want`; a timeout says what
+        it saw and its health checks' verdicts."""
+        try:
+            harness.wait_until(lambda: self.states() == want, timeout=timeout, message=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}: haproxy sees {self.states()}, wanted {want}; its health "
+                                 f"checks:\n{self.events()}") from None
+
+    def stats(self):
+        """server name -> its row of haproxy's statistics (CSV fields)."""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.stats_port}/stats;csv",
                                         timeout=5) as resp:
                 text = resp.read().decode().lstrip("# ")
         except OSError:
             return {}
-        return {row["svname"]: row["status"].split(" ")[0]
-                for row in csv.DictReader(io.StringIO(text))
+        return {row["svname"]: row for row in csv.DictReader(io.StringIO(text))
                 if row["pxname"] == "suara" and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def states(self):
+        """server name -> status (UP, DOWN, ...) as haproxy sees it."""
+        return {name: row["status"].split(" ")[0] for name, row in self.stats().items()}
 
 
 class HaproxyTest(unittest.TestCase):
@@ -86,20 +111,27 @@ class HaproxyTest(unittest.TestCase):
             servers.append(server)
         active, standby = servers
         proxy = Haproxy(self, [active.port, standby.port])
-        harness.wait_until(lambda: proxy.states() == {"suara-a": "UP", "suara-b": "DOWN"},
-                           timeout=30, message="haproxy to route to the ready server only")
+        proxy.wait_states({"suara-a": "UP", "suara-b": "DOWN"}, 30,
+                          "haproxy to route to the ready server only")
 
         witnesses, stop = ha.run_witnesses(proxy.port, tokens, ha.tps_pool(node)[:900], "lb",
                                            300)
         acked = lambda: sum(len(w.acks) for w in witnesses)
         harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms through haproxy")
-        refused_before = sum(len(w.refusals) for w in witnesses)
-        self.assertEqual(refused_before, 0, "haproxy sent forms to the server that was not ready")
-
         killed_at = time.monotonic()
+        # Routed to the ready server only: nothing reached the standby (whose
+        # answer would be 503 not_ready) and haproxy always had a server up.
+        # ack_timeout is the active server's own answer under load, retried.
+        self.assertEqual([r for r in ha.refusals(witnesses, before=killed_at)
+                          if r[1] != "ack_timeout"], [],
+                         "haproxy sent forms to the server that was not ready")
+        self.assertEqual(ha.gateway_answers(witnesses, before=killed_at), [],
+                         "haproxy answered for the ready server before the kill; its health "
+                         f"checks:\n{proxy.events()}")
+        failed_checks = proxy.stats()["suara-a"]["chkfail"]
         active.kill()
-        harness.wait_until(lambda: proxy.states() == {"suara-a": "DOWN", "suara-b": "UP"},
-                           timeout=60, message="haproxy to follow the standby")
+        proxy.wait_states({"suara-a": "DOWN", "suara-b": "UP"}, 60,
+                          "haproxy to follow the standby")
         switched_s = time.monotonic() - killed_at
         first = harness.wait_until(lambda: ha.first_new_ack(witnesses, killed_at), timeout=60,
                                    message="a new form acknowledged through haproxy")
@@ -108,11 +140,17 @@ class HaproxyTest(unittest.TestCase):
                            message="forms through haproxy after the takeover")
         ha.stop_witnesses(self, witnesses, stop)
         acks = ha.all_acks(witnesses)
+        # Forms in flight when the active server died got haproxy's 502 and
+        # were retried with their submission_id: stored once all the same.
         ha.assert_acks_stored(self, node, acks, "lb")
         ha.assert_tallies_match_sql(self, standby.port, node)
+        gateway = ha.gateway_answers(witnesses, after=killed_at)
         print(f"\n  haproxy: standby UP in haproxy {switched_s:.1f} s and first new form acknowledged "
               f"{first - killed_at:.1f} s after the kill; {len(acks)} forms acknowledged, "
-              f"{sum(len(w.refusals) for w in witnesses)} answers 503 meanwhile", flush=True)
+              f"{len(ha.refusals(witnesses))} answers 503 from suara and {len(gateway)} from "
+              f"haproxy ({sorted(set(s for _, s in gateway))}) meanwhile, all retried; "
+              f"{failed_checks} failed health checks of the active server before the kill",
+              flush=True)
 
 
 if __name__ == "__main__":
