@@ -174,6 +174,10 @@ static void set_status(struct slot *s, struct op *op, struct form *f, int status
     count_pending(s, f->status, -1);
     count_pending(s, status, +1);
     f->status = (uint8_t)status;
+    if (op->kind != OP_FORM || f != op->form) { /* an arriving form's first status is no change */
+        SU_ASSERT(op->n_logged < OP_MAX_CHANGES);
+        op->logged[op->n_logged++] = (struct status_change){f, (uint8_t)status};
+    }
     if (!f->committed)
         return;
     SU_ASSERT(op->n_changes < OP_MAX_CHANGES);
@@ -332,6 +336,25 @@ void ledger_decide_finalize(struct ledger *l, struct op *op)
     tally_mark_final(l->tallies, fr->contest, fr->region, TALLY_FINAL_SEALED);
 }
 
+/* A committed op's entries in the public log: the form or the decision, then
+ * each status change it made, chained to the leaf before it. */
+static void log_op(struct publog *log, const struct op *op)
+{
+    const struct form *f = op->form;
+    unsigned char prev[32];
+    if (op->kind == OP_FORM) {
+        publog_add_form(log, f->id, f->receipt);
+        memcpy(prev, f->receipt, sizeof prev);
+    } else {
+        publog_add_decision(log, f->decision->id, f->decision->receipt);
+        memcpy(prev, f->decision->receipt, sizeof prev);
+    }
+    for (int i = 0; i < op->n_logged; i++) {
+        receipt_status(prev, op->seq, op->logged[i].form->id, op->logged[i].status, prev);
+        publog_add_entry(log, prev);
+    }
+}
+
 void ledger_commit(struct ledger *l, struct op *op)
 {
     if (op->refused_status || op->kind == OP_AUDIT)
@@ -361,10 +384,8 @@ void ledger_commit(struct ledger *l, struct op *op)
     if (op->after.counted)
         op->after.counted->tallied = true;
     form_photos_refresh(l, f->contest, f->tps, op->after.counted);
-    if (l->log && op->kind == OP_FORM)
-        publog_add_form(l->log, f->id, f->receipt);
-    else if (l->log)
-        publog_add_entry(l->log, f->decision->receipt);
+    if (l->log)
+        log_op(l->log, op);
 }
 
 int ledger_load_form(struct ledger *l, struct form *f)
@@ -461,23 +482,71 @@ static int decision_by_seq(const void *a, const void *b)
     return (x->decision->seq > y->decision->seq) - (x->decision->seq < y->decision->seq);
 }
 
-static void log_entry(struct ledger *l, const unsigned char receipt[32], int64_t form_id)
+/* The status changes the replay found (replay.h), to be put in the public log
+ * after the entries that made them. Few next to the forms: each follows a
+ * witness's correction or newer form, or a reviewer's decision. */
+struct logged_change {
+    int64_t seq, form_id, order;
+    uint8_t status;
+};
+
+struct log_build {
+    struct ledger *l;
+    struct logged_change *changes;
+    int64_t n_changes, cap, next;
+};
+
+static void collect_change(void *ctx, int64_t seq, int64_t form_id, uint8_t status)
 {
+    struct log_build *b = ctx;
+    if (b->n_changes == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 1024;
+        b->changes = xrealloc(b->changes, sizeof *b->changes * (size_t)b->cap);
+    }
+    b->changes[b->n_changes] = (struct logged_change){seq, form_id, b->n_changes, status};
+    b->n_changes++;
+}
+
+/* By the entry that made them, and in the order the rules made them. */
+static int change_order(const void *a, const void *b)
+{
+    const struct logged_change *x = a, *y = b;
+    if (x->seq != y->seq)
+        return (x->seq > y->seq) - (x->seq < y->seq);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* The entry of seq `seq` (a form, or the decision decision_id), then the
+ * status changes it made, each chained to the leaf before it as
+ * ledger_commit does. */
+static void log_entry(struct log_build *b, int64_t seq, const unsigned char receipt[32],
+                      int64_t form_id, int64_t decision_id)
+{
+    struct ledger *l = b->l;
     memcpy(l->last_receipt, receipt, 32);
+    while (b->next < b->n_changes && b->changes[b->next].seq < seq)
+        b->next++; /* made by a decision from before decisions joined the log: not in it */
     if (!l->log)
         return;
     if (form_id)
         publog_add_form(l->log, form_id, receipt);
     else
-        publog_add_entry(l->log, receipt);
+        publog_add_decision(l->log, decision_id, receipt);
+    unsigned char prev[32];
+    memcpy(prev, receipt, sizeof prev);
+    for (; b->next < b->n_changes && b->changes[b->next].seq == seq; b->next++) {
+        receipt_status(prev, seq, b->changes[b->next].form_id, b->changes[b->next].status, prev);
+        publog_add_entry(l->log, prev);
+    }
 }
 
 /* A decision's receipt, recomputed against the entry before it: decisions
  * are few, so this costs nothing, and a decision changed in the database
  * (with statuses made to match) would otherwise move the tally unseen.
  * Forms are not recomputed here (millions of texts): `suara verify-log`. */
-static int decision_entry(struct ledger *l, const struct form *f, char *err, size_t err_size)
+static int decision_entry(struct log_build *b, const struct form *f, char *err, size_t err_size)
 {
+    struct ledger *l = b->l;
     unsigned char computed[32];
     receipt_decision(l->last_receipt, f->decision, f->id, computed);
     if (memcmp(computed, f->decision->receipt, 32) != 0) {
@@ -487,14 +556,16 @@ static int decision_entry(struct ledger *l, const struct form *f, char *err, siz
                  (long long)f->decision->id, (long long)f->id);
         return -1;
     }
-    log_entry(l, f->decision->receipt, 0);
+    log_entry(b, f->decision->seq, f->decision->receipt, 0, f->decision->id);
     return 0;
 }
 
 /* Every entry in seq order: forms come by id, which is their seq order, and
- * the (few) decisions with a receipt are merged in by their seq. */
-static int rebuild_log(struct ledger *l, char *err, size_t err_size)
+ * the (few) decisions with a receipt are merged in by their seq; each is
+ * followed by the status changes it made (b->changes, sorted). */
+static int rebuild_log(struct log_build *b, char *err, size_t err_size)
 {
+    struct ledger *l = b->l;
     int64_t n_decided = 0;
     for (int64_t id = 1; id < l->by_id_cap; id++) {
         const struct form *f = l->by_id[id];
@@ -515,12 +586,12 @@ static int rebuild_log(struct ledger *l, char *err, size_t err_size)
         if (!f)
             continue;
         for (; rc == 0 && k < n_decided && decided[k]->decision->seq < f->seq; k++)
-            rc = decision_entry(l, decided[k], err, err_size);
+            rc = decision_entry(b, decided[k], err, err_size);
         if (rc == 0)
-            log_entry(l, f->receipt, f->id);
+            log_entry(b, f->seq, f->receipt, f->id, 0);
     }
     for (; rc == 0 && k < n_decided; k++)
-        rc = decision_entry(l, decided[k], err, err_size);
+        rc = decision_entry(b, decided[k], err, err_size);
     free(decided);
     return rc;
 }
@@ -530,9 +601,10 @@ static bool same_numbers(const void *a, const void *b)
     return form_counts_equal(a, b);
 }
 
-/* The replay check of one slot (replay.h); 0 or -1 with err. */
-static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32_t *cap, char *err,
-                          size_t err_size)
+/* The replay check of one slot (replay.h), its status changes collected
+ * into b when b is given; 0 or -1 with err. */
+static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32_t *cap,
+                          struct log_build *b, char *err, size_t err_size)
 {
     if (s->n_forms > *cap) {
         *cap = s->n_forms * 2;
@@ -556,22 +628,36 @@ static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32
             .decision_seq = f->decision ? f->decision->seq : 0,
         };
     }
-    return replay_slot(*buf, n, same_numbers, err, err_size);
+    return replay_slot_changes(*buf, n, same_numbers, b ? collect_change : NULL, b, err, err_size);
 }
 
+/* The replay first, since the public log needs the status changes it finds;
+ * but a decision whose receipt does not match is named before what the
+ * replay found, as it is what was changed. */
 int ledger_finish_load(struct ledger *l, char *err, size_t err_size)
 {
-    int rc = rebuild_log(l, err, err_size);
+    struct log_build b = {.l = l};
+    char replay_err[512] = "";
+    int replayed = 0;
     struct replay_form *buf = NULL;
     uint32_t cap = 0;
-    for (int c = 0; c < l->reg->n_contests && rc == 0; c++) {
+    for (int c = 0; c < l->reg->n_contests && replayed == 0; c++) {
         int32_t root = l->reg->contests[c].region;
-        for (int32_t r = root; r < l->reg->regions[root].end && rc == 0; r++) {
+        for (int32_t r = root; r < l->reg->regions[root].end && replayed == 0; r++) {
             const struct slot *s = &l->slots[c][r - root];
             if (s->first)
-                rc = replay_slot_of(s, &buf, &cap, err, err_size);
+                replayed = replay_slot_of(s, &buf, &cap, l->log ? &b : NULL, replay_err,
+                                          sizeof replay_err);
         }
     }
     free(buf);
+    if (b.n_changes > 1)
+        qsort(b.changes, (size_t)b.n_changes, sizeof *b.changes, change_order);
+    int rc = rebuild_log(&b, err, err_size);
+    free(b.changes);
+    if (rc == 0 && replayed != 0) {
+        snprintf(err, err_size, "%s", replay_err);
+        rc = -1;
+    }
     return rc;
 }

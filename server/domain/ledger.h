@@ -90,6 +90,11 @@ struct op {
     struct tps_state before, after;
     struct status_change changes[OP_MAX_CHANGES];
     int n_changes;
+    /* The public log's status entries (replay.h): every change of a form that
+     * had a status already, in rule order; unlike `changes` also of forms of
+     * this batch, so that the log does not depend on how forms were batched. */
+    struct status_change logged[OP_MAX_CHANGES];
+    int n_logged;
     struct waiter *waiters;
 };
 

@@ -231,6 +231,21 @@ int merkle_consistency(struct merkle *t, int64_t first, int64_t second,
 
 /* ---- verifiers (RFC 9162 2.1.3.2, 2.1.4.2) ------------------------------ */
 
+/* The step both verifiers take for each proof node (2.1.3.2 step 4, 2.1.4.2
+ * step 6): whether the node is the left sibling ("LSB(fn) is set, or fn is
+ * equal to sn"), with fn and sn shifted as the RFC says. */
+static bool node_is_left(uint64_t *fn, uint64_t *sn)
+{
+    bool left = (*fn & 1) || *fn == *sn;
+    while (left && !(*fn & 1) && *fn != 0) {
+        *fn >>= 1;
+        *sn >>= 1;
+    }
+    *fn >>= 1;
+    *sn >>= 1;
+    return left;
+}
+
 bool merkle_verify_inclusion(const merkle_hash leaf, int64_t index, int64_t size,
                              const merkle_hash *path, int n, const merkle_hash root)
 {
@@ -242,17 +257,10 @@ bool merkle_verify_inclusion(const merkle_hash leaf, int64_t index, int64_t size
     for (int i = 0; i < n; i++) {
         if (sn == 0)
             return false;
-        if ((fn & 1) || fn == sn) {
+        if (node_is_left(&fn, &sn))
             merkle_node_hash(path[i], r, r);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        } else {
+        else
             merkle_node_hash(r, path[i], r);
-        }
-        fn >>= 1;
-        sn >>= 1;
     }
     return sn == 0 && memcmp(r, root, MERKLE_HASH) == 0;
 }
@@ -285,18 +293,12 @@ bool merkle_verify_consistency(int64_t first, int64_t second, const merkle_hash 
     for (int i = 1; i < len; i++) {
         if (sn == 0)
             return false;
-        if ((fn & 1) || fn == sn) {
+        if (node_is_left(&fn, &sn)) {
             merkle_node_hash(path[i], fr, fr);
             merkle_node_hash(path[i], sr, sr);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
         } else {
             merkle_node_hash(sr, path[i], sr);
         }
-        fn >>= 1;
-        sn >>= 1;
     }
     return sn == 0 && memcmp(fr, first_root, MERKLE_HASH) == 0 &&
            memcmp(sr, second_root, MERKLE_HASH) == 0;

@@ -22,7 +22,8 @@ int publog_init(struct publog *p, const struct sign_key *key)
 void publog_free(struct publog *p)
 {
     merkle_free(&p->tree);
-    free(p->leaf_of_form);
+    free(p->of_form.leaf);
+    free(p->of_decision.leaf);
     memset(p, 0, sizeof *p);
 }
 
@@ -33,49 +34,70 @@ int publog_reset(struct publog *p)
     return publog_init(p, key);
 }
 
-static int grow_index(struct publog *p, int64_t id)
+/* Room for id in the index (out of memory ends the process, core/mem.h). */
+static void grow_index(struct publog_index *x, int64_t id)
 {
-    if (id < p->leaf_of_form_cap)
-        return SU_OK;
-    int64_t cap = p->leaf_of_form_cap ? p->leaf_of_form_cap : 1024;
+    if (id < x->cap)
+        return;
+    int64_t cap = x->cap ? x->cap : 1024;
     while (cap <= id)
         cap *= 2;
-    int32_t *n = xrealloc(p->leaf_of_form, (size_t)cap * sizeof *n);
-    memset(n + p->leaf_of_form_cap, 0, (size_t)(cap - p->leaf_of_form_cap) * sizeof *n);
-    p->leaf_of_form = n;
-    p->leaf_of_form_cap = cap;
-    return SU_OK;
+    x->leaf = xrealloc(x->leaf, (size_t)cap * sizeof *x->leaf);
+    memset(x->leaf + x->cap, 0, (size_t)(cap - x->cap) * sizeof *x->leaf);
+    x->cap = cap;
 }
 
 int publog_reserve(struct publog *p, int64_t n_forms)
 {
     if (n_forms <= 0)
         return SU_OK;
-    if (grow_index(p, n_forms + 1) != SU_OK)
-        return SU_NOMEM;
+    grow_index(&p->of_form, n_forms + 1);
     return merkle_reserve(&p->tree, n_forms);
+}
+
+/* Appends the next leaf, remembering it under id in x (NULL: no id). */
+static void add_leaf(struct publog *p, struct publog_index *x, int64_t id,
+                     const unsigned char receipt[32])
+{
+    int64_t leaf = merkle_size(&p->tree);
+    SU_ASSERT(leaf < INT32_MAX && (!x || id > 0));
+    if (x)
+        grow_index(x, id);
+    merkle_append(&p->tree, receipt);
+    if (x)
+        x->leaf[id] = (int32_t)(leaf + 1);
 }
 
 void publog_add_form(struct publog *p, int64_t form_id, const unsigned char receipt[32])
 {
-    int64_t leaf = merkle_size(&p->tree);
-    SU_ASSERT(form_id > 0 && leaf < INT32_MAX);
-    grow_index(p, form_id);
-    merkle_append(&p->tree, receipt);
-    p->leaf_of_form[form_id] = (int32_t)(leaf + 1);
+    add_leaf(p, &p->of_form, form_id, receipt);
+}
+
+void publog_add_decision(struct publog *p, int64_t decision_id, const unsigned char receipt[32])
+{
+    add_leaf(p, &p->of_decision, decision_id, receipt);
 }
 
 void publog_add_entry(struct publog *p, const unsigned char receipt[32])
 {
-    SU_ASSERT(merkle_size(&p->tree) < INT32_MAX);
-    merkle_append(&p->tree, receipt);
+    add_leaf(p, NULL, 0, receipt);
+}
+
+static int64_t leaf_of(const struct publog_index *x, int64_t id)
+{
+    if (id <= 0 || id >= x->cap || !x->leaf[id])
+        return -1;
+    return x->leaf[id] - 1;
 }
 
 int64_t publog_leaf_of_form(const struct publog *p, int64_t form_id)
 {
-    if (form_id <= 0 || form_id >= p->leaf_of_form_cap || !p->leaf_of_form[form_id])
-        return -1;
-    return p->leaf_of_form[form_id] - 1;
+    return leaf_of(&p->of_form, form_id);
+}
+
+int64_t publog_leaf_of_decision(const struct publog *p, int64_t decision_id)
+{
+    return leaf_of(&p->of_decision, decision_id);
 }
 
 bool publog_head_due(const struct publog *p)
@@ -133,39 +155,33 @@ cJSON *publog_head_json(const struct publog *p)
     return o;
 }
 
-static cJSON *hex_list(const merkle_hash *hashes, int n)
+/* Both proofs' answers: two sizes and a list of hashes in hex. */
+static cJSON *proof_json(const char *a_key, int64_t a, const char *b_key, int64_t b,
+                         const char *list_key, const merkle_hash *hashes, int n)
 {
-    cJSON *list = cJSON_CreateArray();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, a_key, (double)a);
+    cJSON_AddNumberToObject(o, b_key, (double)b);
+    cJSON *list = cJSON_AddArrayToObject(o, list_key);
     for (int i = 0; i < n; i++) {
         char hex[2 * MERKLE_HASH + 1];
         hex_encode(hashes[i], MERKLE_HASH, hex);
         cJSON_AddItemToArray(list, cJSON_CreateString(hex));
     }
-    return list;
+    return o;
 }
 
 cJSON *publog_inclusion_json(struct publog *p, int64_t leaf, int64_t tree_size)
 {
     merkle_hash path[MERKLE_PROOF_MAX];
     int n = merkle_inclusion(&p->tree, leaf, tree_size, path);
-    if (n < 0)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "leaf_index", (double)leaf);
-    cJSON_AddNumberToObject(o, "tree_size", (double)tree_size);
-    cJSON_AddItemToObject(o, "audit_path", hex_list(path, n));
-    return o;
+    return n < 0 ? NULL
+                 : proof_json("leaf_index", leaf, "tree_size", tree_size, "audit_path", path, n);
 }
 
 cJSON *publog_consistency_json(struct publog *p, int64_t first, int64_t second)
 {
     merkle_hash proof[MERKLE_PROOF_MAX];
     int n = merkle_consistency(&p->tree, first, second, proof);
-    if (n < 0)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "first", (double)first);
-    cJSON_AddNumberToObject(o, "second", (double)second);
-    cJSON_AddItemToObject(o, "proof", hex_list(proof, n));
-    return o;
+    return n < 0 ? NULL : proof_json("first", first, "second", second, "proof", proof, n);
 }

@@ -31,10 +31,15 @@ struct publog_head {
     unsigned char signature[SIGN_SIGNATURE];
 };
 
+/* An entry id (a form's, a decision's) -> its leaf index + 1; 0: not a leaf. */
+struct publog_index {
+    int32_t *leaf;
+    int64_t cap;
+};
+
 struct publog {
     struct merkle tree;
-    int32_t *leaf_of_form; /* form id -> leaf index + 1; 0: not a leaf */
-    int64_t leaf_of_form_cap;
+    struct publog_index of_form, of_decision;
     const struct sign_key *key; /* NULL: heads are not signed */
     char public_hex[2 * SIGN_PUBLIC_KEY + 1];
     struct publog_head head;
@@ -49,10 +54,13 @@ int publog_reserve(struct publog *p, int64_t n_forms);
  * process, core/mem.h: a tree missing a leaf would sign a false history, and
  * a restart rebuilds it from the database). */
 void publog_add_form(struct publog *p, int64_t form_id, const unsigned char receipt[32]);
-/* Appends an entry that is not a form (a reviewer's decision) as the next leaf. */
+/* Appends a reviewer's decision's receipt as the next leaf. */
+void publog_add_decision(struct publog *p, int64_t decision_id, const unsigned char receipt[32]);
+/* Appends an entry that has no id of its own (a status change) as the next leaf. */
 void publog_add_entry(struct publog *p, const unsigned char receipt[32]);
-/* The leaf index of a form, or -1 when it is not (yet) in the log. */
+/* The leaf index of a form or of a decision, or -1 when it is not (yet) in the log. */
 int64_t publog_leaf_of_form(const struct publog *p, int64_t form_id);
+int64_t publog_leaf_of_decision(const struct publog *p, int64_t decision_id);
 static inline int64_t publog_size(const struct publog *p)
 {
     return merkle_size(&p->tree);

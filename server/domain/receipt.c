@@ -110,6 +110,19 @@ void receipt_decision(const unsigned char prev[32], const struct decision *d, in
     digest_text(&text, out);
 }
 
+void receipt_status(const unsigned char prev[32], int64_t seq, int64_t form_id, int status,
+                    unsigned char out[32])
+{
+    char scratch[256], prev_hex[65];
+    struct buf text;
+    buf_init_fixed(&text, scratch, sizeof scratch);
+    hex_encode(prev, 32, prev_hex);
+    buf_printf(&text, "suara-status-v1\nprev=%s\nseq=%lld\nform_id=%lld\nstatus=%s\n", prev_hex,
+               (long long)seq, (long long)form_id, form_status_name(status));
+    SU_ASSERT(buf_error(&text) == SU_OK);
+    digest_text(&text, out);
+}
+
 static int hex_digit(char c)
 {
     /* Called 64 times for each of millions of stored forms at start-up. */

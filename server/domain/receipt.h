@@ -32,6 +32,13 @@ int receipt_decision_text(const unsigned char prev[32], const struct decision *d
                           struct buf *out);
 void receipt_decision(const unsigned char prev[32], const struct decision *d, int64_t form_id,
                       unsigned char out[32]);
+/* A status change as an entry of the public log (not of the stored chain):
+ * form_id given `status` by the entry of seq `seq`, chained to prev, the
+ * public log's previous leaf (that entry's receipt, or the status entry
+ * before it). The text:
+ *   suara-status-v1\nprev=<hex>\nseq=<seq>\nform_id=<id>\nstatus=<name>\n */
+void receipt_status(const unsigned char prev[32], int64_t seq, int64_t form_id, int status,
+                    unsigned char out[32]);
 /* Parses 64 hex characters; returns 0 or -1. */
 int receipt_parse_hex(const char *hex, unsigned char out[32]);
 

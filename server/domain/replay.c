@@ -28,15 +28,30 @@ struct run {
     uint8_t *status; /* replayed */
     int counted;     /* index, or -1 */
     replay_same_numbers same;
+    replay_changed changed;
+    void *ctx;
     char *err;
     size_t err_size;
 };
 
-static void make_counted(struct run *r, int i)
+/* A form that has a status gets another, because of the entry of seq `seq`. */
+static void change(struct run *r, int i, int status, int64_t seq)
+{
+    r->status[i] = (uint8_t)status;
+    if (r->changed)
+        r->changed(r->ctx, seq, r->forms[i].id, (uint8_t)status);
+}
+
+/* The previously counted form is superseded first, then i counts; an
+ * arriving form's own status is its outcome, not a change. */
+static void make_counted(struct run *r, int i, int64_t seq, bool arriving)
 {
     if (r->counted >= 0)
-        r->status[r->counted] = FS_SUPERSEDED;
-    r->status[i] = FS_COUNTED;
+        change(r, r->counted, FS_SUPERSEDED, seq);
+    if (arriving)
+        r->status[i] = FS_COUNTED;
+    else
+        change(r, i, FS_COUNTED, seq);
     r->counted = i;
 }
 
@@ -63,10 +78,10 @@ static int arrive(struct run *r, int i)
     }
     for (int j = 0; j < i; j++) { /* a witness's newer form replaces its own waiting ones */
         if (r->forms[j].token == f->token && waiting(r->status[j]))
-            r->status[j] = FS_SUPERSEDED;
+            change(r, j, FS_SUPERSEDED, f->seq);
     }
     if (outcome == FS_COUNTED)
-        make_counted(r, i);
+        make_counted(r, i, f->seq, true);
     else
         r->status[i] = (uint8_t)outcome;
     return 0;
@@ -83,14 +98,20 @@ static int decide(struct run *r, int i)
         return -1;
     }
     if (f->decision_count)
-        make_counted(r, i);
+        make_counted(r, i, f->decision_seq, false);
     else
-        r->status[i] = FS_REJECTED;
+        change(r, i, FS_REJECTED, f->decision_seq);
     return 0;
 }
 
 int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same, char *err,
                 size_t err_size)
+{
+    return replay_slot_changes(forms, n, same, NULL, NULL, err, err_size);
+}
+
+int replay_slot_changes(const struct replay_form *forms, int n, replay_same_numbers same,
+                        replay_changed changed, void *ctx, char *err, size_t err_size)
 {
     struct event *events = xmalloc(sizeof *events * (size_t)(2 * n + 1));
     int n_events = 0, rc = 0;
@@ -100,7 +121,7 @@ int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same
             events[n_events++] = (struct event){forms[i].decision_seq, i, true};
     }
     qsort(events, (size_t)n_events, sizeof *events, by_seq);
-    struct run r = {forms, xcalloc((size_t)n + 1, 1), -1, same, err, err_size};
+    struct run r = {forms, xcalloc((size_t)n + 1, 1), -1, same, changed, ctx, err, err_size};
     for (int e = 0; e < n_events && rc == 0; e++)
         rc = events[e].decision ? decide(&r, events[e].form) : arrive(&r, events[e].form);
     for (int i = 0; i < n && rc == 0; i++) {

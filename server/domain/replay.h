@@ -35,4 +35,14 @@ typedef bool (*replay_same_numbers)(const void *a, const void *b);
 int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same, char *err,
                 size_t err_size);
 
+/* Each status change the rules make, in the order they make it: form_id is
+ * given `status` by the entry (a form's arrival or a decision) of seq `seq`.
+ * A form's own first status is its outcome, in its receipt: not a change.
+ * These are the public log's status entries (publog.h). */
+typedef void (*replay_changed)(void *ctx, int64_t seq, int64_t form_id, uint8_t status);
+
+/* replay_slot, telling `changed` (with ctx) every status change. */
+int replay_slot_changes(const struct replay_form *forms, int n, replay_same_numbers same,
+                        replay_changed changed, void *ctx, char *err, size_t err_size);
+
 #endif

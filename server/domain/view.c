@@ -265,11 +265,19 @@ cJSON *view_form(const struct registry *reg, const struct ledger *l, const struc
     add_counts(o, &reg->contests[f->contest], f);
     if (f->decision) {
         cJSON *d = cJSON_AddObjectToObject(o, "decision");
+        cJSON_AddNumberToObject(d, "id", (double)f->decision->id);
         cJSON_AddStringToObject(d, "decision", f->decision->count ? "count" : "reject");
         cJSON_AddStringToObject(d, "reason", f->decision->reason);
         cJSON_AddNumberToObject(d, "token_id", f->decision->token_id);
         cJSON_AddNumberToObject(d, "seq", (double)f->decision->seq);
         add_time(d, "decided_at", f->decision->decided_ms);
+        if (f->decision->has_receipt) { /* its leaf: /api/v1/log/proof/inclusion?decision_id= */
+            char hex[65];
+            hex_encode(f->decision->receipt, 32, hex);
+            cJSON_AddStringToObject(d, "receipt", hex);
+        } else {
+            cJSON_AddNullToObject(d, "receipt");
+        }
     }
     return o;
 }

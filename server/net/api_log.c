@@ -1,7 +1,8 @@
 /* See api_log.h. Errors: 400 bad_parameter (a parameter missing or not a
- * whole number, named in details), 400 bad_tree_size (a size beyond the log,
- * or first > second), 404 unknown_form, 404 not_in_tree (the form was logged
- * after the tree size asked about), 503 no_signed_head (no head made yet). */
+ * whole number, or form_id and decision_id together, named in details), 400
+ * bad_tree_size (a size beyond the log, or first > second), 404 unknown_form,
+ * 404 unknown_decision, 404 not_in_tree (the entry was logged after the tree
+ * size asked about), 503 no_signed_head (no head made yet). */
 #include "api_log.h"
 #include "domain/publog.h"
 #include "domain/view.h"
@@ -68,26 +69,71 @@ static int64_t default_size(const struct publog *log)
     return log->head.made ? log->head.tree_size : publog_size(log);
 }
 
+/* Two parameters of the query (see query_count); false after answering 400
+ * with every problem named. */
+static bool query_pair(const struct http_request *req, const char *a_name, int64_t a_fallback,
+                       const char *b_name, int64_t b_fallback, int64_t *a, int64_t *b,
+                       struct http_reply *rep)
+{
+    cJSON *details = cJSON_CreateArray();
+    *a = query_count(req, a_name, a_fallback, details);
+    *b = query_count(req, b_name, b_fallback, details);
+    if (cJSON_GetArraySize(details) > 0) {
+        bad_parameters(rep, details);
+        return false;
+    }
+    cJSON_Delete(details);
+    return true;
+}
+
+/* ?form_id=ID or ?decision_id=ID: which entry, and its leaf (-1: none). */
+static bool inclusion_leaf(struct api *api, const struct http_request *req, int64_t *leaf,
+                           int64_t *size, struct http_reply *rep)
+{
+    char probe[2];
+    bool by_decision =
+        http_query_param(req->query, "decision_id", probe, sizeof probe) != QUERY_ABSENT;
+    if (by_decision &&
+        http_query_param(req->query, "form_id", probe, sizeof probe) != QUERY_ABSENT) {
+        cJSON *details = cJSON_CreateArray();
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "field", "decision_id");
+        cJSON_AddStringToObject(d, "code", "not_with_form_id");
+        cJSON_AddItemToArray(details, d);
+        bad_parameters(rep, details);
+        return false;
+    }
+    int64_t id;
+    if (!query_pair(req, by_decision ? "decision_id" : "form_id", LOG_BAD_PARAM, "tree_size",
+                    default_size(api->log), &id, size, rep))
+        return false;
+    if (*size > publog_size(api->log)) {
+        bad_tree_size(rep);
+        return false;
+    }
+    *leaf = by_decision ? publog_leaf_of_decision(api->log, id) : publog_leaf_of_form(api->log, id);
+    if (*leaf < 0) {
+        if (by_decision)
+            http_reply_error(rep, 404, "unknown_decision",
+                             "no decision in the log has this id (decisions made before they "
+                             "joined the log have no leaf)");
+        else
+            http_reply_error(rep, 404, "unknown_form", "no stored form has this id");
+        return false;
+    }
+    return true;
+}
+
 static enum route_result get_inclusion(struct api *api, const struct http_request *req,
                                        struct http_reply *rep)
 {
-    cJSON *details = cJSON_CreateArray();
-    int64_t form_id = query_count(req, "form_id", LOG_BAD_PARAM, details);
-    int64_t size = query_count(req, "tree_size", default_size(api->log), details);
-    if (cJSON_GetArraySize(details) > 0)
-        return bad_parameters(rep, details);
-    cJSON_Delete(details);
-    if (size > publog_size(api->log))
-        return bad_tree_size(rep);
-    int64_t leaf = publog_leaf_of_form(api->log, form_id);
-    if (leaf < 0) {
-        http_reply_error(rep, 404, "unknown_form", "no stored form has this id");
+    int64_t leaf, size;
+    if (!inclusion_leaf(api, req, &leaf, &size, rep))
         return ROUTE_DONE;
-    }
     cJSON *proof = publog_inclusion_json(api->log, leaf, size);
     if (!proof) {
         http_reply_error(rep, 404, "not_in_tree",
-                         "the form was logged after this tree size; ask again with a later "
+                         "the entry was logged after this tree size; ask again with a later "
                          "signed head");
         return ROUTE_DONE;
     }
@@ -97,12 +143,10 @@ static enum route_result get_inclusion(struct api *api, const struct http_reques
 static enum route_result get_consistency(struct api *api, const struct http_request *req,
                                          struct http_reply *rep)
 {
-    cJSON *details = cJSON_CreateArray();
-    int64_t first = query_count(req, "first", LOG_BAD_PARAM, details);
-    int64_t second = query_count(req, "second", default_size(api->log), details);
-    if (cJSON_GetArraySize(details) > 0)
-        return bad_parameters(rep, details);
-    cJSON_Delete(details);
+    int64_t first, second;
+    if (!query_pair(req, "first", LOG_BAD_PARAM, "second", default_size(api->log), &first, &second,
+                    rep))
+        return ROUTE_DONE;
     cJSON *proof = publog_consistency_json(api->log, first, second);
     return proof ? reply(rep, proof) : bad_tree_size(rep);
 }

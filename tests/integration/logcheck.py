@@ -1,11 +1,14 @@
-"""An independent verifier of Suara's public log, written from RFC 9162 and
-docs/api.md alone (hashlib, and Ed25519 from python3-cryptography): never the
-server's C code. Used by the log tests."""
+"""An independent verifier of Suara's public log, written from RFC 9162
+(rfc9162.py, its section 2.1 transcribed) and docs/api.md alone (hashlib, and
+Ed25519 from python3-cryptography): never the server's C code. Used by the log
+tests."""
 
 import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+import rfc9162
 
 
 def sha256(data):
@@ -13,18 +16,12 @@ def sha256(data):
 
 
 def leaf_hash(receipt_hex):
-    return sha256(b"\x00" + bytes.fromhex(receipt_hex))
+    """The leaf of an entry: MTH({receipt}), the receipt's 32 bytes (not its hex)."""
+    return rfc9162.MTH([bytes.fromhex(receipt_hex)])
 
 
 def node_hash(left, right):
     return sha256(b"\x01" + left + right)
-
-
-def _split(n):
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
 
 
 def root(leaves):
@@ -34,7 +31,7 @@ def root(leaves):
         return sha256(b"")
     if n == 1:
         return leaves[0]
-    k = _split(n)
+    k = rfc9162.largest_power_of_two_below(n)
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
@@ -53,7 +50,7 @@ class Roots:
             if n == 1:
                 self.memo[key] = self.leaves[a]
             else:
-                k = _split(n)
+                k = rfc9162.largest_power_of_two_below(n)
                 self.memo[key] = node_hash(self.range(a, a + k), self.range(a + k, b))
         return self.memo[key]
 
@@ -61,56 +58,36 @@ class Roots:
         return sha256(b"") if size == 0 else self.range(0, size)
 
 
-def verify_inclusion(leaf, index, size, path, expected_root):
-    """RFC 9162 2.1.3.2."""
-    if index >= size:
-        return False
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == expected_root
+# RFC 9162 2.1.3.2, transcribed in rfc9162.py.
+verify_inclusion = rfc9162.verify_inclusion
 
 
 def verify_consistency(first, second, first_root, second_root, proof):
-    """RFC 9162 2.1.4.2 (and: the empty tree is a prefix of every tree)."""
+    """RFC 9162 2.1.4.2 for 0 < first < second; and the two cases the RFC
+    leaves out: equal sizes (equal roots, no proof) and the empty tree, a
+    prefix of every tree."""
     if first == second:
         return not proof and first_root == second_root
     if first == 0:
         return not proof
-    if first > second or not proof:
+    if first > second:
         return False
-    path = list(proof)
-    if first & (first - 1) == 0:
-        path.insert(0, first_root)
-    fn, sn = first - 1, second - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == first_root and sr == second_root
+    return rfc9162.verify_consistency(first, second, first_root, second_root, proof)
+
+
+def rfc_inclusion(receipts_hex, index, size):
+    """What RFC 9162 2.1.3.1 says the audit path is, as the API's hex list."""
+    entries = [bytes.fromhex(r) for r in receipts_hex[:size]]
+    return [h.hex() for h in rfc9162.PATH(index, entries)]
+
+
+def rfc_consistency(receipts_hex, first, second):
+    """What RFC 9162 2.1.4.1 says the consistency proof is (empty for the cases
+    it leaves out), as the API's hex list."""
+    if first == 0 or first == second:
+        return []
+    entries = [bytes.fromhex(r) for r in receipts_hex[:second]]
+    return [h.hex() for h in rfc9162.PROOF(first, entries)]
 
 
 def sth_message(head):
@@ -188,4 +165,29 @@ def recompute_chain(db, version=None):
             mine = hashlib.sha256(decision_text(prev, row)).hexdigest()
         out.append((kind, row[0], mine, row[-1]))
         prev = row[-1] if row[-1] else mine
+    return out
+
+
+def status_text(prev, seq, form_id, status):
+    """A status change as an entry of the public log (docs/api.md): form_id
+    given `status` by the entry of seq `seq`, chained to the leaf before it."""
+    return (f"suara-status-v1\nprev={prev}\nseq={seq}\nform_id={form_id}\n"
+            f"status={status}\n").encode()
+
+
+def log_entries(db, changes):
+    """The public log's entries in leaf order: every entry of the chain, each
+    followed by the status changes `changes` says it made, {(kind, id):
+    [(form_id, status), ...]} - the test states them; nothing here knows the
+    outcome rules. Returns [(kind, id, receipt hex)]; kind "status" for a
+    status change, with the form's id."""
+    out = []
+    for kind, row in entries(db):
+        if row[-1] is None:  # a decision from before decisions joined the log
+            continue
+        out.append((kind, str(row[0]), row[-1]))
+        prev = row[-1]
+        for form_id, status in changes.get((kind, str(row[0])), []):
+            prev = hashlib.sha256(status_text(prev, row[1], form_id, status)).hexdigest()
+            out.append(("status", str(form_id), prev))
     return out

@@ -14,6 +14,7 @@ import uuid
 
 import harness
 import logcheck
+import rfc9162
 
 SERVE = ("--rate-per-minute", "0", "--sth-ms", "50")
 
@@ -86,6 +87,7 @@ class LogTest(LogFixture):
         token, forms = self.forms(3000)
         receipts = post_all(server, token, forms, threads=8)
         leaves = self.stored_leaves()
+        stored = [r for (r,) in self.rows("SELECT receipt FROM forms ORDER BY id")]
         head = self.head_of(server, len(leaves))
         self.assertTrue(logcheck.signature_ok(head, self.public_key))
         roots = logcheck.Roots(leaves)
@@ -95,6 +97,8 @@ class LogTest(LogFixture):
             status, _, proof = server.get(f"/api/v1/log/proof/inclusion?form_id={r['form_id']}"
                                           f"&tree_size={head['tree_size']}")
             self.assertEqual(status, 200, proof)
+            self.assertEqual(proof["audit_path"], logcheck.rfc_inclusion(
+                stored, proof["leaf_index"], head["tree_size"]))
             self.assertTrue(logcheck.verify_inclusion(
                 logcheck.leaf_hash(r["receipt"]), proof["leaf_index"], head["tree_size"],
                 [bytes.fromhex(h) for h in proof["audit_path"]], bytes.fromhex(head["root_hash"])))
@@ -102,6 +106,7 @@ class LogTest(LogFixture):
             status, _, body = server.get(
                 f"/api/v1/log/proof/consistency?first={first}&second={len(leaves)}")
             self.assertEqual(status, 200, body)
+            self.assertEqual(body["proof"], logcheck.rfc_consistency(stored, first, len(leaves)))
             self.assertTrue(logcheck.verify_consistency(
                 first, len(leaves), roots(first), roots(len(leaves)),
                 [bytes.fromhex(h) for h in body["proof"]]))
@@ -129,6 +134,13 @@ class LogTest(LogFixture):
         self.assertEqual(
             error(base + f"inclusion?form_id={second['form_id']}&tree_size={size - 1}")[:2],
             (404, "not_in_tree"))
+        self.assertEqual(error(base + f"inclusion?form_id=1&decision_id=1"),
+                         (400, "bad_parameter", [{"field": "decision_id",
+                                                  "code": "not_with_form_id"}]))
+        self.assertEqual(error(base + "inclusion?decision_id=x"),
+                         (400, "bad_parameter", [{"field": "decision_id", "code": "not_integer"}]))
+        self.assertEqual(error(base + "inclusion?decision_id=999999")[:2],
+                         (404, "unknown_decision"))
         self.assertEqual(error(base + "consistency?second=2"),
                          (400, "bad_parameter", [{"field": "first", "code": "missing"}]))
         self.assertEqual(error(base + "consistency?first=3&second=2")[:2],
@@ -160,6 +172,82 @@ class LogTest(LogFixture):
         self.assertIn("not a PEM private key", proc.stdout + proc.stderr)
 
 
+class LogModeTest(LogFixture):
+    """Every answer of /api/v1/log/* says whether it is the rehearsal or the
+    real count (../shared/api-contract.md, "mode"): "mode" in each JSON body
+    and the Suara-Mode header on every answer, errors included; and after
+    `suara election live`, "live". Its own database, since it goes live."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = harness.Database("log_mode", migrate=True, seed=True)
+
+    def dispute_decided(self, server):
+        """A counted form, a second witness's dispute counted by a reviewer:
+        returns (a form id, the decision's id)."""
+        (tps, dpt), = self.fresh_tps(1)
+        a, b = (self.make_token("witness", "62", server=server) for _ in range(2))
+        reviewer = self.make_token("reviewer", "62", server=server)
+        status, _, first = server.post(
+            "/api/v1/forms", harness.build_form(str(uuid.uuid4()), tps, dpt), token=a)
+        self.assertEqual(status, 201, first)
+        status, _, other = server.post(
+            "/api/v1/forms", harness.build_form(str(uuid.uuid4()), tps, dpt, shift=1), token=b)
+        self.assertEqual((status, other["status"]), (201, "disputed"), other)
+        status, _, decided = server.post(f"/api/v1/forms/{other['form_id']}/decision",
+                                         {"decision": "count", "reason": "sesuai plano"},
+                                         token=reviewer)
+        self.assertEqual(status, 200, decided)
+        status, _, form = server.get(f"/api/v1/forms/{other['form_id']}")
+        return first["form_id"], form["decision"]["id"]
+
+    def assert_every_log_answer_says(self, server, mode, form_id, decision_id):
+        # A head that has the decision (made within --sth-ms of its commit).
+        harness.wait_until(lambda: server.get(
+            f"/api/v1/log/proof/inclusion?decision_id={decision_id}")[0] == 200,
+            timeout=30, message="a head with the decision")
+        size = server.get("/api/v1/log/sth")[2]["tree_size"]
+        reads = ["/api/v1/log/head", "/api/v1/log/sth",
+                 f"/api/v1/log/proof/inclusion?form_id={form_id}",
+                 f"/api/v1/log/proof/inclusion?decision_id={decision_id}&tree_size={size}",
+                 f"/api/v1/log/proof/consistency?first=1&second={size}",
+                 f"/api/v1/log/proof/consistency?first={size}"]
+        for path in reads:
+            status, headers, body = server.get(path)
+            self.assertEqual(status, 200, (path, body))
+            self.assertEqual((body["mode"], headers["Suara-Mode"]), (mode, mode), path)
+        errors = ["/api/v1/log/proof/inclusion", "/api/v1/log/proof/inclusion?form_id=999999",
+                  f"/api/v1/log/proof/consistency?first=1&second={size + 1}", "/api/v1/log/x"]
+        for path in errors:
+            status, headers, body = server.get(path)
+            self.assertIn(status, (400, 404), (path, body))
+            self.assertEqual(headers["Suara-Mode"], mode, path)
+
+    @staticmethod
+    def status_mode(server):
+        """The mode /api/v1/status says, or None while the server starts again
+        on the live state (it stops listening for a moment)."""
+        try:
+            status, _, body = server.get("/api/v1/status", timeout=5)
+        except OSError:
+            return None
+        return body.get("mode") if status == 200 else None
+
+    def test_every_log_answer_carries_the_mode(self):
+        server = self.start_server("--log-key", self.key_path, *SERVE, ready=True)
+        form_id, decision_id = self.dispute_decided(server)
+        self.assert_every_log_answer_says(server, "test", form_id, decision_id)
+
+        live = self.suara("election", "live", "--db", self.db.conninfo, "--confirm")
+        self.assertEqual(live.returncode, 0, live.stderr)
+        harness.wait_until(lambda: self.status_mode(server) == "live", timeout=60,
+                           message="the server to serve live mode")
+        server.wait_for("/readyz")
+        form_id, decision_id = self.dispute_decided(server)
+        self.assert_every_log_answer_says(server, "live", form_id, decision_id)
+
+
 class SmallTreeTest(LogFixture):
     """Its own database, so its tree starts empty: sizes 1..200 exactly."""
 
@@ -185,11 +273,15 @@ class SmallTreeTest(LogFixture):
         roots = logcheck.Roots(leaves)
         for size, head in heads.items():
             self.assertEqual(head["root_hash"], roots(size).hex(), size)
+            self.assertEqual(head["root_hash"], rfc9162.MTH(
+                [bytes.fromhex(r) for (r,) in self.rows(
+                    f"SELECT receipt FROM forms ORDER BY id LIMIT {size}")]).hex(), size)
 
         # Inclusion: in every tree size up to the whole log, several leaves
         # (the first, the last, and a few between), each against the root
         # recomputed here from the stored receipts.
         form_ids = [int(i) for (i,) in self.rows("SELECT id FROM forms ORDER BY id")]
+        receipts = [r for (r,) in self.rows("SELECT receipt FROM forms ORDER BY id")]
         total = len(leaves)
         for size in range(1, total + 1):
             for index in sorted({0, size - 1, size // 2, (size * 7) // 9, (size * 3) // 11}):
@@ -197,6 +289,9 @@ class SmallTreeTest(LogFixture):
                     f"/api/v1/log/proof/inclusion?form_id={form_ids[index]}&tree_size={size}")
                 self.assertEqual(status, 200, proof)
                 self.assertEqual((proof["leaf_index"], proof["tree_size"]), (index, size))
+                # Exactly the RFC's PATH(m, D_n), hash for hash, and it verifies.
+                self.assertEqual(proof["audit_path"], logcheck.rfc_inclusion(receipts, index, size),
+                                 (index, size))
                 path = [bytes.fromhex(h) for h in proof["audit_path"]]
                 self.assertTrue(logcheck.verify_inclusion(leaves[index], index, size, path,
                                                           roots(size)), (index, size))
@@ -213,6 +308,8 @@ class SmallTreeTest(LogFixture):
             status, _, body = server.get(
                 f"/api/v1/log/proof/consistency?first={first}&second={second}")
             self.assertEqual(status, 200, body)
+            self.assertEqual(body["proof"], logcheck.rfc_consistency(receipts, first, second),
+                             (first, second))
             proof = [bytes.fromhex(h) for h in body["proof"]]
             self.assertTrue(logcheck.verify_consistency(first, second, roots(first),
                                                         roots(second), proof), (first, second))

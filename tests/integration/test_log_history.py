@@ -11,6 +11,7 @@ import uuid
 
 import harness
 import logcheck
+import rfc9162
 
 SERVE = ("--rate-per-minute", "0", "--sth-ms", "50")
 
@@ -77,16 +78,48 @@ class DecisionsInTheLogTest(HistoryFixture):
                          ["form", "form", "decision", "form", "decision", "form"])
         for kind, eid, mine, stored in chain:
             self.assertEqual(mine, stored, f"{kind} {eid}")
-        # The public log has them all as leaves, decisions included.
-        leaves = [logcheck.leaf_hash(stored) for *_, stored in chain]
-        def head_of_six():
+        # The public log has them all as leaves, decisions included, and after
+        # each entry the status changes it made (stated here, not derived):
+        # the count decided for the second witness supersedes the first's
+        # form, then counts the second's; the rejection rejects the held form.
+        first_decision, second_decision = chain[2][1], chain[4][1]
+        made = {("decision", first_decision): [(ids["first"], "superseded"),
+                                               (ids["other"], "counted")],
+                ("decision", second_decision): [(ids["held"], "rejected")]}
+        log = logcheck.log_entries(self.db, made)
+        self.assertEqual([k for k, *_ in log], ["form", "form", "decision", "status", "status",
+                                                "form", "decision", "status", "form"])
+        leaves = [logcheck.leaf_hash(receipt) for *_, receipt in log]
+        def head_of_nine():
             status, _, head = server.get("/api/v1/log/sth")
-            return head if status == 200 and head["tree_size"] == 6 else None
-        head = harness.wait_until(head_of_six, timeout=30, message="a head of six entries")
-        self.assertEqual(head["root_hash"], logcheck.root(leaves).hex())
+            return head if status == 200 and head["tree_size"] == 9 else None
+        head = harness.wait_until(head_of_nine, timeout=30, message="a head of nine entries")
+        self.assertEqual(head["root_hash"], rfc9162.MTH([bytes.fromhex(r) for *_, r in log]).hex())
         self.assertTrue(logcheck.signature_ok(head, public))
         status, _, proof = server.get(f"/api/v1/log/proof/inclusion?form_id={ids['plain']}")
-        self.assertEqual((status, proof["leaf_index"]), (200, 5))
+        self.assertEqual((status, proof["leaf_index"]), (200, 8))
+        # A decision's own leaf, proven like a form's, from the receipt the
+        # form's answer shows.
+        status, _, form = server.get(f"/api/v1/forms/{ids['other']}")
+        self.assertEqual((form["decision"]["id"], form["decision"]["receipt"]),
+                         (int(first_decision), chain[2][3]))
+        status, _, proof = server.get(
+            f"/api/v1/log/proof/inclusion?decision_id={first_decision}&tree_size=9")
+        self.assertEqual((status, proof["leaf_index"], proof["tree_size"]), (200, 2, 9), proof)
+        self.assertEqual(proof["audit_path"],
+                         logcheck.rfc_inclusion([r for *_, r in log], 2, 9))
+        self.assertTrue(logcheck.verify_inclusion(
+            logcheck.leaf_hash(form["decision"]["receipt"]), 2, 9,
+            [bytes.fromhex(h) for h in proof["audit_path"]], bytes.fromhex(head["root_hash"])))
+        status, _, proof = server.get(
+            f"/api/v1/log/proof/inclusion?decision_id={second_decision}")
+        self.assertEqual((status, proof["leaf_index"]), (200, 6))
+        # The same tree after a restart: the load replays the rules and puts
+        # the same status changes after the same entries.
+        server.stop()
+        server.start(ready=True)
+        again = harness.wait_until(head_of_nine, timeout=30, message="the head after a restart")
+        self.assertEqual(again["root_hash"], head["root_hash"])
 
         ok = self.verify()
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
@@ -148,7 +181,9 @@ class DecisionsInTheLogTest(HistoryFixture):
                            message="a head")
         failed = self.suara("log", "monitor", server.url, "--state", state)
         self.assertEqual(failed.returncode, 1)
-        self.assertIn("fork: tree size 6 had root", failed.stderr)
+        # The rejection makes one status change where the count made two: the
+        # log of the rewritten history is a leaf shorter.
+        self.assertIn("the tree shrank from 9 to 8 leaves", failed.stderr)
         self.assertEqual(self.verify().returncode, 1)
 
 

@@ -122,6 +122,65 @@ static void test_amendment_counts(void **state)
                              "give held (confirming 0) at its place in the log");
 }
 
+/* The status changes the replay reports: the public log's status entries. */
+struct change {
+    int64_t seq, form_id;
+    uint8_t status;
+};
+
+struct changes {
+    struct change v[8];
+    int n;
+};
+
+static void record(void *ctx, int64_t seq, int64_t form_id, uint8_t status)
+{
+    struct changes *c = ctx;
+    assert_true(c->n < 8);
+    c->v[c->n++] = (struct change){seq, form_id, status};
+}
+
+static void assert_change(const struct change *c, int64_t seq, int64_t form_id, int status)
+{
+    assert_int_equal(c->seq, seq);
+    assert_int_equal(c->form_id, form_id);
+    assert_int_equal(c->status, status);
+}
+
+static void test_status_changes_in_rule_order(void **state)
+{
+    /* A counts, B disputes, C is held; the reviewer counts B (A is superseded
+     * first, then B counts), then rejects C; B's own correction after that
+     * supersedes B's first form. No form's arrival status is a change. */
+    struct replay_form f[] = {
+        form(1, 7, 0, FS_COUNTED, FS_SUPERSEDED),
+        form(2, 8, 2, FS_DISPUTED, FS_SUPERSEDED),
+        form(3, 9, 3, FS_HELD, FS_REJECTED),
+        form(4, 8, 3, FS_COUNTED, FS_COUNTED),
+    };
+    f[2].holds = true;
+    decided(&f[1], true, 35);
+    decided(&f[2], false, 36);
+    struct changes c = {0};
+    assert_int_equal(replay_slot_changes(f, 4, same, record, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 4);
+    assert_change(&c.v[0], 35, 1, FS_SUPERSEDED);
+    assert_change(&c.v[1], 35, 2, FS_COUNTED);
+    assert_change(&c.v[2], 36, 3, FS_REJECTED);
+    assert_change(&c.v[3], 40, 2, FS_SUPERSEDED);
+
+    /* A witness's own held form, superseded by its next one. */
+    struct replay_form g[] = {
+        form(1, 7, 0, FS_HELD, FS_SUPERSEDED),
+        form(2, 7, 0, FS_COUNTED, FS_COUNTED),
+    };
+    g[0].holds = true;
+    c.n = 0;
+    assert_int_equal(replay_slot_changes(g, 2, same, record, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 1);
+    assert_change(&c.v[0], 20, 1, FS_SUPERSEDED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_own_waiting_form_is_superseded),
         cmocka_unit_test(test_amendment_counts),
+        cmocka_unit_test(test_status_changes_in_rule_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
