@@ -1,5 +1,5 @@
 # Finds the libraries Suara is built on through pkg-config and exposes them as
-# imported targets: suara::uv, suara::lws, suara::pq, suara::cjson, suara::crypto,
+# imported targets: suara::uv, suara::lws, suara::pq, suara::cjson, suara::crypto, suara::ssl,
 # and the image decoders that check uploaded photos: suara::jpeg, suara::png,
 # suara::webp (Debian: libjpeg62-turbo-dev, libpng-dev, libwebp-dev).
 find_package(PkgConfig REQUIRED)
@@ -17,6 +17,8 @@ suara_pkg(pq libpq)
 suara_pkg(cjson libcjson)
 # SHA-256 with the CPU's instructions and Ed25519 for the public log (OpenSSL 3).
 suara_pkg(crypto libcrypto)
+# TLS for `suara log monitor https://...` (server/cli_http.c).
+suara_pkg(ssl libssl)
 suara_pkg(jpeg libjpeg)
 suara_pkg(png libpng)
 suara_pkg(webp libwebp)

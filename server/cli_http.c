@@ -2,8 +2,14 @@
 #include "cli_http.h"
 #include "core/mem.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +47,102 @@ static int connect_to(const struct http_url *url, int timeout_s, char *err, size
     return fd;
 }
 
+int cli_url_parse(const char *text, struct cli_url *out)
+{
+    memset(out, 0, sizeof *out);
+    if (http_url_parse(text, &out->url) == 0)
+        return 0;
+    out->tls = true;
+    return http_url_parse_scheme(text, "https://", 443, &out->url);
+}
+
+/* One connection: the socket, and over it a TLS session for https. */
+struct conn {
+    int fd;
+    SSL_CTX *ctx;
+    SSL *ssl;
+};
+
+static void tls_error(const char *what, const struct http_url *url, char *err, size_t err_size)
+{
+    unsigned long e = ERR_get_error();
+    snprintf(err, err_size, "%s with %s:%d: %s", what, url->host, url->port,
+             e ? ERR_reason_error_string(e) : "the connection closed");
+}
+
+/* The TLS handshake; the certificate must chain to ca_file's (or the
+ * system's) CAs and name url's host: a DNS name, or an IP address. */
+static int tls_start(struct conn *c, const struct cli_url *u, char *err, size_t err_size)
+{
+    const struct http_url *url = &u->url;
+    signal(SIGPIPE, SIG_IGN); /* libssl writes with write(): a closed peer must not end us */
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    if (!c->ctx || SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
+        tls_error("cannot set up TLS", url, err, err_size);
+        return -1;
+    }
+    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    if ((u->ca_file ? SSL_CTX_load_verify_locations(c->ctx, u->ca_file, NULL)
+                    : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
+        snprintf(err, err_size, "cannot read the CA certificates %s", u->ca_file ? u->ca_file : "");
+        return -1;
+    }
+    c->ssl = SSL_new(c->ctx);
+    unsigned char addr[16];
+    bool is_ip =
+        inet_pton(AF_INET, url->host, addr) == 1 || inet_pton(AF_INET6, url->host, addr) == 1;
+    X509_VERIFY_PARAM *param = c->ssl ? SSL_get0_param(c->ssl) : NULL;
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 ||
+        (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url->host)
+               : X509_VERIFY_PARAM_set1_host(param, url->host, 0) &&
+                     SSL_set_tlsext_host_name(c->ssl, url->host)) != 1) {
+        tls_error("cannot set up TLS", url, err, err_size);
+        return -1;
+    }
+    if (SSL_connect(c->ssl) != 1) {
+        long v = SSL_get_verify_result(c->ssl);
+        if (v != X509_V_OK)
+            snprintf(err, err_size, "the certificate of %s:%d does not verify: %s", url->host,
+                     url->port, X509_verify_cert_error_string(v));
+        else
+            tls_error("no TLS handshake", url, err, err_size);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    SSL_CTX_free(c->ctx);
+    if (c->fd >= 0)
+        close(c->fd);
+}
+
+static bool conn_send(struct conn *c, const char *data, int len)
+{
+    if (c->ssl)
+        return SSL_write(c->ssl, data, len) == len;
+    return send(c->fd, data, (size_t)len, MSG_NOSIGNAL) == len;
+}
+
+/* Like recv: bytes read, 0 at the end, -1 on an error (errno for a socket). */
+static ssize_t conn_recv(struct conn *c, char *into, size_t cap)
+{
+    if (!c->ssl)
+        return recv(c->fd, into, cap, 0);
+    int n = SSL_read(c->ssl, into, cap > INT_MAX ? INT_MAX : (int)cap);
+    if (n > 0)
+        return n;
+    return SSL_get_error(c->ssl, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
 /* Reads until the head and Content-Length bytes of body are in. */
-static int read_answer(int fd, const struct http_url *url, struct cli_http_reply *reply, char *err,
-                       size_t err_size)
+static int read_answer(struct conn *c, const struct http_url *url, struct cli_http_reply *reply,
+                       char *err, size_t err_size)
 {
     size_t cap = 64 * 1024, len = 0;
     char *raw = xmalloc(cap);
@@ -74,7 +173,7 @@ static int read_answer(int fd, const struct http_url *url, struct cli_http_reply
             cap *= 2;
             raw = xrealloc(raw, cap);
         }
-        ssize_t got = recv(fd, raw + len, cap - len, 0);
+        ssize_t got = conn_recv(c, raw + len, cap - len);
         if (got <= 0) {
             snprintf(err, err_size, "no whole answer from %s:%d: %s", url->host, url->port,
                      got == 0          ? "the connection closed"
@@ -88,24 +187,29 @@ static int read_answer(int fd, const struct http_url *url, struct cli_http_reply
     return rc;
 }
 
-int cli_http_get(const struct http_url *url, const char *path, int timeout_s,
+int cli_http_get(const struct cli_url *u, const char *path, int timeout_s,
                  struct cli_http_reply *reply, char *err, size_t err_size)
 {
+    const struct http_url *url = &u->url;
     memset(reply, 0, sizeof *reply);
-    int fd = connect_to(url, timeout_s, err, err_size);
-    if (fd < 0)
+    struct conn c = {.fd = connect_to(url, timeout_s, err, err_size)};
+    if (c.fd < 0)
         return -1;
+    int rc = -1;
+    if (u->tls && tls_start(&c, u, err, err_size) != 0) {
+        conn_close(&c);
+        return -1;
+    }
     char req[1400];
     int n = snprintf(req, sizeof req,
                      "GET %s%s HTTP/1.1\r\nHost: %s:%d\r\nAccept: application/json\r\n"
                      "Connection: close\r\n\r\n",
                      url->path, path, url->host, url->port);
-    int rc = -1;
-    if (n <= 0 || (size_t)n >= sizeof req || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+    if (n <= 0 || (size_t)n >= sizeof req || !conn_send(&c, req, n))
         snprintf(err, err_size, "cannot send to %s:%d: %s", url->host, url->port, strerror(errno));
     else
-        rc = read_answer(fd, url, reply, err, err_size);
-    close(fd);
+        rc = read_answer(&c, url, reply, err, err_size);
+    conn_close(&c);
     return rc;
 }
 

@@ -29,9 +29,11 @@
 
 static const char usage[] =
     "Usage: suara log monitor URL --state FILE [--key HEX] [--form ID:RECEIPT]...\n"
-    "                         [--timeout-s N]\n"
+    "                         [--ca FILE] [--timeout-s N]\n"
     "\n"
-    "Checks the public log of the server at URL (http://HOST:PORT):\n"
+    "Checks the public log of the server at URL (http://HOST:PORT or\n"
+    "https://HOST[:PORT]; https checks the server's certificate against the\n"
+    "system's CAs, or those in --ca FILE, and its name against HOST):\n"
     "  - the signed tree head's Ed25519 signature, against the pinned key;\n"
     "  - that the head extends the last one stored in FILE (consistency proof):\n"
     "    a smaller tree or another root for the same history is a fork;\n"
@@ -58,7 +60,7 @@ struct form_check {
 
 struct monitor {
     const char *url_text, *state_path, *key_hex;
-    struct http_url url;
+    struct cli_url url;
     int timeout_s;
     struct form_check forms[MAX_FORMS];
     int n_forms;
@@ -318,6 +320,8 @@ static int parse_args(struct monitor *m, int argc, char **argv)
             m->state_path = argv[++i];
         } else if (strcmp(a, "--key") == 0 && next) {
             m->key_hex = argv[++i];
+        } else if (strcmp(a, "--ca") == 0 && next) {
+            m->url.ca_file = argv[++i];
         } else if (strcmp(a, "--form") == 0 && next) {
             if (parse_form(m, argv[++i]) != 0) {
                 fprintf(stderr, WHO ": --form wants ID:RECEIPT (64 hex), at most %d\n", MAX_FORMS);
@@ -340,11 +344,12 @@ static int parse_args(struct monitor *m, int argc, char **argv)
         fprintf(stderr, WHO ": give the server's URL and --state FILE\n\n%s", usage);
         return 2;
     }
-    if (http_url_parse(m->url_text, &m->url) != 0) {
-        fprintf(stderr, WHO ": '%s' is not an http://HOST:PORT URL (https is not supported)\n",
-                m->url_text);
+    const char *ca_file = m->url.ca_file;
+    if (cli_url_parse(m->url_text, &m->url) != 0) {
+        fprintf(stderr, WHO ": '%s' is not an http:// or https://HOST[:PORT] URL\n", m->url_text);
         return 2;
     }
+    m->url.ca_file = ca_file;
     return 0;
 }
 

@@ -114,11 +114,16 @@ enum http_head_result http_head_parse(const char *data, size_t len, struct http_
 
 int http_url_parse(const char *url, struct http_url *out)
 {
-    static const char scheme[] = "http://";
+    return http_url_parse_scheme(url, "http://", 80, out);
+}
+
+int http_url_parse_scheme(const char *url, const char *scheme, int default_port,
+                          struct http_url *out)
+{
     memset(out, 0, sizeof *out);
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
+    if (strncmp(url, scheme, strlen(scheme)) != 0)
         return -1;
-    const char *host = url + sizeof scheme - 1;
+    const char *host = url + strlen(scheme);
     const char *path = strchr(host, '/');
     if (!path)
         path = host + strlen(host);
@@ -148,7 +153,7 @@ int http_url_parse(const char *url, struct http_url *out)
         return -1;
     memcpy(out->host, host, host_len);
     memcpy(out->path, path, path_len);
-    out->port = 80;
+    out->port = default_port;
     if (port) {
         char *end;
         long v = strtol(port, &end, 10);

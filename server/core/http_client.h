@@ -17,6 +17,9 @@ struct http_url {
 /* Parses "http://HOST[:PORT][/PATH]" (HOST may be "[v6]"; PORT 80 by
  * default). Returns 0, or -1 for anything else (https included). */
 int http_url_parse(const char *url, struct http_url *out);
+/* The same for another scheme ("https://") and its default port. */
+int http_url_parse_scheme(const char *url, const char *scheme, int default_port,
+                          struct http_url *out);
 
 #define HTTP_HEAD_MAX 8192 /* a longer head is an error, never a wait */
 

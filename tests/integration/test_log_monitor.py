@@ -1,20 +1,24 @@
 """`suara log monitor`: it accepts honest growth (across restarts too) and
 fails, with one line saying why and its state left as it was, on a rewritten
 receipt, a deleted newest form, a wrong or changed key, a bad signature, a
-receipt that is not in the tree and a server it cannot reach."""
+receipt that is not in the tree and a server it cannot reach; over https it
+checks the server's certificate and name."""
 
+import http.client
 import http.server
 import json
 import os
+import ssl
 import threading
 import uuid
 
 import harness
+import test_tls
 
 SERVE = ("--rate-per-minute", "0", "--sth-ms", "50")
 
 
-class MonitorTest(harness.SuaraTestCase):
+class MonitorFixture(harness.SuaraTestCase):
     def keygen(self, name):
         path = os.path.join(harness.tmpdir(), f"{name}-{uuid.uuid4().hex[:6]}.key")
         made = self.suara("log", "keygen", path)
@@ -49,6 +53,8 @@ class MonitorTest(harness.SuaraTestCase):
         server.stop()
         server.start(ready=True)
 
+
+class MonitorTest(MonitorFixture):
     def test_honest_growth_then_every_kind_of_rewrite(self):
         key_path, public = self.keygen("log")
         server = self.start_server("--log-key", key_path, *SERVE, ready=True)
@@ -156,6 +162,77 @@ class MonitorTest(harness.SuaraTestCase):
         server.stop()
         self.psql(sql)
         server.start(ready=True)
+
+
+class TlsLogServer(test_tls.TlsServer):
+    """suara serve with --tls-cert/--tls-key and more options."""
+
+    def __init__(self, db, cert, key, *args):
+        self.context = ssl.create_default_context(cafile=cert)
+        harness.Server.__init__(self, db, "--tls-cert", cert, "--tls-key", key, *args)
+
+    def post_form(self, token, body):
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=10)
+        try:
+            conn.request("POST", "/api/v1/forms", body=json.dumps(body),
+                         headers={"Authorization": f"Bearer {token}",
+                                  "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read())
+        finally:
+            conn.close()
+
+    def head(self):
+        status, body = self.https_get("/api/v1/log/sth")
+        return json.loads(body) if status == 200 else None
+
+
+class HttpsMonitorTest(MonitorFixture):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = harness.Database("log_monitor_tls", migrate=True, seed=True)  # its own tree
+
+    def test_https_checks_the_certificate_and_its_name(self):
+        cert, key = test_tls.make_cert(harness.tmpdir())
+        key_path, public = self.keygen("tls")
+        server = TlsLogServer(self.db, cert, key, "--log-key", key_path, *SERVE)
+        self.addCleanup(self._stop_if_running, server)
+        server.wait_for("/readyz")
+        url, state = f"https://127.0.0.1:{server.port}", os.path.join(harness.tmpdir(), "tls.state")
+        first = harness.wait_until(server.head, timeout=30, message="a head over https")
+
+        ok = self.monitor(url, state, "--key", public, "--ca", cert)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn(f"ok: tree_size={first['tree_size']} ", ok.stdout)
+
+        # Growth, seen over https with a consistency proof and an inclusion.
+        token = self.make_token("witness", "62")
+        (tps, dpt), = self.fresh_tps(1)
+        body = harness.build_form(str(uuid.uuid4()), tps, dpt)
+        posted = harness.wait_until(lambda: (lambda r: r if r[0] != 401 else None)(
+            server.post_form(token, body)), timeout=30, message="the token to be known")
+        self.assertEqual(posted[0], 201, posted)
+        receipt = posted[1]
+        harness.wait_until(lambda: (server.head() or {}).get("tree_size") == first["tree_size"] + 1,
+                           timeout=30, message="a head with the new form")
+        ok = self.monitor(url, state, "--ca", cert, "--form",
+                          f"{receipt['form_id']}:{receipt['receipt']}")
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn("(1 new entries since ", ok.stdout)
+        self.assertIn("; 1 form included", ok.stdout)
+
+        # Without the CA that signed it, the certificate does not verify; for
+        # another name than its own, neither; plain http is no TLS at all.
+        port = server.port
+        self.assertFails(self.monitor(url, state),
+                         f"cannot be reached: the certificate of 127.0.0.1:{port} does not verify: "
+                         "self-signed certificate")
+        self.assertFails(self.monitor(f"https://localhost:{port}", state, "--ca", cert),
+                         f"the certificate of localhost:{port} does not verify: hostname mismatch")
+        self.assertFails(self.monitor(f"http://127.0.0.1:{port}", state), "cannot be reached")
+        self.assertFails(self.monitor(url, state, "--ca", "/nonexistent/ca.pem"),
+                         "cannot read the CA certificates /nonexistent/ca.pem")
 
 
 class FakeLog:
