@@ -20,12 +20,49 @@ export async function request(method, path, { body, token, timeout = TIMEOUT_MS 
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
     const retryAfter = Number(res.headers.get('Retry-After')) || 0;
+    // A copy the service worker stored (suara-stored-at) may be older than a
+    // switch to live: only the server's own answers say the mode.
+    if (!res.headers.get('suara-stored-at')) noteMode(res.headers.get('Suara-Mode'));
     return { status: res.status, data, retryAfter };
   } catch (e) {
     return { status: 0, data: null, retryAfter: 0, error: abort.signal.aborted ? 'timeout' : 'network' };
   } finally {
     clearTimeout(timer);
   }
+}
+
+// The election's mode, "test" (a rehearsal) or "live": every read the page
+// makes and every live message says it (noteMode), and status() asks once
+// per page load, so a page that reads nothing else still knows. Listeners
+// hear each change; going live is a change an open page must show.
+let mode = null;
+const modeListeners = [];
+
+export function noteMode(next) {
+  if ((next !== 'test' && next !== 'live') || next === mode) return;
+  mode = next;
+  modeListeners.forEach((fn) => fn(mode));
+}
+
+export function onMode(fn) {
+  modeListeners.push(fn);
+  if (mode) fn(mode);
+}
+
+let statusPromise = null;
+
+// GET /api/v1/status ({mode, final, log}), asked once per page load and
+// shared; fresh = true asks again (after a finalisation, or when a page
+// comes back into view). Answers null when the server was not reached.
+export function status({ fresh = false } = {}) {
+  if (fresh || !statusPromise) {
+    statusPromise = request('GET', '/api/v1/status').then((r) => {
+      if (r.status !== 200 || !r.data) { statusPromise = null; return null; }
+      noteMode(r.data.mode);
+      return r.data;
+    });
+  }
+  return statusPromise;
 }
 
 export class ApiError extends Error {

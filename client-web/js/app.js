@@ -5,6 +5,7 @@ import { start, onRoute } from './router.js';
 import { onState, lastMessage } from './live.js';
 import * as outbox from './outbox.js';
 import { startAppShell } from './appshell.js';
+import { onMode, status } from './api.js';
 
 const LIVE_TEXT = {
   connecting: 'menyambung…', open: 'terhubung', retrying: 'menyambung ulang', offline: 'terputus',
@@ -46,11 +47,29 @@ function showOutbox() {
 }
 
 function markNav(name) {
-  const section = { dashboard: 'dashboard', tps: 'dashboard', witness: 'saksi', review: 'review', desk: 'desk' }[name];
+  const section = { dashboard: 'dashboard', tps: 'dashboard', witness: 'saksi', review: 'review', desk: 'desk', admin: 'admin' }[name];
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+}
+
+// The SIMULASI banner (index.html) and the watermark (html[data-mode=test]
+// in app.css) while the server is in test mode. The mode is asked once at
+// start; the page's reads and live messages then keep it current, and a
+// rehearsal's page that comes back into view asks again, since nothing else
+// may have told it that the count went live meanwhile.
+function showMode(mode) {
+  document.documentElement.dataset.mode = mode;
+  document.getElementById('simulasi').hidden = mode !== 'test';
+}
+
+function followMode() {
+  onMode(showMode);
+  status();
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && document.documentElement.dataset.mode === 'test') status({ fresh: true });
+  });
 }
 
 // The search box is in index.html; its code comes on first use, so a
@@ -65,4 +84,5 @@ outbox.onChange(showOutbox);
 onRoute(markNav);
 outbox.start();
 startAppShell();
+followMode();
 start(document.getElementById('main'));

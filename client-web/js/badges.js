@@ -1,4 +1,5 @@
-// Small labels for statuses and checks.
+// Small labels for statuses and checks, and the marks of an admin's
+// amendment (a form counted after the pleno, or by a court's ruling).
 import { h } from './dom.js';
 import { STATUS, checkName, checkRule } from './labels.js';
 
@@ -12,3 +13,11 @@ export function checkBadges(checks) {
     text: `${c.severity === 'warning' ? 'Peringatan' : 'Gagal'}: ${checkName(c.code)}`,
   })));
 }
+
+// "amandemen" beside a form that is an admin's amendment, or null.
+export const amendmentBadge = (form) => (form?.amendment ? h('span.badge.amendment', { text: 'amandemen' }) : null);
+
+// The amendment's reason, as the admin gave it, or null.
+export const amendmentNote = (form) => (form?.amendment
+  ? h('p.amendment', {}, h('strong', { text: 'Amandemen admin' }), ` — “${form.amendment.reason}”`)
+  : null);

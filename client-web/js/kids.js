@@ -79,7 +79,7 @@ export function childrenTable({ level, href, candidates }) {
   }
 
   function paintRow(r, c) {
-    const f = [c.tps.held && `${c.tps.held} ditahan`, c.tps.disputed && `${c.tps.disputed} sengketa`].filter(Boolean).join(', ');
+    const f = [c.final && 'Final', c.tps.held && `${c.tps.held} ditahan`, c.tps.disputed && `${c.tps.disputed} sengketa`].filter(Boolean).join(', ');
     const counts = `${int(c.tps.counted)}/${int(c.tps.total)}`;
     setText(r.tpsMini, `TPS ${counts}${f ? ` · ${f}` : ''}`);
     setText(r.tpsText, counts);

@@ -64,6 +64,10 @@ export const ERROR = {
   not_pending: 'Formulir ini sudah diputuskan sebelumnya.',
   invalid_decision: 'Keputusan tidak lengkap.',
   not_found: 'Tidak ditemukan.',
+  region_final: 'Hasil wilayah ini sudah final (sesudah pleno): formulir dan keputusan tidak diterima lagi. Hanya amandemen admin yang dapat mengubahnya.',
+  already_final: 'Wilayah ini sudah final.',
+  amendment_needs_admin: 'Hanya token admin yang dapat mengirim amandemen.',
+  not_ready: 'Server sedang memuat; akan dicoba lagi.',
   network: 'Server tidak terjangkau.',
   timeout: 'Server tidak menjawab tepat waktu.',
 };

@@ -3,6 +3,7 @@
 // calls fn with each "snapshot" and "update" message of that tally node.
 // The socket reconnects by itself with exponential backoff and jitter and
 // subscribes again to everything, and the server then sends fresh snapshots.
+// Each message's "mode" goes to api.js's noteMode (the SIMULASI banner).
 // State for the user: "idle" (nothing subscribed), "connecting", "open",
 // "retrying", "offline" (several attempts failed or the browser is offline).
 // The browser's offline event turns an open socket "offline" at once: the
@@ -10,6 +11,7 @@
 // saying "connected" then would be lying. Back online, the socket is closed
 // and opened again, so the server sends fresh snapshots of everything.
 import { readToken } from './tokens.js';
+import { noteMode } from './api.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -84,6 +86,7 @@ function onMessage(text) {
     else console.warn('live:', msg.code, msg.message);
     return;
   }
+  noteMode(msg.mode); // every message says test or live
   const s = subs.get(key(msg.contest, msg.region));
   if (!s) return;
   lastMessageAt = new Date();

@@ -17,7 +17,7 @@ import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
 import { errorText, checkName, checkRule, PROBLEM, shortTitle } from './labels.js';
 import { formTable } from './formtable.js';
-import { statusBadge, checkBadges } from './badges.js';
+import { statusBadge, checkBadges, amendmentNote } from './badges.js';
 import { ago } from './ago.js';
 import { setText } from './chart.js';
 import { photoColumns } from './photoview.js';
@@ -251,7 +251,9 @@ export async function mount(el, _params, query) {
     const holder = claimed.ok ? null : claimed.reply.data?.error?.details?.[0] || null;
     const failed = f.checks_failed.map((c) => c.code);
     const columns = [{ title: `Formulir ini #${f.form_id}`, form: f }];
-    if (counted && counted.form_id !== f.form_id) columns.push({ title: `Terhitung #${counted.form_id}`, form: counted });
+    if (counted && counted.form_id !== f.form_id) {
+      columns.push({ title: `Terhitung #${counted.form_id}${counted.amendment ? ' (amandemen)' : ''}`, form: counted });
+    }
     const note = h('p.decision-msg', { role: 'status', 'aria-live': 'polite' });
     const reason = h('textarea', { id: 'rv-reason', rows: 2, maxlength: 2000, required: true, 'aria-describedby': 'rv-reason-help' });
     const claimNote = h('p', { 'data-k': 'claim' });
@@ -344,6 +346,9 @@ export async function mount(el, _params, query) {
       h('p', { 'data-k': 'witness' }, 'Saksi: ', h('strong', { text: witnessName(f) }),
         f.difference !== undefined ? ` · selisih ${int(f.difference)}` : ''),
       claimNote,
+      amendmentNote(f),
+      counted && counted.form_id !== f.form_id && counted.amendment
+        ? h('div', { 'data-k': 'counted-amendment' }, h('p', { text: `Formulir terhitung #${counted.form_id} adalah amandemen admin:` }), amendmentNote(counted)) : null,
       h('div.rv-photos'), // the photo viewer's place
       f.status === 'disputed' ? h('p.notice.warn', {
         text: counted ? `Angkanya berbeda dengan formulir terhitung #${counted.form_id} dari saksi lain. Baris yang berbeda ditandai ≠.` : 'Berbeda dengan formulir yang terhitung.',

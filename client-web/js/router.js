@@ -17,6 +17,7 @@ const routes = [
   [/^\/pemantauan\/?$/, 'desk', () => ({})],
   [/^\/pemantauan\/([a-z0-9.-]+)\/?$/i, 'desk', (m) => ({ contest: m[1] })],
   [/^\/pemantauan\/([a-z0-9.-]+)\/([0-9.]+)\/([a-z_]+)\/?$/i, 'desk', (m) => ({ contest: m[1], region: m[2], status: m[3] })],
+  [/^\/admin\/?$/, 'admin', () => ({})],
 ];
 
 const loaders = {
@@ -25,6 +26,7 @@ const loaders = {
   witness: () => import('./witness.js'),
   review: () => import('./review.js'),
   desk: () => import('./desk.js'),
+  admin: () => import('./admin.js'),
   missing: () => import('./missing.js'),
 };
 
@@ -33,6 +35,7 @@ export const paths = {
   tps: (code, contest) => `/tps/${code}/${contest ? `?c=${encodeURIComponent(contest)}` : ''}`,
   witness: '/saksi',
   review: '/review',
+  admin: '/admin',
 };
 
 let outlet = null;

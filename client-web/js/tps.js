@@ -9,7 +9,7 @@ import { paths } from './router.js';
 import { STATUS } from './labels.js';
 import { crumbs } from './crumbs.js';
 import { formSheet } from './formtable.js';
-import { statusBadge, checkBadges } from './badges.js';
+import { statusBadge, checkBadges, amendmentBadge, amendmentNote } from './badges.js';
 import { photoStrip } from './photoview.js';
 import { readToken } from './tokens.js';
 import { requestsBox } from './requests.js';
@@ -20,9 +20,11 @@ function historyItem(f, contest) {
     h('details', { 'data-form': f.form_id },
       h('summary', {},
         h('strong', { text: `Formulir #${f.form_id}` }), ` · revisi ${f.revision} · `, statusBadge(f.status),
+        amendmentBadge(f),
         f.outcome !== f.status ? h('span.muted', { text: ` (saat masuk: ${STATUS[f.outcome] || f.outcome})` }) : null,
         h('span.muted', { text: ` · ${when(f.received_at)} · token #${f.token_id}` })),
       h('div.details-body', {},
+        amendmentNote(f),
         checkBadges(f.checks),
         f.decision ? h('p.decision', {},
           h('strong', { text: f.decision.decision === 'count' ? 'Diputuskan: dihitung' : 'Diputuskan: ditolak' }),
@@ -37,7 +39,8 @@ function contestSection(entry, contest) {
     h('h2', {}, contest.title, ' ', statusBadge(entry.status)),
     c ? [
       h('p', {}, `Formulir terhitung #${c.form_id}, revisi ${c.revision}, masuk ${when(c.received_at)}. `,
-        `Suara sah ${int(c.valid)}, tidak sah ${int(c.invalid)}.`),
+        `Suara sah ${int(c.valid)}, tidak sah ${int(c.invalid)}.`, amendmentBadge(c)),
+      amendmentNote(c),
       h('div.tps-photos', {}, h('h3', { text: 'Foto C.Hasil' }),
         photoStrip(c.photos, { token: readToken(), label: `Foto formulir #${c.form_id}` })),
       formSheet(c, contest.candidates),

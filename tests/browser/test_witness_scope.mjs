@@ -3,7 +3,8 @@
 // single TPS picks that TPS at once.
 // A one-TPS token once made the page pick its TPS on every render, forever
 // (hundreds of region requests a second, the contest reset, focus lost): the
-// last test types a whole form with such a token and counts the requests.
+// last test types a whole form with such a token and counts the requests
+// (the mode, for the SIMULASI banner, is asked once per page load).
 // Run: node --test tests/browser/test_witness_scope.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
@@ -77,6 +78,10 @@ test('a TPS-scoped witness types a whole form and sends it; the page makes no re
   await page.locator('form.entry').waitFor();
 
   const settled = requests.length;
+  // Each of the two loads asked the election's mode once (the SIMULASI
+  // banner) and never again: the page polls nothing.
+  assert.equal(requests.filter((u) => new URL(u).pathname === '/api/v1/status').length, 2,
+    `status requests: ${requests.join(' ')}`);
   await new Promise((r) => setTimeout(r, 1500)); // a loop would show here
   assert.equal(requests.length, settled, `requests after the page settled: ${requests.slice(settled).join(' ')}`);
 

@@ -1,0 +1,146 @@
+// The admin page (/admin): which regions are final (GET /api/v1/status),
+// the finalisation of a region after its pleno, behind a confirmation that
+// names the region and the contest, and the audit trail (who did what and
+// when), filtered by kind, a page at a time.
+import { h, fill } from './dom.js';
+import * as api from './api.js';
+import { getToken } from './tokens.js';
+import { tokenCard } from './tokencard.js';
+import { errorText } from './labels.js';
+
+const KINDS = ['token_created', 'token_revoked', 'auth_failed', 'decision', 'finalize',
+  'amendment', 'mode', 'export'];
+const KIND_LABEL = {
+  token_created: 'token dibuat', token_revoked: 'token dicabut', auth_failed: 'token ditolak',
+  decision: 'keputusan pemeriksa', finalize: 'hasil final', amendment: 'amandemen',
+  mode: 'mode pemilihan', export: 'unduhan CSV',
+};
+
+
+function detailText(e) {
+  return Object.entries(e.detail || {})
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
+}
+
+// Only an admin's token is kept: another role could read nothing here.
+async function checkAdmin(token) {
+  try {
+    const who = await api.whoami(token);
+    if (who.role !== 'admin') return { ok: false, message: `Token ini milik peran ${who.role}, bukan admin.` };
+    return { ok: true, info: h('p.muted', { text: `Admin, lingkup ${who.scope}.` }) };
+  } catch (e) {
+    return { ok: false, message: e.status === 401 ? 'Token tidak dikenal atau sudah dicabut.' : `Token tidak dapat diperiksa: ${e.message}` };
+  }
+}
+
+// The final regions, newest status from the server; refresh() asks again.
+function finalList(contests) {
+  const title = (id) => contests.find((c) => c.id === id)?.title || id;
+  const list = h('ul.final-list');
+  const card = h('section.card', { 'aria-labelledby': 'final-list-title' },
+    h('h2', { id: 'final-list-title', text: 'Wilayah yang sudah final' }), list);
+  card.refresh = async (fresh) => {
+    const st = await api.status({ fresh });
+    if (!st) { fill(list, h('li', { text: 'Status server tidak dapat dimuat.' })); return; }
+    fill(list, st.final.length
+      ? st.final.map((f) => h('li', { 'data-region': f.region, 'data-contest': f.contest },
+        h('strong', { text: f.region }), ` · ${title(f.contest)} · sejak ${new Date(f.at).toLocaleString('id-ID')}`))
+      : h('li.muted', { text: 'Belum ada wilayah yang final.' }));
+  };
+  card.refresh(false);
+  return card;
+}
+
+function finalizeCard(token, contests, onFinal) {
+  const contest = h('select', { id: 'final-contest', required: true },
+    contests.map((c) => h('option', { value: c.id, text: `${c.title} (${c.id})` })));
+  const region = h('input', { id: 'final-region', required: true, inputmode: 'decimal', autocomplete: 'off', placeholder: '62.03' });
+  const reason = h('input', { id: 'final-reason', required: true, maxlength: '2000', autocomplete: 'off', placeholder: 'Pleno rekapitulasi kabupaten, 4 Desember 2024' });
+  const msg = h('p.field-msg', { id: 'final-msg', role: 'alert' });
+
+  async function submit(e) {
+    e.preventDefault();
+    const c = contests.find((x) => x.id === contest.value);
+    const code = region.value.trim();
+    if (!c) { msg.textContent = 'Pilih pemilihan.'; return; }
+    let info;
+    try { info = await api.region(code); } catch { msg.textContent = `Wilayah ${code} tidak dikenal.`; return; }
+    const question = `Tetapkan hasil FINAL untuk ${info.name} (${code}) pada ${c.title}?\n\n`
+      + 'Sesudahnya formulir saksi dan keputusan pemeriksa di wilayah ini ditolak; hanya amandemen admin yang bisa mengubahnya.';
+    if (!window.confirm(question)) { msg.textContent = 'Dibatalkan.'; return; }
+    const reply = await api.request('POST', `/api/v1/contests/${encodeURIComponent(c.id)}/finalize`,
+      { token, body: { region: code, reason: reason.value.trim() } });
+    if (reply.status !== 200) { msg.textContent = `Gagal: ${errorText(reply)}`; return; }
+    const open = reply.data.children_not_final.map((r) => r.name);
+    msg.textContent = `${info.name} final pada ${c.title}.`
+      + (open.length ? ` Belum final sebelumnya di bawahnya: ${open.join(', ')}.` : '');
+    onFinal();
+  }
+  return h('section.card', { 'aria-labelledby': 'final-title' },
+    h('h2', { id: 'final-title', text: 'Tetapkan hasil final (sesudah pleno)' }),
+    h('form', { onsubmit: submit },
+      h('div.field', {}, h('label', { for: 'final-contest', text: 'Pemilihan' }), contest),
+      h('div.field', {}, h('label', { for: 'final-region', text: 'Kode wilayah' }), region),
+      h('div.field', {}, h('label', { for: 'final-reason', text: 'Alasan' }), reason),
+      h('button.primary', { type: 'submit', text: 'Tetapkan final…' })),
+    msg);
+}
+
+function auditCard(token) {
+  const kind = h('select', { id: 'audit-kind' }, h('option', { value: '', text: 'semua jenis' }),
+    KINDS.map((k) => h('option', { value: k, text: `${k} (${KIND_LABEL[k]})` })));
+  const rows = h('tbody');
+  const status = h('p.muted', { role: 'status' });
+  const more = h('button', { type: 'button', text: 'Muat berikutnya', hidden: true });
+  let next = 0;
+  let loading = 0; // a newer load makes an older answer moot
+
+  async function load(reset) {
+    const id = ++loading;
+    const q = new URLSearchParams({ limit: '100', after: String(reset ? 0 : next) });
+    if (kind.value) q.set('kind', kind.value);
+    const reply = await api.request('GET', `/api/v1/audit?${q}`, { token });
+    if (id !== loading) return;
+    if (reply.status !== 200) { status.textContent = `Jejak audit tidak dapat dimuat: ${errorText(reply)}`; return; }
+    if (reset) fill(rows);
+    for (const e of reply.data.events) {
+      rows.append(h('tr', { 'data-kind': e.kind },
+        h('td', { text: String(e.id) }), h('td', { text: e.at }),
+        h('td', {}, h('code', { text: e.kind })), h('td', { text: e.token_id === null ? '—' : `#${e.token_id}` }),
+        h('td.detail', { text: detailText(e) })));
+    }
+    next = reply.data.next;
+    more.hidden = next === null;
+    status.textContent = `${rows.children.length} peristiwa ditampilkan${next === null ? '' : ' (ada lagi)'}.`;
+  }
+  kind.addEventListener('change', () => load(true));
+  more.addEventListener('click', () => load(false));
+  load(true);
+  const card = h('section.card', { 'aria-labelledby': 'audit-title' },
+    h('h2', { id: 'audit-title', text: 'Jejak audit' }),
+    h('div.field', {}, h('label', { for: 'audit-kind', text: 'Jenis peristiwa' }), kind),
+    // Wider than a phone: scrolled sideways, so reachable by keyboard too.
+    h('div.table-wrap', { tabindex: 0, role: 'region', 'aria-label': 'Tabel jejak audit' }, h('table.audit', {},
+      h('caption.sr-only', { text: 'Peristiwa jejak audit, yang terlama dahulu' }),
+      h('thead', {}, h('tr', {}, ['#', 'waktu', 'jenis', 'token', 'rincian'].map((t) => h('th', { scope: 'col', text: t })))),
+      rows)),
+    status, more);
+  card.reload = () => load(true);
+  return card;
+}
+
+export async function mount(el) {
+  document.title = 'Admin — Suara';
+  const body = h('div');
+  const render = async (token) => {
+    if (!token) { fill(body); return; }
+    const contests = await api.contests().catch(() => []);
+    const finals = finalList(contests);
+    const audit = auditCard(token);
+    fill(body, finals, finalizeCard(token, contests, () => { finals.refresh(true); audit.reload(); }), audit);
+  };
+  fill(el, h('h1', { text: 'Admin' }),
+    tokenCard('admin', 'Token admin', 'Token peran admin dari `suara token create --role admin`.', render, { check: checkAdmin }),
+    body);
+  render(getToken('admin'));
+}
