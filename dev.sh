@@ -51,6 +51,7 @@ TEST_PACKAGES=(
     libjpeg-turbo-progs webp # the photo tests' JPEG and WebP encoders (cjpeg, cwebp)
     nginx-light libnginx-mod-nchan redis-server # the publishing tests' edges
     haproxy prometheus systemd # the HA drills' load balancer, monitoring and unit check
+    patroni etcd-server # the HA drills' PostgreSQL failover (test_ha_patroni.py)
 )
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}

@@ -21,7 +21,11 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define RETRY_MIN_MS 200
-#define RETRY_MAX_MS 5000
+/* At most 2 s between attempts: a failover tool promotes a standby after
+ * about its lease (Patroni's ttl, 15 s in docs/deploy/patroni.yml), and the
+ * attempt after that should come at once; one failed attempt costs each host
+ * a TCP connection and a login. */
+#define RETRY_MAX_MS 2000
 #define STABLE_MS 10000
 
 enum pg_state { PG_STATE_DOWN, PG_STATE_CONNECTING, PG_STATE_UP, PG_STATE_CLOSING };

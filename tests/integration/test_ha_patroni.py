@@ -1,0 +1,283 @@
+"""docs/deploy/patroni.yml, run by Debian's patroni as shipped (only names,
+addresses and folders replaced, and fsync off) on three PostgreSQL nodes of
+Debian's PostgreSQL, with one etcd member (Debian's etcd-server), all on
+loopback. `suara serve` is given the three nodes with
+target_session_attrs=read-write; witnesses submit all along. The primary
+dies as its machine would (Patroni and PostgreSQL SIGKILLed); Patroni
+promotes the synchronous standby by itself and the same Suara process goes
+on: every acknowledged form is on the new primary once with its form id and
+receipt, tallies equal a SQL recount, and the other standby is synchronous
+again. The server's other connections follow too: a photo is stored (the
+photo store's) and the timeline writes new points (the snapshots'). The time
+from the kill to the first new acknowledgement is reported.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import harness
+import ha_cluster as ha
+import images
+
+DEPLOY = os.path.join(harness.SOURCE_DIR, "docs", "deploy")
+SUPERUSER_PASSWORD = "CHANGE-ME-superuser"
+
+
+def program(name, package):
+    path = shutil.which(name) or f"/usr/bin/{name}"
+    if not os.access(path, os.X_OK):
+        raise harness.SetupError(f"{name} not found (Debian package {package})")
+    return path
+
+
+def as_postgres(cmd):
+    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
+
+class Etcd:
+    """One etcd member on loopback: Patroni's store (production runs three)."""
+
+    def __init__(self, test, folder):
+        self.port, peer = harness.free_port(), harness.free_port()
+        url, peer_url = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{peer}"
+        self.log_path = os.path.join(folder, "etcd.log")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [program("etcd", "etcd-server"), "--name", "etcd1",
+                 "--data-dir", os.path.join(folder, "etcd"), "--listen-client-urls", url,
+                 "--advertise-client-urls", url, "--listen-peer-urls", peer_url,
+                 "--initial-advertise-peer-urls", peer_url,
+                 "--initial-cluster", f"etcd1={peer_url}"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd="/")
+        test.addCleanup(self.stop)
+        harness.wait_until(self.healthy, timeout=60, message="etcd to answer /health")
+
+    def healthy(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                return json.loads(r.read()).get("health") == "true"
+        except (OSError, ValueError):
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+
+class PatroniNode(ha.Node):
+    """One PostgreSQL node managed by its own patroni process."""
+
+    def __init__(self, name, etcd_port):
+        super().__init__(name)
+        self.api_port = harness.free_port()
+        self.config = os.path.join(self.dir, "patroni.yml")
+        self.patroni_log = os.path.join(self.dir, "patroni.log")
+        self.proc = None
+        with open(os.path.join(DEPLOY, "patroni.yml")) as f:
+            text = f.read()
+        replaced = {
+            "name: pg1": f"name: {name}",
+            "pg1.example:8008": f"127.0.0.1:{self.api_port}",
+            "pg1.example:5432": f"127.0.0.1:{self.port}",
+            "etcd1.example:2379,etcd2.example:2379,etcd3.example:2379": f"127.0.0.1:{etcd_port}",
+            "/var/lib/postgresql/15/suara": self.data,
+            "/var/lib/postgresql/15-suara.pgpass": os.path.join(self.dir, "pgpass"),
+            "/usr/lib/postgresql/15/bin": os.path.dirname(ha.pg_bin("postgres")),
+            "10.0.0.0/24": "127.0.0.1/32",
+            "unix_socket_directories: /var/run/postgresql": f"unix_socket_directories: {self.dir}",
+        }
+        # Throwaway data on a shared disk: nothing is synced to it (the
+        # drill kills processes, never the machine).
+        replaced.update({"    - data-checksums": "    - data-checksums\n    - no-sync",
+                         "    - checkpoint: fast": "    - checkpoint: fast\n    - no-sync",
+                         'synchronous_commit: "on"': 'synchronous_commit: "on"\n        fsync: "off"'})
+        for old, new in replaced.items():
+            if old not in text:
+                raise AssertionError(f"the shipped patroni.yml changed: no {old!r}")
+            text = text.replace(old, new)
+        with open(self.config, "w") as f:
+            f.write(text)
+        if self.root:
+            shutil.chown(self.config, "postgres", "postgres")
+
+    def start_patroni(self):
+        with open(self.patroni_log, "a") as log:
+            self.proc = subprocess.Popen(as_postgres([program("patroni", "patroni"), self.config]),
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd="/")
+
+    def conninfo(self, db=ha.DBNAME):
+        return super().conninfo(db) + f" password={SUPERUSER_PASSWORD}"
+
+    def role(self):
+        """Patroni's view of this node from its REST API: "primary" or
+        "replica" once its PostgreSQL runs, else None."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}/patroni",
+                                        timeout=2) as r:
+                state = json.loads(r.read())
+        except (OSError, ValueError):
+            return None
+        if state.get("state") != "running":
+            return None
+        return "primary" if state.get("role") in ("master", "primary") else state.get("role")
+
+    def kill(self):
+        """The machine dies: Patroni first (or it would restart PostgreSQL),
+        then PostgreSQL, both SIGKILLed."""
+        if self.proc and self.proc.poll() is None:
+            # runuser forwards no SIGKILL: kill the patroni process itself.
+            for pid in [self.proc.pid] + _descendants(self.proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait(30)
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            super().kill()
+
+    def destroy(self):
+        try:
+            self.kill()
+        except (OSError, ValueError, AssertionError, subprocess.TimeoutExpired):
+            pass
+        super().destroy()
+
+    def logs(self, lines=30):
+        try:
+            with open(self.patroni_log, errors="replace") as f:
+                tail = f.read().splitlines()[-lines:]
+        except OSError:
+            tail = []
+        return f"--- {self.name}'s patroni log ---\n" + "\n".join(tail)
+
+
+def _descendants(pid):
+    out = []
+    for child in ha._children(pid):
+        out += [child] + _descendants(child)
+    return out
+
+
+class PatroniCluster:
+    def __init__(self, test, names=("pg1", "pg2", "pg3")):
+        self.test = test
+        self.dir = tempfile.mkdtemp(prefix="suara-patroni-")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        self.etcd = Etcd(test, self.dir)
+        self.nodes = []
+        for name in names:
+            node = PatroniNode(name, self.etcd.port)
+            test.addCleanup(node.destroy)
+            self.nodes.append(node)
+        # The first bootstraps the cluster (initdb), the others copy it.
+        self.nodes[0].start_patroni()
+        self.wait(lambda: self.nodes[0].role() == "primary", 120,
+                  "pg1 to bootstrap as the primary")
+        for node in self.nodes[1:]:
+            node.start_patroni()
+        self.wait(lambda: self.sync_standbys(self.nodes[0]) == 1 and self.streaming() == 2, 120,
+                  "both standbys to stream, one synchronous")
+
+    def wait(self, predicate, timeout, what):
+        """Waits for predicate(), which may fail on a node still starting
+        (psql's AssertionError counts as not yet); a timeout shows Patroni's logs."""
+        def attempt():
+            try:
+                return predicate()
+            except AssertionError:
+                return None
+        try:
+            return harness.wait_until(attempt, timeout=timeout, interval=0.2, message=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n" + "\n".join(n.logs() for n in self.nodes)) from None
+
+    def alive(self):
+        return [n for n in self.nodes if n.proc and n.proc.poll() is None]
+
+    def primary(self):
+        found = [n for n in self.alive() if n.role() == "primary"]
+        return found[0] if len(found) == 1 else None
+
+    def streaming(self):
+        primary = self.primary()
+        if primary is None:
+            return None
+        return int(primary.value("SELECT count(*) FROM pg_stat_replication WHERE state = "
+                                 "'streaming'", db="postgres"))
+
+    def sync_standbys(self, node):
+        return int(node.value("SELECT count(*) FROM pg_stat_replication WHERE sync_state IN "
+                              "('sync', 'quorum')", db="postgres"))
+
+    def conninfo(self):
+        """Every node, the writable one wins (docs/operations.md)."""
+        hosts = ",".join("127.0.0.1" for _ in self.nodes)
+        ports = ",".join(str(n.port) for n in self.nodes)
+        return (f"host={hosts} port={ports} user=postgres password={SUPERUSER_PASSWORD} "
+                f"dbname={ha.DBNAME} target_session_attrs=read-write keepalives=1 "
+                "keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=3000")
+
+
+class PatroniTest(unittest.TestCase):
+    def test_patroni_fails_over_and_suara_goes_on(self):
+        cluster = PatroniCluster(self)
+        old = cluster.primary()
+        old.create_suara_db()
+        tokens = [old.token() for _ in range(3)]
+        pool = ha.tps_pool(old)
+        server = harness.Server(cluster.conninfo(), "--ack-timeout-ms", 1000,
+                                "--rate-per-minute", 0, "--batch-delay-ms", 5,
+                                "--snapshot-s", 1, ready=True)
+        self.addCleanup(lambda: server.running and server.stop())
+        pid = server.proc.pid
+
+        witnesses, stop = ha.run_witnesses(server.port, tokens, pool, "patroni", 400)
+        acked = lambda: sum(len(w.acks) for w in witnesses)
+        harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms before the kill")
+        killed_at = time.monotonic()
+        old.kill()
+        new = cluster.wait(lambda: cluster.primary(), 90, "Patroni to promote a standby")
+        promoted_s = time.monotonic() - killed_at
+        points = int(new.value("SELECT count(*) FROM tally_snapshots"))
+        first = cluster.wait(lambda: ha.first_new_ack(witnesses, killed_at), 60,
+                             "a new form acknowledged after the failover")
+        before = acked()
+        harness.wait_until(lambda: acked() >= before + 40, timeout=60,
+                           message="forms after the failover")
+        ha.stop_witnesses(self, witnesses, stop)
+
+        self.assertTrue(server.running and server.proc.pid == pid, "the server restarted")
+        photo = images.png(seed=11)
+        sha = images.sha256(photo)
+        stored = harness.wait_until(
+            lambda: server.request("PUT", f"/api/v1/photos/{sha}", photo, token=tokens[0],
+                                   headers={"Content-Type": "image/png"})[0] in (200, 201),
+            timeout=30, message="the photo store to take a photo after the failover")
+        self.assertTrue(stored)
+        self.assertEqual(new.value(f"SELECT count(*) FROM photos WHERE sha256 = '{sha}'"), "1")
+        harness.wait_until(lambda: int(new.value("SELECT count(*) FROM tally_snapshots")) > points,
+                           timeout=30, message="the timeline to write on the new primary")
+        acks = ha.all_acks(witnesses)
+        ha.assert_acks_stored(self, new, acks, "patroni")
+        ha.assert_tallies_match_sql(self, server.port, new)
+        # Strict synchronous mode goes on with the node that is left.
+        self.assertEqual(cluster.sync_standbys(new), 1,
+                         "the new primary has no synchronous standby")
+        refused = ha.refusals(witnesses, after=killed_at)
+        print(f"\n  patroni: {new.name} promoted {promoted_s:.1f} s after {old.name} was killed "
+              f"(ttl 15 s), first new form acknowledged {first - killed_at:.1f} s after the "
+              f"kill; {len(acks)} forms acknowledged, {len(refused)} answers 503 meanwhile "
+              f"({sorted(set(c for _, c in refused))})", flush=True)
+
+
+if __name__ == "__main__":
+    harness.main()
