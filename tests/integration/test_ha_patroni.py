@@ -8,7 +8,8 @@ promotes the synchronous standby by itself and the same Suara process goes
 on: every acknowledged form is on the new primary once with its form id and
 receipt, tallies equal a SQL recount, and the other standby is synchronous
 again. The server's other connections follow too: a photo is stored (the
-photo store's) and the timeline writes new points (the snapshots'). The time
+photo store's), the timeline writes new points (the snapshots') and a token
+made on the new primary is taken (the writer's LISTEN). The time
 from the kill to the first new acknowledgement is reported.
 """
 
@@ -266,6 +267,9 @@ class PatroniTest(unittest.TestCase):
         self.assertEqual(new.value(f"SELECT count(*) FROM photos WHERE sha256 = '{sha}'"), "1")
         harness.wait_until(lambda: int(new.value("SELECT count(*) FROM tally_snapshots")) > points,
                            timeout=30, message="the timeline to write on the new primary")
+        # The writer's connection LISTENs again: a token made on the new
+        # primary is taken (its NOTIFY reached the server).
+        server.wait_for_token(new.token(), timeout=30)
         acks = ha.all_acks(witnesses)
         ha.assert_acks_stored(self, new, acks, "patroni")
         ha.assert_tallies_match_sql(self, server.port, new)
