@@ -15,7 +15,23 @@
  * subscriptions is therefore never mistaken for a slow one, while a stalled
  * viewer costs a bounded amount of memory and never delays anyone else. Snapshots are encoded per
  * subscriber at write time, so a reconnect storm costs JSON work only for the
- * sockets that can actually take it. */
+ * sockets that can actually take it.
+ *
+ * Writing (why it is not lws's usual "ask for WRITEABLE, write one"): that
+ * costs two epoll_ctl calls per frame (POLLOUT on, then off) besides the
+ * send, and a tick that makes ten thousand sockets writable at once is then
+ * served in one loop iteration, ahead of every witness's request. Instead a
+ * connection with something to send joins the flush list, and a check
+ * handler writes straight to the sockets of that list for at most
+ * FLUSH_BUDGET_US per loop iteration, then lets the loop poll again (the
+ * forms' requests and PostgreSQL's answers go first) and continues in the
+ * next one. A write that the kernel takes only in part is kept by lws
+ * (lws_partial_buffered); that connection then waits for a real WRITEABLE.
+ *
+ * Idle and dead peers: lws's validity timer re-sorts a per-thread list on
+ * every read and write (O(connections) each); it is off (web.c), and one
+ * sweep a second here pings a connection silent for half of --idle-timeout
+ * and closes one silent for all of it. */
 #include "live_lws.h"
 #include "api_life.h"
 #include "core/clock.h"
@@ -30,8 +46,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define RX_MAX 4096
+#define FLUSH_BUDGET_US 1000 /* fan-out writes per loop iteration, at most */
+#define SWEEP_MS 1000
 
 struct msg {
     int refs;
@@ -74,17 +93,27 @@ struct live_conn {
     bool rx_overflow;
     bool has_token;
     bool revoked; /* closed at the next writeable callback */
+    bool closing; /* lws was told to close it: nothing more is written */
+    bool ping_owed, ping_sent;
+    int64_t last_rx_ms; /* the peer's last frame (a pong counts) */
     char token_hash[65];
     struct live_conn *prev, *next; /* all connections */
+    bool flushing;                  /* on the flush list */
+    struct live_conn *fprev, *fnext; /* the flush list */
 };
 
 struct live {
     struct api *api;
     uv_timer_t tick;
+    uv_timer_t sweep;
+    uv_check_t flush_check; /* runs the flush list after each poll */
+    uv_idle_t flush_idle;   /* keeps that poll from blocking while the list is not empty */
+    struct live_conn *flush_head, *flush_tail;
     struct u64map topics;
     struct live_conn *conns;
     uint32_t tick_no;
     bool ready;
+    bool stopped; /* its handles are closing: nothing may start them again */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -137,6 +166,7 @@ static struct queued *queue_at(struct live_conn *c, int i)
 }
 
 static struct sub *find_sub(struct live_conn *c, const struct topic *t);
+static void flush_schedule(struct live_conn *c);
 
 /* Drops the whole backlog; every subscription that loses an update (or whose
  * update could not be queued, `t`) gets a fresh snapshot instead. */
@@ -194,7 +224,7 @@ static void queue_push(struct live_conn *c, struct msg *m, struct topic *t)
         m->refs++;
         *queue_at(c, c->q_len++) = (struct queued){m, t, c->live->tick_no, false};
     }
-    lws_callback_on_writable(c->wsi);
+    flush_schedule(c);
 }
 
 static struct sub *find_sub(struct live_conn *c, const struct topic *t)
@@ -244,9 +274,24 @@ static void move_to_tail(struct live_conn *c, struct sub *s)
     *pp = s;
 }
 
-/* One message per WRITEABLE: queued updates first, then owed snapshots. */
-static int on_writeable(struct live_conn *c)
+static int write_ping(struct live_conn *c)
 {
+    /* A payload, not an empty ping: lws 4.1 hands an empty pong to no
+     * callback, and the pong is how the peer proves it is alive. */
+    unsigned char frame[LWS_PRE + 5];
+    memcpy(frame + LWS_PRE, "suara", 5);
+    c->ping_owed = false;
+    c->ping_sent = true;
+    return lws_write(c->wsi, frame + LWS_PRE, 5, LWS_WRITE_PING) < 5 ? -1 : 0;
+}
+
+/* Writes the next thing the connection owes: an owed ping, then queued
+ * updates, then owed snapshots. 1 when something was written, 0 when
+ * nothing is owed, -1 on a write error. */
+static int write_next(struct live_conn *c)
+{
+    if (c->ping_owed)
+        return write_ping(c) ? -1 : 1;
     while (c->q_len) {
         struct queued q = *queue_at(c, 0);
         c->q_head = (c->q_head + 1) % c->q_cap;
@@ -258,20 +303,126 @@ static int on_writeable(struct live_conn *c)
         if (rc)
             return -1;
         if (wanted)
-            goto more;
+            return 1;
     }
     for (struct sub *s = c->subs; s; s = s->conn_next) {
         if (s->need_snapshot) {
             if (write_snapshot(c, s))
                 return -1;
             move_to_tail(c, s);
-            goto more;
+            return 1;
         }
     }
     return 0;
-more:
-    lws_callback_on_writable(c->wsi);
-    return 0;
+}
+
+/* Writes what is owed while the socket takes it whole. When the kernel took
+ * a write only in part, lws holds the rest and the connection waits for
+ * WRITEABLE (lws asks for it; asking again costs nothing). */
+static int conn_flush(struct live_conn *c)
+{
+    for (;;) {
+        if (lws_partial_buffered(c->wsi)) {
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
+        int rc = write_next(c);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+/* ---- the flush list ------------------------------------------------------ */
+
+static void flush_unlink(struct live_conn *c)
+{
+    struct live *l = c->live;
+    if (!c->flushing)
+        return;
+    if (c->fprev)
+        c->fprev->fnext = c->fnext;
+    else
+        l->flush_head = c->fnext;
+    if (c->fnext)
+        c->fnext->fprev = c->fprev;
+    else
+        l->flush_tail = c->fprev;
+    c->fprev = c->fnext = NULL;
+    c->flushing = false;
+}
+
+/* Closes a dead or failed connection from outside lws's callbacks. Not
+ * lws_set_timeout(LWS_TO_KILL_ASYNC): in 4.1.6 a timeout set from outside
+ * lws's own service does not re-arm its libuv timer, so the close would wait
+ * for unrelated traffic. Shutting the socket down makes lws read the end of
+ * the stream on its next poll and close the connection its usual way
+ * (LWS_CALLBACK_CLOSED frees ours), whether or not the peer reads. */
+static void conn_close_async(struct live_conn *c)
+{
+    c->closing = true;
+    flush_unlink(c);
+    shutdown(lws_get_socket_fd(c->wsi), SHUT_RDWR);
+}
+
+static void flush_run(uv_check_t *check)
+{
+    struct live *l = check->data;
+    uint64_t start = uv_hrtime();
+    while (l->flush_head && uv_hrtime() - start < FLUSH_BUDGET_US * 1000ull) {
+        struct live_conn *c = l->flush_head;
+        flush_unlink(c);
+        if (conn_flush(c) != 0)
+            conn_close_async(c);
+    }
+    if (!l->flush_head) {
+        uv_check_stop(&l->flush_check);
+        uv_idle_stop(&l->flush_idle);
+    }
+}
+
+static void flush_idle_cb(uv_idle_t *idle)
+{
+    (void)idle; /* only there so that the loop's poll does not block */
+}
+
+/* The connection has something to send: written by flush_run, in order of
+ * arrival, unless it is waiting for lws (a write in part, a revocation). */
+static void flush_schedule(struct live_conn *c)
+{
+    struct live *l = c->live;
+    if (c->flushing || c->closing || c->revoked || l->stopped)
+        return;
+    c->flushing = true;
+    c->fprev = l->flush_tail;
+    c->fnext = NULL;
+    if (l->flush_tail)
+        l->flush_tail->fnext = c;
+    else
+        l->flush_head = c;
+    l->flush_tail = c;
+    if (!uv_is_active((uv_handle_t *)&l->flush_check)) {
+        uv_check_start(&l->flush_check, flush_run);
+        uv_idle_start(&l->flush_idle, flush_idle_cb);
+    }
+}
+
+/* ---- idle and dead peers --------------------------------------------------- */
+
+static void on_sweep(uv_timer_t *timer)
+{
+    struct live *l = timer->data;
+    int64_t now = clock_mono_ms(), idle_ms = (int64_t)l->api->cfg->idle_timeout_s * 1000;
+    for (struct live_conn *c = l->conns; c; c = c->next) {
+        int64_t silent = now - c->last_rx_ms;
+        if (c->closing)
+            continue;
+        if (silent >= idle_ms) {
+            conn_close_async(c);
+        } else if (silent >= idle_ms / 2 && !c->ping_sent && !c->ping_owed) {
+            c->ping_owed = true;
+            flush_schedule(c);
+        }
+    }
 }
 
 /* ---- client messages ------------------------------------------------------ */
@@ -373,7 +524,7 @@ static void subscribe(struct live_conn *c, struct topic *t)
         g_metrics.ws_subscriptions++;
     }
     s->need_snapshot = true; /* also when subscribing again: the client asked afresh */
-    lws_callback_on_writable(c->wsi);
+    flush_schedule(c);
 }
 
 static void on_message(struct live_conn *c, const char *text, size_t len)
@@ -406,8 +557,15 @@ static void on_message(struct live_conn *c, const char *text, size_t len)
         send_error(c, "not_subscribed", "there is no such subscription");
 }
 
+static void heard_from(struct live_conn *c)
+{
+    c->last_rx_ms = clock_mono_ms();
+    c->ping_sent = false;
+}
+
 static void on_receive(struct live_conn *c, struct lws *wsi, const void *in, size_t len)
 {
+    heard_from(c);
     if (!c->rx_overflow && buf_append(&c->rx, in, len) != 0)
         c->rx_overflow = true;
     if (!lws_is_final_fragment(wsi))
@@ -429,6 +587,7 @@ static struct live_conn *conn_new(struct live *l, struct lws *wsi)
         return NULL;
     c->live = l;
     c->wsi = wsi;
+    c->last_rx_ms = clock_mono_ms();
     buf_init(&c->rx, RX_MAX);
     c->next = l->conns;
     if (l->conns)
@@ -441,6 +600,7 @@ static struct live_conn *conn_new(struct live *l, struct lws *wsi)
 static void conn_free(struct live_conn *c)
 {
     struct live *l = c->live;
+    flush_unlink(c);
     while (c->subs)
         unlink_sub(c, c->subs);
     queue_clear(c);
@@ -488,6 +648,7 @@ void live_tokens_reloaded(struct live *l, const struct auth *auth)
         if (c->revoked || (c->has_token && strmap_get(&auth->by_hash, c->token_hash)))
             continue;
         c->revoked = true;
+        flush_unlink(c);
         lws_callback_on_writable(c->wsi);
     }
 }
@@ -505,10 +666,17 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
         if (*conn)
             on_receive(*conn, wsi, in, len);
         return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (*conn)
+            heard_from(*conn);
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (*conn && (*conn)->revoked)
             return close_revoked(wsi);
-        return *conn ? on_writeable(*conn) : 0;
+        if (!*conn || (*conn)->closing)
+            return 0;
+        flush_unlink(*conn); /* written now, in full or until the socket is full again */
+        return conn_flush(*conn);
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
         if (*conn) {
@@ -589,6 +757,13 @@ struct live *live_new(uv_loop_t *loop, struct api *api)
     u64map_init(&l->topics);
     uv_timer_init(loop, &l->tick);
     l->tick.data = l;
+    uv_timer_init(loop, &l->sweep);
+    l->sweep.data = l;
+    uv_check_init(loop, &l->flush_check);
+    l->flush_check.data = l;
+    uv_idle_init(loop, &l->flush_idle);
+    l->flush_idle.data = l;
+    uv_timer_start(&l->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     return l;
 }
 
@@ -601,8 +776,13 @@ void live_ready(struct live *l)
 
 void live_stop(struct live *l)
 {
-    if (l)
-        uv_close((uv_handle_t *)&l->tick, NULL);
+    if (!l)
+        return;
+    l->stopped = true;
+    uv_close((uv_handle_t *)&l->tick, NULL);
+    uv_close((uv_handle_t *)&l->sweep, NULL);
+    uv_close((uv_handle_t *)&l->flush_check, NULL);
+    uv_close((uv_handle_t *)&l->flush_idle, NULL);
 }
 
 void live_free(struct live *l)

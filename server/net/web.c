@@ -702,8 +702,12 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
     w->api = api;
     w->live = live;
     w->foreign_loops[0] = loop;
-    w->retry.secs_since_valid_ping = (uint16_t)(cfg->idle_timeout_s / 2);
-    w->retry.secs_since_valid_hangup = (uint16_t)cfg->idle_timeout_s;
+    /* lws's validity timer is off (both 0): it re-sorts a per-thread list
+     * on every read and write. The live feed pings and closes idle peers
+     * with a sweep of its own (live.c); HTTP connections are bounded by
+     * lws's own request and keep-alive timeouts below. */
+    w->retry.secs_since_valid_ping = 0;
+    w->retry.secs_since_valid_hangup = 0;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 
     struct lws_context_creation_info info;
