@@ -78,6 +78,8 @@ static const char usage[] =
     "                         nchan-edge.conf) instead of the server, round robin; the rest\n"
     "                         watch kecamatan instead of desa nodes, and a viewer whose edge\n"
     "                         goes away reconnects to the next one\n"
+    "  --nchan-compare        with --nchan: viewers in pairs watching the same node, one at\n"
+    "                         an edge, one at the server (fan-out compared in one run)\n"
     "Verification:\n"
     "  --no-verify            skip it (figures only)\n"
     "  --no-sql               skip the SQL recount\n"
@@ -225,6 +227,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"viewers-province", OPT_DBL, {.d = &o->viewers_province}},
         {"viewers-kabupaten", OPT_DBL, {.d = &o->viewers_kabupaten}},
         {"nchan", OPT_STR, {.s = &o->nchan}},
+        {"nchan-compare", OPT_TRUE, {.b = &o->nchan_compare}},
         {"settle-ms", OPT_INT, {.i = &o->settle_ms}},
         {"no-verify", OPT_FALSE, {.b = &o->verify}},
         {"no-sql", OPT_FALSE, {.b = &o->verify_sql}},
@@ -446,8 +449,10 @@ static int cmd_run(int argc, char **argv)
         run_until(&loop, &ready);
         const struct viewers_stats *vs = viewers_stats(v);
         if (!o.quiet)
-            printf("viewers: %d connected, %d subscribed in %.2f s\n", vs->connected,
-                   vs->subscribed, (double)vs->connect_us / 1e6);
+            printf("viewers: %d connected, %d subscribed in %.2f s (%llu messages, %llu of them "
+                   "from edges)\n",
+                   vs->connected, vs->subscribed, (double)vs->connect_us / 1e6,
+                   (unsigned long long)vs->messages, (unsigned long long)vs->edge_messages);
         driver_set_ack_cb(d, viewers_on_ack, v);
     }
     struct run_report r = {.o = &o};
@@ -465,6 +470,8 @@ static int cmd_run(int argc, char **argv)
     bool sent = false;
     driver_start(d, set_flag, &sent);
     run_until(&loop, &sent);
+    if (!o.quiet)
+        printf("sent\n");
     proc_sample(o.server_pid, &r.server_after);
     r.db_cpu_after = r.db_postmaster ? proc_children_cpu(r.db_postmaster) : 0;
     proc_sample(getpid(), &r.self_after);
@@ -479,6 +486,10 @@ static int cmd_run(int argc, char **argv)
         viewers_settle(v, set_flag, &settled);
         run_until(&loop, &settled);
         r.view = viewers_stats(v);
+        if (!o.quiet) /* before the verification's reads: loadtest/fanout_bench.py samples CPU here
+                       */
+            printf("settled: %llu messages, %llu of them from edges\n",
+                   (unsigned long long)r.view->messages, (unsigned long long)r.view->edge_messages);
     }
     if (o.verify) {
         verify_http(&loop, &m, &addr, host, o.verify_connections, &r.verify);

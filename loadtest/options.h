@@ -32,8 +32,9 @@ struct lt_options {
     /* viewers */
     int viewers;
     double viewers_province, viewers_kabupaten; /* shares; the rest on desa nodes */
-    const char *nchan; /* "HOST:PORT,...": viewers of nginx nchan edges instead of the server */
-    int settle_ms;     /* how long viewers may take to show the final tallies */
+    const char *nchan;  /* "HOST:PORT,...": viewers of nginx nchan edges instead of the server */
+    bool nchan_compare; /* with nchan: every other viewer watches the same node at the server */
+    int settle_ms;      /* how long viewers may take to show the final tallies */
     /* verification */
     bool verify;
     bool verify_sql;

@@ -66,6 +66,9 @@ void report_print(const struct run_report *r)
                (unsigned long long)v->reconnects, (unsigned long long)v->messages,
                (unsigned long long)v->snapshots, (double)v->bytes / 1e6,
                (double)v->connect_us / 1e6);
+        if (v->edge_messages)
+            printf("             of which from the nchan edges %llu messages, %.1f MB\n",
+                   (unsigned long long)v->edge_messages, (double)v->edge_bytes / 1e6);
         printf("update delay p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f ms over %llu "
                "(ack, viewer) pairs; %llu never delivered\n",
                ms(hist_quantile(&v->delay_us, 0.5)), ms(hist_quantile(&v->delay_us, 0.9)),
@@ -157,6 +160,8 @@ int report_write_json(const struct run_report *r, const char *path)
         cJSON_AddNumberToObject(v, "messages", (double)r->view->messages);
         cJSON_AddNumberToObject(v, "snapshots", (double)r->view->snapshots);
         cJSON_AddNumberToObject(v, "bytes", (double)r->view->bytes);
+        cJSON_AddNumberToObject(v, "edge_messages", (double)r->view->edge_messages);
+        cJSON_AddNumberToObject(v, "edge_bytes", (double)r->view->edge_bytes);
         cJSON_AddNumberToObject(v, "undelivered", (double)r->view->undelivered);
         cJSON_AddNumberToObject(v, "connect_seconds", (double)r->view->connect_us / 1e6);
         cJSON_AddItemToObject(v, "update_delay", latency_json(&r->view->delay_us));

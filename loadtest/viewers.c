@@ -16,7 +16,7 @@
 #define HISTORY 64
 #define CONNECT_BATCH 100
 #define CONNECT_TICK_MS 5
-#define READY_TIMEOUT_MS 60000
+#define READY_TIMEOUT_MS 180000 /* tens of thousands on a busy machine */
 #define REPORT_MAX 20
 
 #define MAX_EDGES 8
@@ -50,8 +50,9 @@ struct viewer {
     struct viewers *vs;
     struct wsc *ws;
     int topic;
-    int edge;  /* --nchan: which edge it is connected to */
-    bool lost; /* --nchan: its edge went away; reconnect on the next tick */
+    int edge;    /* --nchan: which edge it is connected to */
+    bool direct; /* --nchan-compare: this one watches at the server */
+    bool lost;   /* --nchan: its edge went away; reconnect on the next tick */
     bool connected, subscribed, dead;
     int64_t last_seq;
     int64_t cursor;
@@ -87,6 +88,12 @@ struct viewers {
 static uint64_t now_us(void)
 {
     return uv_hrtime() / 1000;
+}
+
+/* The viewer reads an nchan edge (the node's full state per message). */
+static bool via_edge(const struct viewer *w)
+{
+    return w->vs->n_edges && !w->direct;
 }
 
 /* ---- topics ----------------------------------------------------------- */
@@ -408,6 +415,10 @@ static void on_message(struct wsc *ws, void *ctx, const char *text, size_t len)
     uint64_t now = now_us();
     vs->st.messages++;
     vs->st.bytes += len;
+    if (via_edge(w)) {
+        vs->st.edge_messages++;
+        vs->st.edge_bytes += len;
+    }
     struct topic *t = &vs->topics[w->topic];
     const struct lt_contest *c = &vs->m->contests[t->contest];
     struct seen node = w->node; /* shares the votes storage: fine, errors are counted */
@@ -415,7 +426,7 @@ static void on_message(struct wsc *ws, void *ctx, const char *text, size_t len)
     struct node_ctx n = {.c = c, .seen = &node};
     read_node(&s, &n);
     /* An nchan edge relays what the server published: the node's full state, no type. */
-    bool snapshot = vs->n_edges ? !n.type : n.type && key_is(n.type, n.type_len, "snapshot");
+    bool snapshot = via_edge(w) ? !n.type : n.type && key_is(n.type, n.type_len, "snapshot");
     if (s.bad || (!snapshot && (!n.type || !key_is(n.type, n.type_len, "update")))) {
         vs->st.errors++;
         if (vs->reported++ < REPORT_MAX)
@@ -484,7 +495,7 @@ static void on_state(struct wsc *ws, void *ctx, int err)
         if (!w->connected)
             vs->st.connected++;
         w->connected = true;
-        if (vs->n_edges)
+        if (via_edge(w))
             return; /* the path names the channel */
         struct topic *t = &vs->topics[w->topic];
         char sub[160];
@@ -494,7 +505,7 @@ static void on_state(struct wsc *ws, void *ctx, int err)
         wsc_send_text(ws, sub, (size_t)n);
         return;
     }
-    if (vs->n_edges && !w->lost) {
+    if (via_edge(w) && !w->lost) {
         w->lost = true; /* freed and reconnected on the next tick, outside its callback */
         if (vs->reported++ < REPORT_MAX)
             fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n", (int)(w - vs->list),
@@ -570,7 +581,10 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
     v->st.n = v->n;
     for (int i = 0; i < v->n; i++) {
         struct viewer *w = &v->list[i];
-        uint64_t h = lt_mix(o->seed * 31u + (uint64_t)i);
+        /* --nchan-compare: viewers 2k and 2k+1 watch the same node. */
+        int twin = v->n_edges && o->nchan_compare ? i / 2 : i;
+        w->direct = v->n_edges && o->nchan_compare && i % 2;
+        uint64_t h = lt_mix(o->seed * 31u + (uint64_t)twin);
         int64_t slot = pick(pick_ctx, h);
         if (slot < 0)
             goto fail;
@@ -580,7 +594,7 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
                     : u < o->viewers_province + o->viewers_kabupaten ? LEVEL_KABUPATEN
                     : v->n_edges                                     ? LEVEL_KECAMATAN
                                                                      : LEVEL_DESA;
-        w->edge = i % (v->n_edges ? v->n_edges : 1);
+        w->edge = twin % (v->n_edges ? v->n_edges : 1);
         int32_t r = ancestor_at(m, s->tps, level, m->contests[s->contest].root);
         w->vs = v;
         w->topic = topic_get(v, s->contest, r);
@@ -607,7 +621,7 @@ fail:
 
 static void connect_viewer(struct viewers *v, struct viewer *w)
 {
-    if (!v->n_edges) {
+    if (!via_edge(w)) {
         w->ws = wsc_new(v->loop, &v->addr, v->host, "/api/v1/live", on_message, on_state, w);
     } else {
         const struct topic *t = &v->topics[w->topic];
@@ -629,7 +643,7 @@ static void reconnect_lost(struct viewers *v)
 {
     for (int i = 0; i < v->next_connect; i++) {
         struct viewer *w = &v->list[i];
-        if (!w->lost || w->dead)
+        if (!w->lost || w->dead || w->direct)
             continue;
         wsc_free(w->ws);
         w->ws = NULL;

@@ -19,7 +19,8 @@
 struct viewers_stats {
     int n, connected, subscribed;
     uint64_t messages, snapshots, updates, errors, bytes, disconnects;
-    uint64_t reconnects; /* --nchan: to another edge after losing one */
+    uint64_t reconnects;                /* --nchan: to another edge after losing one */
+    uint64_t edge_messages, edge_bytes; /* --nchan: what the edges delivered (of messages, bytes) */
     uint64_t delay_samples, undelivered;
     struct hist delay_us;
     uint64_t connect_us; /* time to connect and get every snapshot */

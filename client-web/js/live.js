@@ -10,8 +10,16 @@
 // socket may look open for minutes after the network went away, and a page
 // saying "connected" then would be lying. Back online, the socket is closed
 // and opened again, so the server sends fresh snapshots of everything.
+//
+// When the server names nchan edges (GET /api/v1/status: live_url, from
+// `suara serve --live-url`), the feed is read there instead: one WebSocket per
+// node at LIVE_URL/{contest}/{region}, each message the node's full state.
+// The edge may repeat or reorder messages, so a node keeps the highest seq:
+// the first message is handed on as a "snapshot", a newer one as an "update"
+// with only the children that moved since (their seq is newer), an older or
+// repeated one not at all; exactly what the server's own feed sends.
 import { readToken } from './tokens.js';
-import { noteMode } from './api.js';
+import { noteMode, request } from './api.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -24,6 +32,8 @@ let state = 'idle';
 let failures = 0;
 let retryTimer = null;
 let lastMessageAt = null;
+let edgeBase; // undefined: not asked yet; null: this server's own feed; else the edges' URL
+let asking = null;
 
 const key = (contest, region) => `${contest}|${region}`;
 
@@ -48,10 +58,45 @@ function send(obj) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
 }
 
+// Asks the server once per page where the feed is; a server out of reach
+// is a failed attempt like a socket that does not open.
+function askWhere() {
+  asking ??= request('GET', '/api/v1/status', { token: readToken() || undefined, timeout: 5000 })
+    .then((r) => {
+      if (r.status === 0 || r.status === 503) throw new Error('status'); // not reached, or loading
+      // Anything but a 200 (a server of before --live-url): its own feed.
+      edgeBase = r.status === 200 && typeof r.data?.live_url === 'string' ? wsUrl(r.data.live_url) : null;
+    })
+    .finally(() => { asking = null; });
+  return asking;
+}
+
+// ws: or wss: as the page for a path on this origin; http(s) as ws(s).
+function wsUrl(url) {
+  const page = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (url.startsWith('/')) return `${page}//${location.host}${url}`;
+  return url.replace(/^http(s?):/, 'ws$1:');
+}
+
+function retryLater() {
+  failures += 1;
+  setState(failures >= OFFLINE_AFTER || !navigator.onLine ? 'offline' : 'retrying');
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
 function connect() {
   clearTimeout(retryTimer);
   retryTimer = null;
-  if (ws || subs.size === 0) return;
+  if (subs.size === 0 || asking) return;
+  if (edgeBase === undefined) {
+    setState(failures >= OFFLINE_AFTER ? 'offline' : failures ? 'retrying' : 'connecting');
+    askWhere().then(connect, retryLater);
+    return;
+  }
+  if (edgeBase) { for (const s of subs.values()) openEdge(s); return; }
+  if (ws) return;
   setState(failures >= OFFLINE_AFTER ? 'offline' : failures ? 'retrying' : 'connecting');
   const token = readToken(); // needed only when the server keeps reads private
   const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/v1/live` +
@@ -68,11 +113,73 @@ function connect() {
     if (ws !== sock) return;
     ws = null;
     if (subs.size === 0) { setState('idle'); return; }
-    failures += 1;
-    setState(failures >= OFFLINE_AFTER || !navigator.onLine ? 'offline' : 'retrying');
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
-    retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+    retryLater();
   };
+}
+
+// ---- nchan edges: a socket per node --------------------------------------
+
+// The state of every node's socket together: open only when all are.
+function edgeState() {
+  if (subs.size === 0) return 'idle';
+  if (!navigator.onLine) return 'offline';
+  let open = 0;
+  let worst = 0;
+  for (const s of subs.values()) {
+    if (s.sock && s.sock.readyState === WebSocket.OPEN) open += 1;
+    worst = Math.max(worst, s.failures);
+  }
+  if (open === subs.size) return 'open';
+  return worst >= OFFLINE_AFTER ? 'offline' : worst ? 'retrying' : 'connecting';
+}
+
+function openEdge(s) {
+  if (s.sock || subs.get(key(s.contest, s.region)) !== s) return;
+  clearTimeout(s.retryTimer);
+  const sock = new WebSocket(`${edgeBase}/${encodeURIComponent(s.contest)}/${encodeURIComponent(s.region)}`);
+  s.sock = sock;
+  setState(edgeState());
+  sock.onopen = () => { s.failures = 0; setState(edgeState()); };
+  sock.onmessage = (e) => onEdgeMessage(s, e.data);
+  sock.onclose = () => {
+    if (s.sock !== sock) return;
+    s.sock = null;
+    if (subs.get(key(s.contest, s.region)) !== s) return;
+    s.failures += 1;
+    setState(edgeState());
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (s.failures - 1));
+    s.retryTimer = setTimeout(() => openEdge(s), ceiling / 2 + Math.random() * (ceiling / 2));
+  };
+}
+
+function closeEdge(s) {
+  clearTimeout(s.retryTimer);
+  const sock = s.sock;
+  s.sock = null;
+  if (!sock) return;
+  sock.onclose = null;
+  sock.onmessage = null;
+  sock.close();
+}
+
+// A node's full state from the edge, as the server's own feed would say it.
+function onEdgeMessage(s, text) {
+  let node;
+  try { node = JSON.parse(text); } catch { return; }
+  if (typeof node?.seq !== 'number') return;
+  // A new election mode starts its seqs again (the rehearsal's data is gone).
+  const fresh = s.seq < 0 || node.mode !== s.mode;
+  if (!fresh && node.seq <= s.seq) return;
+  const since = s.seq;
+  s.seq = node.seq;
+  s.mode = node.mode;
+  const msg = fresh
+    ? { ...node, type: 'snapshot' }
+    : { ...node, type: 'update', children: (node.children || []).filter((c) => c.seq > since) };
+  noteMode(node.mode);
+  lastMessageAt = new Date();
+  setState(edgeState());
+  s.fns.forEach((fn) => fn(msg));
 }
 
 function onMessage(text) {
@@ -99,18 +206,20 @@ export function subscribe(contest, region, fn) {
   const k = key(contest, region);
   let s = subs.get(k);
   if (!s) {
-    s = { contest, region, fns: new Set() };
+    s = { contest, region, fns: new Set(), sock: null, failures: 0, retryTimer: null, seq: -1, mode: null };
     subs.set(k, s);
-    send({ type: 'subscribe', contest, region });
+    if (!edgeBase) send({ type: 'subscribe', contest, region });
   }
   s.fns.add(fn);
-  if (ws && navigator.onLine) setState(ws.readyState === WebSocket.OPEN ? 'open' : 'connecting');
+  if (edgeBase) openEdge(s);
+  else if (ws && navigator.onLine) setState(ws.readyState === WebSocket.OPEN ? 'open' : 'connecting');
   else connect();
   return () => {
     s.fns.delete(fn);
     if (s.fns.size || subs.get(k) !== s) return;
     subs.delete(k);
-    send({ type: 'unsubscribe', contest, region });
+    if (edgeBase) closeEdge(s);
+    else send({ type: 'unsubscribe', contest, region });
     if (subs.size === 0) {
       clearTimeout(retryTimer);
       setState('idle');
@@ -120,9 +229,16 @@ export function subscribe(contest, region, fn) {
 
 // Back online, or the tab is shown again: try now instead of waiting.
 function retryNow() {
+  if (edgeBase) {
+    for (const s of subs.values()) if (!s.sock) { s.failures = Math.min(s.failures, 1); openEdge(s); }
+    return;
+  }
   if (!ws && subs.size) { failures = Math.min(failures, 1); connect(); }
 }
 window.addEventListener('online', () => {
+  if (edgeBase && state === 'offline') { // the edges send the newest state again on a new socket
+    for (const s of subs.values()) { closeEdge(s); s.failures = 0; }
+  }
   if (ws && state === 'offline') { // drop the socket that lived through the outage
     const old = ws;
     ws = null;

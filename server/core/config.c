@@ -92,6 +92,9 @@ static const struct option_def options[] = {
         "keep-alive connections to the publisher"),
     INT("--publish-refresh-s", "SUARA_PUBLISH_REFRESH_S", "S", publish_refresh_s, 1, 60, 60,
         "every published node is sent again at least this often"),
+    STR("--live-url", "SUARA_LIVE_URL", "URL", live_url, NULL,
+        "web clients read the live feed at URL/{contest}/{region} (nchan edges: ws[s]://, "
+        "http[s]:// or /PATH), not here"),
     INT("--claim-s", "SUARA_CLAIM_S", "S", claim_s, 1, 3600, 120,
         "a reviewer's claim on a form expires after S seconds unless renewed"),
     INT("--max-claims", "SUARA_MAX_CLAIMS", "N", max_claims, 1, 1000000, 10000,
@@ -261,6 +264,25 @@ static const char *env_lookup(char **env, const char *key)
     return NULL;
 }
 
+/* --live-url goes into JSON and into a browser's WebSocket URL as it is: a
+ * scheme the client can open (or a path on the page's origin), and nothing
+ * that would need escaping. */
+static bool live_url_ok(const char *url)
+{
+    static const char *const schemes[] = {"ws://", "wss://", "http://", "https://", "/"};
+    size_t len = strlen(url);
+    bool scheme = false;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        scheme = scheme || strncmp(url, schemes[i], strlen(schemes[i])) == 0;
+    if (!scheme || len < 2 || len > 512 || url[len - 1] == '/')
+        return false;
+    for (const char *p = url; *p; p++) {
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || strchr("\"'<>\\`", *p))
+            return false;
+    }
+    return true;
+}
+
 static const struct option_def *find_flag(const char *arg, const char **inline_value)
 {
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -315,6 +337,19 @@ int config_parse(struct config *cfg, int argc, char **argv, char **env, char *er
     if (cfg->publish_url && http_url_parse(cfg->publish_url, &url) != 0) {
         snprintf(err, err_size, "--publish-url takes http://HOST[:PORT][/PATH], not '%s'",
                  cfg->publish_url);
+        return 2;
+    }
+    if (cfg->live_url && !live_url_ok(cfg->live_url)) {
+        snprintf(err, err_size,
+                 "--live-url takes ws://, wss://, http://, https:// or /PATH, without a trailing "
+                 "slash, quotes or spaces; not '%s'",
+                 cfg->live_url);
+        return 2;
+    }
+    if (cfg->live_url && cfg->private_reads) {
+        /* The edges serve anyone: pointing clients there would publish what
+         * --private-reads keeps behind a token. */
+        snprintf(err, err_size, "--live-url and --private-reads do not go together");
         return 2;
     }
     if (cfg->metrics_listen &&

@@ -36,6 +36,7 @@ struct config {
     const char *publish_url;    /* nchan publisher location, NULL = off */
     int publish_connections;    /* keep-alive connections to it */
     int publish_refresh_s;      /* every channel is published at least this often */
+    const char *live_url;       /* where web clients read the live feed (nchan), NULL = here */
     int claim_s;                /* a review claim lasts this long unless renewed */
     int max_claims;             /* review claims held at once */
     int claims_per_token;       /* review claims one token may hold */

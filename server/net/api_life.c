@@ -107,6 +107,12 @@ static enum route_result get_status(struct api *api, struct http_reply *rep)
     const struct registry *reg = api->reg;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "mode", mode_name(api));
+    /* Where the web client reads the live feed: nchan edges (--live-url),
+     * or null for this server's own /api/v1/live. */
+    if (api->cfg->live_url)
+        cJSON_AddStringToObject(o, "live_url", api->cfg->live_url);
+    else
+        cJSON_AddNullToObject(o, "live_url");
     cJSON *finals = cJSON_AddArrayToObject(o, "final");
     const struct finals *fl = &api->ledger->finals;
     for (int i = 0; i < fl->n; i++) {

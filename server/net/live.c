@@ -97,8 +97,8 @@ struct live_conn {
     bool ping_owed, ping_sent;
     int64_t last_rx_ms; /* the peer's last frame (a pong counts) */
     char token_hash[65];
-    struct live_conn *prev, *next; /* all connections */
-    bool flushing;                  /* on the flush list */
+    struct live_conn *prev, *next;   /* all connections */
+    bool flushing;                   /* on the flush list */
     struct live_conn *fprev, *fnext; /* the flush list */
 };
 

@@ -2,13 +2,15 @@
 #include "security_headers.h"
 
 #include <libwebsockets.h>
+#include <stdio.h>
 #include <string.h>
 
 /* img-src allows data: and blob: for the photo previews the witness page
- * draws from the camera; connect-src 'self' covers the live WebSocket. */
+ * draws from the camera; connect-src 'self' covers the live WebSocket, and
+ * the nchan edges' origin when --live-url names one (%s). */
 #define DOCUMENT_CSP                                                                               \
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "        \
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "                 \
+    "connect-src 'self'%s; object-src 'none'; base-uri 'none'; form-action 'self'; "               \
     "frame-ancestors 'none'"
 #define API_CSP "default-src 'none'; frame-ancestors 'none'"
 
@@ -22,10 +24,13 @@ static const struct {
     {"referrer-policy:", "no-referrer"},
 };
 
-static const char document_raw[] = "content-security-policy: " DOCUMENT_CSP "\r\n"
-                                   "x-frame-options: DENY\r\n"
-                                   "x-content-type-options: nosniff\r\n"
-                                   "referrer-policy: no-referrer\r\n";
+#define DOCUMENT_RAW                                                                               \
+    "content-security-policy: " DOCUMENT_CSP "\r\n"                                                \
+    "x-frame-options: DENY\r\n"                                                                    \
+    "x-content-type-options: nosniff\r\n"                                                          \
+    "referrer-policy: no-referrer\r\n"
+
+static char document_raw[1024];
 static const char asset_raw[] = "x-content-type-options: nosniff\r\n";
 
 int security_headers_add(struct lws *wsi, unsigned char **p, unsigned char *end)
@@ -39,7 +44,31 @@ int security_headers_add(struct lws *wsi, unsigned char **p, unsigned char *end)
     return 0;
 }
 
+/* The WebSocket origin of a live URL ("ws://edge:8081/live" -> "ws://edge:8081";
+ * http and https as ws and wss, which the client opens); "" for a path on
+ * this origin, which 'self' covers. */
+static void live_origin(const char *url, char *out, size_t size)
+{
+    const char *sep = url ? strstr(url, "://") : NULL;
+    out[0] = '\0';
+    if (!sep)
+        return;
+    const char *host = sep + 3;
+    size_t host_len = strcspn(host, "/");
+    bool tls = strncmp(url, "https", 5) == 0 || strncmp(url, "wss", 3) == 0;
+    snprintf(out, size, " %s://%.*s", tls ? "wss" : "ws", (int)host_len, host);
+}
+
+void security_headers_init(const char *live_url)
+{
+    char origin[600];
+    live_origin(live_url, origin, sizeof origin);
+    snprintf(document_raw, sizeof document_raw, DOCUMENT_RAW, origin);
+}
+
 const char *security_headers_for_file(const char *mime)
 {
+    if (!document_raw[0])
+        security_headers_init(NULL);
     return strncmp(mime, "text/html", 9) == 0 ? document_raw : asset_raw;
 }

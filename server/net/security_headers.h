@@ -16,6 +16,9 @@ struct lws;
 
 /* Adds the API answers' set to a reply being built; 0 or -1. */
 int security_headers_add(struct lws *wsi, unsigned char **p, unsigned char *end);
+/* Builds the documents' policy once, before serving: connect-src then also
+ * names the origin of --live-url (NULL: this origin only). */
+void security_headers_init(const char *live_url);
 /* Raw "name: value\r\n" lines for a static file of this MIME type. */
 const char *security_headers_for_file(const char *mime);
 

@@ -82,5 +82,40 @@ class PublishTest(harness.SuaraTestCase):
         self.assert_edges_match(server, ["62", "62.06", later[0][0][:8]])
 
 
+class LiveUrlTest(harness.SuaraTestCase):
+    """--live-url: where the web client reads the live feed, served in GET
+    /api/v1/status and allowed by the pages' Content-Security-Policy."""
+
+    def csp(self, server):
+        status, headers, _ = server.request("GET", "/")
+        self.assertEqual(status, 200)
+        return headers["Content-Security-Policy"]
+
+    def test_the_status_names_the_edges_and_the_policy_lets_the_page_reach_them(self):
+        server = self.start_server("--live-url", "https://edge.example:8443/live", ready=True)
+        status, _, body = server.get("/api/v1/status")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["live_url"], "https://edge.example:8443/live")
+        self.assertIn("connect-src 'self' wss://edge.example:8443;", self.csp(server))
+
+    def test_without_it_the_client_reads_this_server(self):
+        server = self.start_server(ready=True)
+        status, _, body = server.get("/api/v1/status")
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(body["live_url"])
+        self.assertIn("connect-src 'self';", self.csp(server))
+
+    def test_bad_values_are_refused(self):
+        for bad in ("edge.example/live", "ftp://edge/live", "http://edge/live/",
+                    "http://edge/li ve", 'http://edge/"live'):
+            proc = harness.suara("serve", "--db", self.db.conninfo, "--live-url", bad)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("--live-url takes ws://, wss://, http://, https:// or /PATH", proc.stderr)
+        proc = harness.suara("serve", "--db", self.db.conninfo, "--live-url", "/live",
+                             "--private-reads")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("--live-url and --private-reads do not go together", proc.stderr)
+
+
 if __name__ == "__main__":
     harness.main()
