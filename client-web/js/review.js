@@ -110,18 +110,21 @@ export async function mount(el, _params, query) {
   let tbody = null;
   let caption = null;
 
+  // Five columns, so the queue fits its half of a 1366 px screen: the age
+  // goes under the form's number, the contest under the TPS and its desa,
+  // the button under whoever holds a claim.
   function makeRow(f) {
-    const claimCell = h('td.rv-claim');
-    const ageCell = h('td.rv-age');
+    const claimCell = h('span.rv-claim');
+    const ageCell = h('span.rv-age.muted');
     const openBtn = h('button', { type: 'button', text: 'Periksa', onclick: () => open(f.form_id, true) });
     const tr = h('tr', { 'data-form': f.form_id },
-      h('th', { scope: 'row', text: `#${f.form_id}` }),
-      h('td.rv-place', {}, h('a', { href: paths.tps(f.tps, f.contest), text: f.tps }), h('span.muted.rv-desa', { text: place(f) })),
-      h('td', { text: byId.has(f.contest) ? shortTitle(byId.get(f.contest)) : f.contest }),
+      h('th', { scope: 'row' }, `#${f.form_id}`, ageCell),
+      h('td.rv-place', {}, h('a', { href: paths.tps(f.tps, f.contest), text: f.tps }), h('span.muted.rv-desa', { text: place(f) }),
+        h('span.muted.rv-contest', { text: byId.has(f.contest) ? shortTitle(byId.get(f.contest)) : f.contest })),
       h('td', {}, statusBadge(f.status),
         f.checks_failed.length ? h('span.rv-checks', { text: f.checks_failed.map((c) => checkName(c.code)).join(', ') }) : null),
       h('td.num.rv-diff', { 'data-k': 'difference' }),
-      ageCell, claimCell, h('td', {}, openBtn));
+      h('td.rv-act', {}, claimCell, openBtn));
     return { tr, claimCell, ageCell, diffCell: tr.querySelector('.rv-diff') };
   }
 
@@ -145,8 +148,7 @@ export async function mount(el, _params, query) {
       caption = h('caption');
       tbody = h('tbody');
       table = h('table.review-table', {}, caption,
-        h('thead', {}, h('tr', {}, ['Formulir', 'TPS', 'Pemilihan', 'Status', 'Selisih', 'Masuk', 'Pemeriksa'].map((t) => h('th', { scope: 'col', text: t })),
-          h('th', { scope: 'col' }, h('span.sr-only', { text: 'Tindakan' })))),
+        h('thead', {}, h('tr', {}, ['Formulir, masuk', 'TPS, pemilihan', 'Status', 'Selisih', 'Pemeriksa'].map((t) => h('th', { scope: 'col', text: t })))),
         tbody);
       fill(listEl, h('div.table-wrap', { tabindex: 0, role: 'region', 'aria-label': 'Antrean formulir' }, table));
     }
@@ -247,6 +249,10 @@ export async function mount(el, _params, query) {
     if (claimed.ok) {
       clearInterval(claimTimer);
       claimTimer = setInterval(() => { if (claimedId === f.form_id) claim(f.form_id); }, RENEW_MS);
+      // The queue may have been drawn before the claim came back (a form
+      // opened from its URL): its row says "Anda" now, not a name.
+      const r = rows.get(f.form_id);
+      if (r) paintRow(r, { ...f, claim: { ...claimed.claim, form_id: f.form_id } });
     }
     const holder = claimed.ok ? null : claimed.reply.data?.error?.details?.[0] || null;
     const failed = f.checks_failed.map((c) => c.code);

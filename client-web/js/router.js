@@ -20,6 +20,13 @@ const routes = [
   [/^\/admin\/?$/, 'admin', () => ({})],
 ];
 
+import { contests } from './api.js';
+
+// Views that start by reading the contests: the request goes out while the
+// view's modules load (on a weak network each import level costs a round
+// trip), instead of after them. api.contests() keeps the answer.
+const READS_CONTESTS = new Set(['dashboard', 'review', 'desk']);
+
 const loaders = {
   dashboard: () => import('./dashboard.js'),
   tps: () => import('./tps.js'),
@@ -62,6 +69,7 @@ async function render({ focus = false } = {}) {
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } }
   cleanup = null;
   listeners.forEach((fn) => fn(name));
+  if (READS_CONTESTS.has(name)) contests().catch(() => { /* the view says so */ });
   let mod;
   try {
     mod = await loaders[name]();

@@ -1,10 +1,11 @@
 // Accessibility: axe-core (from the npm registry, client-web/package.json)
 // finds no violation on any page, at phone and at desktop width: the
 // dashboard at the province (with the tile map) and a desa (TPS rows) and on
-// the big screen, a TPS, the witness entry
-// (before and after a token), the review desk with a form open, and a page
-// that does not exist. A new page belongs in PAGES (or below it). Every rule axe runs by default (WCAG 2.x A and AA and
-// its best practices) counts.
+// the big screen, a TPS, the monitoring desk (Pemantauan) at the province, at
+// a kabupaten/kota and on its big screen, a worklist, the witness entry
+// (before and after a token), the review desk with a form open, the admin
+// page, and a page that does not exist. A new page belongs in PAGES (or below it). Every rule
+// axe runs by default (WCAG 2.x A and AA and its best practices) counts.
 // Run: node --test tests/browser/test_a11y.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
@@ -47,11 +48,18 @@ async function violations(page) {
   });
 }
 
+// [name, url, what shows once the page is drawn]. A big screen (?tv=1)
+// stays on for the visit (the dashboard and the desk read it): a later
+// dashboard or desk page ends it with ?tv=0.
 const PAGES = [
   ['dashboard, province', '/', 'li.cand'],
   ['dashboard, desa', `/c/gub-62/${T.slice(0, 13)}/`, 'table.tally tbody tr'],
   ['big screen', '/c/gub-62/62/?tv=1', 'li.ov-card'],
   ['TPS', `/tps/${T}/`, 'section[data-contest="gub-62"]'],
+  ['monitoring desk, province', '/pemantauan?tv=0', 'table.counters tbody tr[data-region="62.71"]'],
+  ['monitoring desk, kabupaten/kota', '/pemantauan/gub-62/?r=62.71', 'table.counters tbody tr'],
+  ['monitoring desk, big screen', '/pemantauan/gub-62/?tv=1', 'table.counters tbody tr[data-region="62.71"]'],
+  ['worklist', '/pemantauan/gub-62/62.71/held/?tv=0', 'table.worklist-table tbody tr'],
   ['page not found', '/tidak-ada', 'main .notice, main h1'],
 ];
 
@@ -68,9 +76,6 @@ for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
         const v = await violations(page);
         if (v.length) found[name] = v;
       }
-      await page.goto(`${server.url}/?tv=0`);
-      await page.locator('li.cand').first().waitFor();
-
       // Witness entry: the token card, then the form of a TPS.
       await page.goto(`${server.url}/saksi`);
       await page.locator('#token-witness').waitFor();

@@ -2,7 +2,8 @@
 // other sees who holds it and cannot decide it; the queue names the desa,
 // shows the size of the difference and sorts by it, refreshes by itself
 // without moving focus; keyboard shortcuts and preset reasons; the third
-// answer asks the witness for a new photo, which the TPS's requests show.
+// answer asks the witness for a new photo, which the TPS's requests show;
+// every column of the queue visible at 1366 px (cards below 1300 px).
 // Run: node --test tests/browser/test_review_desk.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
@@ -139,4 +140,22 @@ test('the queue refreshes itself; j opens the next form; the third answer asks t
   await t.locator('[data-requests] li').first().waitFor();
   assert.match(await t.locator('[data-requests]').textContent(), /Foto baru.*Foto buram, mohon kirim foto baru C\.Hasil/);
   assert.deepEqual([...a.errors, ...t.errors], []);
+});
+
+test('the queue fits its place: no column cut off in the split view at 1366 px, nor as cards at 1024 and 390 px', async () => {
+  const page = await openDesk(browser, ana);
+  await page.locator('table.review-table tbody tr').first().waitFor();
+  const fits = {};
+  for (const width of [1366, 1024, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    fits[width] = await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
+      const wrap = document.querySelector('.review-queue .table-wrap');
+      const right = wrap.getBoundingClientRect().right;
+      const cut = [...wrap.querySelectorAll('tbody tr button')].filter((b) => b.getBoundingClientRect().right > right + 0.5);
+      resolve({ scrolls: wrap.scrollWidth > wrap.clientWidth, buttonsCut: cut.length });
+    })));
+  }
+  const none = { scrolls: false, buttonsCut: 0 };
+  assert.deepEqual(fits, { 1366: none, 1024: none, 390: none });
+  assert.deepEqual(page.errors, []);
 });
