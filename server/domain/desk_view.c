@@ -143,18 +143,40 @@ static int put_change(struct buf *out, const struct registry *reg, const struct 
     return rc;
 }
 
+/* The committed change after *seq (moved to it), or NULL past the horizon:
+ * every seq up to the tallies' seq is committed. */
+static const struct form *next_change(const struct ledger *l, int64_t *seq)
+{
+    while (*seq < l->tallies->seq) {
+        const struct form *f = ledger_by_seq(l, ++*seq);
+        if (f && f->committed)
+            return f;
+        /* else a seq no committed change took */
+    }
+    return NULL;
+}
+
+int64_t view_changes_end(const struct ledger *l, int64_t since, int limit)
+{
+    int64_t seq = since < 0 ? 0 : since;
+    for (int n = 0; n < limit; n++) {
+        if (!next_change(l, &seq))
+            break;
+    }
+    return seq;
+}
+
 char *view_changes(const struct ledger *l, int64_t since, int limit)
 {
-    int64_t horizon = l->tallies->seq; /* every seq up to it is committed */
     struct buf out;
     buf_init(&out, (size_t)64 << 20);
     buf_puts(&out, "{\"changes\":[");
     int64_t seq = since < 0 ? 0 : since;
     int n = 0, rc = 0;
-    while (n < limit && seq < horizon) {
-        const struct form *f = ledger_by_seq(l, ++seq);
-        if (!f || !f->committed)
-            continue; /* a seq no committed change took */
+    while (n < limit) {
+        const struct form *f = next_change(l, &seq);
+        if (!f)
+            break;
         if (n++)
             rc |= buf_puts(&out, ",");
         rc |= put_change(&out, l->reg, f, seq);

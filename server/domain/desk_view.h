@@ -25,6 +25,10 @@ char *view_worklist(const struct ledger *l, int contest, int32_t region, int sta
 /* The committed changes with seq > since, at most limit:
  * {"changes": [...], "next_since": SEQ}. */
 char *view_changes(const struct ledger *l, int64_t since, int limit);
+/* The page's next_since without encoding it: the seq its walk stops at. A
+ * full page never changes, a short one grows with every commit, so this is
+ * what the page's ETag depends on. */
+int64_t view_changes_end(const struct ledger *l, int64_t since, int limit);
 
 /* The suggestions of a held form (suggest.h) as the contract's
  * [{"field", "value", "fixes": [codes]}]; an empty array for other forms. */

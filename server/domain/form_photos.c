@@ -54,6 +54,8 @@ void form_photos_refresh(struct ledger *l, int contest, int32_t tps, const struc
 void form_photos_stored_one(struct ledger *l, const char *sha256)
 {
     for (struct photo_ref *r = strmap_get(&l->photo_refs, sha256); r; r = r->next) {
+        /* Every form naming it now says stored: its TPS's view changed. */
+        ledger_slot(l, r->form->contest, r->form->tps)->photos_arrived++;
         if (r->form->tallied)
             form_photos_refresh(l, r->form->contest, r->form->tps, r->form);
     }

@@ -17,7 +17,8 @@ bool form_photos_stored(const struct ledger *l, const struct form *f);
 /* Brings one TPS's share of with_photo up to date; `tallied` is its counted
  * form as the tallies now show it (NULL: none). */
 void form_photos_refresh(struct ledger *l, int contest, int32_t tps, const struct form *tallied);
-/* A photo was stored: every TPS whose counted form names it is refreshed. */
+/* A photo was stored: every TPS whose counted form names it is refreshed, and
+ * every slot with a form naming it counts one more photo arrived. */
 void form_photos_stored_one(struct ledger *l, const char *sha256);
 /* Start-up, once both the forms and the photo index are loaded. */
 void form_photos_recount(struct ledger *l);

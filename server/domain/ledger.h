@@ -33,6 +33,7 @@ struct slot {
     bool with_photo;                      /* counted in tps_with_photo of the tallies */
     uint32_t n_forms, n_held, n_disputed; /* 32 bits: a flood of forms must not wrap */
     int64_t seq; /* the newest committed form or decision in the slot: what its views show */
+    uint32_t photos_arrived; /* pages of its forms stored since start-up: the TPS view's ETag */
 };
 
 struct status_change {

@@ -168,19 +168,21 @@ bool api_answer_from_cache(struct api *api, const struct http_request *req, stru
     return true;
 }
 
-/* What a TPS's page shows moves with its slots' newest commits (and with
- * photos arriving, which photos_stored counts). */
-static int64_t tps_version(const struct api *api, int32_t tps)
+/* What a TPS's page shows moves with its slots' newest commits (*version)
+ * and with the photos of its own forms arriving (*photos): a photo of
+ * another TPS leaves this page's ETag alone. */
+static void tps_version(const struct api *api, int32_t tps, int64_t *version, int64_t *photos)
 {
-    int64_t v = 0;
+    *version = 0;
+    *photos = 0;
     for (int c = 0; c < api->reg->n_contests; c++) {
         if (!region_contains(api->reg, api->reg->contests[c].region, tps))
             continue;
         const struct slot *s = ledger_slot(api->ledger, c, tps);
-        if (s->seq > v)
-            v = s->seq;
+        if (s->seq > *version)
+            *version = s->seq;
+        *photos += s->photos_arrived;
     }
-    return v;
 }
 
 static enum route_result get_region(struct api *api, const struct http_request *req,
@@ -254,8 +256,9 @@ static enum route_result get_tps(struct api *api, const struct http_request *req
     uint32_t before = 0;
     if (!read_history_page(api, req, r, &contest, &before, rep))
         return ROUTE_DONE;
-    int64_t photos = api->photos ? photos_stored(api->photos) : 0;
-    if (api_answer_from_cache(api, req, rep, 1, tps_version(api, r), photos))
+    int64_t version, photos;
+    tps_version(api, r, &version, &photos);
+    if (api_answer_from_cache(api, req, rep, 1, version, photos))
         return ROUTE_DONE;
     http_reply_json(rep, 200, view_tps_page(api->reg, api->ledger, r, contest, before));
     return ROUTE_DONE;

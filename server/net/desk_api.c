@@ -119,8 +119,10 @@ static enum route_result get_changes(struct api *api, const struct http_request 
         return fail(rep, 400, "bad_since", "since must be a seq: a whole number from 0");
     if (!query_int(req, "limit", 1, CHANGES_LIMIT_MAX, CHANGES_LIMIT_DEFAULT, &limit))
         return fail(rep, 400, "bad_limit", "limit must be a whole number from 1 to 10000");
-    /* A page grows until it is full, with every commit after `since`. */
-    if (api_answer_from_cache(api, req, rep, 1, api->tallies->seq, 0))
+    /* A page grows until it is full, with every commit after `since`, and
+     * then never changes: its ETag follows where it ends, not the newest seq. */
+    if (api_answer_from_cache(api, req, rep, 1, view_changes_end(api->ledger, since, (int)limit),
+                              0))
         return ROUTE_DONE;
     http_reply_json(rep, 200, view_changes(api->ledger, since, (int)limit));
     return ROUTE_DONE;

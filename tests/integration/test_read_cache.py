@@ -12,6 +12,7 @@ import re
 import time
 
 import harness
+import images
 from edges import NGINX, _require, kill_nginx, start_nginx, write_nginx_conf
 
 CACHE_CONF = os.path.join(harness.SOURCE_DIR, "docs", "deploy", "nginx-read-cache.conf")
@@ -109,6 +110,34 @@ class ReadCacheTest(harness.SuaraTestCase):
         server.stop()
         server.start(ready=True)
         self.assertEqual(server.get(paths[0], headers={"If-None-Match": etag})[0], 200)
+
+    def test_a_full_changes_page_and_another_tps_keep_their_etags(self):
+        """A changes page that is full never changes, so a commit after it
+        leaves its ETag alone (a short page's moves); a photo of one TPS's form
+        moves that TPS's ETag and no other's."""
+        server = self.start_server(ready=True)
+        token = self.make_token("witness", "62", server=server)
+        (a, dpt_a), (b, dpt_b) = self.fresh_tps(2, prefix="62.06")
+        photo = images.jpeg(seed=4242)
+        form_a = harness.build_form("etag-photo-a", a, dpt_a)
+        form_a["photos"] = [images.sha256(photo)]
+        for body in (form_a, harness.build_form("etag-photo-b", b, dpt_b)):
+            status, _, answer = server.post("/api/v1/forms", body, token=token)
+            self.assertEqual(status, 201, answer)
+        since = int(server.get("/api/v1/changes?since=0&limit=10000")[2]["next_since"]) - 2
+        full, short = f"/api/v1/changes?since={since}&limit=1", f"/api/v1/changes?since={since}&limit=5"
+        tps_a, tps_b = f"/api/v1/tps/{a}", f"/api/v1/tps/{b}"
+        before = {p: server.get(p)[1]["ETag"] for p in (full, short, tps_a, tps_b)}
+        (c, dpt_c), = self.fresh_tps(1, prefix="62.07")
+        status, _, answer = server.post("/api/v1/forms", harness.build_form("etag-photo-c", c, dpt_c),
+                                        token=token)
+        self.assertEqual(status, 201, answer)
+        status, _, answer = server.request("PUT", f"/api/v1/photos/{images.sha256(photo)}", photo,
+                                           headers={"Content-Type": "image/jpeg"}, token=token)
+        self.assertEqual(status, 201, answer)
+        after = {p: server.get(p, headers={"If-None-Match": before[p]})[0]
+                 for p in (full, short, tps_a, tps_b)}
+        self.assertEqual(after, {full: 304, short: 200, tps_a: 200, tps_b: 304})
 
     def test_private_reads_are_never_cacheable(self):
         server = self.start_server("--private-reads", ready=True)
