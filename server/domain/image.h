@@ -28,6 +28,11 @@ enum image_type image_type_parse(const char *content_type);
 const char *image_type_mime(enum image_type t);
 /* True when data decodes completely as an image of type t, with its size in
  * *info. On false, why (a static string) in *why when why is not NULL. */
+/* The photo's address: the SHA-256 of its bytes as 64 lower-case hex
+ * characters and a NUL. OpenSSL's, which uses the CPU's SHA instructions
+ * where there are some: a 300 KB photo in a fraction of a millisecond,
+ * several times faster than core/sha256.c (made for short texts). */
+void image_sha256_hex(const unsigned char *data, size_t len, char hex[65]);
 bool image_check(enum image_type t, const unsigned char *data, size_t len, struct image_info *info,
                  const char **why);
 
