@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORED_FROM 3 /* levels below this are recomputed from the leaves */
+/* Levels below this are recomputed from the leaves: a subtree of 8 leaves is
+ * 7 hashes when a proof needs it, and keeping the 8-leaf roots would cost 4
+ * more bytes a leaf (the issue's budget is about 40). Appending costs the
+ * same either way: a block's halves are recomputed once, when it completes. */
+#define STORED_FROM 4
 
 /* ---- hashing ----------------------------------------------------------- */
 
@@ -69,13 +73,18 @@ void merkle_free(struct merkle *t)
     memset(t, 0, sizeof *t);
 }
 
-static int level_reserve(struct merkle_level *v, int64_t n)
+/* Room for n nodes: growing by half while the tree grows (doubling could
+ * leave half of a 130 MB array unused), n and an eighth more when `exact`
+ * (the start-up rebuild knows how many it loads; the night goes on). */
+static int level_reserve(struct merkle_level *v, int64_t n, bool exact)
 {
     if (n <= v->cap)
         return SU_OK;
     int64_t cap = v->cap ? v->cap : 64;
     while (cap < n)
-        cap *= 2;
+        cap += cap / 2 + 64; /* + 64: an exact reservation may have left a capacity of 1 */
+    if (exact)
+        cap = n + n / 8;
     v->node = xrealloc(v->node, (size_t)cap * sizeof *v->node);
     v->cap = cap;
     return SU_OK;
@@ -83,10 +92,10 @@ static int level_reserve(struct merkle_level *v, int64_t n)
 
 int merkle_reserve(struct merkle *t, int64_t n)
 {
-    if (level_reserve(&t->leaves, n) != SU_OK)
+    if (level_reserve(&t->leaves, n, true) != SU_OK)
         return SU_NOMEM;
     for (int k = STORED_FROM; k < MERKLE_LEVELS && (n >> k) > 0; k++) {
-        if (level_reserve(&t->levels[k], n >> k) != SU_OK)
+        if (level_reserve(&t->levels[k], n >> k, true) != SU_OK)
             return SU_NOMEM;
     }
     return SU_OK;
@@ -110,11 +119,11 @@ static void complete(struct merkle *t, int k, int64_t i, merkle_hash out)
 int merkle_append(struct merkle *t, const unsigned char entry[MERKLE_HASH])
 {
     int64_t n = t->leaves.n;
-    if (level_reserve(&t->leaves, n + 1) != SU_OK)
+    if (level_reserve(&t->leaves, n + 1, false) != SU_OK)
         return SU_NOMEM;
     /* Room for every subtree this leaf completes, before anything changes. */
     for (int k = STORED_FROM; k < MERKLE_LEVELS && ((n + 1) & ((INT64_C(1) << k) - 1)) == 0; k++) {
-        if (level_reserve(&t->levels[k], ((n + 1) >> k)) != SU_OK)
+        if (level_reserve(&t->levels[k], ((n + 1) >> k), false) != SU_OK)
             return SU_NOMEM;
     }
     digest(0x00, entry, NULL, t->leaves.node[n]);

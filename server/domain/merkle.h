@@ -5,9 +5,9 @@
  *   the root of n leaves splits at k, the largest power of two below n
  *
  * What is kept: every leaf hash (32 bytes) and the root of every complete,
- * aligned subtree of 8 leaves or more (32 bytes per 8 + 16 + ... leaves:
- * 8 bytes per leaf), so about 40 bytes a leaf, never every node. Subtrees of
- * 2 and 4 leaves are recomputed when a proof needs them (at most 3 hashes).
+ * aligned subtree of 16 leaves or more (32 bytes per 16 + 32 + ... leaves:
+ * 4 bytes per leaf), so about 36 bytes a leaf, never every node. Subtrees of
+ * 2, 4 and 8 leaves are recomputed when a proof needs them (at most 7 hashes).
  * Appending is O(log n) at worst (O(1) on average); the root of any earlier
  * size, inclusion proofs and consistency proofs take O(log n) hashes and
  * never more than one walk down the tree. Pure logic, no I/O; SHA-256 comes

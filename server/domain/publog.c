@@ -34,14 +34,17 @@ int publog_reset(struct publog *p)
     return publog_init(p, key);
 }
 
-/* Room for id in the index (out of memory ends the process, core/mem.h). */
-static void grow_index(struct publog_index *x, int64_t id)
+/* Room for id in the index (out of memory ends the process, core/mem.h),
+ * growing by half, or to id and an eighth more when `exact`, as merkle.c. */
+static void grow_index(struct publog_index *x, int64_t id, bool exact)
 {
     if (id < x->cap)
         return;
     int64_t cap = x->cap ? x->cap : 1024;
     while (cap <= id)
-        cap *= 2;
+        cap += cap / 2 + 1024; /* + 1024: an exact reservation may leave a capacity of 1 */
+    if (exact)
+        cap = id + 1 + id / 8;
     x->leaf = xrealloc(x->leaf, (size_t)cap * sizeof *x->leaf);
     memset(x->leaf + x->cap, 0, (size_t)(cap - x->cap) * sizeof *x->leaf);
     x->cap = cap;
@@ -51,7 +54,7 @@ int publog_reserve(struct publog *p, int64_t n_forms)
 {
     if (n_forms <= 0)
         return SU_OK;
-    grow_index(&p->of_form, n_forms + 1);
+    grow_index(&p->of_form, n_forms + 1, true);
     return merkle_reserve(&p->tree, n_forms);
 }
 
@@ -62,7 +65,7 @@ static void add_leaf(struct publog *p, struct publog_index *x, int64_t id,
     int64_t leaf = merkle_size(&p->tree);
     SU_ASSERT(leaf < INT32_MAX && (!x || id > 0));
     if (x)
-        grow_index(x, id);
+        grow_index(x, id, false);
     merkle_append(&p->tree, receipt);
     if (x)
         x->leaf[id] = (int32_t)(leaf + 1);

@@ -12,6 +12,15 @@
 
 #define LOG_BAD_PARAM (-2)
 
+/* One entry of a 400's details: {"field", "code"}. */
+static void add_problem(cJSON *details, const char *field, const char *code)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "field", field);
+    cJSON_AddStringToObject(d, "code", code);
+    cJSON_AddItemToArray(details, d);
+}
+
 /* A non-negative whole number from the query; absent gives `fallback`,
  * anything else LOG_BAD_PARAM with the problem added to details. */
 static int64_t query_count(const struct http_request *req, const char *name, int64_t fallback,
@@ -33,10 +42,7 @@ static int64_t query_count(const struct http_request *req, const char *name, int
             value = strtoll(text, NULL, 10);
     }
     if (problem) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "field", name);
-        cJSON_AddStringToObject(d, "code", problem);
-        cJSON_AddItemToArray(details, d);
+        add_problem(details, name, problem);
         return LOG_BAD_PARAM;
     }
     return value;
@@ -96,10 +102,7 @@ static bool inclusion_leaf(struct api *api, const struct http_request *req, int6
     if (by_decision &&
         http_query_param(req->query, "form_id", probe, sizeof probe) != QUERY_ABSENT) {
         cJSON *details = cJSON_CreateArray();
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "field", "decision_id");
-        cJSON_AddStringToObject(d, "code", "not_with_form_id");
-        cJSON_AddItemToArray(details, d);
+        add_problem(details, "decision_id", "not_with_form_id");
         bad_parameters(rep, details);
         return false;
     }

@@ -198,12 +198,26 @@ static void test_growth_and_reserve(void **state)
         }
     }
     assert_int_equal(merkle_size(&b), 1000);
-    /* Only subtrees of 8 leaves and more are kept: 1000/8 + 1000/16 + ... */
-    assert_int_equal(b.levels[3].n, 125);
+    /* Only subtrees of 16 leaves and more are kept: 1000/16 + 1000/32 + ... */
+    assert_int_equal(b.levels[4].n, 62);
     assert_int_equal(b.levels[9].n, 1);
     assert_int_equal(b.levels[10].n, 0);
-    assert_null(b.levels[1].node);
+    assert_null(b.levels[3].node);
     merkle_free(&b);
+
+    /* An exact reservation of 16 leaves holds one 16-leaf root: growing past
+     * it must grow that level too (it once looped forever on a capacity of 1). */
+    struct merkle c;
+    merkle_init(&c);
+    assert_int_equal(merkle_reserve(&c, 16), SU_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(merkle_append(&c, entries[i]), SU_OK);
+    merkle_hash ra, rc;
+    merkle_root(a, 40, ra);
+    merkle_root(&c, 40, rc);
+    assert_memory_equal(ra, rc, 32);
+    assert_int_equal(c.levels[4].n, 2);
+    merkle_free(&c);
     drop(a);
 }
 
