@@ -1,12 +1,15 @@
 // The admin page (/admin): which regions are final (GET /api/v1/status),
 // the finalisation of a region after its pleno, behind a confirmation that
-// names the region and the contest, and the audit trail (who did what and
-// when), filtered by kind, a page at a time.
+// names the region and the contest, an amendment of a TPS's form (a PSU, a
+// court's ruling), and the audit trail (who did what and when), filtered by
+// kind, a page at a time.
 import { h, fill } from './dom.js';
 import * as api from './api.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
 import { errorText } from './labels.js';
+import { formEntry, clearDraft } from './entry.js';
+import { uuid } from './outbox-core.js';
 
 const KINDS = ['token_created', 'token_revoked', 'auth_failed', 'decision', 'finalize',
   'amendment', 'mode', 'export'];
@@ -86,6 +89,58 @@ function finalizeCard(token, contests, onFinal) {
     msg);
 }
 
+// An amendment: the admin names the TPS and the contest, the form opens with
+// the counted form's numbers, and the corrected form goes straight to the
+// server with its reason (an admin works online: no outbox; a retry after
+// no answer keeps the same submission_id). Counted as a new revision, also
+// inside a final region.
+function amendmentCard(token, contests, onSent) {
+  const code = h('input', { id: 'amend-tps', required: true, inputmode: 'decimal', autocomplete: 'off', placeholder: '62.01.01.1011.001' });
+  const contest = h('select', { id: 'amend-contest' }, contests.map((c) => h('option', { value: c.id, text: `${c.title} (${c.id})` })));
+  const msg = h('p.field-msg', { id: 'amend-msg', role: 'alert' });
+  const slot = h('div.amend-form');
+
+  async function open(e) {
+    e.preventDefault();
+    fill(slot);
+    msg.textContent = '';
+    const c = contests.find((x) => x.id === contest.value);
+    const want = code.value.trim();
+    let tps, info;
+    try { [tps, info] = await Promise.all([api.region(want), api.tps(want)]); } catch { msg.textContent = `TPS ${want} tidak dikenal.`; return; }
+    if (!c || !api.covers(c, tps.code)) { msg.textContent = `TPS ${want} tidak termasuk ${c ? c.title : 'pemilihan ini'}.`; return; }
+    const counted = info.contests.find((x) => x.contest === c.id)?.counted || null;
+    const reason = h('input', { id: 'amend-reason', required: true, maxlength: '2000', autocomplete: 'off', placeholder: 'Putusan MK nomor …' });
+    const sent = h('p.field-msg', { id: 'amend-sent', role: 'status' });
+    const id = uuid();
+    async function send(body) {
+      if (!reason.value.trim()) { sent.textContent = 'Tuliskan alasan amandemen.'; reason.focus(); return; }
+      const reply = await api.request('POST', '/api/v1/forms', {
+        token, body: { submission_id: id, ...body, amendment: { reason: reason.value.trim() } },
+      });
+      if (reply.status !== 201 && reply.status !== 200) { sent.textContent = `Gagal: ${errorText(reply)}`; return; }
+      clearDraft(tps.code, c.id);
+      fill(slot, h('p.notice.ok', { role: 'status', 'data-k': 'amended' },
+        `Amandemen tersimpan: formulir #${reply.data.form_id}, revisi ${reply.data.revision}, status ${reply.data.status}. `,
+        h('a', { href: `/tps/${tps.code}/?c=${encodeURIComponent(c.id)}`, text: 'Lihat riwayat TPS' })));
+      onSent();
+    }
+    fill(slot,
+      h('p', {}, h('strong', { text: `${tps.name} · ${tps.code}` }), ` · ${c.title} · `,
+        counted ? `dimulai dari formulir terhitung #${counted.form_id} (revisi ${counted.revision})` : 'belum ada formulir terhitung'),
+      h('div.field', {}, h('label', { for: 'amend-reason', text: 'Alasan amandemen' }), reason),
+      formEntry({ tps, contest: c, initial: counted, onSubmit: send }),
+      sent);
+  }
+  return h('section.card', { 'aria-labelledby': 'amend-title' },
+    h('h2', { id: 'amend-title', text: 'Amandemen formulir TPS (PSU, putusan pengadilan)' }),
+    h('form', { onsubmit: open },
+      h('div.field', {}, h('label', { for: 'amend-tps', text: 'Kode TPS' }), code),
+      h('div.field', {}, h('label', { for: 'amend-contest', text: 'Pemilihan' }), contest),
+      h('button', { type: 'submit', text: 'Buka formulir' })),
+    msg, slot);
+}
+
 function auditCard(token) {
   const kind = h('select', { id: 'audit-kind' }, h('option', { value: '', text: 'semua jenis' }),
     KINDS.map((k) => h('option', { value: k, text: `${k} (${KIND_LABEL[k]})` })));
@@ -137,7 +192,8 @@ export async function mount(el) {
     const contests = await api.contests().catch(() => []);
     const finals = finalList(contests);
     const audit = auditCard(token);
-    fill(body, finals, finalizeCard(token, contests, () => { finals.refresh(true); audit.reload(); }), audit);
+    fill(body, finals, finalizeCard(token, contests, () => { finals.refresh(true); audit.reload(); }),
+      amendmentCard(token, contests, () => audit.reload()), audit);
   };
   fill(el, h('h1', { text: 'Admin' }),
     tokenCard('admin', 'Token admin', 'Token peran admin dari `suara token create --role admin`.', render, { check: checkAdmin }),

@@ -97,7 +97,8 @@ for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
       if (v.length) found['review desk, form open'] = v;
 
       // The admin page with an admin's token: the final regions, the
-      // finalisation form and the audit trail (the tokens made above).
+      // finalisation form and the audit trail (the tokens made above), then
+      // with a TPS's form opened for an amendment.
       await page.goto(`${server.url}/admin`);
       await page.locator('#token-admin').fill(admin);
       await page.getByRole('button', { name: 'Simpan token' }).click();
@@ -105,6 +106,11 @@ for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
       await page.locator('.final-list li').first().waitFor();
       v = await violations(page);
       if (v.length) found.admin = v;
+      await page.locator('#amend-tps').fill(T);
+      await page.getByRole('button', { name: 'Buka formulir' }).click();
+      await page.locator('.amend-form form.entry').waitFor();
+      v = await violations(page);
+      if (v.length) found['admin, amendment form'] = v;
 
       assert.deepEqual(found, {}, JSON.stringify(found, null, 1));
       assert.deepEqual(page.errors, []);

@@ -1,19 +1,21 @@
 // The election's life in the web client, as an operator lives it: during the
 // rehearsal every page says SIMULASI (a banner first on the page, a watermark
-// over the viewport, both in print too); the admin page finalises a region
+// over the viewport, both in print too; on the big screens over their bottom
+// edge, keeping their one-screen layout); the admin page finalises a region
 // behind a confirmation that names region and contest, lists the final
 // regions and the audit trail; the dashboard shows Final on the final node
-// and its row; an admin's amendment is marked in the TPS history and in the
-// review desk; going live (`suara election live --confirm` while the pages
-// are open) takes SIMULASI off an open page by itself. The big screens show
-// SIMULASI over their bottom edge, keeping their one-screen layout. At 360 px and 1920 px
-// (screenshots into SUARA_SCREENSHOT_DIR).
+// and its row; an admin amends a final TPS's form on the admin page, and the
+// amendment is marked in the TPS history and in the review desk; going live
+// (`suara election live --confirm` while the pages are open) takes SIMULASI
+// off an open page by itself. At 360 px and 1920 px (screenshots into
+// SUARA_SCREENSHOT_DIR).
 // Run: node --test tests/browser/test_election_life.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { goodForm, until, suara } from './lib/suara.mjs';
+import { fillForm, inputId } from './lib/witness.mjs';
 import { Stack } from './lib/stack.mjs';
 
 const stack = new Stack();
@@ -135,11 +137,30 @@ test('the admin finalises a region after a confirmation naming it, sees it liste
   assert.deepEqual(page.errors, []);
 });
 
-test('an admin amendment is marked in the TPS history and, when a witness disagrees with it, in the review desk', async () => {
-  const amended = await sendForm(TPS, 'gub-62', { 1: 4, 2: 4, 3: 2, 4: 1 }, admin, { amendment: { reason: 'Putusan MK: hitung ulang' } });
-  const page = await browser.page();
+test('an admin amends a final TPS on the admin page; the amendment is marked in the TPS history and, when a witness disagrees with one, in the review desk', async () => {
+  const before = (await server.get(`/api/v1/tps/${TPS}`)).contests.find((c) => c.contest === 'gub-62').counted;
+  const page = await browser.page(); // the admin's token is kept in this browser since the second test
+  await page.goto(`${server.url}/admin`);
+  await page.locator('#amend-tps').fill(TPS);
+  await page.locator('#amend-contest').selectOption('gub-62');
+  await page.getByRole('button', { name: 'Buka formulir' }).click();
+  await page.locator('.amend-form form.entry').waitFor();
+  assert.equal(await page.locator(inputId('votes.1')).inputValue(), String(before.votes[1]), 'the form starts from the counted one');
+  const { dpt } = await server.get(`/api/v1/regions/${TPS}`);
+  const body = goodForm(TPS, 'gub-62', dpt, { 1: 4, 2: 4, 3: 2, 4: 1 });
+  await fillForm(page, body);
+  await page.locator('.amend-form .submit-bar button[type=submit]').click();
+  await until(async () => (await page.locator('#amend-sent').textContent()) === 'Tuliskan alasan amandemen.', { what: 'the reason asked for' });
+  await page.locator('#amend-reason').fill('Putusan MK: hitung ulang');
+  await page.locator('.amend-form .submit-bar button[type=submit]').click();
+  await page.locator('[data-k="amended"]').waitFor();
+  const after = (await server.get(`/api/v1/tps/${TPS}`)).contests.find((c) => c.contest === 'gub-62').counted;
+  assert.deepEqual({ revision: after.revision, votes: after.votes, amendment: after.amendment },
+    { revision: before.revision + 1, votes: body.votes, amendment: { reason: 'Putusan MK: hitung ulang' } });
+  await until(async () => (await page.locator('table.audit tr[data-kind="amendment"]').count()) === 1, { what: 'the amendment audited' });
+
   await page.goto(`${server.url}/tps/${TPS}/?c=gub-62`);
-  const item = page.locator(`details[data-form="${amended.form_id}"]`);
+  const item = page.locator(`details[data-form="${after.form_id}"]`);
   await until(async () => (await item.locator('.badge.amendment').count()) === 1, { what: 'the amendment mark' });
   await item.locator('summary').click();
   assert.equal(await item.locator('p.amendment').textContent(), 'Amandemen admin — “Putusan MK: hitung ulang”');
