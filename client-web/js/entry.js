@@ -92,7 +92,9 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
   const submit = h('button.primary', { type: 'submit', 'aria-describedby': 'submit-note', text: 'Kirim formulir' });
   const form = h('form.entry', { novalidate: true, onsubmit: (e) => { e.preventDefault(); send(); } },
     sections,
-    h('section.card.checks-card', { 'aria-labelledby': 'checks-title' },
+    // On a wide screen the card scrolls on its own (sticky, max-height):
+    // focusable, so a keyboard can scroll it too.
+    h('section.card.checks-card', { 'aria-labelledby': 'checks-title', tabindex: 0 },
       h('h3', { id: 'checks-title', text: 'Pemeriksaan kesesuaian' }), checkSummary, checkList),
     h('div.submit-bar', {}, submitNote, submit));
 
