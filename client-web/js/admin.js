@@ -43,7 +43,8 @@ function finalList(contests) {
   const card = h('section.card', { 'aria-labelledby': 'final-list-title' },
     h('h2', { id: 'final-list-title', text: 'Wilayah yang sudah final' }), list);
   card.refresh = async (fresh) => {
-    const st = await api.status({ fresh });
+    const reply = await api.status({ fresh });
+    const st = reply.status === 200 ? reply.data : null;
     if (!st) { fill(list, h('li', { text: 'Status server tidak dapat dimuat.' })); return; }
     fill(list, st.final.length
       ? st.final.map((f) => h('li', { 'data-region': f.region, 'data-contest': f.contest },

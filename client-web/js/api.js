@@ -51,15 +51,18 @@ export function onMode(fn) {
 
 let statusPromise = null;
 
-// GET /api/v1/status ({mode, final, log}), asked once per page load and
-// shared; fresh = true asks again (after a finalisation, or when a page
-// comes back into view). Answers null when the server was not reached.
+// GET /api/v1/status ({mode, final, live_url, log}) as request() answers it,
+// asked once per page load and shared: app.js for the mode, live.js for
+// where the live feed is, the admin page for the final regions. A reply
+// other than a 200 is not kept (the next caller asks again); fresh = true
+// asks again anyway (after a finalisation, or a page back into view).
 export function status({ fresh = false } = {}) {
   if (fresh || !statusPromise) {
-    statusPromise = request('GET', '/api/v1/status').then((r) => {
-      if (r.status !== 200 || !r.data) { statusPromise = null; return null; }
-      noteMode(r.data.mode);
-      return r.data;
+    const asked = request('GET', '/api/v1/status', { token: readToken() || undefined, timeout: 5000 });
+    statusPromise = asked;
+    asked.then((r) => {
+      if (r.status === 200 && r.data) noteMode(r.data.mode);
+      else if (statusPromise === asked) statusPromise = null;
     });
   }
   return statusPromise;

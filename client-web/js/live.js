@@ -19,7 +19,7 @@
 // with only the children that moved since (their seq is newer), an older or
 // repeated one not at all; exactly what the server's own feed sends.
 import { readToken } from './tokens.js';
-import { noteMode, request } from './api.js';
+import { noteMode, status } from './api.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -58,10 +58,11 @@ function send(obj) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
 }
 
-// Asks the server once per page where the feed is; a server out of reach
-// is a failed attempt like a socket that does not open.
+// Asks the server once per page where the feed is (the status answer that
+// app.js asked for at start, shared); a server out of reach is a failed
+// attempt like a socket that does not open.
 function askWhere() {
-  asking ??= request('GET', '/api/v1/status', { token: readToken() || undefined, timeout: 5000 })
+  asking ??= status()
     .then((r) => {
       if (r.status === 0 || r.status === 503) throw new Error('status'); // not reached, or loading
       // Anything but a 200 (a server of before --live-url): its own feed.
