@@ -235,11 +235,6 @@ struct replay_pass {
     long long slots;
 };
 
-static bool same_numbers(const void *a, const void *b)
-{
-    return form_counts_equal(a, b);
-}
-
 static int replay_group(struct replay_pass *p)
 {
     if (!p->n)
@@ -249,21 +244,7 @@ static int replay_group(struct replay_pass *p)
     for (int i = 0; i < p->n; i++) {
         const struct form *f = p->forms[i];
         counted += f->status == FS_COUNTED;
-        rf[i] = (struct replay_form){
-            .id = f->id,
-            .seq = f->seq,
-            .token = f->token_id,
-            .holds = form_checks_hold(f->checks),
-            .amended = f->amendment != NULL,
-            .outcome = f->outcome,
-            .status = f->status,
-            .confirms = f->confirms,
-            .numbers = f,
-            .has_decision = f->decision != NULL,
-            .decision_count = f->decision && f->decision->count,
-            .decision_id = f->decision ? f->decision->id : 0,
-            .decision_seq = f->decision ? f->decision->seq : 0,
-        };
+        rf[i] = replay_form_of(f);
     }
     char why[300];
     int rc = 0;
@@ -271,7 +252,7 @@ static int replay_group(struct replay_pass *p)
         printf("BROKEN at TPS %s, contest %s: %d forms are stored as counted; one may be\n", p->tps,
                p->contest, counted);
         rc = 1;
-    } else if (replay_slot(rf, p->n, same_numbers, why, sizeof why) != 0) {
+    } else if (replay_slot(rf, p->n, replay_same_counts, why, sizeof why) != 0) {
         printf("BROKEN at TPS %s, contest %s: %s\n", p->tps, p->contest, why);
         rc = 1;
     }

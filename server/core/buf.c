@@ -100,6 +100,17 @@ int buf_puts(struct buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
+int buf_put_uint(struct buf *b, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return buf_append(b, digits + sizeof digits - n, n);
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;

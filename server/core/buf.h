@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *data;
@@ -30,6 +31,9 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The decimal digits of v: what "%llu" prints, without printf's parsing (a
+ * form's counts are appended a few dozen times per form). */
+int buf_put_uint(struct buf *b, uint64_t v);
 /* SU_OK, or the failure of an append since the last reset. */
 int buf_error(const struct buf *b);
 /* Hands the allocation to the caller (who frees it) and leaves b empty.

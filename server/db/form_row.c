@@ -9,15 +9,15 @@
 #include <string.h>
 
 enum {
-    COL_PHOTO = 12,
-    COL_COUNTS = 13,
-    COL_VOTES = 34,
-    COL_DECISION = 35,
+    COL_PHOTO = FORM_ROW_PHOTO,
+    COL_COUNTS = FORM_ROW_COUNTS,
+    COL_VOTES = FORM_ROW_VOTES,
+    COL_DECISION = FORM_ROW_DECISION,
     COL_RECEIPT = FORM_ROW_RECEIPT,
-    COL_PHOTOS = 42,
-    COL_RECEIPT_FORMAT = 43,
-    COL_AMENDMENT = 44,
-    COL_DECISION_RECEIPT = 45
+    COL_PHOTOS = FORM_ROW_PHOTOS,
+    COL_RECEIPT_FORMAT = FORM_ROW_RECEIPT_FORMAT,
+    COL_AMENDMENT = FORM_ROW_AMENDMENT,
+    COL_DECISION_RECEIPT = FORM_ROW_DECISION_RECEIPT
 };
 
 /* The integers PostgreSQL prints: an optional '-' and digits. At start-up
@@ -52,20 +52,8 @@ static uint32_t parse_checks(const char *text)
 
 static void fill_counts(struct form_counts *c, char **f)
 {
-    int k = COL_COUNTS;
-    for (int row = 0; row < 3; row++)
-        for (int sex = 0; sex < 2; sex++)
-            c->registered[row][sex] = (uint16_t)num(f[k++]);
-    for (int row = 0; row < 3; row++)
-        for (int sex = 0; sex < 2; sex++)
-            c->voted[row][sex] = (uint16_t)num(f[k++]);
-    for (int b = 0; b < 4; b++)
-        c->ballots[b] = (uint16_t)num(f[k++]);
-    c->disability[DISABILITY_REGISTERED] = (uint16_t)num(f[k++]);
-    c->disability[DISABILITY_VOTED] = (uint16_t)num(f[k++]);
-    c->valid = (uint16_t)num(f[k++]);
-    c->invalid = (uint16_t)num(f[k++]);
-    c->total = (uint16_t)num(f[k]);
+    for (int i = 0; i < FORM_N_COUNTS; i++)
+        form_count_set(c, i, (uint16_t)num(f[COL_COUNTS + i]));
 }
 
 /* The pages: "photos" ({h1,h2}) for forms stored since migration 010, else

@@ -72,25 +72,23 @@ enum {
  * connection) would otherwise write no WAL, and PostgreSQL would commit it
  * without waiting for the synchronous standby - acknowledging forms that may
  * exist only on this primary. */
-const char writer_batch_sql[] =
+/* The batch's text in three parts around what the count list (form.h)
+ * generates: the column names and one x.n[i] per count. */
+static const char batch_sql_head[] =
     "WITH changed AS ("
     " UPDATE forms SET status = c.status"
     " FROM unnest($1::bigint[], $2::text[]) AS c(id, status) WHERE forms.id = c.id"
     " RETURNING 1),"
     " new_forms AS ("
     " INSERT INTO forms (id, submission_id, tps, contest, revision, status, outcome, confirms,"
-    " token_id, seq, received_at, checks, photos, receipt_format,"
-    " reg_dpt_m, reg_dpt_f, reg_dpph_m, reg_dpph_f, reg_dptb_m, reg_dptb_f,"
-    " voted_dpt_m, voted_dpt_f, voted_dpph_m, voted_dpph_f, voted_dptb_m, voted_dptb_f,"
-    " ballots_received, ballots_returned, ballots_unused, ballots_used,"
-    " disability_registered, disability_voted, valid, invalid, total, votes, receipt,"
-    " amendment)"
+    " token_id, seq, received_at, checks, photos, receipt_format" FORM_COUNT_COLUMNS
+    ", votes, receipt, amendment)"
     " SELECT f.id, f.sid, f.tps, f.contest, f.revision, f.status, f.outcome,"
     " nullif(f.confirms, 0), f.token_id, f.seq, to_timestamp(f.received_ms / 1000.0),"
-    " f.checks::text[], f.photos::text[], f.receipt_format, x.n[1], x.n[2], x.n[3], x.n[4], "
-    "x.n[5], x.n[6], x.n[7],"
-    " x.n[8], x.n[9], x.n[10], x.n[11], x.n[12], x.n[13], x.n[14], x.n[15], x.n[16], x.n[17],"
-    " x.n[18], x.n[19], x.n[20], x.n[21], f.votes::smallint[], f.receipt, f.amendment"
+    " f.checks::text[], f.photos::text[], f.receipt_format";
+/* then ", x.n[1]" ... ", x.n[FORM_N_COUNTS]" */
+static const char batch_sql_tail[] =
+    ", f.votes::smallint[], f.receipt, f.amendment"
     " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],"
     " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
     " $15::text[], $16::text[], $17::text[], $18::text[], $26::smallint[], $27::text[])"
@@ -123,6 +121,22 @@ const char writer_batch_sql[] =
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
     " (SELECT count(*) FROM new_decisions), (SELECT count(*) FROM new_finals),"
     " (SELECT count(*) FROM new_audit), suara_batch($39::bigint), suara_assert_epoch($40::int)";
+
+static char batch_sql[8192];
+
+const char *writer_batch_sql(void)
+{
+    if (!batch_sql[0]) {
+        struct buf b;
+        buf_init_fixed(&b, batch_sql, sizeof batch_sql);
+        buf_puts(&b, batch_sql_head);
+        for (int i = 1; i <= FORM_N_COUNTS; i++)
+            buf_printf(&b, ", x.n[%d]", i);
+        buf_puts(&b, batch_sql_tail);
+        SU_ASSERT(buf_error(&b) == SU_OK);
+    }
+    return batch_sql;
+}
 
 /* A PostgreSQL array literal under construction. */
 struct column {
@@ -209,13 +223,11 @@ static void cols_finish(struct writer *w)
 
 static void counts_literal(const struct form *f, struct buf *out)
 {
-    const struct form_counts *k = &f->counts;
-    buf_printf(out, "{%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d}",
-               k->registered[0][0], k->registered[0][1], k->registered[1][0], k->registered[1][1],
-               k->registered[2][0], k->registered[2][1], k->voted[0][0], k->voted[0][1],
-               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1], k->ballots[0],
-               k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0], k->disability[1],
-               k->valid, k->invalid, k->total);
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        buf_puts(out, i ? "," : "{");
+        buf_put_uint(out, form_count_get(&f->counts, i));
+    }
+    buf_puts(out, "}");
 }
 
 static void add_form_row(struct writer *w, const struct form *f)
@@ -399,8 +411,8 @@ static int job_start(struct pg_job *job, PGconn *conn)
     values[P_GENERATION] = w->generation;
     values[P_EPOCH] = w->epoch_text;
     w->attempts++;
-    return PQsendQueryParams(conn, writer_batch_sql, N_PARAMS, NULL, values, NULL, NULL, 0) ? 0
-                                                                                            : -1;
+    return PQsendQueryParams(conn, writer_batch_sql(), N_PARAMS, NULL, values, NULL, NULL, 0) ? 0
+                                                                                              : -1;
 }
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)

@@ -34,7 +34,7 @@ bool writer_idle(const struct writer *w);
  * frees w once they are closed. */
 void writer_close(struct writer *w);
 
-/* Exposed for tests: the SQL text of a batch. */
-extern const char writer_batch_sql[];
+/* The SQL text of a batch (built once from the count list of form.h). */
+const char *writer_batch_sql(void);
 
 #endif

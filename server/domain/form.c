@@ -289,38 +289,64 @@ static bool decode_count(const cJSON *item, const char *field, uint16_t *out,
     return true;
 }
 
-/* An object of exactly n counts, e.g. ballots or one row's {m, f}. */
-static void decode_count_object(const cJSON *obj, const char *path, const char *const *names, int n,
-                                uint16_t *out, struct form_problems *p)
+#define FORM_COUNT_FIELD_(member, path, column)                                                    \
+    {offsetof(struct form_counts, member), path, #column},
+const struct form_count_field form_count_fields[FORM_N_COUNTS] = {FORM_COUNTS(FORM_COUNT_FIELD_)};
+
+#define SEGMENT_MAX 24 /* the longest key of a count's path, with its NUL */
+
+/* The distinct keys one level below `path` in the counts' paths, in the
+ * list's order ("registered" -> dpt, dpph, dptb). */
+static int count_children(const char *path, char names[][SEGMENT_MAX], int max)
 {
+    size_t plen = strlen(path);
+    int n = 0;
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        const char *full = form_count_fields[i].path;
+        if (strncmp(full, path, plen) != 0 || full[plen] != '.')
+            continue;
+        const char *seg = full + plen + 1;
+        size_t len = strcspn(seg, ".");
+        SU_ASSERT(len < SEGMENT_MAX);
+        bool seen = false;
+        for (int k = 0; k < n && !seen; k++)
+            seen = strncmp(names[k], seg, len) == 0 && names[k][len] == '\0';
+        if (seen)
+            continue;
+        SU_ASSERT(n < max);
+        memcpy(names[n], seg, len);
+        names[n++][len] = '\0';
+    }
+    return n;
+}
+
+/* The count at `path` or, for a group ("registered", "ballots.x"), an object
+ * of exactly the keys the list names below it, each decoded the same way. */
+static void decode_count_group(const cJSON *item, const char *path, struct form_counts *c,
+                               struct form_problems *p)
+{
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        if (strcmp(form_count_fields[i].path, path) == 0) {
+            uint16_t v = 0;
+            if (decode_count(item, path, &v, p))
+                form_count_set(c, i, v);
+            return;
+        }
+    }
+    char names[OBJECT_MAX_FIELDS][SEGMENT_MAX];
+    const char *keys[OBJECT_MAX_FIELDS];
     const cJSON *found[OBJECT_MAX_FIELDS];
-    if (!walk_object(obj, path, names, n, n, found, p))
+    int n = count_children(path, names, OBJECT_MAX_FIELDS);
+    SU_ASSERT(n > 0); /* only the list's own paths are asked for */
+    for (int i = 0; i < n; i++)
+        keys[i] = names[i];
+    if (!walk_object(item, path, keys, n, n, found, p))
         return;
     for (int i = 0; i < n; i++) {
         char field[FIELD_SIZE];
         field_join(field, path, names[i]);
         if (found[i] != NULL)
-            decode_count(found[i], field, &out[i], p);
-    }
-}
-
-static const char *const row_names[] = {"dpt", "dpph", "dptb"};
-static const char *const sex_names[] = {"m", "f"};
-static const char *const ballot_names[] = {"received", "returned", "unused", "used"};
-static const char *const disability_names[] = {"registered", "voted"};
-
-/* registered or voted: {dpt, dpph, dptb}, each {m, f}. */
-static void decode_rows(const cJSON *obj, const char *path, uint16_t rows[3][2],
-                        struct form_problems *p)
-{
-    const cJSON *found[OBJECT_MAX_FIELDS];
-    if (!walk_object(obj, path, row_names, 3, 3, found, p))
-        return;
-    for (int r = 0; r < 3; r++) {
-        char field[FIELD_SIZE];
-        field_join(field, path, row_names[r]);
-        if (found[r] != NULL)
-            decode_count_object(found[r], field, sex_names, 2, rows[r], p);
+            decode_count_group(found[i], field, c, p);
     }
 }
 
@@ -552,6 +578,18 @@ static void decode_amendment(const cJSON *item, struct form_input *out, struct f
     out->has_amendment = true;
 }
 
+/* Whether a top-level key is the start of some count's path. */
+static bool is_count_key(const char *key)
+{
+    size_t len = strlen(key);
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        const char *path = form_count_fields[i].path;
+        if (strncmp(path, key, len) == 0 && (path[len] == '\0' || path[len] == '.'))
+            return true;
+    }
+    return false;
+}
+
 static void decode_body(const cJSON *root, struct form_input *out, struct form_problems *p)
 {
     const cJSON *f[F_COUNT];
@@ -564,22 +602,14 @@ static void decode_body(const cJSON *root, struct form_input *out, struct form_p
         decode_string(f[F_TPS], "tps", tps_ok, out->tps, sizeof out->tps, p);
     if (f[F_CONTEST] != NULL)
         decode_string(f[F_CONTEST], "contest", contest_ok, out->contest, sizeof out->contest, p);
-    if (f[F_REGISTERED] != NULL)
-        decode_rows(f[F_REGISTERED], "registered", c->registered, p);
-    if (f[F_VOTED] != NULL)
-        decode_rows(f[F_VOTED], "voted", c->voted, p);
-    if (f[F_BALLOTS] != NULL)
-        decode_count_object(f[F_BALLOTS], "ballots", ballot_names, 4, c->ballots, p);
-    if (f[F_DISABILITY] != NULL)
-        decode_count_object(f[F_DISABILITY], "disability", disability_names, 2, c->disability, p);
-    if (f[F_VOTES] != NULL)
-        decode_votes(f[F_VOTES], out, p);
-    if (f[F_VALID] != NULL)
-        decode_count(f[F_VALID], "valid", &c->valid, p);
-    if (f[F_INVALID] != NULL)
-        decode_count(f[F_INVALID], "invalid", &c->invalid, p);
-    if (f[F_TOTAL] != NULL)
-        decode_count(f[F_TOTAL], "total", &c->total, p);
+    /* The counts' top-level keys (registered, ..., total) are in top_names
+     * too, around "votes": their shape below comes from the list (form.h). */
+    for (int i = 0; i < F_COUNT; i++) {
+        if (f[i] != NULL && i == F_VOTES)
+            decode_votes(f[i], out, p);
+        else if (f[i] != NULL && is_count_key(top_names[i]))
+            decode_count_group(f[i], top_names[i], c, p);
+    }
     if (f[F_PHOTO] != NULL && f[F_PHOTOS] != NULL)
         form_problem_add(p, "photo_sha256", "conflict"); /* one or the other */
     else if (f[F_PHOTO] != NULL)

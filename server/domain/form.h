@@ -26,7 +26,44 @@ enum { SEX_M, SEX_F };
 enum { BALLOT_RECEIVED, BALLOT_RETURNED, BALLOT_UNUSED, BALLOT_USED };
 enum { DISABILITY_REGISTERED, DISABILITY_VOTED };
 
-/* Every count on the form except the votes per candidate. */
+/* Every count on the form except the votes per candidate, in their one
+ * canonical order: X(member, JSON path, SQL column). This list generates the
+ * struct's access table (form_count_fields), the JSON decode and encode, the
+ * receipt's counts= line, the forms table's columns in the batch SQL and the
+ * COPY parsing at start-up; a new count is one line here (plus its column in
+ * a migration, and in the struct below if it needs new storage). The order is
+ * part of every receipt ever issued: append, never reorder. */
+#define FORM_COUNTS(X)                                                                             \
+    X(registered[ROW_DPT][SEX_M], "registered.dpt.m", reg_dpt_m)                                   \
+    X(registered[ROW_DPT][SEX_F], "registered.dpt.f", reg_dpt_f)                                   \
+    X(registered[ROW_DPPH][SEX_M], "registered.dpph.m", reg_dpph_m)                                \
+    X(registered[ROW_DPPH][SEX_F], "registered.dpph.f", reg_dpph_f)                                \
+    X(registered[ROW_DPTB][SEX_M], "registered.dptb.m", reg_dptb_m)                                \
+    X(registered[ROW_DPTB][SEX_F], "registered.dptb.f", reg_dptb_f)                                \
+    X(voted[ROW_DPT][SEX_M], "voted.dpt.m", voted_dpt_m)                                           \
+    X(voted[ROW_DPT][SEX_F], "voted.dpt.f", voted_dpt_f)                                           \
+    X(voted[ROW_DPPH][SEX_M], "voted.dpph.m", voted_dpph_m)                                        \
+    X(voted[ROW_DPPH][SEX_F], "voted.dpph.f", voted_dpph_f)                                        \
+    X(voted[ROW_DPTB][SEX_M], "voted.dptb.m", voted_dptb_m)                                        \
+    X(voted[ROW_DPTB][SEX_F], "voted.dptb.f", voted_dptb_f)                                        \
+    X(ballots[BALLOT_RECEIVED], "ballots.received", ballots_received)                              \
+    X(ballots[BALLOT_RETURNED], "ballots.returned", ballots_returned)                              \
+    X(ballots[BALLOT_UNUSED], "ballots.unused", ballots_unused)                                    \
+    X(ballots[BALLOT_USED], "ballots.used", ballots_used)                                          \
+    X(disability[DISABILITY_REGISTERED], "disability.registered", disability_registered)           \
+    X(disability[DISABILITY_VOTED], "disability.voted", disability_voted)                          \
+    X(valid, "valid", valid)                                                                       \
+    X(invalid, "invalid", invalid)                                                                 \
+    X(total, "total", total)
+
+#define FORM_COUNT_ONE_(member, path, column) +1
+enum { FORM_N_COUNTS = 0 FORM_COUNTS(FORM_COUNT_ONE_) };
+
+/* The forms table's count columns as SQL text, each after a comma
+ * (", reg_dpt_m, reg_dpt_f, ..."), to follow another column in a list. */
+#define FORM_COUNT_COLUMN_(member, path, column) ", " #column
+#define FORM_COUNT_COLUMNS FORM_COUNTS(FORM_COUNT_COLUMN_)
+
 struct form_counts {
     uint16_t registered[3][2]; /* [ROW_*][SEX_*] section I.A */
     uint16_t voted[3][2];      /* [ROW_*][SEX_*] section I.B */
@@ -34,6 +71,24 @@ struct form_counts {
     uint16_t disability[2];    /* [DISABILITY_*] */
     uint16_t valid, invalid, total;
 };
+
+/* One count of the list: where it lives in struct form_counts, its dotted
+ * JSON path ("registered.dpt.m") and its column in the forms table. */
+struct form_count_field {
+    size_t offset;
+    const char *path;
+    const char *column;
+};
+extern const struct form_count_field form_count_fields[FORM_N_COUNTS];
+
+static inline uint16_t form_count_get(const struct form_counts *c, int i)
+{
+    return *(const uint16_t *)((const char *)c + form_count_fields[i].offset);
+}
+static inline void form_count_set(struct form_counts *c, int i, uint16_t v)
+{
+    *(uint16_t *)((char *)c + form_count_fields[i].offset) = v;
+}
 
 /* A decoded body. Zero-initialised by form_decode so that two decodes of the
  * same content compare equal with form_input_equal. */

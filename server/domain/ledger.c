@@ -596,11 +596,6 @@ static int rebuild_log(struct log_build *b, char *err, size_t err_size)
     return rc;
 }
 
-static bool same_numbers(const void *a, const void *b)
-{
-    return form_counts_equal(a, b);
-}
-
 /* The replay check of one slot (replay.h), its status changes collected
  * into b when b is given; 0 or -1 with err. */
 static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32_t *cap,
@@ -612,23 +607,10 @@ static int replay_slot_of(const struct slot *s, struct replay_form **buf, uint32
     }
     int n = 0;
     for (const struct form *f = s->first; f; f = f->next_in_slot) {
-        (*buf)[n++] = (struct replay_form){
-            .id = f->id,
-            .seq = f->seq,
-            .token = f->token_id,
-            .holds = form_checks_hold(f->checks),
-            .amended = f->amendment != NULL,
-            .outcome = f->outcome,
-            .status = f->status,
-            .confirms = f->confirms,
-            .numbers = f,
-            .has_decision = f->decision != NULL,
-            .decision_count = f->decision && f->decision->count,
-            .decision_id = f->decision ? f->decision->id : 0,
-            .decision_seq = f->decision ? f->decision->seq : 0,
-        };
+        (*buf)[n++] = replay_form_of(f);
     }
-    return replay_slot_changes(*buf, n, same_numbers, b ? collect_change : NULL, b, err, err_size);
+    return replay_slot_changes(*buf, n, replay_same_counts, b ? collect_change : NULL, b, err,
+                               err_size);
 }
 
 /* The replay first, since the public log needs the status changes it finds;

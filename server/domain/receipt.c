@@ -25,14 +25,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* In the list's order (form.h): the order every receipt was issued with. */
 static void join_counts(const struct form_counts *k, struct buf *out)
 {
-    buf_printf(out, "counts=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d\n",
-               k->registered[0][0], k->registered[0][1], k->registered[1][0], k->registered[1][1],
-               k->registered[2][0], k->registered[2][1], k->voted[0][0], k->voted[0][1],
-               k->voted[1][0], k->voted[1][1], k->voted[2][0], k->voted[2][1], k->ballots[0],
-               k->ballots[1], k->ballots[2], k->ballots[3], k->disability[0], k->disability[1],
-               k->valid, k->invalid, k->total);
+    buf_puts(out, "counts=");
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        if (i)
+            buf_puts(out, ",");
+        buf_put_uint(out, form_count_get(k, i));
+    }
+    buf_puts(out, "\n");
 }
 
 int receipt_text(const unsigned char prev[32], const struct form *f, const char *tps_code,

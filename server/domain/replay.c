@@ -138,3 +138,27 @@ int replay_slot_changes(const struct replay_form *forms, int n, replay_same_numb
     free(events);
     return rc;
 }
+
+struct replay_form replay_form_of(const struct form *f)
+{
+    return (struct replay_form){
+        .id = f->id,
+        .seq = f->seq,
+        .token = f->token_id,
+        .holds = form_checks_hold(f->checks),
+        .amended = f->amendment != NULL,
+        .outcome = f->outcome,
+        .status = f->status,
+        .confirms = f->confirms,
+        .numbers = f,
+        .has_decision = f->decision != NULL,
+        .decision_count = f->decision && f->decision->count,
+        .decision_id = f->decision ? f->decision->id : 0,
+        .decision_seq = f->decision ? f->decision->seq : 0,
+    };
+}
+
+bool replay_same_counts(const void *a, const void *b)
+{
+    return form_counts_equal(a, b);
+}

@@ -30,6 +30,14 @@ struct replay_form {
 
 typedef bool (*replay_same_numbers)(const void *a, const void *b);
 
+struct form;
+/* A stored form (form.h) as the replay sees it, the form itself standing for
+ * its numbers: what the ledger's start-up check and `suara verify-log` both
+ * build, so the two cannot read a form differently. */
+struct replay_form replay_form_of(const struct form *f);
+/* replay_same_numbers for replay_form_of's numbers: form_counts_equal. */
+bool replay_same_counts(const void *a, const void *b);
+
 /* Replays the n forms of one slot (in id order) and their decisions. 0, or
  * -1 with the first thing that does not follow the rules in err. */
 int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same, char *err,

@@ -203,45 +203,45 @@ char *view_receipt(const struct registry *reg, const struct form *f)
     return view_json(o);
 }
 
-static cJSON *pair(int m, int f)
+/* The object at a count's dotted path below o, made on first use. */
+static cJSON *count_parent(cJSON *o, const char *path, const char **leaf)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "m", m);
-    cJSON_AddNumberToObject(o, "f", f);
+    const char *dot;
+    while ((dot = strchr(path, '.'))) {
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(o, key);
+        o = child ? child : cJSON_AddObjectToObject(o, key);
+        path = dot + 1;
+    }
+    *leaf = path;
     return o;
 }
 
-static cJSON *rows_json(const uint16_t rows[3][2])
+/* The counts of the list (form.h) whose path is nested (nested = true), or
+ * the top-level ones: the contract shows the sections, then the votes, then
+ * valid, invalid and total. */
+static void add_count_fields(cJSON *o, const struct form_counts *k, bool nested)
 {
-    static const char *const names[3] = {"dpt", "dpph", "dptb"};
-    cJSON *o = cJSON_CreateObject();
-    for (int r = 0; r < 3; r++)
-        cJSON_AddItemToObject(o, names[r], pair(rows[r][SEX_M], rows[r][SEX_F]));
-    return o;
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        const char *path = form_count_fields[i].path, *leaf = path;
+        if ((strchr(path, '.') != NULL) != nested)
+            continue;
+        cJSON *parent = count_parent(o, path, &leaf);
+        cJSON_AddNumberToObject(parent, leaf, form_count_get(k, i));
+    }
 }
 
 static void add_counts(cJSON *o, const struct contest *c, const struct form *f)
 {
-    const struct form_counts *k = &f->counts;
-    cJSON_AddItemToObject(o, "registered", rows_json(k->registered));
-    cJSON_AddItemToObject(o, "voted", rows_json(k->voted));
-    cJSON *b = cJSON_AddObjectToObject(o, "ballots");
-    cJSON_AddNumberToObject(b, "received", k->ballots[BALLOT_RECEIVED]);
-    cJSON_AddNumberToObject(b, "returned", k->ballots[BALLOT_RETURNED]);
-    cJSON_AddNumberToObject(b, "unused", k->ballots[BALLOT_UNUSED]);
-    cJSON_AddNumberToObject(b, "used", k->ballots[BALLOT_USED]);
-    cJSON *d = cJSON_AddObjectToObject(o, "disability");
-    cJSON_AddNumberToObject(d, "registered", k->disability[DISABILITY_REGISTERED]);
-    cJSON_AddNumberToObject(d, "voted", k->disability[DISABILITY_VOTED]);
+    add_count_fields(o, &f->counts, true);
     cJSON *v = cJSON_AddObjectToObject(o, "votes");
     for (int i = 0; i < f->n_votes; i++) {
         char key[12];
         snprintf(key, sizeof key, "%d", c->candidates[i].number);
         cJSON_AddNumberToObject(v, key, f->votes[i]);
     }
-    cJSON_AddNumberToObject(o, "valid", k->valid);
-    cJSON_AddNumberToObject(o, "invalid", k->invalid);
-    cJSON_AddNumberToObject(o, "total", k->total);
+    add_count_fields(o, &f->counts, false);
 }
 
 static void add_photos(cJSON *o, const struct ledger *l, const struct form *f)

@@ -1282,10 +1282,41 @@ static void test_underflowing_numbers_are_refused(void **state)
     }
 }
 
+/* The count list (FORM_COUNTS in form.h) is the one order of the 21 counts:
+ * each path decodes into its own member, and the list covers the struct. */
+static void test_count_list_maps_each_path_to_its_member(void **state)
+{
+    (void)state;
+    static const char body[] =
+        "{\"submission_id\": \"x1\", \"tps\": \"62.03.01.2001.001\", \"contest\": \"gub-62\","
+        " \"registered\": {\"dpt\": {\"m\": 100, \"f\": 101}, \"dpph\": {\"m\": 102, \"f\": 103},"
+        " \"dptb\": {\"m\": 104, \"f\": 105}},"
+        " \"voted\": {\"dpt\": {\"m\": 106, \"f\": 107}, \"dpph\": {\"m\": 108, \"f\": 109},"
+        " \"dptb\": {\"m\": 110, \"f\": 111}},"
+        " \"ballots\": {\"received\": 112, \"returned\": 113, \"unused\": 114, \"used\": 115},"
+        " \"disability\": {\"registered\": 116, \"voted\": 117}, \"votes\": {\"1\": 1},"
+        " \"valid\": 118, \"invalid\": 119, \"total\": 120}";
+    struct form_input in;
+    struct form_problems p;
+    assert_int_equal(form_decode(body, sizeof body - 1, &in, &p), FORM_DECODED);
+    assert_int_equal(FORM_N_COUNTS, 21);
+    size_t covered = 0;
+    for (int i = 0; i < FORM_N_COUNTS; i++) {
+        assert_int_equal(form_count_get(&in.counts, i), 100 + i);
+        covered += sizeof(uint16_t);
+    }
+    assert_int_equal(covered, sizeof(struct form_counts));
+    assert_int_equal(in.counts.registered[ROW_DPPH][SEX_F], 103);
+    assert_int_equal(in.counts.ballots[BALLOT_USED], 115);
+    assert_int_equal(in.counts.total, 120);
+    assert_string_equal(form_count_fields[4].column, "reg_dptb_m");
+}
+
 int main(void)
 {
     const struct CMUnitTest decode_tests[] = {
         cmocka_unit_test(test_underflowing_numbers_are_refused),
+        cmocka_unit_test(test_count_list_maps_each_path_to_its_member),
         cmocka_unit_test(test_base_form_decodes),
         cmocka_unit_test(test_base_form_passes_every_check),
         cmocka_unit_test(test_contract_example),
