@@ -12,6 +12,7 @@
 #include "db/fence.h"
 #include "core/random.h"
 #include "db/audit_read.h"
+#include "app_ingest.h"
 #include "app_keyfile.h"
 #include "db/load.h"
 #include "db/pg.h"
@@ -19,7 +20,6 @@
 #include "db/photo_pg.h"
 #include "db/snapshot.h"
 #include "domain/kpu.h"
-#include "db/writer.h"
 #include "domain/form_photos.h"
 #include "net/api.h"
 #include "net/live.h"
@@ -59,7 +59,7 @@ struct app {
     struct api api;
     struct pg *pg;
     struct fence *fence;
-    struct writer *writer;
+    struct ingest *ingest; /* every write, from the API to its answer */
     struct timeline timeline;
     struct snapshotter *snapshotter;
     struct web *web;
@@ -81,10 +81,26 @@ struct app {
 static void start_load(struct app *a);
 static void review_load_requests(struct app *a);
 
-static int enqueue(void *ctx, struct op *op)
+/* The API's writes (net/api.h struct api_ingest) go to the ingest module,
+ * created once the ledger is loaded (no write reaches the API before). */
+static int ingest_form_cb(void *ctx, struct form *f, struct waiter *w)
 {
-    struct app *a = ctx;
-    return writer_enqueue(a->writer, op);
+    return ingest_form(((struct app *)ctx)->ingest, f, w);
+}
+
+static int ingest_decision_cb(void *ctx, struct form *f, struct decision *d, struct waiter *w)
+{
+    return ingest_decision(((struct app *)ctx)->ingest, f, d, w);
+}
+
+static int ingest_finalize_cb(void *ctx, struct final_req *fr, struct waiter *w)
+{
+    return ingest_finalize(((struct app *)ctx)->ingest, fr, w);
+}
+
+static void ingest_resubmit_cb(void *ctx, struct form *f, struct waiter *w)
+{
+    ingest_resubmit(((struct app *)ctx)->ingest, f, w);
 }
 
 /* The tallies' with_photo needs both the forms and the photo index. */
@@ -175,7 +191,7 @@ static void review_load_requests(struct app *a)
 static void save_request(void *ctx, struct review_request *r, struct waiter *w)
 {
     struct app *a = ctx;
-    review_store_save(a->pg, &a->desk, &a->auth, r, w);
+    ingest_review_request(a->pg, &a->desk, &a->auth, r, w);
 }
 
 static void requests_loaded(void *ctx, bool ok)
@@ -194,12 +210,11 @@ static void requests_loaded(void *ctx, bool ok)
     a->ledger.photos = &a->photo_index;
     if (a->photo_index.loaded)
         form_photos_recount(&a->ledger);
-    a->writer =
-        writer_new(&a->loop, a->pg, &a->ledger, a->cfg, a->target.claim_generation, NULL, NULL);
+    a->ingest = ingest_new(&a->loop, a->cfg, &a->ledger, a->pg, a->target.claim_generation,
+                           &a->election.epoch);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
     snapshot_set_epoch(a->snapshotter, &a->election.epoch);
     a->api.timeline = &a->timeline;
-    writer_set_epoch(a->writer, &a->election.epoch);
     a->api.election = &a->election;
     a->api.tallies = &a->tallies;
     a->api.ledger = &a->ledger;
@@ -384,7 +399,7 @@ static void db_notify(void *ctx, const char *channel)
         load_kpu(a->pg, &a->reg, kpu_reloaded, a);
 }
 
-/* Ends the audit window: its aggregated events go to the writer like any
+/* Ends the audit window: its aggregated events go to the ingest module like any
  * other write (dropped, and logged, when the queue is full). */
 static void flush_audit(struct app *a)
 {
@@ -392,20 +407,13 @@ static void flush_audit(struct app *a)
     struct audit_row **rows =
         audit_agg_flush(&a->audit_agg, clock_now_ms(), a->cfg->audit_window_s, &n);
     for (int i = 0; i < n; i++) {
-        struct op *op = a->writer ? xcalloc(1, sizeof *op) : NULL;
-        if (op) {
-            op->kind = OP_AUDIT;
-            op->audit = rows[i];
+        if (a->ingest) {
+            ingest_audit(a->ingest, rows[i]); /* logged there when dropped */
+            continue;
         }
-        if (!op || writer_enqueue(a->writer, op) != SU_OK) {
-            log_warn("audit_dropped", "kind=%s detail=%s", rows[i]->kind, rows[i]->detail);
-            if (op)
-                op_free(op);
-            else {
-                free(rows[i]->detail);
-                free(rows[i]);
-            }
-        }
+        log_warn("audit_dropped", "kind=%s detail=%s", rows[i]->kind, rows[i]->detail);
+        free(rows[i]->detail);
+        free(rows[i]);
     }
     free(rows);
 }
@@ -432,10 +440,10 @@ static void close_everything(struct app *a)
     web_stop(a->web);
     photos_stop(a->photos);
     photo_pg_close(a->photo_pg); /* an upload being stored answers 503 */
-    /* The writer first: a batch that pg_close finishes (not acknowledged)
+    /* The writes first: a batch that pg_close finishes (not acknowledged)
      * must not be queued again on the closing connection. */
-    if (a->writer)
-        writer_close(a->writer);
+    if (a->ingest)
+        ingest_close(a->ingest);
     if (a->snapshotter)
         snapshot_close(a->snapshotter);
     if (a->fence)
@@ -453,7 +461,7 @@ static void drain_tick(uv_timer_t *t)
 {
     struct app *a = t->data;
     int64_t waited = clock_mono_ms() - a->stop_started_ms;
-    bool idle = !a->writer || writer_idle(a->writer);
+    bool idle = !a->ingest || ingest_idle(a->ingest);
     if (!idle && waited < DRAIN_MAX_MS)
         return;
     uv_timer_stop(t);
@@ -557,13 +565,13 @@ int app_run(const struct config *cfg)
                                      .auth = &a->auth,
                                      .timeline = &a->timeline,
                                      .log = &a->log};
-    a->api = (struct api){.cfg = cfg,
-                          .enqueue = enqueue,
-                          .enqueue_ctx = a,
-                          .not_ready_reason = "connecting to the database",
-                          .audit_agg = &a->audit_agg,
-                          .audit_query = audit_query,
-                          .audit_ctx = a};
+    a->api = (struct api){
+        .cfg = cfg,
+        .ingest = {ingest_form_cb, ingest_decision_cb, ingest_finalize_cb, ingest_resubmit_cb, a},
+        .not_ready_reason = "connecting to the database",
+        .audit_agg = &a->audit_agg,
+        .audit_query = audit_query,
+        .audit_ctx = a};
     auth_init(&a->auth);
     photo_index_init(&a->photo_index);
     if (random_bytes(&a->api.epoch, sizeof a->api.epoch) != SU_OK)

@@ -4,7 +4,7 @@
 #ifndef SUARA_DB_AUDIT_READ_H
 #define SUARA_DB_AUDIT_READ_H
 
-#include "domain/ledger.h"
+#include "core/waiter.h"
 #include "pg.h"
 
 #include <stdint.h>

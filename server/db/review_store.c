@@ -4,8 +4,6 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "domain/review_view.h"
-#include "domain/view.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -112,53 +110,4 @@ void review_store_insert(struct pg *pg, const struct review_request *r,
     w->done = done;
     w->ctx = ctx;
     pg_submit(pg, &w->job);
-}
-
-/* review_store_save: the request waits in memory until its INSERT commits,
- * then joins the desk and the reviewer gets 201. */
-struct saving {
-    struct review_request *r;
-    struct review_desk *desk;
-    const struct auth *auth;
-    struct waiter *w;
-};
-
-static void reply(struct waiter *w, int status, char *body)
-{
-    const char *text = body ? body : "{}";
-    w->done(w, status, text, strlen(text));
-    free(body);
-}
-
-static void saved(void *ctx, bool ok)
-{
-    struct saving *s = ctx;
-    struct review_request *r = s->r, *added = NULL;
-    if (!ok) {
-        free(r->note);
-        reply(s->w, 503,
-              view_error("storage_unavailable", "nothing was stored; retry later", NULL));
-    } else if (review_request_add(s->desk, r->id, r->form_id, r->token_id, r->kind, r->note,
-                                  r->at_ms, &added) != SU_OK) {
-        /* Stored, but over the per-form limit in memory (a concurrent
-         * request won the last place): the next start loads it. */
-        reply(s->w, 409,
-              view_error("too_many_requests", "this form has as many requests as it may", NULL));
-    } else {
-        struct token_names names;
-        cJSON *o =
-            token_names_init(&names, s->auth) == SU_OK ? review_request_json(added, &names) : NULL;
-        token_names_free(&names);
-        reply(s->w, 201, o ? view_json(o) : NULL);
-    }
-    free(r); /* the note went to the desk, or was freed by review_request_add */
-    free(s);
-}
-
-void review_store_save(struct pg *pg, struct review_desk *desk, const struct auth *auth,
-                       struct review_request *r, struct waiter *w)
-{
-    struct saving *s = xcalloc(1, sizeof *s);
-    *s = (struct saving){r, desk, auth, w};
-    review_store_insert(pg, r, saved, s);
 }

@@ -21,9 +21,4 @@ void review_store_load(struct pg *pg, struct review_desk *desk, void (*done)(voi
 void review_store_insert(struct pg *pg, const struct review_request *r,
                          void (*done)(void *ctx, bool ok), void *ctx);
 
-/* The API's save_request: inserts r (taking ownership), then adds it to desk
- * and completes w with 201 and the request, or 503 when the INSERT failed. */
-void review_store_save(struct pg *pg, struct review_desk *desk, const struct auth *auth,
-                       struct review_request *r, struct waiter *w);
-
 #endif

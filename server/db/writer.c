@@ -1,22 +1,18 @@
 /* See writer.h. */
 #include "writer.h"
 #include "core/buf.h"
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/sha256.h"
 #include "domain/audit.h"
-#include "domain/view.h"
 
 #include <libpq-fe.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SWEEP_MS 100
 
 /* The batch's columns, each sent as one array parameter. */
 enum {
@@ -146,27 +142,20 @@ struct column {
 
 struct writer {
     struct pg *pg;
-    struct ledger *ledger;
-    const struct config *cfg;
-    void (*on_commit)(void *ctx);
+    const struct registry *reg;
+    struct writer_sink sink;
     void *ctx;
-    struct op *q_head, *q_tail;
-    int q_len;
     struct op *batch; /* sealed, being written (or waiting to be written again) */
     int batch_len;
+    bool in_pg; /* the job is queued on or running in the connection */
     bool closing;
     int attempts;
-    uv_timer_t flush_timer;
-    uv_timer_t sweep_timer;
-    int open_handles;
     char generation[24];
     struct pg_job job;
     struct column cols[N_ARRAYS];
     const int *epoch; /* the election epoch this server loaded */
     char epoch_text[16];
 };
-
-static void maybe_flush(struct writer *w);
 
 /* ---- array literals ---------------------------------------------------- */
 
@@ -232,7 +221,7 @@ static void counts_literal(const struct form *f, struct buf *out)
 
 static void add_form_row(struct writer *w, const struct form *f)
 {
-    const struct registry *reg = w->ledger->reg;
+    const struct registry *reg = w->reg;
     struct column *c = w->cols;
     char scratch[1024]; /* a form's longest field: 8 photo hashes */
     struct buf tmp;
@@ -301,7 +290,7 @@ static void add_audit_row(struct writer *w, const char *kind, int32_t token_id, 
 
 static void add_final_row(struct writer *w, const struct final_req *fr)
 {
-    const struct registry *reg = w->ledger->reg;
+    const struct registry *reg = w->reg;
     struct column *c = w->cols;
     col_str(&c[P_F_CONTEST], reg->contests[fr->contest].id);
     col_str(&c[P_F_REGION], reg->regions[fr->region].code);
@@ -317,7 +306,7 @@ static void add_final_row(struct writer *w, const struct final_req *fr)
 /* The audit rows of what an op records: a decision, an amendment. */
 static void add_op_audit(struct writer *w, const struct op *op)
 {
-    const struct registry *reg = w->ledger->reg;
+    const struct registry *reg = w->reg;
     char *detail = NULL, ref[80];
     if (op->kind == OP_FORM && op->form->amendment) {
         detail = audit_detail_amendment(reg, op->form);
@@ -354,7 +343,7 @@ static void build_params(struct writer *w)
 {
     cols_reset(w);
     for (struct op *op = w->batch; op; op = op->next) {
-        if (op->refused_status)
+        if (op->refused)
             continue;
         for (int i = 0; i < op->n_changes; i++) {
             col_int(&w->cols[P_CHANGE_ID], op->changes[i].form->id);
@@ -372,32 +361,6 @@ static void build_params(struct writer *w)
         add_op_audit(w, op);
     }
     cols_finish(w);
-}
-
-static void seal(struct writer *w)
-{
-    struct op **tail = &w->batch;
-    w->batch_len = 0;
-    while (w->q_head && w->batch_len < w->cfg->batch_max) {
-        struct op *op = w->q_head;
-        w->q_head = op->next;
-        op->next = NULL;
-        w->q_len--;
-        if (op->kind == OP_FORM)
-            ledger_decide_form(w->ledger, op);
-        else if (op->kind == OP_DECISION)
-            ledger_decide_review(w->ledger, op);
-        else if (op->kind == OP_FINALIZE)
-            ledger_decide_finalize(w->ledger, op);
-        *tail = op;
-        tail = &op->next;
-        w->batch_len++;
-    }
-    if (!w->q_head)
-        w->q_tail = NULL;
-    g_metrics.queue_depth = w->q_len;
-    w->attempts = 0;
-    build_params(w);
 }
 
 /* ---- the pg job ------------------------------------------------------------ */
@@ -420,153 +383,47 @@ static enum pg_step job_step(struct pg_job *job, PGconn *conn)
     return pg_drain_results(job, conn);
 }
 
-static void answer(struct op *op, int status, const char *body)
+static void writer_free(struct writer *w)
 {
-    size_t len = strlen(body);
-    while (op->waiters) {
-        struct waiter *wt = op->waiters;
-        op->waiters = wt->next;
-        wt->done(wt, status ? status : wt->ok_status, body, len);
-    }
-}
-
-static void count_outcome(const struct form *f)
-{
-    static const int metric[] = {[FS_COUNTED] = METRIC_OUTCOME_COUNTED,
-                                 [FS_HELD] = METRIC_OUTCOME_HELD,
-                                 [FS_DISPUTED] = METRIC_OUTCOME_DISPUTED,
-                                 [FS_CONFIRMATION] = METRIC_OUTCOME_CONFIRMATION};
-    g_metrics.forms_by_outcome[metric[f->outcome]]++;
-}
-
-static const char *refusal_message(const char *code)
-{
-    if (strcmp(code, "region_final") == 0)
-        return "the result of this region is final; only an admin's amendment can change it";
-    if (strcmp(code, "already_final") == 0)
-        return "the result of this region is already final in this contest";
-    return "the form is no longer waiting for review";
-}
-
-static void reply_committed(struct writer *w, struct op *op, int64_t now)
-{
-    const struct registry *reg = w->ledger->reg;
-    char *body;
-    if (op->refused_status) {
-        body = view_error(op->refused_code, refusal_message(op->refused_code), NULL);
-        answer(op, op->refused_status, body);
-        free(body);
-        return;
-    }
-    if (op->kind == OP_AUDIT)
-        return;
-    if (op->kind == OP_FINALIZE) {
-        answer(op, 0, op->final->answer);
-        return;
-    }
-    if (op->kind == OP_FORM) {
-        count_outcome(op->form);
-        histogram_observe(&g_metrics.ack_seconds, (double)(now - op->form->received_ms) / 1000.0);
-        body = view_receipt(reg, op->form);
-    } else {
-        body = view_json(view_form(reg, w->ledger, op->form));
-    }
-    answer(op, 0, body);
-    free(body);
-}
-
-/* After COMMIT: the batch's forms are marked committed and the tallies moved
- * first (the next batch's decisions need to know what is stored), then the
- * next batch is sent, and only then are the answers encoded and queued - so
- * PostgreSQL works on batch n+1 while this loop answers batch n. */
-static void commit_batch(struct writer *w)
-{
-    int64_t now = clock_now_ms();
-    g_metrics.db_commits++;
-    histogram_observe(&g_metrics.batch_size, w->batch_len);
-    struct op *done = w->batch;
-    w->batch = NULL;
-    w->batch_len = 0;
-    for (struct op *op = done; op; op = op->next)
-        ledger_commit(w->ledger, op);
-    maybe_flush(w);
-    while (done) {
-        struct op *op = done;
-        done = op->next;
-        reply_committed(w, op, now);
-        op_free(op);
-    }
-    if (w->on_commit)
-        w->on_commit(w->ctx);
-}
-
-static void answer_unavailable(struct op *op, const char *code)
-{
-    char *body = view_error(code, "not acknowledged; retry with the same submission_id", NULL);
-    answer(op, 503, body);
-    free(body);
+    for (int i = 0; i < N_ARRAYS; i++)
+        buf_free(&w->cols[i].text);
+    free(w);
 }
 
 static void job_finish(struct pg_job *job, bool ok)
 {
     struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
-    if (ok) {
-        commit_batch(w);
+    w->in_pg = false;
+    if (w->closing) { /* the batch went back to its owner in writer_close */
+        writer_free(w);
         return;
     }
-    if (w->closing) {
-        for (struct op *op = w->batch; op; op = op->next)
-            answer_unavailable(op, "shutting_down");
+    if (!ok) {
+        /* Unknown fate: keep the batch and write it again on the next
+         * connection; ON CONFLICT makes a batch that had committed a no-op. */
+        log_warn("batch_retry", "ops=%d attempts=%d", w->batch_len, w->attempts);
+        w->in_pg = true;
+        pg_submit(w->pg, &w->job);
         return;
     }
-    /* Unknown fate: keep the batch and write it again on the next
-     * connection; the submitters time out (503) and retry meanwhile. */
-    log_warn("batch_retry", "ops=%d attempts=%d", w->batch_len, w->attempts);
+    g_metrics.db_commits++;
+    histogram_observe(&g_metrics.batch_size, w->batch_len);
+    struct op *done = w->batch;
+    int n = w->batch_len;
+    w->batch = NULL;
+    w->batch_len = 0;
+    w->sink.committed(w->ctx, done, n);
+}
+
+void writer_write(struct writer *w, struct op *batch, int n)
+{
+    SU_ASSERT(!w->batch && !w->closing);
+    w->batch = batch;
+    w->batch_len = n;
+    w->attempts = 0;
+    build_params(w);
+    w->in_pg = true;
     pg_submit(w->pg, &w->job);
-}
-
-/* ---- queueing ---------------------------------------------------------------- */
-
-static void start_batch(struct writer *w)
-{
-    uv_timer_stop(&w->flush_timer);
-    seal(w);
-    pg_submit(w->pg, &w->job);
-}
-
-static void on_flush_timer(uv_timer_t *t)
-{
-    struct writer *w = t->data;
-    if (!w->batch && w->q_head)
-        start_batch(w);
-}
-
-static void maybe_flush(struct writer *w)
-{
-    if (w->batch || !w->q_head || w->closing)
-        return;
-    if (w->q_len >= w->cfg->batch_max || w->cfg->batch_delay_ms == 0) {
-        start_batch(w);
-        return;
-    }
-    if (!uv_is_active((uv_handle_t *)&w->flush_timer))
-        uv_timer_start(&w->flush_timer, on_flush_timer, (uint64_t)w->cfg->batch_delay_ms, 0);
-}
-
-int writer_enqueue(struct writer *w, struct op *op)
-{
-    if (w->closing || w->q_len >= w->cfg->queue_max)
-        return SU_TOOBIG;
-    op->next = NULL;
-    if (w->q_tail)
-        w->q_tail->next = op;
-    else
-        w->q_head = op;
-    w->q_tail = op;
-    w->q_len++;
-    g_metrics.queue_depth = w->q_len;
-    maybe_flush(w);
-    return SU_OK;
 }
 
 void writer_set_epoch(struct writer *w, const int *epoch)
@@ -574,103 +431,34 @@ void writer_set_epoch(struct writer *w, const int *epoch)
     w->epoch = epoch;
 }
 
-bool writer_idle(const struct writer *w)
+bool writer_busy(const struct writer *w)
 {
-    return !w->q_head && !w->batch;
+    return w->batch != NULL;
 }
 
-/* Submitters whose deadline passed get 503; the op itself stays queued. */
-static void sweep_op(struct op *op, int64_t now)
-{
-    struct waiter **pp = &op->waiters;
-    while (*pp) {
-        struct waiter *wt = *pp;
-        if (wt->deadline_ms > now) {
-            pp = &wt->next;
-            continue;
-        }
-        *pp = wt->next;
-        char *body = view_error("ack_timeout",
-                                "the database did not confirm in time; retry with "
-                                "the same submission_id",
-                                NULL);
-        wt->done(wt, 503, body, strlen(body));
-        free(body);
-    }
-}
-
-static void on_sweep(uv_timer_t *t)
-{
-    struct writer *w = t->data;
-    int64_t now = clock_mono_ms(); /* waiters' deadlines are monotonic */
-    for (struct op *op = w->batch; op; op = op->next)
-        sweep_op(op, now);
-    for (struct op *op = w->q_head; op; op = op->next)
-        sweep_op(op, now);
-}
-
-struct writer *writer_new(uv_loop_t *loop, struct pg *pg, struct ledger *ledger,
-                          const struct config *cfg, int64_t claim_generation,
-                          void (*on_commit)(void *ctx), void *ctx)
+struct writer *writer_new(struct pg *pg, const struct registry *reg, int64_t claim_generation,
+                          const struct writer_sink *sink, void *ctx)
 {
     struct writer *w = xcalloc(1, sizeof *w);
-    if (!w)
-        return NULL;
     snprintf(w->generation, sizeof w->generation, "%" PRId64, claim_generation);
     w->pg = pg;
-    w->ledger = ledger;
-    w->cfg = cfg;
-    w->on_commit = on_commit;
+    w->reg = reg;
+    w->sink = *sink;
     w->ctx = ctx;
     w->job.start = job_start;
     w->job.step = job_step;
     w->job.finish = job_finish;
     for (int i = 0; i < N_ARRAYS; i++)
         buf_init(&w->cols[i].text, (size_t)1 << 30);
-    uv_timer_init(loop, &w->flush_timer);
-    uv_timer_init(loop, &w->sweep_timer);
-    w->flush_timer.data = w->sweep_timer.data = w;
-    w->open_handles = 2;
-    uv_timer_start(&w->sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
     return w;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+struct op *writer_close(struct writer *w)
 {
-    struct writer *w = h->data;
-    if (--w->open_handles > 0)
-        return;
-    for (int i = 0; i < N_ARRAYS; i++)
-        buf_free(&w->cols[i].text);
-    free(w);
-}
-
-static void free_queued(struct writer *w)
-{
-    while (w->q_head) {
-        struct op *op = w->q_head;
-        w->q_head = op->next;
-        answer_unavailable(op, "shutting_down");
-        if (op->kind == OP_FORM)
-            form_discard(op->form, op);
-        else
-            op_free(op);
-    }
-    w->q_tail = NULL;
-    w->q_len = 0;
-}
-
-void writer_close(struct writer *w)
-{
+    struct op *batch = w->batch;
+    w->batch = NULL;
     w->closing = true;
-    free_queued(w);
-    /* A batch still in flight is finished by pg_close (ok=false). */
-    while (w->batch) {
-        struct op *op = w->batch;
-        w->batch = op->next;
-        answer_unavailable(op, "shutting_down");
-        op_free(op);
-    }
-    uv_close((uv_handle_t *)&w->flush_timer, on_handle_closed);
-    uv_close((uv_handle_t *)&w->sweep_timer, on_handle_closed);
+    if (!w->in_pg) /* else pg_close finishes the job (ok=false), which frees w */
+        writer_free(w);
+    return batch;
 }

@@ -825,6 +825,15 @@ const char *form_status_name(int status)
     return status >= FS_COUNTED && status <= FS_CONFIRMATION ? status_names[status] : "unknown";
 }
 
+const char *refusal_code(enum refusal r)
+{
+    static const char *const codes[] = {[REFUSAL_NONE] = "none",
+                                        [REFUSAL_REGION_FINAL] = "region_final",
+                                        [REFUSAL_ALREADY_FINAL] = "already_final",
+                                        [REFUSAL_NOT_PENDING] = "not_pending"};
+    return r >= REFUSAL_NONE && r <= REFUSAL_NOT_PENDING ? codes[r] : "unknown";
+}
+
 int form_status_parse(const char *name)
 {
     for (int i = FS_COUNTED; i <= FS_CONFIRMATION; i++) {

@@ -217,6 +217,17 @@ enum form_status {
 const char *form_status_name(int status);
 int form_status_parse(const char *name);
 
+/* Why a queued form or decision was refused when its batch was sealed (the
+ * state it relied on changed meanwhile); it is then never stored. */
+enum refusal {
+    REFUSAL_NONE,
+    REFUSAL_REGION_FINAL,  /* the region's result became final */
+    REFUSAL_ALREADY_FINAL, /* a finalisation of a region already final */
+    REFUSAL_NOT_PENDING,   /* a decision on a form no longer waiting for review */
+};
+/* The contract's error code of a refusal ("region_final", ...). */
+const char *refusal_code(enum refusal r);
+
 struct decision {
     int64_t id;
     int64_t seq;
@@ -246,8 +257,8 @@ struct form {
     struct op *pending_op;     /* until committed: the op that writes it */
     /* The plano's pages in order (n_photos of them, NULL when none). */
     char (*photos)[FORM_PHOTO_HEX + 1];
-    char *amendment;          /* an admin's amendment: its reason, else NULL */
-    const char *refused_code; /* refused at seal (e.g. region_final): never stored */
+    char *amendment; /* an admin's amendment: its reason, else NULL */
+    uint8_t refused; /* enum refusal: refused at seal, never stored */
     int32_t tps;
     int32_t token_id;
     uint16_t contest;

@@ -253,8 +253,7 @@ static bool refuse_if_final(struct ledger *l, struct op *op, int contest, int32_
 {
     if (!finals_covers(l->tallies, contest, tps))
         return false;
-    op->refused_status = 409;
-    op->refused_code = "region_final";
+    op->refused = REFUSAL_REGION_FINAL;
     return true;
 }
 
@@ -262,7 +261,7 @@ void ledger_decide_form(struct ledger *l, struct op *op)
 {
     struct form *f = op->form;
     if (!f->amendment && refuse_if_final(l, op, f->contest, f->tps)) {
-        f->refused_code = op->refused_code;
+        f->refused = (uint8_t)op->refused;
         f->pending_op = NULL;
         f->next_in_slot = l->refused;
         l->refused = f;
@@ -301,8 +300,7 @@ void ledger_decide_review(struct ledger *l, struct op *op)
     struct form *f = op->form;
     struct slot *s = ledger_slot(l, f->contest, f->tps);
     if (!form_pending(f) || !f->committed) {
-        op->refused_status = 409;
-        op->refused_code = "not_pending";
+        op->refused = REFUSAL_NOT_PENDING;
         return;
     }
     if (refuse_if_final(l, op, f->contest, f->tps))
@@ -329,8 +327,7 @@ void ledger_decide_finalize(struct ledger *l, struct op *op)
 {
     const struct final_req *fr = op->final;
     if (finals_covers(l->tallies, fr->contest, fr->region)) {
-        op->refused_status = 409;
-        op->refused_code = "already_final";
+        op->refused = REFUSAL_ALREADY_FINAL;
         return;
     }
     tally_mark_final(l->tallies, fr->contest, fr->region, TALLY_FINAL_SEALED);
@@ -357,7 +354,7 @@ static void log_op(struct publog *log, const struct op *op)
 
 void ledger_commit(struct ledger *l, struct op *op)
 {
-    if (op->refused_status || op->kind == OP_AUDIT)
+    if (op->refused || op->kind == OP_AUDIT)
         return;
     if (op->kind == OP_FINALIZE) {
         /* Out of memory only costs /status its list entry; the tally nodes

@@ -41,14 +41,6 @@ struct status_change {
     uint8_t status;
 };
 
-/* Something a waiting HTTP request is told once its op is committed or fails. */
-struct waiter {
-    struct waiter *next;
-    int64_t deadline_ms; /* on the monotonic clock (clock_mono_ms) */
-    int ok_status;       /* 201 for the first request of a form, 200 for its retries */
-    void (*done)(struct waiter *w, int status, const char *body, size_t len);
-};
-
 /* An admin's finalisation of a region in a contest (OP_FINALIZE). */
 struct final_req {
     int contest;
@@ -56,7 +48,7 @@ struct final_req {
     int32_t token_id;
     int64_t at_ms;
     char *reason;
-    char *answer; /* the 200 body, made when the request came */
+    char *answer; /* the 200 body, made by the API when the request came */
 };
 
 /* An audit event that records nothing else in the batch (OP_AUDIT): the
@@ -77,7 +69,9 @@ enum op_kind { OP_FORM, OP_DECISION, OP_FINALIZE, OP_AUDIT };
 
 #define OP_MAX_CHANGES 8
 
-/* One queued write: a new form, or a decision on a stored one. */
+/* One queued write: a new form, a decision on a stored one, a final region or
+ * an audit event. Whoever queues it (the ingest module) keeps the requests
+ * waiting for it; the ledger decides it, the writer stores it. */
 struct op {
     struct op *next;
     enum op_kind kind;
@@ -86,8 +80,7 @@ struct op {
     struct final_req *final;   /* OP_FINALIZE */
     struct audit_row *audit;   /* OP_AUDIT */
     int64_t seq;
-    int refused_status; /* seal found the op no longer valid: HTTP status */
-    const char *refused_code;
+    enum refusal refused; /* seal found the op no longer valid: not written */
     struct tps_state before, after;
     struct status_change changes[OP_MAX_CHANGES];
     int n_changes;
@@ -96,7 +89,6 @@ struct op {
      * this batch, so that the log does not depend on how forms were batched. */
     struct status_change logged[OP_MAX_CHANGES];
     int n_logged;
-    struct waiter *waiters;
 };
 
 struct ledger {

@@ -29,6 +29,16 @@ char *view_error(const char *code, const char *message, cJSON *details)
     return view_json(root);
 }
 
+char *view_refusal(enum refusal r)
+{
+    const char *message =
+        r == REFUSAL_REGION_FINAL    ? "the result of this region is final; only an admin's "
+                                       "amendment can change it"
+        : r == REFUSAL_ALREADY_FINAL ? "the result of this region is already final in this contest"
+                                     : "the form is no longer waiting for review";
+    return view_error(refusal_code(r), message, NULL);
+}
+
 static void add_time(cJSON *obj, const char *key, int64_t ms)
 {
     char ts[40];

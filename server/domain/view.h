@@ -15,6 +15,8 @@
 
 char *view_json(cJSON *tree); /* prints unformatted and frees the tree */
 char *view_error(const char *code, const char *message, cJSON *details);
+/* The error body of a write refused at seal (the HTTP status is 409). */
+char *view_refusal(enum refusal r);
 
 char *view_contests(const struct registry *reg);
 char *view_region(const struct registry *reg, int32_t region);

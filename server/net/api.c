@@ -322,24 +322,14 @@ enum route_result api__reply_problems(struct http_reply *rep, int status, const 
     return ROUTE_DONE;
 }
 
-enum route_result api__enqueue(struct api *api, struct http_request *req, struct op *op,
-                               struct http_reply *rep)
+bool api__may_write(struct api *api, struct http_reply *rep)
 {
-    int rc = api->draining ? SU_ERR : api->db_up ? api->enqueue(api->enqueue_ctx, op) : SU_AGAIN;
-    if (rc != SU_OK) {
-        g_metrics.forms_by_outcome[METRIC_OUTCOME_UNAVAILABLE_503]++;
-        const char *code = rc == SU_TOOBIG  ? "queue_full"
-                           : rc == SU_AGAIN ? "storage_unavailable"
-                                            : "shutting_down";
-        return unavailable(rep, code,
-                           "nothing was stored; retry later with the same submission_id");
-    }
-    struct waiter *w = http_defer(req);
-    w->ok_status = op->kind == OP_FORM ? 201 : 200;
-    w->deadline_ms = req->mono_ms + api->cfg->ack_timeout_ms;
-    w->next = op->waiters;
-    op->waiters = w;
-    return ROUTE_PENDING;
+    if (api->db_up && !api->draining)
+        return true;
+    g_metrics.forms_by_outcome[METRIC_OUTCOME_UNAVAILABLE_503]++;
+    unavailable(rep, api->draining ? "shutting_down" : "storage_unavailable",
+                "nothing was stored; retry later with the same submission_id");
+    return false;
 }
 
 /* A retry of a known submission_id: the first answer again, or 409. */
@@ -354,22 +344,7 @@ static enum route_result resubmission(struct api *api, struct http_request *req,
         return ROUTE_DONE;
     }
     g_metrics.forms_by_outcome[METRIC_OUTCOME_DUPLICATE]++;
-    if (f->refused_code) { /* refused at seal: the same answer again */
-        http_reply_error(rep, 409, f->refused_code,
-                         "the result of this region is final; only an admin's amendment can "
-                         "change it");
-        return ROUTE_DONE;
-    }
-    if (f->committed) {
-        http_reply_json(rep, 200, view_receipt(api->reg, f));
-        return ROUTE_DONE;
-    }
-    /* Still on its way to the database: answer with the first request. */
-    struct waiter *w = http_defer(req);
-    w->ok_status = 200;
-    w->deadline_ms = req->mono_ms + api->cfg->ack_timeout_ms;
-    w->next = f->pending_op->waiters;
-    f->pending_op->waiters = w;
+    api->ingest.resubmit(api->ingest.ctx, f, http_defer(req));
     return ROUTE_PENDING;
 }
 
@@ -412,19 +387,13 @@ static enum route_result post_form(struct api *api, struct http_request *req,
         rep->retry_after = 60;
         return ROUTE_DONE;
     }
+    if (!api__may_write(api, rep))
+        return ROUTE_DONE;
     uint32_t checks = form_checks(&in.counts, res.votes, res.contest->n_candidates,
                                   api->reg->regions[res.tps].dpt);
     struct form *f = form_new(&in, &res, checks, t->id, req->received_ms);
-    struct op *op = xcalloc(1, sizeof *op);
-    op->kind = OP_FORM;
-    op->form = f;
-    f->pending_op = op;
-    enum route_result r = api__enqueue(api, req, op, rep);
-    if (r == ROUTE_PENDING)
-        ledger_track(api->ledger, f);
-    else
-        form_discard(f, op);
-    return r;
+    api->ingest.form(api->ingest.ctx, f, http_defer(req));
+    return ROUTE_PENDING;
 }
 
 static bool parse_decision(const struct http_request *req, bool *count, char **reason,
@@ -500,20 +469,17 @@ static enum route_result post_decision(struct api *api, struct http_request *req
         free(reason);
         return ROUTE_DONE;
     }
-    struct op *op = xcalloc(1, sizeof *op);
+    if (!api__may_write(api, rep)) {
+        free(reason);
+        return ROUTE_DONE;
+    }
     struct decision *dec = xcalloc(1, sizeof *dec);
     dec->count = count;
     dec->reason = reason;
     dec->token_id = t->id;
     dec->decided_ms = req->received_ms;
-    op->kind = OP_DECISION;
-    op->form = f;
-    op->decision = dec;
-    enum route_result r = api__enqueue(api, req, op, rep);
-    if (r != ROUTE_PENDING) {
-        free(dec->reason), free(dec), free(op);
-    }
-    return r;
+    api->ingest.decision(api->ingest.ctx, f, dec, http_defer(req));
+    return ROUTE_PENDING;
 }
 
 static enum route_result get_review(struct api *api, const struct http_request *req,

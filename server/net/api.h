@@ -18,9 +18,18 @@
 
 struct timeline;
 
-/* Queues an op for the writer: SU_OK, SU_TOOBIG (queue full) or SU_AGAIN
- * (database unavailable). On success the writer owns the op. */
-typedef int (*api_enqueue_fn)(void *ctx, struct op *op);
+/* Where the API hands its writes: the ingest module (server/app_ingest.h),
+ * wired by the app, since net/ does not depend on it. Each call takes over
+ * what it is given and completes the waiter exactly once (after COMMIT, or at
+ * once with 503 when it returns an error), so the handler then returns
+ * ROUTE_PENDING whatever happened. */
+struct api_ingest {
+    int (*form)(void *ctx, struct form *f, struct waiter *w);
+    int (*decision)(void *ctx, struct form *f, struct decision *d, struct waiter *w);
+    int (*finalize)(void *ctx, struct final_req *fr, struct waiter *w);
+    void (*resubmit)(void *ctx, struct form *f, struct waiter *w);
+    void *ctx;
+};
 /* Stores a reviewer's request (the app owns r from here) and completes w
  * after COMMIT: 201 with the request, or 503. */
 typedef void (*api_save_request_fn)(void *ctx, struct review_request *r, struct waiter *w);
@@ -39,8 +48,7 @@ struct api {
     struct timeline *timeline; /* the desk's snapshots (domain/timeline.h) */
     bool db_up;
     bool draining; /* shutting down: no new writes */
-    api_enqueue_fn enqueue;
-    void *enqueue_ctx;
+    struct api_ingest ingest;
     const char *not_ready_reason;
     struct photos *photos;    /* net/photo.h */
     struct review_desk *desk; /* claims and requests of the review desk */
@@ -64,8 +72,8 @@ struct token *api_authenticate(struct api *api, const struct http_request *req,
 /* Shared with the API's other files (api_life.c). */
 enum route_result api__reply_problems(struct http_reply *rep, int status, const char *code,
                                       const char *message, const struct form_problems *p);
-enum route_result api__enqueue(struct api *api, struct http_request *req, struct op *op,
-                               struct http_reply *rep);
+/* Whether a write may be handed over now; false with the 503 in rep. */
+bool api__may_write(struct api *api, struct http_reply *rep);
 enum route_result api__method_not_allowed(struct http_reply *rep, const char *allow);
 
 /* Public reads are cacheable (the contract's "Caching and scale"): sets the

@@ -250,18 +250,15 @@ static enum route_result post_finalize(struct api *api, struct http_request *req
                              "the result of this region is already final in this contest");
         return ROUTE_DONE;
     }
-    struct op *op = xcalloc(1, sizeof *op);
-    struct final_req *fr = xcalloc(1, sizeof *fr);
-    if (!op || !fr || !reason) {
-        free(op), free(fr), free(reason);
-        http_reply_error(rep, 503, "out_of_memory", "retry later");
+    if (!api__may_write(api, rep)) {
+        free(reason);
         return ROUTE_DONE;
     }
+    struct final_req *fr = xcalloc(1, sizeof *fr);
     *fr = (struct final_req){contest, r, t->id, req->received_ms, reason, NULL};
-    op->kind = OP_FINALIZE;
-    op->final = fr;
     fr->answer = finalize_answer(api, fr);
-    return api__enqueue(api, req, op, rep);
+    api->ingest.finalize(api->ingest.ctx, fr, http_defer(req));
+    return ROUTE_PENDING;
 }
 
 /* ---- GET /api/v1/audit -------------------------------------------------------- */

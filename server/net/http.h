@@ -1,12 +1,12 @@
 /* HTTP requests and replies as the API sees them, independent of lws.
  * A handler either fills the reply at once, or defers it: http_defer hands
- * out a waiter that the writer completes after COMMIT; if the client has gone
- * by then, the reply is dropped quietly. */
+ * out a waiter (core/waiter.h) that the ingest module completes after
+ * COMMIT; if the client has gone by then, the reply is dropped quietly. */
 #ifndef SUARA_NET_HTTP_H
 #define SUARA_NET_HTTP_H
 
 #include "core/buf.h"
-#include "domain/ledger.h"
+#include "core/waiter.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,7 +63,7 @@ struct http_reply {
 
 enum route_result { ROUTE_DONE, ROUTE_PENDING, ROUTE_STATIC };
 
-/* What the transport's defer hook hands out: a waiter (the writer completes it
+/* What the transport's defer hook hands out: a waiter (the ingest module completes it
  * with a JSON body) that can also be completed with a whole reply. */
 struct http_deferred {
     struct waiter w;

@@ -163,7 +163,7 @@ static void test_confirmation_and_dispute(void **state)
 
     /* A reviewer counts the disputed form: it replaces the counted one. */
     struct op *r = review(w, diff->form, true);
-    assert_int_equal(r->refused_status, 0);
+    assert_int_equal(r->refused, REFUSAL_NONE);
     assert_int_equal(diff->form->status, FS_COUNTED);
     assert_int_equal(a->form->status, FS_SUPERSEDED);
     assert_everywhere(w, 59, 41);
@@ -175,7 +175,7 @@ static void test_confirmation_and_dispute(void **state)
 
     /* Deciding again is refused: the form is no longer pending. */
     struct op *again = review(w, diff->form, false);
-    assert_int_equal(again->refused_status, 409);
+    assert_int_equal(again->refused, REFUSAL_NOT_PENDING);
     free(again->decision->reason), free(again->decision);
     free(a), free(same), free(diff), free(r), free(again);
 }
@@ -361,13 +361,12 @@ static void test_final_region_refuses_at_seal_but_counts_amendments(void **state
     struct op *late = queued_form(w, w->tps1, 1, 61, 40, NULL);
     struct op *fin = finalize_op(w, w->kab);
     ledger_decide_finalize(&w->l, fin);
-    assert_int_equal(fin->refused_status, 0);
+    assert_int_equal(fin->refused, REFUSAL_NONE);
     const struct tally_node *kab = tally_node(&w->t, w->gub, w->kab);
     assert_int_equal(kab->final, TALLY_FINAL_SEALED);
     ledger_decide_form(&w->l, late);
-    assert_int_equal(late->refused_status, 409);
-    assert_string_equal(late->refused_code, "region_final");
-    assert_string_equal(late->form->refused_code, "region_final");
+    assert_int_equal(late->refused, REFUSAL_REGION_FINAL);
+    assert_int_equal(late->form->refused, REFUSAL_REGION_FINAL);
     assert_ptr_equal(ledger_by_submission(&w->l, late->form->submission_id), late->form);
     assert_int_equal(late->form->id, 0); /* never got an id: never stored */
     ledger_commit(&w->l, late);
@@ -380,14 +379,13 @@ static void test_final_region_refuses_at_seal_but_counts_amendments(void **state
     assert_everywhere(w, 60, 40);
 
     struct op *decision = review(w, held->form, true);
-    assert_int_equal(decision->refused_status, 409);
-    assert_string_equal(decision->refused_code, "region_final");
+    assert_int_equal(decision->refused, REFUSAL_REGION_FINAL);
     assert_int_equal(held->form->status, FS_HELD);
 
     struct op *amend = queued_form(w, w->tps1, 9, 70, 30, "putusan MK");
     ledger_decide_form(&w->l, amend);
     ledger_commit(&w->l, amend);
-    assert_int_equal(amend->refused_status, 0);
+    assert_int_equal(amend->refused, REFUSAL_NONE);
     assert_int_equal(amend->form->status, FS_COUNTED);
     assert_int_equal(amend->form->revision, 2);
     assert_int_equal(first->form->status, FS_SUPERSEDED);
@@ -395,7 +393,7 @@ static void test_final_region_refuses_at_seal_but_counts_amendments(void **state
 
     struct op *again = finalize_op(w, w->desa);
     ledger_decide_finalize(&w->l, again);
-    assert_string_equal(again->refused_code, "already_final");
+    assert_int_equal(again->refused, REFUSAL_ALREADY_FINAL);
     op_free(again);
     op_free(fin);
     op_free(decision);
