@@ -4,7 +4,8 @@
 // edge, keeping their one-screen layout); the admin page finalises a region
 // behind a confirmation that names region and contest, lists the final
 // regions and the audit trail; the dashboard shows Final on the final node
-// and its row; an admin amends a final TPS's form on the admin page, and the
+// and its row; a witness's form there is refused with the reason in words;
+// an admin amends a final TPS's form on the admin page, and the
 // amendment is marked in the TPS history and in the review desk; going live
 // (`suara election live --confirm` while the pages are open) takes SIMULASI
 // off an open page by itself. At 360 px and 1920 px (screenshots into
@@ -15,13 +16,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { goodForm, until, suara } from './lib/suara.mjs';
-import { fillForm, inputId } from './lib/witness.mjs';
+import { fillForm, inputId, openEntry } from './lib/witness.mjs';
 import { Stack } from './lib/stack.mjs';
 
 const stack = new Stack();
 let server, browser, admin, witness, witness2, reviewer;
 const TPS = '62.01.01.1011.001';
 const OPEN_TPS = '62.71.01.1001.001'; // in Palangka Raya, never finalised here
+const FINAL_TPS2 = '62.01.01.1011.002'; // beside TPS, in the kabupaten finalised below
 
 before(async () => {
   ({ server, browser, tokens: { admin, witness, witness2, reviewer } } = await stack.start('life', {
@@ -134,6 +136,20 @@ test('the admin finalises a region after a confirmation naming it, sees it liste
   await until(async () => (await row.textContent()) === 'Final', { what: 'the Final mark on the row of 62.01' });
   assert.equal(await page.locator('.strip [data-k="final"]').isHidden(), true, 'the province is not final');
   assert.equal(await page.locator('table.tally tr[data-region="62.02"] .flags').textContent(), '', 'nor is 62.02');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a witness\'s form inside the final region is refused, stored nowhere, and the witness reads why', async () => {
+  const page = await browser.page();
+  await openEntry(page, server.url, { token: witness, tps: FINAL_TPS2, contest: 'gub-62' });
+  const { dpt } = await server.get(`/api/v1/regions/${FINAL_TPS2}`);
+  await fillForm(page, goodForm(FINAL_TPS2, 'gub-62', dpt, { 1: 1, 2: 2, 3: 3, 4: 4 }));
+  await page.locator('.submit-bar button[type=submit]').click();
+  const item = page.locator('.sent-status .outbox-item');
+  await until(async () => (await item.getAttribute('data-state')) === 'failed', { what: 'the refusal' });
+  assert.match(await item.locator('.notice.error').textContent(), /^Hasil wilayah ini sudah final \(sesudah pleno\)/);
+  const tps = await server.get(`/api/v1/tps/${FINAL_TPS2}`);
+  assert.equal(tps.contests.find((c) => c.contest === 'gub-62').history.length, 0, 'nothing stored');
   assert.deepEqual(page.errors, []);
 });
 
