@@ -52,6 +52,7 @@ TEST_PACKAGES=(
     nginx-light libnginx-mod-nchan redis-server # the publishing tests' edges
     haproxy prometheus systemd # the HA drills' load balancer, monitoring and unit check
     patroni etcd-server # the HA drills' PostgreSQL failover (test_ha_patroni.py)
+    wrk # loadtest/wrk_compare.py (docs/benchmarks.md; no test needs it)
 )
 BUILD_DIR=${SUARA_BUILD_DIR:-build}
 ASAN_BUILD_DIR=${SUARA_ASAN_BUILD_DIR:-build-asan}
