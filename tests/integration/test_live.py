@@ -957,7 +957,7 @@ class SlowReaderTest(LiveCase):
         # Control: how the server's RSS grows for 1500 forms when every viewer reads
         # (after a warm-up, so that first-time allocations are not counted).
         self.burst(server, reader, warm_up)
-        _, control_growth = self.burst(server, reader, control)
+        control_results, control_growth = self.burst(server, reader, control)
 
         # The stalled client reads its snapshots, then nothing until told.
         slow = RawWS(server.host, server.port, small=True).finish_handshake()
@@ -977,16 +977,26 @@ class SlowReaderTest(LiveCase):
         self.assertGreater(dropped, 0, "the stalled client lost nothing")
 
         # The normal client kept up: each form showed in a province update within two
-        # ticks and 200 ms of its acknowledgement. (A scheduling hiccup of this machine
-        # may delay a few: 1 % may take up to a second.)
+        # ticks and 200 ms of its acknowledgement, or (on a machine so busy that even
+        # the control burst, with no stalled client, was slower) within three times
+        # the control's own 99th percentile. A stalled client that held the others
+        # back would delay them by its megabytes of backlog: seconds, not this.
         arrivals = [(msg["seq"], w) for w, msg in reader.subs[PROVINCE].messages]
-        delays = sorted(next(w for seq, w in arrivals if seq >= body["seq"]) - acked
-                        for _, body, acked in results)
-        late = [round(d, 3) for d in delays if d > 2 * tick + 0.2]
+
+        def delays_of(burst_results):
+            return sorted(next(w for seq, w in arrivals if seq >= body["seq"]) - acked
+                          for _, body, acked in burst_results)
+        control_delays = delays_of(control_results)
+        control_p99 = control_delays[len(control_delays) * 99 // 100]
+        delays = delays_of(results)
+        allowed = max(2 * tick + 0.2, 3 * control_p99)
+        late = [round(d, 3) for d in delays if d > allowed]
         self.assertLessEqual(len(late), len(results) // 100,
-                             f"{len(late)} of {len(results)} forms late for the normal client "
-                             f"(seconds: {late[:5]} ... {late[-5:]})")
-        self.assertLess(delays[-1], 1.0, "a form reached the normal client a second late")
+                             f"{len(late)} of {len(results)} forms later than {allowed:.3f} s "
+                             f"for the normal client (control p99 {control_p99:.3f} s; "
+                             f"seconds: {late[:5]} ... {late[-5:]})")
+        self.assertLess(delays[-1], max(1.0, 3 * control_delays[-1]),
+                        "a form reached the normal client a second late")
         # ... and it got updates only, ending equal to HTTP.
         http = {topic: self.tally(server, *topic) for topic in topics}
         wait(lambda: reader.seqs() == {t: http[t]["seq"] for t in topics}, 5, 0.01,
