@@ -150,6 +150,56 @@ static void province_name(const char *source, const char *code, char *out, size_
     fclose(f);
 }
 
+/* Writes s as a JSON string: quoted, with quotes, backslashes and control
+ * characters escaped (names come from a CSV file we do not control). */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* Writes s as one quoted CSV field (RFC 4180: a quote is doubled). */
+static void csv_field(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* The "title" member of a contest: the words around a region's name. */
+static void json_title(FILE *f, const char *before, const char *name)
+{
+    char title[512];
+    snprintf(title, sizeof title, "%s%s (sintetis)", before, name);
+    fputs("\"title\": ", f);
+    json_string(f, title);
+    fputs(", ", f);
+}
+
+/* Closes every file of the n in all that is open; false if one failed. */
+static bool close_all(FILE **all, size_t n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i] && fclose(all[i]) != 0)
+            ok = false;
+        all[i] = NULL;
+    }
+    return ok;
+}
+
 static FILE *open_out(const char *dir, const char *name, const char *header)
 {
     char path[4200];
@@ -190,10 +240,11 @@ static void write_legislatures(FILE *fj, const struct legislature *kinds, int n,
                                const char *name, uint64_t h)
 {
     for (int i = 0; i < n; i++) {
-        fprintf(fj,
-                ",\n  {\"id\": \"%s-%s\", \"kind\": \"%s\", \"region\": \"%s\", "
-                "\"title\": \"Pemilihan %s %s (sintetis)\", ",
-                kinds[i].prefix, code, kinds[i].kind, code, kinds[i].title, name);
+        char before[64];
+        snprintf(before, sizeof before, "Pemilihan %s ", kinds[i].title);
+        fprintf(fj, ",\n  {\"id\": \"%s-%s\", \"kind\": \"%s\", \"region\": \"%s\", ",
+                kinds[i].prefix, code, kinds[i].kind, code);
+        json_title(fj, before, name);
         write_candidates(fj, lt_mix(h + (uint64_t)i), kinds[i].candidates);
         fputs("]}", fj);
     }
@@ -253,17 +304,28 @@ int nation_main(int argc, char **argv)
     }
     int n_kab = 0;
     struct kab *kabs = read_kabupaten(source, &n_kab);
-    if (!kabs || n_kab == 0)
+    if (!kabs || n_kab == 0) {
+        free(kabs);
         return 1;
+    }
     mkdir(out, 0755);
-    FILE *fp = open_out(out, "provinsi.csv", "code,name\n");
-    FILE *fk = open_out(out, "kabupaten.csv", "code,province_code,name\n");
-    FILE *fc = open_out(out, "kecamatan.csv", "code,kabupaten_code,name\n");
-    FILE *fd = open_out(out, "desa.csv", "code,kecamatan_code,name,kind\n");
-    FILE *ft = open_out(out, "tps.csv", "code,desa_code,number,dpt\n");
-    FILE *fj = open_out(out, "contests.json", NULL);
-    if (!fp || !fk || !fc || !fd || !ft || !fj)
-        return 1;
+    FILE *all[] = {
+        open_out(out, "provinsi.csv", "code,name\n"),
+        open_out(out, "kabupaten.csv", "code,province_code,name\n"),
+        open_out(out, "kecamatan.csv", "code,kabupaten_code,name\n"),
+        open_out(out, "desa.csv", "code,kecamatan_code,name,kind\n"),
+        open_out(out, "tps.csv", "code,desa_code,number,dpt\n"),
+        open_out(out, "contests.json", NULL),
+    };
+    const size_t n_files = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n_files; i++) {
+        if (!all[i]) {
+            close_all(all, n_files);
+            free(kabs);
+            return 1;
+        }
+    }
+    FILE *fp = all[0], *fk = all[1], *fc = all[2], *fd = all[3], *ft = all[4], *fj = all[5];
     fprintf(fj,
             "{\n \"election\": \"synthetic nation (suara-load)\",\n \"max_dpt_per_tps\": %d,\n"
             " \"contests\": [\n",
@@ -277,11 +339,12 @@ int nation_main(int argc, char **argv)
         if (strcmp(k->province, last_prov) != 0) {
             char name[128];
             province_name(source, k->province, name, sizeof name);
-            fprintf(fp, "%s,\"%s\"\n", k->province, name);
-            fprintf(fj,
-                    "%s  {\"id\": \"gub-%s\", \"kind\": \"gubernur\", \"region\": \"%s\", "
-                    "\"title\": \"Pemilihan Gubernur %s (sintetis)\", ",
-                    first_contest ? "" : ",\n", k->province, k->province, name);
+            fprintf(fp, "%s,", k->province);
+            csv_field(fp, name);
+            fputc('\n', fp);
+            fprintf(fj, "%s  {\"id\": \"gub-%s\", \"kind\": \"gubernur\", \"region\": \"%s\", ",
+                    first_contest ? "" : ",\n", k->province, k->province);
+            json_title(fj, "Pemilihan Gubernur ", name);
             write_candidates(fj, lt_mix(seed + (uint64_t)n_prov),
                              2 + (int)(lt_mix(seed ^ (uint64_t)n_prov) % 3));
             fputs("]}", fj);
@@ -292,12 +355,12 @@ int nation_main(int argc, char **argv)
             snprintf(last_prov, sizeof last_prov, "%s", k->province);
             n_prov++;
         }
-        fprintf(fk, "%s,%s,\"%s\"\n", k->code, k->province, k->name);
-        fprintf(fj,
-                ",\n  {\"id\": \"%s-%s\", \"kind\": \"%s\", \"region\": \"%s\", "
-                "\"title\": \"Pemilihan %s (sintetis)\", ",
-                k->is_kota ? "wal" : "bup", k->code, k->is_kota ? "walikota" : "bupati", k->code,
-                k->name);
+        fprintf(fk, "%s,%s,", k->code, k->province);
+        csv_field(fk, k->name);
+        fputc('\n', fk);
+        fprintf(fj, ",\n  {\"id\": \"%s-%s\", \"kind\": \"%s\", \"region\": \"%s\", ",
+                k->is_kota ? "wal" : "bup", k->code, k->is_kota ? "walikota" : "bupati", k->code);
+        json_title(fj, "Pemilihan ", k->name);
         write_candidates(fj, lt_mix(seed + 1000u + (uint64_t)i),
                          2 + (int)(lt_mix(seed + (uint64_t)i) % 4));
         fputs("]}", fj);
@@ -343,10 +406,7 @@ int nation_main(int argc, char **argv)
         }
     }
     fputs("\n ]\n}\n", fj);
-    int bad = 0;
-    FILE *all[] = {fp, fk, fc, fd, ft, fj};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        bad |= fclose(all[i]) != 0;
+    bool bad = !close_all(all, n_files);
     free(kabs);
     if (bad) {
         fprintf(stderr, "suara-load nation: writing %s failed\n", out);

@@ -12,6 +12,7 @@ Environment: as tests/integration/harness.py (SUARA_TEST_PG, SUARA_BIN,
 SUARA_SOURCE_DIR), plus SUARA_LOAD_BIN, the suara-load binary.
 """
 
+import csv
 import json
 import os
 import subprocess
@@ -25,6 +26,48 @@ import harness  # noqa: E402
 
 LOAD_BIN = os.environ.get("SUARA_LOAD_BIN") or os.path.join(
     os.path.dirname(harness.SUARA_BIN), "suara-load")
+
+
+class NationTest(harness.SuaraTestCase):
+    """suara-load nation writes valid JSON and CSV whatever the names in its
+    source, and closes what it opened when it cannot write everything."""
+
+    NAME = 'Kab "Tanda" \\ Garis\tMiring'
+
+    def source(self):
+        folder = harness.tmpdir()
+        path = os.path.join(folder, "indonesia_kabupaten.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["code", "province_code", "name", "is_kota", "kecamatan_count",
+                        "desa_count", "of_which_kelurahan", "population_total"])
+            w.writerow(["91.01", "91", self.NAME, "0", "2", "3", "1", "5000"])
+        return path
+
+    def nation(self, out):
+        return subprocess.run([LOAD_BIN, "nation", "--source", self.source(), "--out", out],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_names_are_escaped(self):
+        out = os.path.join(harness.tmpdir(), "nation-escaped")
+        proc = self.nation(out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "nation_contests.json"), encoding="utf-8") as f:
+            contests = json.load(f)["contests"]
+        titles = {c["id"]: c["title"] for c in contests}
+        self.assertEqual(titles["bup-91.01"], f"Pemilihan {self.NAME} (sintetis)")
+        with open(os.path.join(out, "nation_kabupaten.csv"), encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([r["name"] for r in rows], [self.NAME])
+
+    def test_a_file_it_cannot_write(self):
+        out = os.path.join(harness.tmpdir(), "nation-blocked")
+        os.makedirs(os.path.join(out, "nation_tps.csv"))  # a folder where a file must go
+        proc = self.nation(out)
+        # 1, not a sanitizer's leak report: the files opened before are closed
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("cannot write", proc.stderr)
+        self.assertNotIn("LeakSanitizer", proc.stderr)
 
 
 class LoadSmokeTest(harness.SuaraTestCase):

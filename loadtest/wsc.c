@@ -1,9 +1,15 @@
 /* See wsc.h. The read buffer holds the tail of the stream that is not yet a
- * whole frame; whole frames are consumed in place. */
+ * whole frame; whole frames are consumed in place. What RFC 6455 asks of a
+ * client is checked, so a load test cannot pass against a server that breaks
+ * the protocol: the upgrade's Sec-WebSocket-Accept must be the digest of our
+ * key (section 4.1), a server's frame must not be masked (5.1), control frames
+ * are whole and short (5.5), and a close frame is answered by one (5.5.1). */
 #include "wsc.h"
 #include "core/mem.h"
 #include "formgen.h"
 
+#include <openssl/evp.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,8 @@ struct wsc {
     char *msg; /* fragments of a message being reassembled */
     size_t mlen, mcap;
     uint64_t mask_seed;
+    char accept[WSC_ACCEPT_SIZE]; /* the Sec-WebSocket-Accept the server must send */
+    bool close_sent;
 };
 
 struct wwrite {
@@ -152,6 +160,12 @@ static int on_frame(struct wsc *w, int fin, int opcode, unsigned char *payload, 
     case OP_PONG:
         return 0;
     case OP_CLOSE:
+        /* Echo the status code (the first two bytes), as section 5.5.1 asks,
+         * and stop reading: the server closes the TCP connection. */
+        if (!w->close_sent) {
+            w->close_sent = true;
+            send_frame(w, OP_CLOSE, (const char *)payload, len >= 2 ? 2 : 0);
+        }
         return WSC_CLOSED;
     case OP_TEXT:
     case OP_BINARY:
@@ -196,18 +210,13 @@ static int parse_frames(struct wsc *w)
                 len = len << 8 | p[2 + i];
             hdr = 10;
         }
-        if (len > FRAME_MAX)
-            return WSC_PROTOCOL;
-        size_t mask_at = hdr;
-        if (masked)
-            hdr += 4;
+        if (len > FRAME_MAX || masked)
+            return WSC_PROTOCOL; /* a server must never mask (RFC 6455 5.1) */
+        if ((opcode & 8) && (!fin || len > 125))
+            return WSC_PROTOCOL; /* control frames are whole and short (5.5) */
         if (avail < hdr + len)
             break;
         unsigned char *payload = p + hdr;
-        if (masked) {
-            for (size_t i = 0; i < len; i++)
-                payload[i] ^= p[mask_at + (i & 3)];
-        }
         at += hdr + (size_t)len;
         rc = on_frame(w, fin, opcode, payload, (size_t)len);
         if (rc != 0)
@@ -218,6 +227,42 @@ static int parse_frames(struct wsc *w)
         w->rlen -= at;
     }
     return 0;
+}
+
+void wsc_accept_key(const char *key, char out[WSC_ACCEPT_SIZE])
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    char text[128];
+    int n = snprintf(text, sizeof text, "%s%s", key, guid);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (n < 0 || (size_t)n >= sizeof text ||
+        !EVP_Digest(text, (size_t)n, digest, &len, EVP_sha1(), NULL) || len != 20) {
+        out[0] = '\0'; /* never matches an answer */
+        return;
+    }
+    EVP_EncodeBlock((unsigned char *)out, digest, 20);
+}
+
+/* True when the response head (len bytes, ending in CRLF CRLF) has exactly
+ * one Sec-WebSocket-Accept header whose value is `want`. */
+static bool accept_matches(const char *head, size_t len, const char *want)
+{
+    static const char name[] = "\r\nSec-WebSocket-Accept:";
+    const size_t nlen = sizeof name - 1;
+    int found = 0;
+    bool ok = false;
+    for (size_t i = 0; i + nlen <= len; i++) {
+        if (strncasecmp(head + i, name, nlen) != 0)
+            continue;
+        const char *v = head + i + nlen;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t vlen = strcspn(v, " \t\r");
+        found++;
+        ok = *want && vlen == strlen(want) && memcmp(v, want, vlen) == 0;
+    }
+    return found == 1 && ok;
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -240,11 +285,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         }
         if (!end)
             return;
-        if (w->rlen < 12 || memcmp(w->rbuf + 9, "101", 3) != 0) {
+        size_t head = (size_t)(end - w->rbuf);
+        if (w->rlen < 12 || memcmp(w->rbuf + 9, "101", 3) != 0 ||
+            !accept_matches(w->rbuf, head, w->accept)) {
             die(w, WSC_HANDSHAKE);
             return;
         }
-        size_t head = (size_t)(end - w->rbuf);
         memmove(w->rbuf, end, w->rlen - head);
         w->rlen -= head;
         w->upgraded = true;
@@ -270,22 +316,9 @@ static void on_connect(uv_connect_t *req, int status)
     unsigned char key[16];
     for (int i = 0; i < 16; i++)
         key[i] = (unsigned char)lt_mix(w->mask_seed++);
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char key64[25];
-    int o = 0;
-    for (int i = 0; i < 15; i += 3) {
-        uint32_t v = (uint32_t)key[i] << 16 | (uint32_t)key[i + 1] << 8 | key[i + 2];
-        key64[o++] = b64[v >> 18];
-        key64[o++] = b64[(v >> 12) & 63];
-        key64[o++] = b64[(v >> 6) & 63];
-        key64[o++] = b64[v & 63];
-    }
-    uint32_t v = (uint32_t)key[15] << 16;
-    key64[o++] = b64[v >> 18];
-    key64[o++] = b64[(v >> 12) & 63];
-    key64[o++] = '=';
-    key64[o++] = '=';
-    key64[o] = '\0';
+    EVP_EncodeBlock((unsigned char *)key64, key, 16);
+    wsc_accept_key(key64, w->accept);
     char head[512];
     int n = snprintf(head, sizeof head,
                      "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
