@@ -34,6 +34,7 @@
  * and closes one silent for all of it. */
 #include "live_lws.h"
 #include "api_life.h"
+#include "wire_hook.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -616,21 +617,23 @@ static void conn_free(struct live_conn *c)
     free(c);
 }
 
-/* The close frame (1008, policy violation) is written here: lws 4.1 drops
+/* A close frame (1002, 1008) is written here: lws 4.1 drops
  * the one lws_close_reason prepares when the callback returns -1 from a
  * writeable callback. Opcode 4 is lws's own LWS_WRITE_CLOSE, which its
  * public header leaves to lws_close_reason. */
 #define WRITE_CLOSE ((enum lws_write_protocol)4)
 
-static int close_revoked(struct lws *wsi)
+/* Sends a close frame with status and why, and has lws close the connection. */
+static int close_with(struct lws *wsi, enum lws_close_status status, const char *why)
 {
-    static const char why[] = "token revoked";
-    unsigned char frame[LWS_PRE + 2 + sizeof why];
+    size_t n = strlen(why);
+    unsigned char frame[LWS_PRE + 2 + 64];
     unsigned char *p = frame + LWS_PRE;
-    p[0] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION >> 8);
-    p[1] = (unsigned char)(LWS_CLOSE_STATUS_POLICY_VIOLATION & 0xff);
-    memcpy(p + 2, why, sizeof why - 1);
-    lws_write(wsi, p, 2 + sizeof why - 1, WRITE_CLOSE);
+    n = n < 64 ? n : 64;
+    p[0] = (unsigned char)(status >> 8);
+    p[1] = (unsigned char)(status & 0xff);
+    memcpy(p + 2, why, n);
+    lws_write(wsi, p, 2 + n, WRITE_CLOSE);
     return -1;
 }
 
@@ -671,8 +674,10 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
             heard_from(*conn);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (wire_unmasked(wsi)) /* RFC 6455 5.1: a client frame must be masked */
+            return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "frame not masked");
         if (*conn && (*conn)->revoked)
-            return close_revoked(wsi);
+            return close_with(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "token revoked");
         if (!*conn || (*conn)->closing)
             return 0;
         flush_unlink(*conn); /* written now, in full or until the socket is full again */

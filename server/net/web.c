@@ -10,6 +10,8 @@
 #include "files.h"
 #include "framing.h"
 #include "live_lws.h"
+#include "wire.h"
+#include "wire_hook.h"
 #include "photo.h"
 #include "security_headers.h"
 #include "core/mem.h"
@@ -625,6 +627,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     struct http_session *s = user;
     struct web *w = lws_context_user(lws_get_context(wsi));
+    if (reason == LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
+        wire_watch(wsi); /* before lws reads a byte (wire_hook.h) */
+    else if (reason == LWS_CALLBACK_WSI_DESTROY)
+        wire_forget(wsi);
     switch (reason) {
     case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
         if (s) {
@@ -727,7 +733,10 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
      * slowly they trickle in (slowloris). */
     info.timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
     info.keepalive_timeout = cfg->idle_timeout_s;
-    info.max_http_header_data = 4096;
+    /* wire.c refuses heads over WIRE_HEAD_MAX raw bytes or WIRE_LINES_MAX
+     * lines with 431, so that lws, which stores a head in less than twice
+     * its raw size, never runs out of room and closes without an answer. */
+    info.max_http_header_data = 2 * WIRE_HEAD_MAX;
     info.pcontext = &w->ctx;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {

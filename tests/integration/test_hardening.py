@@ -338,5 +338,105 @@ class TpsHistoryTest(HostileCase):
         self.assertEqual(status, 200, body)
 
 
+
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError(f"closed after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+def read_server_frame(sock):
+    """One frame from the server: (opcode, payload). Server frames are never
+    masked."""
+    b0, b1 = read_exactly(sock, 2)
+    if b1 & 0x80:
+        raise AssertionError("the server masked a frame")
+    n = b1 & 0x7F
+    if n == 126:
+        n = int.from_bytes(read_exactly(sock, 2), "big")
+    elif n == 127:
+        n = int.from_bytes(read_exactly(sock, 8), "big")
+    return b0 & 0x0F, read_exactly(sock, n)
+
+
+class WireTest(HostileCase):
+    """What libwebsockets 4.1.6 lets through on the wire gets the answer the
+    RFCs ask for: a head too large for lws's header table a JSON 431 (414 for
+    the request line) instead of a silent close, and an unmasked client frame
+    a close frame with status 1002 instead of being read."""
+
+    def test_oversized_heads_are_answered(self):
+        server = self.start_server(ready=True)
+        many_lines = b"".join(b"X-Line-%d: v\r\n" % i for i in range(80))
+        many_args = b"&".join(b"a%d" % i for i in range(100))
+        cases = [
+            ("one long header", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 5000 +
+             b"\r\n\r\n", 431, "headers_too_large"),
+            ("many header lines", b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many_lines + b"\r\n",
+             431, "headers_too_large"),
+            ("a long query string", b"GET /api/v1/contests?q=" + b"q" * 5000 +
+             b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+            ("many query arguments", b"GET /api/v1/contests?" + many_args +
+             b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+        ]
+        for name, raw, status, code in cases:
+            with self.subTest(name):
+                r = raw_once(server.port, raw, timeout=10)
+                self.assert_json_error(r, status, code, name)
+                self.assertEqual(r.headers.get("connection"), "close", name)
+        # a head just under the limit is served as before
+        near = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 3900 + b"\r\n\r\n"
+        self.assertEqual(raw_once(server.port, near, timeout=10).status, 200)
+        # the second request of a kept-alive connection is followed too, past a body
+        conn = RawConn(server.port, timeout=10)
+        try:
+            conn.send(b"POST /api/v1/forms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                      b"\r\nContent-Length: 2\r\n\r\n{}")
+            self.assertEqual(conn.read_response().status, 401)
+            conn.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many_lines + b"\r\n")
+            self.assert_json_error(conn.read_response(), 431, "headers_too_large", "second")
+            self.assertIsNone(conn.read_response(), "the connection stays open after a 431")
+        finally:
+            conn.close()
+        self.assert_up(server, "oversized heads")
+
+    def upgrade(self, server):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        sock.sendall(b"GET /api/v1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += read_exactly(sock, 1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        return sock
+
+    def test_unmasked_frames_are_closed_with_1002(self):
+        from test_hostile import ws_frame
+        server = self.start_server(ready=True)
+        for name, first in (("alone", b""), ("after a masked frame", ws_frame(0x1, b"{}"))):
+            with self.subTest(name):
+                sock = self.upgrade(server)
+                try:
+                    if first:  # a masked frame is read and answered as always
+                        sock.sendall(first)
+                        opcode, payload = read_server_frame(sock)
+                        self.assertEqual(opcode, 0x1)
+                        self.assertEqual(json.loads(payload)["type"], "error")
+                    sock.sendall(b"\x81\x05hello")  # unmasked: RFC 6455 5.1
+                    opcode, payload = read_server_frame(sock)
+                    self.assertEqual(opcode, 0x8, payload)
+                    self.assertEqual(int.from_bytes(payload[:2], "big"), 1002, payload)
+                    self.assertEqual(payload[2:], b"frame not masked")
+                    self.assertEqual(sock.recv(16), b"", "the connection stays open")
+                finally:
+                    sock.close()
+        self.assert_up(server, "unmasked frames")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -4,7 +4,8 @@
 #   domain  core and cJSON only, and libraries that only compute (OpenSSL's
 #           digests for the Merkle log, the photo decoders): no I/O library
 #   db      core, domain and libpq (never net/ or libwebsockets)
-#   net     core, domain and libwebsockets (never db/ or libpq)
+#   net     core, domain and libwebsockets (never db/ or libpq); dlfcn.h for
+#           wire_hook.c, which reaches the C library's recv() under its own
 # and the headers app.c includes pull in neither libpq-fe.h nor
 # libwebsockets.h (the app holds opaque handles, as libuv's uv.h does).
 # Usage: layers.sh SOURCE_DIR C_COMPILER
@@ -42,7 +43,7 @@ check() {
 check core "" "($std_c|$posix)\.h"
 check domain "core" "($std_c)\.h|cjson/cJSON\.h|openssl/(sha|evp)\.h|jpeglib\.h|png\.h|webp/decode\.h"
 check db "core domain" "($std_c|$posix)\.h|libpq-fe\.h|uv\.h"
-check net "core domain" "($std_c|$posix)\.h|libwebsockets\.h|uv\.h"
+check net "core domain" "($std_c|$posix|dlfcn)\.h|libwebsockets\.h|uv\.h"
 
 # Every header app.c sees, system ones included (-M, not -MM).
 deps=$("$cc" -M -I . $(pkg-config --cflags libuv) app.c 2>&1) || {
