@@ -1,6 +1,7 @@
 /* See api.h. Routes, in the order the contract lists them; every error has
  * the contract's body {"error": {"code", "message", "details"}}. */
 #include "api.h"
+#include "body.h"
 #include "api_review.h"
 #include "api_life.h"
 #include "api_search.h"
@@ -396,40 +397,24 @@ static enum route_result post_form(struct api *api, struct http_request *req,
     return ROUTE_PENDING;
 }
 
+static bool decision_valid(const char *d)
+{
+    return strcmp(d, "count") == 0 || strcmp(d, "reject") == 0;
+}
+
 static bool parse_decision(const struct http_request *req, bool *count, char **reason,
                            struct form_problems *p)
 {
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    struct body_member m[] = {
+        {.name = "decision", .valid = decision_valid},
+        {.name = "reason", .max = DECISION_REASON_MAX, .text = true},
+    };
+    cJSON *root = body_members(req, m, 2, p);
+    if (!root)
         return false;
-    }
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "decision");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reason");
-    if (!cJSON_IsString(d))
-        form_problem_add(p, "decision", d ? "not_string" : "missing");
-    else if (strcmp(d->valuestring, "count") != 0 && strcmp(d->valuestring, "reject") != 0)
-        form_problem_add(p, "decision", "bad_value");
-    if (!cJSON_IsString(r))
-        form_problem_add(p, "reason", r ? "not_string" : "missing");
-    else if (!*r->valuestring || strlen(r->valuestring) > DECISION_REASON_MAX)
-        form_problem_add(p, "reason", *r->valuestring ? "too_long" : "empty");
-    else if (!utf8_valid(r->valuestring, strlen(r->valuestring)))
-        form_problem_add(p, "reason", "bad_encoding");
-    /* cJSON keeps every duplicate and GetObjectItem returns the first: a
-     * reader taking the last would see another decision, so none is taken. */
-    int seen_decision = 0, seen_reason = 0;
-    for (const cJSON *it = root->child; it; it = it->next) {
-        bool is_decision = strcmp(it->string, "decision") == 0;
-        bool is_reason = strcmp(it->string, "reason") == 0;
-        if (!is_decision && !is_reason)
-            form_problem_add(p, it->string, "unknown_field");
-        else if ((is_decision ? ++seen_decision : ++seen_reason) == 2)
-            form_problem_add(p, it->string, "duplicate_key");
-    }
     if (p->n == 0) {
-        *count = strcmp(d->valuestring, "count") == 0;
-        *reason = xstrdup(r->valuestring);
+        *count = strcmp(m[0].value, "count") == 0;
+        *reason = xstrdup(m[1].value);
     }
     cJSON_Delete(root);
     return true;

@@ -3,9 +3,9 @@
  * the region_final rule on forms and decisions, and the counting of the
  * events a stranger can repeat (auth_failed, export) for the audit trail. */
 #include "api_life.h"
+#include "body.h"
 #include "core/mem.h"
 #include "core/clock.h"
-#include "core/utf8.h"
 #include "domain/view.h"
 
 #include <stdio.h>
@@ -150,32 +150,16 @@ static struct token *admin_token(struct api *api, const struct http_request *req
 static bool parse_finalize(const struct http_request *req, char *region, size_t region_size,
                            char **reason, struct form_problems *p)
 {
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    struct body_member m[] = {
+        {.name = "region", .max = region_size - 1, .long_code = "bad_format"},
+        {.name = "reason", .max = ELECTION_REASON_MAX, .text = true},
+    };
+    cJSON *root = body_members(req, m, 2, p);
+    if (!root)
         return false;
-    }
-    const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "region");
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reason");
-    if (!cJSON_IsString(g))
-        form_problem_add(p, "region", g ? "not_string" : "missing");
-    else if (strlen(g->valuestring) >= region_size)
-        form_problem_add(p, "region", "bad_format");
-    if (!cJSON_IsString(r))
-        form_problem_add(p, "reason", r ? "not_string" : "missing");
-    else if (!*r->valuestring)
-        form_problem_add(p, "reason", "empty");
-    else if (strlen(r->valuestring) > ELECTION_REASON_MAX)
-        form_problem_add(p, "reason", "too_long");
-    else if (!utf8_valid(r->valuestring, strlen(r->valuestring)))
-        form_problem_add(p, "reason", "bad_encoding");
-    for (const cJSON *it = root->child; it; it = it->next) {
-        if (strcmp(it->string, "region") != 0 && strcmp(it->string, "reason") != 0)
-            form_problem_add(p, it->string, "unknown_field");
-    }
     if (p->n == 0) {
-        snprintf(region, region_size, "%s", g->valuestring);
-        *reason = xstrdup(r->valuestring);
+        snprintf(region, region_size, "%s", m[0].value);
+        *reason = xstrdup(m[1].value);
     }
     cJSON_Delete(root);
     return true;

@@ -1,10 +1,10 @@
 /* See api_review.h. Claims answer at once (memory only); a request is
  * answered 201 after its INSERT commits, through api->save_request. */
 #include "api_review.h"
+#include "body.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/mem.h"
-#include "core/utf8.h"
 #include "domain/review_view.h"
 #include "domain/view.h"
 
@@ -71,53 +71,29 @@ static enum route_result delete_claim(struct api *api, const struct token *t, co
     return ROUTE_DONE;
 }
 
+static bool kind_valid(const char *kind)
+{
+    return review_request_kind_parse(kind) >= 0;
+}
+
 /* {"kind": "photo"|"recount", "note": "text"}; false for a body that is not
  * an object, problems for the rest. */
 static bool parse_request(const struct http_request *req, int *kind, char **note,
                           struct form_problems *p)
 {
-    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    struct body_member m[] = {
+        {.name = "kind", .valid = kind_valid},
+        {.name = "note", .max = REVIEW_NOTE_MAX, .text = true},
+    };
+    cJSON *root = body_members(req, m, 2, p);
+    if (!root)
         return false;
-    }
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(root, "kind");
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "note");
-    if (!cJSON_IsString(k))
-        form_problem_add(p, "kind", k ? "not_string" : "missing");
-    else if (review_request_kind_parse(k->valuestring) < 0)
-        form_problem_add(p, "kind", "bad_value");
-    if (!cJSON_IsString(n))
-        form_problem_add(p, "note", n ? "not_string" : "missing");
-    else if (!*n->valuestring)
-        form_problem_add(p, "note", "empty");
-    else if (strlen(n->valuestring) > REVIEW_NOTE_MAX)
-        form_problem_add(p, "note", "too_long");
-    else if (!utf8_valid(n->valuestring, strlen(n->valuestring)))
-        form_problem_add(p, "note", "bad_encoding");
-    for (const cJSON *it = root->child; it; it = it->next) {
-        if (strcmp(it->string, "kind") != 0 && strcmp(it->string, "note") != 0)
-            form_problem_add(p, it->string, "unknown_field");
-    }
     if (p->n == 0) {
-        *kind = review_request_kind_parse(k->valuestring);
-        *note = xstrdup(n->valuestring);
+        *kind = review_request_kind_parse(m[0].value);
+        *note = xstrdup(m[1].value);
     }
     cJSON_Delete(root);
     return true;
-}
-
-static enum route_result reply_problems(struct http_reply *rep, const struct form_problems *p)
-{
-    cJSON *details = cJSON_CreateArray();
-    for (int i = 0; i < p->n; i++) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "field", p->list[i].field);
-        cJSON_AddStringToObject(d, "code", p->list[i].code);
-        cJSON_AddItemToArray(details, d);
-    }
-    http_reply_json(rep, 422, view_error("invalid_request", "the request is not valid", details));
-    return ROUTE_DONE;
 }
 
 static enum route_result post_request(struct api *api, struct http_request *req,
@@ -130,7 +106,8 @@ static enum route_result post_request(struct api *api, struct http_request *req,
     if (!parse_request(req, &kind, &note, &problems))
         return fail(rep, 400, "malformed_json", "the body is not a JSON object");
     if (problems.n)
-        return reply_problems(rep, &problems);
+        return api__reply_problems(rep, 422, "invalid_request", "the request is not valid",
+                                   &problems);
     if (review_request_count(api->desk, f->id) >= REVIEW_REQUESTS_PER_FORM) {
         free(note);
         return fail(rep, 409, "too_many_requests", "this form has as many requests as it may");
@@ -167,16 +144,10 @@ enum route_result api_review_form(struct api *api, struct http_request *req, con
     bool is_claim = strcmp(end, "/claim") == 0, is_request = strcmp(end, "/request") == 0;
     if (end == rest || (!is_claim && !is_request))
         return fail(rep, 404, "not_found", "no such API path");
-    if (is_request && req->method != HTTP_POST) {
-        http_reply_error(rep, 405, "method_not_allowed", "this path does not take that method");
-        rep->allow = "POST";
-        return ROUTE_DONE;
-    }
-    if (is_claim && req->method != HTTP_POST && req->method != HTTP_DELETE) {
-        http_reply_error(rep, 405, "method_not_allowed", "this path does not take that method");
-        rep->allow = "POST, DELETE";
-        return ROUTE_DONE;
-    }
+    if (is_request && req->method != HTTP_POST)
+        return api__method_not_allowed(rep, "POST");
+    if (is_claim && req->method != HTTP_POST && req->method != HTTP_DELETE)
+        return api__method_not_allowed(rep, "POST, DELETE");
     struct token *t = api_authenticate(api, req, rep);
     if (!t)
         return ROUTE_DONE;
