@@ -2,8 +2,8 @@
 #include "body.h"
 #include "core/mem.h"
 #include "core/utf8.h"
+#include "domain/view.h" /* cJSON, as the domain layer gives it */
 
-#include <cjson/cJSON.h>
 #include <string.h>
 
 static void check_member(struct body_member *m, const cJSON *v, struct form_problems *p)

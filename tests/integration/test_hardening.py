@@ -230,6 +230,21 @@ class DecisionKeysTest(HostileCase):
         self.assertEqual(form["status"], "held")
         self.assertEqual(self.psql("SELECT count(*) FROM decisions WHERE form_id = "
                                    f"{receipt['form_id']}"), "0")
+        # the other small JSON bodies are held to the same rule (net/body.c)
+        admin = self.db.make_token("admin", "62", "dup admin")
+        server.wait_for_token(admin)
+        for name, path, raw, token, code, field in (
+                ("review request", f"/api/v1/forms/{receipt['form_id']}/request",
+                 b'{"kind":"photo","note":"a","note":"b"}', reviewer, "invalid_request", "note"),
+                ("finalisation", "/api/v1/contests/gub-62/finalize",
+                 b'{"region":"62.01","reason":"pleno","region":"62"}', admin, "invalid_finalize",
+                 "region")):
+            with self.subTest(name):
+                r = raw_once(server.port, http_request("POST", path, raw, token))
+                err = self.assert_json_error(r, 422, code, name)
+                self.assertEqual(err["details"], [{"field": field, "code": "duplicate_key"}])
+        self.assertEqual(self.psql("SELECT count(*) FROM review_requests"), "0")
+        self.assertEqual(self.psql("SELECT count(*) FROM finals"), "0")
 
 
 

@@ -1195,6 +1195,7 @@ class PrivateReadsTest(LiveCase):
     def test_the_live_feed_needs_a_token_when_reads_are_private(self):
         server = self.serve("--private-reads")
         monitor = self.fresh.make_token("monitor", "62")
+        server.wait_for_token(monitor)  # reloaded on NOTIFY: wait, do not race it
         self.count(server, [make_form("62.01.01.1011.001")])
         status, _, body = server.get("/api/v1/tally/gub-62/62")
         self.assertEqual(status, 401, body)
