@@ -46,6 +46,7 @@ struct wire_conn {
     bool in_request_line;
     char line[32]; /* the start of the header line being read */
     size_t line_len;
+    unsigned char last;      /* the line's last byte so far */
     bool upgrade;            /* "Upgrade: websocket" in this head */
     uint64_t content_length; /* of this head, 0 without one */
     bool chunked;            /* Transfer-Encoding in this head */
