@@ -126,6 +126,7 @@ static ssize_t check(struct watched *w, unsigned char *buf, ssize_t n,
     }
     if (v == WIRE_UNMASKED && !w->unmasked) {
         w->unmasked = true;
+        log_info("ws_unmasked_frame", "fd=%d", w->fd);
         lws_callback_on_writable(w->wsi);
     }
     if (pass == 0 && n > 0) {
