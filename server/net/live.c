@@ -65,6 +65,9 @@ struct topic {
     int32_t region;
     int64_t sent_seq;
     struct sub *subs; /* doubly linked through sub->prev/next */
+    struct msg *snap; /* the last snapshot encoded, shared while still current */
+    int64_t snap_seq, snap_kpu;
+    int snap_finals;
 };
 
 struct sub {
@@ -247,14 +250,38 @@ static int write_text(struct live_conn *c, struct msg *m)
     return 0;
 }
 
+/* The topic's snapshot as it is now, one reference for the caller. Encoded
+ * once and shared by every subscriber that needs it before the node changes:
+ * ten thousand viewers of the province joining, or resyncing after a stall,
+ * cost one encoding, not ten thousand. What a snapshot says moves with the
+ * node's seq, KPU's figures and the final regions (as the ETags do). */
+static struct msg *topic_snapshot(struct live *l, struct topic *t)
+{
+    const struct api *api = l->api;
+    int64_t seq = tally_node(api->tallies, t->contest, t->region)->seq;
+    int64_t kpu = api->tallies->kpu_generation;
+    int finals = api->ledger->finals.n;
+    if (!t->snap || t->snap_seq != seq || t->snap_kpu != kpu || t->snap_finals != finals) {
+        msg_unref(t->snap);
+        t->snap = msg_from_tree(node_message(l, "snapshot", t, VIEW_ALL_CHILDREN));
+        t->snap_seq = seq;
+        t->snap_kpu = kpu;
+        t->snap_finals = finals;
+        if (!t->snap)
+            return NULL;
+    }
+    t->snap->refs++;
+    return t->snap;
+}
+
 static int write_snapshot(struct live_conn *c, struct sub *s)
 {
     struct live *l = c->live;
     s->need_snapshot = false;
-    struct msg *m = msg_from_tree(node_message(l, "snapshot", s->topic, VIEW_ALL_CHILDREN));
+    struct msg *m = topic_snapshot(l, s->topic);
     if (!m)
         return -1;
-    s->last_seq = tally_node(l->api->tallies, s->topic->contest, s->topic->region)->seq;
+    s->last_seq = s->topic->snap_seq;
     g_metrics.ws_snapshots_sent++;
     int rc = write_text(c, m);
     msg_unref(m);
@@ -466,6 +493,7 @@ static void topic_free(struct live *l, struct topic *t)
 {
     u64map_del(&l->topics, t->key);
     g_metrics.ws_topics--;
+    msg_unref(t->snap);
     free(t);
 }
 
