@@ -38,12 +38,13 @@ PACKAGES=(
     libjpeg62-turbo-dev libpng-dev libwebp-dev # decoding uploaded photos
     libssl-dev # Ed25519 signatures of the public log's tree heads
     libqrencode-dev # QR codes of the witnesses' links (suara token create --qr/--card)
+    nodejs npm # the web client's bundle (esbuild, from npm: client-web/package-lock.json)
     postgresql
     python3 python3-websocket curl
 )
 # Test-only packages.
 TEST_PACKAGES=(
-    nodejs npm chromium # browser tests (large)
+    chromium # browser tests (large)
     openssl             # the TLS test's certificates
     python3-cryptography # the independent verifier of the log's proofs
     clang clang-format libclang-rt-14-dev # fuzzers, the layout check
@@ -99,6 +100,18 @@ ensure_packages() {
         die "apt-get update failed"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}" ||
         die "could not install: ${missing[*]}"
+}
+
+# client_packages build|test: client-web's npm packages from its lockfile, when
+# what is installed is older than the lockfile or lacks what MODE needs: the
+# build needs esbuild (the bundle), the tests also the dev dependencies.
+client_packages() {
+    local need=esbuild args=(--omit=dev)
+    [ "$1" = test ] && need=playwright-core args=()
+    if [ -d "client-web/node_modules/$need" ] && [ client-web/node_modules/.package-lock.json -nt client-web/package-lock.json ]; then
+        return 0
+    fi
+    (cd client-web && npm ci --no-audit --no-fund "${args[@]}") || die "npm ci failed in client-web"
 }
 
 build() { # DIR CMAKE-ARGS...
@@ -244,6 +257,7 @@ ensure_tokens() {
 
 cmd_run() {
     ensure_packages "${PACKAGES[@]}"
+    client_packages build
     build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
     cluster_start .pgdata dev
     if [ "$(psql_q "$PGCONN dbname=postgres" "SELECT count(*) FROM pg_database WHERE datname = 'suara'")" = 0 ]; then
@@ -271,6 +285,7 @@ EOF
 # tests' packages: what every test run needs first.
 test_setup() {
     ensure_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    client_packages test
     build "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
     trap 'cluster_stop .run/pgdata-test' EXIT
     trap 'exit 130' INT TERM
@@ -278,14 +293,6 @@ test_setup() {
     export SUARA_TEST_PG="$PGCONN"
     export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
     say "test cluster: $SUARA_TEST_PG"
-    if [ -f client-web/package.json ] && [ ! client-web/node_modules -nt client-web/package-lock.json ]; then
-        if [ -f client-web/package-lock.json ]; then
-            (cd client-web && npm ci --no-audit --no-fund)
-        else
-            say "client-web has no package-lock.json: using npm install"
-            (cd client-web && npm install --no-audit --no-fund)
-        fi
-    fi
 }
 
 cmd_quick() {

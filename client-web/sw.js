@@ -2,7 +2,7 @@
 // no network at all, and sends the outbox when a signal comes back.
 //
 // - The app shell (index.html and every file it names: the stylesheet, the
-//   modules it preloads, the manifest and icons) is fetched at install into a
+//   bundle it loads, the manifest and icons) is fetched at install into a
 //   cache of its own version, "suara-shell-<tag>", where the tag is made from
 //   the files' ETags. Pages and files are answered from it at once; after
 //   each page load the worker revalidates the shell (conditional requests,

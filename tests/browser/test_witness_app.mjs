@@ -49,7 +49,7 @@ async function onboard(browser) {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await until(async () => {
     const have = await cached(page);
-    return have.includes('/api/v1/contests') && have.includes(`/api/v1/regions/${TPS}`) && have.includes('/js/witness.js');
+    return have.includes('/api/v1/contests') && have.includes(`/api/v1/regions/${TPS}`) && have.includes('/dist/app.js');
   }, { timeout: 30000, what: 'the service worker to hold the shell, the contests and the TPS' });
   return page;
 }
