@@ -19,6 +19,7 @@
 #include "db/review_store.h"
 #include "db/photo_pg.h"
 #include "db/snapshot.h"
+#include "db/token_store.h"
 #include "domain/kpu.h"
 #include "domain/form_photos.h"
 #include "net/api.h"
@@ -194,6 +195,12 @@ static void save_request(void *ctx, struct review_request *r, struct waiter *w)
     ingest_review_request(a->pg, &a->desk, &a->auth, r, w);
 }
 
+static void save_tokens(void *ctx, struct token_batch *b, struct waiter *w)
+{
+    struct app *a = ctx;
+    token_store_save(a->pg, &a->auth, &a->reg, b, w);
+}
+
 static void requests_loaded(void *ctx, bool ok)
 {
     struct app *a = ctx;
@@ -205,6 +212,7 @@ static void requests_loaded(void *ctx, bool ok)
     a->loading = false;
     a->api.desk = &a->desk;
     a->api.save_request = save_request;
+    a->api.save_tokens = save_tokens;
     a->api.save_ctx = a;
     a->loaded = true;
     a->ledger.photos = &a->photo_index;

@@ -9,9 +9,8 @@
  * audit event (token_created, token_revoked) in that transaction too. */
 #include "cli.h"
 #include "core/err.h"
-#include "core/random.h"
-#include "core/sha256.h"
 #include "db/sync.h"
+#include "domain/auth.h"
 #include "domain/region_code.h"
 #include "cli_qr.h"
 
@@ -22,9 +21,6 @@
 
 #define WHO "suara token"
 #define HINT "(see `suara token --help`)\n"
-#define TOKEN_RANDOM_BYTES 32
-#define TOKEN_PREFIX "sk_"
-#define TOKEN_LEN (3 + 43) /* prefix + base64url of 32 bytes, unpadded */
 #define NAME_MAX_BYTES 200
 #define URL_MAX_BYTES 200
 
@@ -51,28 +47,6 @@ static const char usage[] =
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
 static const char *const roles[] = {"witness", "reviewer", "monitor", "admin"};
-
-/* Unpadded base64url (RFC 4648 section 5). out needs 4 * ceil(len / 3) + 1. */
-static void base64url(const unsigned char *in, size_t len, char *out)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = alphabet[(v >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = alphabet[v & 63];
-    }
-    out[o] = '\0';
-}
 
 /* Parses options shared by the token commands. Returns -1 to go on, or the
  * exit code (help printed: 0, usage error: 2). *rest is the first operand. */
@@ -227,16 +201,12 @@ static int create(int argc, char **argv)
 
     struct sync_db db = {0};
     struct pg_result *res = NULL;
-    unsigned char secret[TOKEN_RANDOM_BYTES];
-    char token[TOKEN_LEN + 2], hash[65];
+    char token[AUTH_TOKEN_LEN + 1], hash[65];
     status = 1;
-    if (random_bytes(secret, sizeof secret) != SU_OK) {
+    if (auth_token_new(token, hash) != SU_OK) {
         perror(WHO ": no random bytes from the kernel");
         goto done;
     }
-    memcpy(token, TOKEN_PREFIX, 3);
-    base64url(secret, sizeof secret, token + 3);
-    sha256_hex(token, strlen(token), hash);
 
     if (sync_connect(&db, who, sync_conninfo(o.db)) != SU_OK || sync_begin(&db) != SU_OK)
         goto done;
@@ -297,7 +267,6 @@ static int create(int argc, char **argv)
     status = 0;
 
 done:
-    explicit_bzero(secret, sizeof secret);
     explicit_bzero(token, sizeof token);
     sync_clear(res);
     sync_close(&db);

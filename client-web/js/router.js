@@ -18,6 +18,7 @@ const routes = [
   [/^\/pemantauan\/([a-z0-9.-]+)\/?$/i, 'desk', (m) => ({ contest: m[1] })],
   [/^\/pemantauan\/([a-z0-9.-]+)\/([0-9.]+)\/([a-z_]+)\/?$/i, 'desk', (m) => ({ contest: m[1], region: m[2], status: m[3] })],
   [/^\/admin\/?$/, 'admin', () => ({})],
+  [/^\/admin\/kartu\/?$/, 'cards', () => ({})],
 ];
 
 import { contests } from './api.js';
@@ -34,6 +35,7 @@ const loaders = {
   review: () => import('./review.js'),
   desk: () => import('./desk.js'),
   admin: () => import('./admin.js'),
+  cards: () => import('./cards.js'),
   missing: () => import('./missing.js'),
 };
 

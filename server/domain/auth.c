@@ -3,6 +3,7 @@
 #include "core/err.h"
 #include "core/sha256.h"
 #include "core/mem.h"
+#include "core/random.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,61 @@ int auth_parse_role(const char *name)
 const char *auth_role_name(enum role role)
 {
     return role_names[role];
+}
+
+/* Unpadded base64url (RFC 4648 section 5). out needs 4 * ceil(len / 3) + 1. */
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        if (i + 1 < len)
+            out[o++] = alphabet[(v >> 6) & 63];
+        if (i + 2 < len)
+            out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+}
+
+int auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[65])
+{
+    unsigned char secret[32];
+    if (random_bytes(secret, sizeof secret) != SU_OK)
+        return SU_ERR;
+    memcpy(token, "sk_", 3);
+    base64url(secret, sizeof secret, token + 3);
+    explicit_bzero(secret, sizeof secret);
+    sha256_hex(token, AUTH_TOKEN_LEN, hash);
+    return SU_OK;
+}
+
+void token_batch_free(struct token_batch *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->n; i++) {
+        if (b->hash)
+            free(b->hash[i]);
+        if (b->scope)
+            free(b->scope[i]);
+        if (b->name)
+            free(b->name[i]);
+    }
+    free(b->hash);
+    free(b->scope);
+    free(b->name);
+    if (b->answer)
+        explicit_bzero(b->answer, strlen(b->answer)); /* it holds the secrets */
+    free(b->answer);
+    free(b);
 }
 
 void auth_init(struct auth *a)

@@ -29,6 +29,25 @@ struct auth {
     int n, cap;
 };
 
+/* A token is "sk_" and 32 random bytes in unpadded base64url (46 characters). */
+#define AUTH_TOKEN_LEN 46
+
+/* A new token's secret and the SHA-256 (hex) that the database keeps of it.
+ * SU_OK, or SU_ERR when the kernel gives no random bytes. */
+int auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[65]);
+
+/* New witness tokens to store (the admin's printed cards): n of each, the
+ * SHA-256 of each secret, its scope (a TPS code) and name, all malloc'd;
+ * `answer` is the reply that goes out once they are stored. */
+struct token_batch {
+    int n;
+    char **hash, **scope, **name;
+    int32_t by_token; /* the admin's token */
+    char *answer;
+};
+
+void token_batch_free(struct token_batch *b);
+
 void auth_init(struct auth *a);
 void auth_free(struct auth *a);
 /* Adds a token; unknown scopes or roles make it unusable and are skipped

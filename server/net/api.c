@@ -4,6 +4,7 @@
 #include "body.h"
 #include "api_review.h"
 #include "api_life.h"
+#include "api_cards.h"
 #include "api_search.h"
 #include "api_log.h"
 #include "core/clock.h"
@@ -605,6 +606,8 @@ static enum route_result route_api(struct api *api, struct http_request *req, co
             return ROUTE_DONE;
         return photos_get(api->photos, req, rest, rep);
     }
+    if (path_is(p, "tokens/cards"))
+        return api_cards_post(api, req, rep);
     if (path_is(p, "whoami"))
         return req->method == HTTP_GET ? get_whoami(api, req, rep)
                                        : api__method_not_allowed(rep, "GET");

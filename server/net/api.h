@@ -33,6 +33,9 @@ struct api_ingest {
 /* Stores a reviewer's request (the app owns r from here) and completes w
  * after COMMIT: 201 with the request, or 503. */
 typedef void (*api_save_request_fn)(void *ctx, struct review_request *r, struct waiter *w);
+/* Stores new witness tokens (the admin's cards; the app owns b from here)
+ * and completes w after COMMIT: 201 with b->answer, or 503. */
+typedef void (*api_save_tokens_fn)(void *ctx, struct token_batch *b, struct waiter *w);
 /* Reads a page of the audit trail and completes w (see db/audit_read.h). */
 typedef void (*api_audit_fn)(void *ctx, const char *kind, int64_t after, int limit,
                              struct waiter *w);
@@ -53,6 +56,7 @@ struct api {
     struct photos *photos;    /* net/photo.h */
     struct review_desk *desk; /* claims and requests of the review desk */
     api_save_request_fn save_request;
+    api_save_tokens_fn save_tokens; /* set with save_request, same ctx */
     void *save_ctx;
     uint32_t epoch; /* random per process: no validator (ETag) outlives the process */
     const struct election *election; /* NULL until loaded */

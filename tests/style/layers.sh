@@ -2,7 +2,8 @@
 # The layers of server/ as the build declares them (server/CMakeLists.txt):
 #   core    its own headers and the C library only
 #   domain  core and cJSON only, and libraries that only compute (OpenSSL's
-#           digests for the Merkle log, the photo decoders): no I/O library
+#           digests for the Merkle log, the photo decoders, libqrencode):
+#           no I/O library
 #   db      core, domain and libpq (never net/ or libwebsockets)
 #   net     core, domain and libwebsockets (never db/ or libpq); dlfcn.h for
 #           wire_hook.c, which reaches the C library's recv() under its own
@@ -41,7 +42,7 @@ check() {
 }
 
 check core "" "($std_c|$posix)\.h"
-check domain "core" "($std_c)\.h|cjson/cJSON\.h|openssl/(sha|evp)\.h|jpeglib\.h|png\.h|webp/decode\.h"
+check domain "core" "($std_c)\.h|cjson/cJSON\.h|openssl/(sha|evp)\.h|jpeglib\.h|png\.h|webp/decode\.h|qrencode\.h"
 check db "core domain" "($std_c|$posix)\.h|libpq-fe\.h|uv\.h"
 check net "core domain" "($std_c|$posix|dlfcn)\.h|libwebsockets\.h|uv\.h"
 

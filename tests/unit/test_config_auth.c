@@ -3,7 +3,11 @@
 #include "core/config.h"
 #include "core/sha256.h"
 #include "domain/auth.h"
+#include "domain/qr.h"
 #include "fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static void test_defaults_env_and_flags(void **state)
 {
@@ -121,12 +125,51 @@ static void test_rate_limit_windows(void **state)
     assert_true(auth_rate_take(&t, 61000, 0)); /* 0 = no limit */
 }
 
+/* A new token: "sk_" and 43 base64url characters, its hash the SHA-256 of
+ * the whole text, and never the same twice. */
+static void test_new_tokens(void **state)
+{
+    char a[AUTH_TOKEN_LEN + 1], b[AUTH_TOKEN_LEN + 1], ha[65], hb[65], want[65];
+    assert_int_equal(auth_token_new(a, ha), 0);
+    assert_int_equal(auth_token_new(b, hb), 0);
+    assert_int_equal(strlen(a), AUTH_TOKEN_LEN);
+    assert_memory_equal(a, "sk_", 3);
+    assert_int_equal(
+        strspn(a + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+    sha256_hex(a, strlen(a), want);
+    assert_string_equal(ha, want);
+    assert_string_not_equal(a, b);
+}
+
+/* A card's link (about 70 bytes) is a version 5 code at level M: 37x37
+ * modules, with the finder pattern's dark border at three corners. */
+static void test_qr_modules_of_a_link(void **state)
+{
+    int width = 0;
+    char *m = qr_modules(
+        "https://suara.example.org/saksi#t=sk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &width);
+    assert_non_null(m);
+    assert_int_equal(width, 37);
+    assert_int_equal(strlen(m), 37 * 37);
+    assert_int_equal(strspn(m, "01"), 37 * 37);
+    assert_memory_equal(m, "1111111", 7);           /* top left */
+    assert_memory_equal(m + 30, "1111111", 7);      /* top right */
+    assert_memory_equal(m + 36 * 37, "1111111", 7); /* bottom left */
+    assert_memory_equal(m + 37 + 1, "00000", 5);    /* the light ring inside */
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_env_and_flags), cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_usage_from_the_table),   cmocka_unit_test(test_listen_forms),
-        cmocka_unit_test(test_tokens_and_scopes),      cmocka_unit_test(test_rate_limit_windows),
+        cmocka_unit_test(test_defaults_env_and_flags),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_usage_from_the_table),
+        cmocka_unit_test(test_listen_forms),
+        cmocka_unit_test(test_tokens_and_scopes),
+        cmocka_unit_test(test_rate_limit_windows),
+        cmocka_unit_test(test_new_tokens),
+        cmocka_unit_test(test_qr_modules_of_a_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,140 @@
+// The witnesses' cards (/admin/kartu): an admin picks a kecamatan (or one of
+// its desa), the server makes a witness token for every TPS there (POST
+// /api/v1/tokens/cards) and the page lays out one card per TPS, ready to
+// print: the TPS and its places, the QR code of the link that carries the
+// token (/saksi#t=...), the link itself and what the witness does with it.
+// The tokens exist only in this page's memory and on paper: they are never
+// stored in the browser, and leaving the page forgets them.
+import { h, fill, svg } from './dom.js';
+import * as api from './api.js';
+import { getToken } from './tokens.js';
+import { tokenCard } from './tokencard.js';
+
+const errorText = (reply) => reply.data?.error?.message || (reply.status ? `HTTP ${reply.status}` : 'server tidak terjangkau');
+
+async function checkAdmin(token) {
+  try {
+    const who = await api.whoami(token);
+    if (who.role !== 'admin') return { ok: false, message: `Token ini milik peran ${who.role}, bukan admin.` };
+    return { ok: true, info: h('p.muted', { text: `Admin, lingkup ${who.scope}.` }) };
+  } catch (e) {
+    return { ok: false, message: e.status === 401 ? 'Token tidak dikenal atau sudah dicabut.' : `Token tidak dapat diperiksa: ${e.message}` };
+  }
+}
+
+// css/cards.css, loaded with this page only (every phone loads app.css).
+function cardsStylesheet() {
+  if (document.querySelector('link[href="/css/cards.css"]')) return;
+  document.head.append(h('link', { rel: 'stylesheet', href: '/css/cards.css' }));
+}
+
+// The QR code as SVG: one square per dark module, four modules of quiet
+// zone around, drawn from the server's modules (libqrencode, level M).
+export function qrSvg({ width, modules }, label) {
+  const size = width + 8;
+  let d = '';
+  for (let y = 0; y < width; y++) {
+    for (let x = 0; x < width; x++) {
+      if (modules[y * width + x] === '1') d += `M${x + 4} ${y + 4}h1v1h-1z`;
+    }
+  }
+  return svg('svg', { viewBox: `0 0 ${size} ${size}`, role: 'img', 'aria-label': label, class: 'qr', 'shape-rendering': 'crispEdges' },
+    svg('rect', { width: size, height: size, fill: '#fff' }),
+    svg('path', { d, fill: '#000' }));
+}
+
+function card(c) {
+  return h('article.witness-card', { 'data-tps': c.tps },
+    h('header',
+      h('p.wc-kind', { text: 'Kartu saksi · Suara' }),
+      h('h3', { text: `${c.name} · ${c.desa}` }),
+      h('p.wc-place', { text: `Kec. ${c.kecamatan}, ${c.kabupaten}` }),
+      h('p.wc-code', { text: c.tps })),
+    qrSvg(c.qr, `Kode QR tautan saksi ${c.name} ${c.desa}`),
+    h('ol.wc-steps',
+      h('li', { text: 'Pindai kode QR dengan kamera HP (atau buka tautan di bawah).' }),
+      h('li', { text: 'Halaman Saksi terbuka dengan token Anda; pasang aplikasinya bila ditawarkan.' }),
+      h('li', { text: 'Pada hari pemungutan, salin formulir C.Hasil dari plano di TPS ini.' })),
+    h('p.wc-link', h('code', { text: c.link })),
+    h('p.wc-warn', { text: 'Kartu ini rahasia: siapa pun yang memegangnya dapat mengirim formulir untuk TPS ini.' }));
+}
+
+// Kabupaten, then kecamatan, then (optionally) desa: the region the cards are for.
+function regionChooser(onReady) {
+  const kab = h('select', { id: 'cards-kab' }, h('option', { value: '', text: 'Pilih kabupaten/kota' }));
+  const kec = h('select', { id: 'cards-kec', disabled: true }, h('option', { value: '', text: 'Pilih kecamatan' }));
+  const desa = h('select', { id: 'cards-desa', disabled: true }, h('option', { value: '', text: 'Semua desa/kelurahan' }));
+  const fillSelect = (sel, first, children) => fill(sel, first, children.map((r) => h('option', { value: r.code, text: r.name })));
+  const chosen = () => desa.value || kec.value;
+  api.region('62').then((p) => fillSelect(kab, kab.options[0], p.children)).catch(() => { /* offline: nothing to choose */ });
+  kab.addEventListener('change', async () => {
+    kec.disabled = true; desa.disabled = true;
+    fillSelect(desa, desa.options[0], []);
+    fillSelect(kec, kec.options[0], kab.value ? (await api.region(kab.value)).children : []);
+    kec.disabled = !kab.value;
+    onReady(chosen());
+  });
+  kec.addEventListener('change', async () => {
+    desa.disabled = true;
+    fillSelect(desa, desa.options[0], kec.value ? (await api.region(kec.value)).children : []);
+    desa.disabled = !kec.value;
+    onReady(chosen());
+  });
+  desa.addEventListener('change', () => onReady(chosen()));
+  return h('div.cards-chooser',
+    h('label', { for: 'cards-kab', text: 'Kabupaten/kota' }), kab,
+    h('label', { for: 'cards-kec', text: 'Kecamatan' }), kec,
+    h('label', { for: 'cards-desa', text: 'Desa/kelurahan' }), desa);
+}
+
+function makerCard(sheet) {
+  const msg = h('p.field-msg', { id: 'cards-msg', role: 'status' });
+  let region = '';
+  let confirming = false;
+  const button = h('button', { type: 'button', disabled: true, text: 'Buat kartu' });
+  const reset = () => { confirming = false; button.textContent = 'Buat kartu'; };
+  const chooser = regionChooser((code) => { region = code; button.disabled = !code; reset(); msg.textContent = ''; });
+  button.addEventListener('click', async () => {
+    if (!confirming) {
+      const info = await api.region(region);
+      confirming = true;
+      button.textContent = `Ya, buat ${info.tps_count ?? 'semua'} token baru`;
+      msg.textContent = `Satu token saksi baru untuk setiap TPS di ${info.name}. Token lama tetap berlaku sampai dicabut (suara token revoke).`;
+      return;
+    }
+    button.disabled = true;
+    msg.textContent = 'Membuat token…';
+    const reply = await api.request('POST', '/api/v1/tokens/cards', {
+      token: getToken('admin'), body: { region, base_url: location.origin },
+    });
+    button.disabled = false;
+    reset();
+    if (reply.status !== 201) { msg.textContent = `Kartu tidak dibuat: ${errorText(reply)}`; return; }
+    msg.textContent = `${reply.data.cards.length} kartu untuk ${reply.data.region.name}.`;
+    showCards(sheet, reply.data);
+  });
+  return h('section.card.cards-maker', { 'aria-labelledby': 'cards-maker-title' },
+    h('h2', { id: 'cards-maker-title', text: 'Kartu saksi per TPS' }),
+    h('p.muted', { text: 'Pilih kecamatan (atau satu desa); setiap TPS di sana mendapat token saksi baru dan satu kartu dengan kode QR untuk dicetak.' }),
+    chooser, button, msg);
+}
+
+function showCards(sheet, data) {
+  fill(sheet,
+    h('div.cards-bar',
+      h('p', { text: `${data.cards.length} kartu · ${data.region.name}` }),
+      h('button', { type: 'button', text: 'Cetak kartu', onclick: () => window.print() })),
+    h('div.cards-grid', data.cards.map(card)));
+}
+
+export function mount(main) {
+  cardsStylesheet();
+  const sheet = h('section.cards-sheet', { 'aria-label': 'Kartu untuk dicetak' });
+  const body = h('div');
+  const show = (token) => fill(body, token ? makerCard(sheet) : null);
+  fill(main,
+    h('h1.sr-only', { text: 'Kartu saksi' }),
+    tokenCard('admin', 'Token admin', 'Kartu dibuat dengan token admin (dari `suara token create --role admin`).', show, { check: checkAdmin }),
+    body, sheet);
+  show(getToken('admin'));
+}

@@ -1,0 +1,64 @@
+// The witnesses' cards from the admin side (/admin/kartu): an admin picks a
+// kecamatan, the page asks once more, then shows one card per TPS with the
+// QR code of the link that carries the TPS's new token; printed, the page
+// shows the cards alone, two to a row; and a card's link opens the witness
+// page with that TPS (the token works).
+// Run: node --test tests/browser/test_cards.mjs (needs SUARA_TEST_PG).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { until } from './lib/suara.mjs';
+import { Stack } from './lib/stack.mjs';
+
+const KAB = '62.71'; // Kota Palangka Raya
+const stack = new Stack();
+let server, browser, tokens;
+
+before(async () => {
+  ({ server, browser, tokens } = await stack.start('cards', { tokens: { admin: ['admin', '62', 'admin kartu'] } }));
+});
+
+after(() => stack.stop());
+
+test('an admin prints a card per TPS of a kecamatan, and a card\'s link makes its phone that TPS\'s witness', async () => {
+  const kota = await server.get(`/api/v1/regions/${KAB}`);
+  const kec = await server.get(`/api/v1/regions/${kota.children[0].code}`);
+  const page = await browser.page();
+  await page.goto(`${server.url}/admin/kartu`);
+  await page.locator('#token-admin').fill(tokens.admin);
+  await page.getByRole('button', { name: 'Simpan token' }).click();
+  await until(async () => (await page.locator('#cards-kab option').count()) > 1, { what: 'the kabupaten list' });
+  await page.locator('#cards-kab').selectOption(KAB);
+  await until(async () => !(await page.locator('#cards-kec').isDisabled()), { what: 'the kecamatan list' });
+  await page.locator('#cards-kec').selectOption(kec.code);
+  await page.getByRole('button', { name: 'Buat kartu' }).click();
+  // Tokens are made only on the second press, which names how many.
+  await page.getByRole('button', { name: `Ya, buat ${kec.tps_count} token baru` }).click();
+  const cards = page.locator('article.witness-card');
+  await until(async () => (await cards.count()) === kec.tps_count, { what: `${kec.tps_count} cards` });
+  const first = cards.first();
+  const code = await first.getAttribute('data-tps');
+  assert.match(code, new RegExp(`^${kec.code.replace(/\./g, '\\.')}\\.\\d{4}\\.\\d{3}$`));
+  assert.equal(await first.locator('svg.qr[role=img]').count(), 1);
+  assert.ok((await first.locator('svg.qr path').getAttribute('d')).length > 500, 'the code has modules');
+  const link = await first.locator('.wc-link code').textContent();
+  assert.match(link, new RegExp(`^${server.url.replace(/[.]/g, '\\.')}/saksi#t=sk_[A-Za-z0-9_-]{43}$`));
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k !== 'suara.token.admin').length), 0,
+    'no card token kept in the browser');
+
+  // On paper: the cards alone, two to a row.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('header.top').isVisible(), false);
+  assert.equal(await page.locator('.cards-maker').isVisible(), false);
+  const boxes = await cards.evaluateAll((els) => els.slice(0, 2).map((e) => e.getBoundingClientRect().top));
+  assert.equal(boxes[0], boxes[1], 'two cards side by side');
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(page.errors, []);
+
+  // The card's link, opened on a witness's phone.
+  const phone = await browser.page();
+  await phone.goto(link);
+  await phone.locator('[data-k=whoami]').waitFor();
+  assert.equal(await phone.locator('[data-k=whoami] [data-k=scope]').textContent(), `TPS ${code.slice(-3)} (${code})`);
+  assert.deepEqual(phone.errors, []);
+});

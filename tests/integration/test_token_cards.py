@@ -1,0 +1,111 @@
+"""The witnesses' cards from the admin side: POST /api/v1/tokens/cards makes a
+witness token for every TPS of a kecamatan (or desa, or TPS) and answers one
+card per TPS, with the link and its QR code's modules; every token is stored
+with its audit event, works for its own TPS only, and is refused to anyone
+but an admin, for a region too large, or with a bad body."""
+
+import harness
+
+BASE = "https://saksi.example.org"
+
+
+class TokenCardsTest(harness.SuaraTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = harness.Server(cls.db, ready=True)
+        cls.admin = cls.db.make_token("admin", "62", "admin kartu")
+        cls.server.wait_for_token(cls.admin)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+    def kecamatan(self):
+        """The first kecamatan of Palangka Raya and its TPS count."""
+        status, _, kota = self.server.get("/api/v1/regions/62.71")
+        self.assertEqual(status, 200, kota)
+        code = kota["children"][0]["code"]
+        status, _, kec = self.server.get(f"/api/v1/regions/{code}")
+        self.assertEqual(status, 200, kec)
+        return code, kec["tps_count"]
+
+    def test_a_card_per_tps_whose_token_works_for_that_tps(self):
+        code, n = self.kecamatan()
+        before = int(self.value("SELECT count(*) FROM tokens"))
+        status, headers, body = self.server.post(
+            "/api/v1/tokens/cards", {"region": code, "base_url": BASE + "/"}, token=self.admin)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        self.assertEqual(body["region"]["region"], code)
+        cards = body["cards"]
+        self.assertEqual(len(cards), n)
+        self.assertEqual([c["tps"] for c in cards], sorted(c["tps"] for c in cards))
+        self.assertEqual(len({c["token"] for c in cards}), n, "a new token per card")
+        first = cards[0]
+        self.assertEqual(first["link"], f"{BASE}/saksi#t={first['token']}")
+        self.assertRegex(first["token"], r"^sk_[A-Za-z0-9_-]{43}$")
+        width = first["qr"]["width"]
+        self.assertGreaterEqual(width, 21)
+        self.assertRegex(first["qr"]["modules"], "^[01]{%d}$" % (width * width))
+        self.assertEqual(first["qr"]["modules"][:7], "1111111", "a finder pattern at the top left")
+        self.assertTrue(first["name"].startswith("TPS "))
+        self.assertTrue(first["desa"] and first["kecamatan"] and first["kabupaten"], first)
+
+        self.assertEqual(int(self.value("SELECT count(*) FROM tokens")), before + n)
+        rows = self.rows(f"SELECT role, scope FROM tokens WHERE scope LIKE '{code}.%' "
+                         "AND name LIKE 'Saksi TPS %' ORDER BY scope")
+        self.assertEqual([list(r) for r in rows], [["witness", c["tps"]] for c in cards])
+        audited = int(self.value("SELECT count(*) FROM audit WHERE kind = 'token_created' "
+                                 f"AND detail->>'by' = 'cards' AND detail->>'scope' LIKE '{code}.%'"))
+        self.assertEqual(audited, n)
+
+        # Known from the 201 on, without waiting for the reload.
+        status, _, who = self.server.get("/api/v1/whoami", token=first["token"])
+        self.assertEqual(status, 200, who)
+        self.assertEqual((who["role"], who["scope"]), ("witness", first["tps"]))
+        self.assertGreater(n, 1)
+        status, _, who = self.server.get("/api/v1/whoami", token=cards[1]["token"])
+        self.assertEqual(who["scope"], cards[1]["tps"])
+
+    def test_only_an_admin_within_its_scope(self):
+        code, _ = self.kecamatan()
+        reviewer = self.make_token("reviewer", "62", server=self.server)
+        status, _, body = self.server.post(
+            "/api/v1/tokens/cards", {"region": code, "base_url": BASE}, token=reviewer)
+        self.assertEqual((status, body["error"]["code"]), (403, "forbidden"))
+        status, _, body = self.server.post("/api/v1/tokens/cards", {"region": code, "base_url": BASE})
+        self.assertEqual((status, body["error"]["code"]), (401, "missing_token"))
+        other_admin = self.make_token("admin", "62.01", server=self.server)
+        status, _, body = self.server.post(
+            "/api/v1/tokens/cards", {"region": code, "base_url": BASE}, token=other_admin)
+        self.assertEqual((status, body["error"]["code"]), (403, "forbidden"))
+
+    def test_bad_requests_make_no_token(self):
+        code, _ = self.kecamatan()
+        before = int(self.value("SELECT count(*) FROM tokens"))
+        cases = [
+            ({"region": "62", "base_url": BASE}, 422, "invalid_cards", ("region", "too_many_tps")),
+            ({"region": code, "base_url": "javascript:alert(1)"}, 422, "invalid_cards", ("base_url", "bad_format")),
+            ({"region": code, "base_url": BASE + "/?x=1"}, 422, "invalid_cards", ("base_url", "bad_format")),
+            ({"region": code}, 422, "invalid_cards", ("base_url", "missing")),
+            ({"region": code, "base_url": BASE, "role": "admin"}, 422, "invalid_cards", ("role", "unknown_field")),
+            ({"region": code, "base_url": BASE, "name": "x\n"}, 422, "invalid_cards", ("name", "bad_encoding")),
+            ({"region": "62.99.99", "base_url": BASE}, 404, "not_found", None),
+        ]
+        for body, status, err, detail in cases:
+            got, _, answer = self.server.post("/api/v1/tokens/cards", body, token=self.admin)
+            self.assertEqual((got, answer["error"]["code"]), (status, err), body)
+            if detail:
+                self.assertIn({"field": detail[0], "code": detail[1]},
+                              [{"field": d["field"], "code": d["code"]} for d in answer["error"]["details"]], body)
+        got, _, answer = self.server.post("/api/v1/tokens/cards", "[1]", token=self.admin)
+        self.assertEqual((got, answer["error"]["code"]), (400, "malformed_json"))
+        got, _, answer = self.server.get("/api/v1/tokens/cards", token=self.admin)
+        self.assertEqual(got, 405)
+        self.assertEqual(int(self.value("SELECT count(*) FROM tokens")), before)
+
+
+if __name__ == "__main__":
+    harness.main()
