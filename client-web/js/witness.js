@@ -9,7 +9,7 @@ import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
-import { takeLinkToken, checkToken, learn, known as knownWho, freshlyChecked, whoCard, warm } from './witnessid.js';
+import { takeLinkToken, checkToken, learn, known as knownWho, freshlyChecked, whoCard, warm, askWho } from './witnessid.js';
 import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
@@ -124,6 +124,12 @@ function witnessStatus(status) {
 
 export async function mount(el, _params, query) {
   document.title = 'Saksi: isi C.Hasil — Suara';
+  // The token (of a link, or saved) is asked about while the contests come:
+  // on a phone network each round trip costs most of a second.
+  const linkToken = takeLinkToken();
+  const saved = getToken('witness');
+  if (linkToken && linkToken !== saved) askWho(linkToken);
+  else if (saved && !freshlyChecked(saved)) askWho(saved);
   let all;
   try { all = await api.contests(); } catch {
     el.append(h('p.notice.error', { text: 'Daftar pemilihan tidak dapat dimuat. Periksa koneksi lalu muat ulang.' }));
@@ -140,7 +146,6 @@ export async function mount(el, _params, query) {
     h('p.help', { text: 'Formulir disimpan di perangkat ini sebelum dikirim dan dikirim ulang otomatis sampai server menerimanya.' }),
     boxList);
 
-  const linkToken = takeLinkToken();
   const tokenBox = tokenCard('witness', 'Token saksi', 'Token dari koordinator: pindai kode QR di kartu, atau ketik sekali; disimpan di perangkat ini.',
     async () => { await learnScope(); renderTpsCard(); }, { check: (t) => checkToken(t, all) });
   el.append(h('div.witness', {},
@@ -155,6 +160,8 @@ export async function mount(el, _params, query) {
     scope = who;
     tokenBox.setInfo(whoCard(who, all));
     if (scope.scope_level === 'tps' && tps && tps.code !== scope.scope) { tps = null; contest = null; }
+    // A one-TPS token's answer carries its TPS: no picker, no second request.
+    if (scope.scope_level === 'tps' && !tps && who.region?.code === scope.scope) tps = who.region;
   }
   // What this phone knew is used at once; the server's answer follows.
   async function learnScope() {

@@ -53,10 +53,28 @@ export function whoCard(who, contests) {
     mine.length ? h('p', { 'data-k': 'contests' }, `Pemilihan: ${mine.map((c) => c.title).join('; ')}`) : null);
 }
 
+// GET /api/v1/whoami for a token, asked once however many parts of the page
+// want it within a few seconds: the page starts the question as it opens
+// (askWho), beside the contests, instead of one round trip after the other.
+const ASK_REUSE_MS = 10000;
+const asked = new Map(); // token -> {reply: Promise, at}
+
+export function askWho(token) {
+  if (!token) return null;
+  const prev = asked.get(token);
+  if (prev && Date.now() - prev.at < ASK_REUSE_MS) return prev.reply;
+  const reply = api.request('GET', '/api/v1/whoami', { token }).then((r) => {
+    if (r.status === 0) asked.delete(token); // not reached: ask again next time
+    return r;
+  });
+  asked.set(token, { reply, at: Date.now() });
+  return reply;
+}
+
 // A tokenCard check: {ok, info} or {ok: false, message}. Offline, the token
 // is kept unchecked (the server checks it when the form goes out).
 export async function checkToken(token, contests) {
-  const reply = await api.request('GET', '/api/v1/whoami', { token });
+  const reply = await askWho(token);
   if (reply.status === 200) {
     remember(token, reply.data);
     return { ok: true, info: whoCard(reply.data, contests) };
@@ -72,7 +90,7 @@ export async function checkToken(token, contests) {
 // last answer kept on the phone; null when neither is known.
 export async function learn(token) {
   if (navigator.onLine !== false) {
-    const reply = await api.request('GET', '/api/v1/whoami', { token });
+    const reply = await askWho(token);
     if (reply.status === 200) {
       remember(token, reply.data);
       return reply.data;

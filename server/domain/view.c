@@ -85,7 +85,7 @@ static cJSON *region_ref(const struct registry *reg, int32_t i)
     return o;
 }
 
-char *view_region(const struct registry *reg, int32_t region)
+cJSON *view_region_object(const struct registry *reg, int32_t region)
 {
     const struct region *g = &reg->regions[region];
     cJSON *o = region_ref(reg, region);
@@ -101,7 +101,12 @@ char *view_region(const struct registry *reg, int32_t region)
     cJSON *children = cJSON_AddArrayToObject(o, "children");
     for (int32_t c = g->first_child; c >= 0; c = reg->regions[c].next_sibling)
         cJSON_AddItemToArray(children, region_ref(reg, c));
-    return view_json(o);
+    return o;
+}
+
+char *view_region(const struct registry *reg, int32_t region)
+{
+    return view_json(view_region_object(reg, region));
 }
 
 static void add_totals(cJSON *o, const struct tallies *t, int contest, int32_t region)

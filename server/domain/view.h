@@ -20,6 +20,8 @@ char *view_refusal(enum refusal r);
 
 char *view_contests(const struct registry *reg);
 char *view_region(const struct registry *reg, int32_t region);
+/* The same as a cJSON object, for answers that carry a region inside. */
+cJSON *view_region_object(const struct registry *reg, int32_t region);
 
 /* A tally node with its totals and the children whose seq is above
  * children_since (VIEW_ALL_CHILDREN = every child). `type` ("snapshot",

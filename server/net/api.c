@@ -513,6 +513,10 @@ static enum route_result get_whoami(struct api *api, const struct http_request *
     cJSON_AddStringToObject(o, "scope_name", scope->name);
     cJSON_AddStringToObject(o, "scope_level", region_level_name(scope->level));
     cJSON_AddStringToObject(o, "name", t->name);
+    /* A one-TPS token's TPS as GET /regions/{code} answers it: the witness
+     * page then needs no second round trip before it shows the form. */
+    if (scope->level == LEVEL_TPS)
+        cJSON_AddItemToObject(o, "region", view_region_object(api->reg, t->scope));
     http_reply_json(rep, 200, view_json(o));
     return ROUTE_DONE;
 }

@@ -342,6 +342,14 @@ class StaticTest(ErrorAsserts, harness.SuaraTestCase):
                          {"role": "witness", "scope": "62.01.01.1011", "scope_level": "desa",
                           "name": "Saksi Candi"})
         self.assertEqual(body["scope_name"], "Candi")
+        self.assertNotIn("region", body, "a wider scope's region is read on its own")
+        tps = "62.01.01.1011.001"
+        one = self.make_token("witness", tps, "Saksi TPS 001")
+        server.wait_for_token(one)
+        status, _, body = server.get("/api/v1/whoami", token=one)
+        self.assertEqual(status, 200, body)
+        region = {k: v for k, v in server.get(f"/api/v1/regions/{tps}")[2].items() if k != "mode"}
+        self.assertEqual(body["region"], region, "a one-TPS token's TPS, as GET /regions answers it")
         status, headers, body = server.get("/api/v1/whoami")
         self.assert_error(status, headers, body, 401)
         status, headers, body = server.get("/api/v1/whoami", token="sk_nope")
