@@ -197,6 +197,7 @@ export async function mount(el) {
       amendmentCard(token, contests, () => audit.reload()), audit);
   };
   fill(el, h('h1', { text: 'Admin' }),
+    h('p', {}, h('a', { href: '/admin/kartu', text: 'Kartu saksi per TPS (token dan kode QR untuk dicetak)' })),
     tokenCard('admin', 'Token admin', 'Token peran admin dari `suara token create --role admin`.', render, { check: checkAdmin }),
     body);
   render(getToken('admin'));

@@ -112,6 +112,12 @@ for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
       v = await violations(page);
       if (v.length) found['admin, amendment form'] = v;
 
+      // The witnesses' cards page (the admin's token is saved): the region chooser.
+      await page.goto(`${server.url}/admin/kartu`);
+      await page.locator('#cards-kab option:nth-child(2)').waitFor({ state: 'attached' });
+      v = await violations(page);
+      if (v.length) found.cards = v;
+
       assert.deepEqual(found, {}, JSON.stringify(found, null, 1));
       assert.deepEqual(page.errors, []);
     } finally {

@@ -24,7 +24,9 @@ test('an admin prints a card per TPS of a kecamatan, and a card\'s link makes it
   const kota = await server.get(`/api/v1/regions/${KAB}`);
   const kec = await server.get(`/api/v1/regions/${kota.children[0].code}`);
   const page = await browser.page();
-  await page.goto(`${server.url}/admin/kartu`);
+  await page.goto(`${server.url}/admin`);
+  await page.getByRole('link', { name: /Kartu saksi per TPS/ }).click();
+  await until(() => new URL(page.url()).pathname === '/admin/kartu', { what: 'the cards page from the admin page' });
   await page.locator('#token-admin').fill(tokens.admin);
   await page.getByRole('button', { name: 'Simpan token' }).click();
   await until(async () => (await page.locator('#cards-kab option').count()) > 1, { what: 'the kabupaten list' });
