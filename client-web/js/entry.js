@@ -42,18 +42,19 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
   };
   const add = (...paths) => () => paths.reduce((s, p) => s + (val(p) || 0), 0);
 
-  function lpTable(base, caption) {
+  // The rows are numbered as on the paper, and its fourth row is the sum.
+  function lpTable(base, caption, total) {
     const rowPaths = (r) => SEXES.map(([s]) => `${base}.${r}.${s}`);
     return h('table.lp', {},
       h('caption', { text: caption }),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Uraian' }),
         SEXES.map(([, name]) => h('th', { scope: 'col', text: name })), h('th', { scope: 'col', text: 'Jumlah' }))),
       h('tbody', {},
-        ROWS.map(([r, short, long]) => h('tr', {},
-          h('th', { scope: 'row' }, h('abbr', { title: long, text: short })),
+        ROWS.map(([r, short, long], i) => h('tr', {},
+          h('th', { scope: 'row' }, `${i + 1}. `, h('abbr', { title: long, text: short })),
           SEXES.map(([s, name]) => h('td', {}, num(`${base}.${r}.${s}`, `${short} ${name.toLowerCase()}, ${caption}`))),
           h('td', {}, sumOut(add(...rowPaths(r)), `Jumlah ${short}, ${caption}`)))),
-        h('tr.total', {}, h('th', { scope: 'row', text: 'Jumlah' }),
+        h('tr.total', {}, h('th', { scope: 'row', text: total }),
           SEXES.map(([s, name]) => h('td', {}, sumOut(add(...ROWS.map(([r]) => `${base}.${r}.${s}`)), `Jumlah ${name.toLowerCase()}, ${caption}`))),
           h('td', {}, sumOut(add(...ROWS.flatMap(([r]) => rowPaths(r))), `Jumlah seluruhnya, ${caption}`)))));
   }
@@ -70,8 +71,8 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
   const votePaths = contest.candidates.map((c) => `votes.${c.number}`);
   const sections = [
     h('fieldset', {}, h('legend', { text: 'I. Data Pemilih dan Pengguna Hak Pilih' }),
-      h('div.table-wrap', {}, lpTable('registered', 'A. Data Pemilih')),
-      h('div.table-wrap', {}, lpTable('voted', 'B. Pengguna Hak Pilih'))),
+      h('div.table-wrap', {}, lpTable('registered', 'A. Data Pemilih', '4. Jumlah pemilih (1+2+3)')),
+      h('div.table-wrap', {}, lpTable('voted', 'B. Pengguna Hak Pilih', '4. Jumlah seluruh pengguna hak pilih (1+2+3)'))),
     h('fieldset', {}, h('legend', { text: 'II. Data Penggunaan Surat Suara' }),
       BALLOTS.map(([k, label, hint], i) => line(`ballots.${k}`, `${i + 1}. ${label}`, hint))),
     h('fieldset', {}, h('legend', { text: 'III. Data Pemilih Disabilitas' }),

@@ -67,6 +67,10 @@ test('a witness enters a form through the UI, sees the checks live, and it is co
   // The draft survives a reload before sending.
   await page.reload();
   await page.locator('form.entry').waitFor();
+  // Section I's rows numbered as on the paper, the fourth the sum of the three.
+  assert.deepEqual(await page.locator('table.lp tr.total th').allTextContents(),
+    ['4. Jumlah pemilih (1+2+3)', '4. Jumlah seluruh pengguna hak pilih (1+2+3)']);
+  assert.equal(await page.locator('table.lp tbody th').first().textContent(), '1. DPT');
   assert.equal(await page.locator(inputId('votes.1')).inputValue(), String(body.votes[1]));
 
   await page.locator('.submit-bar button[type=submit]').click();
