@@ -247,35 +247,34 @@ fail:
     return rc;
 }
 
-int ingest_decision(struct ingest *ing, struct form *f, struct decision *d, struct waiter *w)
+/* Queues an op that owns what it carries (a decision, a finalisation) and
+ * makes w wait for its COMMIT; a refusal frees the op and answers w now. */
+static int submit_owned(struct ingest *ing, struct op *op, struct waiter *w)
 {
-    struct op *op = new_op(OP_DECISION);
-    op->form = f;
-    op->decision = d;
     int rc = enqueue(ing, op);
     if (rc != SU_OK)
         goto fail;
     wait_for(ing, op, w, 200);
     return SU_OK;
 fail:
-    op_free(op); /* and the decision, never attached to f */
+    op_free(op); /* and what it carries, never attached to a form */
     refuse_now(w, rc);
     return rc;
+}
+
+int ingest_decision(struct ingest *ing, struct form *f, struct decision *d, struct waiter *w)
+{
+    struct op *op = new_op(OP_DECISION);
+    op->form = f;
+    op->decision = d;
+    return submit_owned(ing, op, w);
 }
 
 int ingest_finalize(struct ingest *ing, struct final_req *fr, struct waiter *w)
 {
     struct op *op = new_op(OP_FINALIZE);
     op->final = fr;
-    int rc = enqueue(ing, op);
-    if (rc != SU_OK)
-        goto fail;
-    wait_for(ing, op, w, 200);
-    return SU_OK;
-fail:
-    op_free(op);
-    refuse_now(w, rc);
-    return rc;
+    return submit_owned(ing, op, w);
 }
 
 int ingest_audit(struct ingest *ing, struct audit_row *row)

@@ -7,6 +7,7 @@ import { h, fill } from './dom.js';
 import * as api from './api.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
+import { checkAdmin } from './admintoken.js';
 import { errorText } from './labels.js';
 import { formEntry, clearDraft } from './entry.js';
 import { uuid } from './outbox-core.js';
@@ -19,21 +20,9 @@ const KIND_LABEL = {
   mode: 'mode pemilihan', export: 'unduhan CSV',
 };
 
-
 function detailText(e) {
   return Object.entries(e.detail || {})
     .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
-}
-
-// Only an admin's token is kept: another role could read nothing here.
-async function checkAdmin(token) {
-  try {
-    const who = await api.whoami(token);
-    if (who.role !== 'admin') return { ok: false, message: `Token ini milik peran ${who.role}, bukan admin.` };
-    return { ok: true, info: h('p.muted', { text: `Admin, lingkup ${who.scope}.` }) };
-  } catch (e) {
-    return { ok: false, message: e.status === 401 ? 'Token tidak dikenal atau sudah dicabut.' : `Token tidak dapat diperiksa: ${e.message}` };
-  }
 }
 
 // The final regions, newest status from the server; refresh() asks again.

@@ -9,18 +9,8 @@ import { h, fill, svg } from './dom.js';
 import * as api from './api.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
-
-const errorText = (reply) => reply.data?.error?.message || (reply.status ? `HTTP ${reply.status}` : 'server tidak terjangkau');
-
-async function checkAdmin(token) {
-  try {
-    const who = await api.whoami(token);
-    if (who.role !== 'admin') return { ok: false, message: `Token ini milik peran ${who.role}, bukan admin.` };
-    return { ok: true, info: h('p.muted', { text: `Admin, lingkup ${who.scope}.` }) };
-  } catch (e) {
-    return { ok: false, message: e.status === 401 ? 'Token tidak dikenal atau sudah dicabut.' : `Token tidak dapat diperiksa: ${e.message}` };
-  }
-}
+import { checkAdmin } from './admintoken.js';
+import { errorText } from './labels.js';
 
 // css/cards.css, loaded with this page only (every phone loads app.css).
 function cardsStylesheet() {
