@@ -291,11 +291,13 @@ class PatroniTest(unittest.TestCase):
         self.assertTrue(server.running and server.proc.pid == pid, "the server restarted")
         photo = images.png(seed=11)
         sha = images.sha256(photo)
-        stored = harness.wait_until(
-            lambda: server.request("PUT", f"/api/v1/photos/{sha}", photo, token=tokens[0],
-                                   headers={"Content-Type": "image/png"})[0] in (200, 201),
+        # A new photo: 201 once the photo store's connection has followed the
+        # new primary; 503 (not ready yet) means try again.
+        status = harness.wait_until(
+            lambda: (s := server.request("PUT", f"/api/v1/photos/{sha}", photo, token=tokens[0],
+                                         headers={"Content-Type": "image/png"})[0]) != 503 and s,
             timeout=30, message="the photo store to take a photo after the failover")
-        self.assertTrue(stored)
+        self.assertEqual(status, 201)
         self.assertEqual(new.value(f"SELECT count(*) FROM photos WHERE sha256 = '{sha}'"), "1")
         harness.wait_until(lambda: int(new.value("SELECT count(*) FROM tally_snapshots")) > points,
                            timeout=30, message="the timeline to write on the new primary")
