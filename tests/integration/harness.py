@@ -682,6 +682,21 @@ class SuaraTestCase(unittest.TestCase):
             server.stop()
 
 
+class ServedTestCase(SuaraTestCase):
+    """SuaraTestCase with one ready server on the module's database in
+    cls.server, shared by the class's tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = Server(cls.db, ready=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+
 def main():
     """unittest.main() for a test module, after checking the environment."""
     try:

@@ -39,16 +39,8 @@ class DeskCase(harness.SuaraTestCase):
         return [(code, int(dpt)) for code, dpt in rows]
 
 
-class SharedDesk(DeskCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = harness.Server(cls.db, ready=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
+class SharedDesk(DeskCase, harness.ServedTestCase):
+    """One server for the class's tests (DeskCase's helpers, ServedTestCase's server)."""
 
 
 class NodeTest(SharedDesk):

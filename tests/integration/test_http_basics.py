@@ -149,17 +149,7 @@ class OperationsTest(ErrorAsserts, harness.SuaraTestCase):
             self.assertEqual(after[f'{hist}_bucket{{le="+Inf"}}'], after[f"{hist}_count"])
 
 
-class ReadTest(ErrorAsserts, harness.SuaraTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = harness.Server(cls.db, ready=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
-
+class ReadTest(ErrorAsserts, harness.ServedTestCase):
     def get(self, path, **kw):
         return self.server.get(path, **kw)
 

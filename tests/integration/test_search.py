@@ -8,17 +8,7 @@ import urllib.parse
 import harness
 
 
-class SearchTest(harness.SuaraTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = harness.Server(cls.db, ready=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
-
+class SearchTest(harness.ServedTestCase):
     def search(self, q, status=200, **params):
         query = urllib.parse.urlencode({"q": q, **params})
         got, headers, body = self.server.get(f"/api/v1/search?{query}")

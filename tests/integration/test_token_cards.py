@@ -9,18 +9,12 @@ import harness
 BASE = "https://saksi.example.org"
 
 
-class TokenCardsTest(harness.SuaraTestCase):
+class TokenCardsTest(harness.ServedTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = harness.Server(cls.db, ready=True)
         cls.admin = cls.db.make_token("admin", "62", "admin kartu")
         cls.server.wait_for_token(cls.admin)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
 
     def kecamatan(self):
         """The first kecamatan of Palangka Raya and its TPS count."""
