@@ -30,12 +30,12 @@ LOAD_BIN = os.environ.get("SUARA_LOAD_BIN") or os.path.join(harness.SOURCE_DIR, 
 
 def server_p99(server):
     """The upper bound of the bucket holding the 99th percentile of the
-    server's own acknowledgement latency (suara_ack_seconds: from the request
+    server's own acknowledgement latency (suara_ack_latency_seconds: from the request
     read to its COMMIT), which the generator's own delays do not reach."""
     status, _, body = server.get("/metrics")
     assert status == 200, body
     buckets = [(float("inf") if le == "+Inf" else float(le), int(n)) for le, n in
-               re.findall(r'^suara_ack_seconds_bucket\{le="([^"]+)"\} (\d+)$', body, re.M)]
+               re.findall(r'^suara_ack_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$', body, re.M)]
     total = buckets[-1][1]
     return next(le for le, n in buckets if n >= 0.99 * total)
 
