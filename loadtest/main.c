@@ -22,6 +22,7 @@
 #include "restart.h"
 #include "sysstat.h"
 #include "verify.h"
+#include "viewer_procs.h"
 #include "viewers.h"
 
 #include <getopt.h>
@@ -74,6 +75,10 @@ static const char usage[] =
     "  --viewers N            WebSocket viewers [0]\n"
     "  --viewers-province F --viewers-kabupaten F   shares (rest on desa) [0.2, 0.3]\n"
     "  --settle-ms N          time allowed for viewers to show the end state [10000]\n"
+    "  --viewer-procs N       the viewers in N processes of their own, apart from the\n"
+    "                         witnesses' (their acknowledgement latencies not delayed by\n"
+    "                         the viewers' frames; each process under the open-file\n"
+    "                         limit) [0: in this one]\n"
     "  --nchan HOST:PORT,...  viewers subscribe at these nginx nchan edges (docs/deploy/\n"
     "                         nchan-edge.conf) instead of the server, round robin; the rest\n"
     "                         watch kecamatan instead of desa nodes, and a viewer whose edge\n"
@@ -229,6 +234,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"nchan", OPT_STR, {.s = &o->nchan}},
         {"nchan-compare", OPT_TRUE, {.b = &o->nchan_compare}},
         {"settle-ms", OPT_INT, {.i = &o->settle_ms}},
+        {"viewer-procs", OPT_INT, {.i = &o->viewer_procs}},
         {"no-verify", OPT_FALSE, {.b = &o->verify}},
         {"no-sql", OPT_FALSE, {.b = &o->verify_sql}},
         {"quiet", OPT_TRUE, {.b = &o->quiet}},
@@ -411,6 +417,7 @@ static int cmd_run(int argc, char **argv)
     int status = 1;
     struct driver *d = NULL;
     struct viewers *v = NULL;
+    struct vprocs *vp = NULL;
     uv_loop_t loop;
     uv_loop_init(&loop);
     if (model_load(&m, db) != 0)
@@ -441,19 +448,28 @@ static int cmd_run(int argc, char **argv)
         goto out_model;
     if (o.viewers > 0) {
         struct pick_ctx pc = {d, &m, (int64_t)driver_stats(d)->stories};
-        v = viewers_new(&loop, &m, &o, &addr, host, pick_slot, &pc);
-        if (!v)
-            goto out_model;
-        bool ready = false;
-        viewers_start(v, set_flag, &ready);
-        run_until(&loop, &ready);
-        const struct viewers_stats *vs = viewers_stats(v);
+        const struct viewers_stats *vs;
+        if (o.viewer_procs > 0) {
+            vp = vprocs_new(&loop, &m, &o, &addr, host, pick_slot, &pc);
+            if (!vp)
+                goto out_model;
+            vs = vprocs_stats(vp);
+            driver_set_ack_cb(d, vprocs_on_ack, vp);
+        } else {
+            v = viewers_new(&loop, &m, &o, &addr, host, pick_slot, &pc);
+            if (!v)
+                goto out_model;
+            bool ready = false;
+            viewers_start(v, set_flag, &ready);
+            run_until(&loop, &ready);
+            vs = viewers_stats(v);
+            driver_set_ack_cb(d, viewers_on_ack, v);
+        }
         if (!o.quiet)
             printf("viewers: %d connected, %d subscribed in %.2f s (%llu messages, %llu of them "
                    "from edges)\n",
                    vs->connected, vs->subscribed, (double)vs->connect_us / 1e6,
                    (unsigned long long)vs->messages, (unsigned long long)vs->edge_messages);
-        driver_set_ack_cb(d, viewers_on_ack, v);
     }
     struct run_report r = {.o = &o};
     res = lt_db_query(db, "SELECT pg_backend_pid()");
@@ -464,6 +480,7 @@ static int cmd_run(int argc, char **argv)
     proc_sample(o.server_pid, &r.server_before);
     r.db_cpu_before = r.db_postmaster ? proc_children_cpu(r.db_postmaster) : 0;
     proc_sample(getpid(), &r.self_before);
+    r.viewers_cpu_before = vp ? vprocs_cpu(vp) : 0;
     if (!o.quiet)
         printf("sending %llu stories over %d connections...\n",
                (unsigned long long)driver_stats(d)->stories, o.connections);
@@ -475,17 +492,23 @@ static int cmd_run(int argc, char **argv)
     proc_sample(o.server_pid, &r.server_after);
     r.db_cpu_after = r.db_postmaster ? proc_children_cpu(r.db_postmaster) : 0;
     proc_sample(getpid(), &r.self_after);
+    r.viewers_cpu_after = vp ? vprocs_cpu(vp) : 0;
     if (!o.reference)
         scrape(&loop, &addr, host, &r.batch_after);
     r.drv = driver_stats(d);
     r.seconds = r.drv->last_ack_us > r.drv->first_send_us
                     ? (double)(r.drv->last_ack_us - r.drv->first_send_us) / 1e6
                     : 0;
-    if (v) {
-        bool settled = false;
-        viewers_settle(v, set_flag, &settled);
-        run_until(&loop, &settled);
-        r.view = viewers_stats(v);
+    if (v || vp) {
+        if (vp) {
+            vprocs_settle(vp); /* a failed child is counted in its stats */
+            r.view = vprocs_stats(vp);
+        } else {
+            bool settled = false;
+            viewers_settle(v, set_flag, &settled);
+            run_until(&loop, &settled);
+            r.view = viewers_stats(v);
+        }
         if (!o.quiet) /* before the verification's reads: loadtest/fanout_bench.py samples CPU here
                        */
             printf("settled: %llu messages, %llu of them from edges\n",
@@ -495,18 +518,21 @@ static int cmd_run(int argc, char **argv)
         verify_http(&loop, &m, &addr, host, o.verify_connections, &r.verify);
         if (v)
             r.viewer_diffs = viewers_verify(v);
+        else if (vp)
+            r.viewer_diffs = vprocs_verify(vp);
         if (o.verify_sql)
             verify_sql(db, &m, &r.verify);
     }
     r.passed = r.drv->stories_failed == 0 && r.drv->mismatches == 0 && r.verify.http_diffs == 0 &&
                r.verify.http_errors == 0 && r.verify.sql_diffs == 0 && r.viewer_diffs == 0 &&
-               (!v || (r.view->disconnects == 0 && r.view->undelivered == 0));
+               (!r.view || (r.view->disconnects == 0 && r.view->undelivered == 0));
     report_print(&r);
     if (o.out && report_write_json(&r, o.out) != 0)
         r.passed = false;
     status = r.passed ? 0 : 1;
 out_model:
     viewers_free(v);
+    vprocs_free(vp);
     driver_free(d);
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0)

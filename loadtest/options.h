@@ -35,6 +35,8 @@ struct lt_options {
     const char *nchan;  /* "HOST:PORT,...": viewers of nginx nchan edges instead of the server */
     bool nchan_compare; /* with nchan: every other viewer watches the same node at the server */
     int settle_ms;      /* how long viewers may take to show the final tallies */
+    int viewer_procs;   /* 0: the viewers share the witnesses' process; N: in N children */
+    int viewer_first;   /* a child's first viewer among all (each viewer's node follows it) */
     /* verification */
     bool verify;
     bool verify_sql;

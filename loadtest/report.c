@@ -91,6 +91,9 @@ void report_print(const struct run_report *r)
     }
     printf("machine      %.0f %% of all CPUs busy during the run; generator CPU %.2f s\n",
            100 * machine_busy_share(r), r->self_after.cpu_seconds - r->self_before.cpu_seconds);
+    if (r->o->viewer_procs > 0)
+        printf("viewers      CPU %.2f s in %d processes of their own\n",
+               r->viewers_cpu_after - r->viewers_cpu_before, r->o->viewer_procs);
     if (r->batch_after.ok)
         printf("batches      %.0f commits, mean %.1f forms per batch\n",
                r->batch_after.count - r->batch_before.count, batch_mean(r));
@@ -175,6 +178,8 @@ int report_write_json(const struct run_report *r, const char *path)
     cJSON_AddNumberToObject(s, "machine_busy_share", machine_busy_share(r));
     cJSON_AddNumberToObject(s, "generator_cpu_seconds",
                             r->self_after.cpu_seconds - r->self_before.cpu_seconds);
+    cJSON_AddNumberToObject(s, "viewer_procs_cpu_seconds",
+                            r->viewers_cpu_after - r->viewers_cpu_before);
     cJSON_AddNumberToObject(s, "batches", r->batch_after.count - r->batch_before.count);
     cJSON_AddNumberToObject(s, "batch_mean", batch_mean(r));
     cJSON *buckets = cJSON_AddArrayToObject(s, "batch_size_buckets");

@@ -15,6 +15,7 @@ struct run_report {
     const struct viewers_stats *view; /* NULL without viewers */
     struct proc_sample server_before, server_after;
     struct proc_sample self_before, self_after;
+    double viewers_cpu_before, viewers_cpu_after; /* --viewer-procs: the children's, else 0 */
     struct batch_metrics batch_before, batch_after;
     int db_postmaster; /* 0 when PostgreSQL runs elsewhere */
     double db_cpu_before, db_cpu_after;

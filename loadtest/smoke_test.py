@@ -5,8 +5,8 @@ A fresh database is migrated and seeded with Kalimantan Tengah; `suara serve`
 runs on a free port; suara-load sends a few hundred forms with every kind of
 story (held, corrected, confirmed, disputed), exact duplicates and lost
 answers, while a few WebSocket viewers watch; then it checks the HTTP tallies,
-every viewer's last state and a SQL recount against its own expected totals.
-The server must then stop on SIGTERM with exit status 0.
+every viewer's last state and a SQL recount against its own expected totals;
+then again with the viewers in processes of their own (--viewer-procs). The server must then stop on SIGTERM with exit status 0.
 
 Environment: as tests/integration/harness.py (SUARA_TEST_PG, SUARA_BIN,
 SUARA_SOURCE_DIR), plus SUARA_LOAD_BIN, the suara-load binary.
@@ -70,10 +70,12 @@ class NationTest(harness.SuaraTestCase):
         self.assertNotIn("LeakSanitizer", proc.stderr)
 
 
-class LoadSmokeTest(harness.SuaraTestCase):
-    def run_load(self, server, *extra):
+class LoadRun:
+    """suara-load run against a server of this test class's database."""
+
+    def run_load(self, server, *extra, db=None):
         out = os.path.join(harness.tmpdir(), f"load-{server.port}.json")
-        cmd = [LOAD_BIN, "run", "--db", self.db.conninfo, "--port", str(server.port),
+        cmd = [LOAD_BIN, "run", "--db", (db or self.db).conninfo, "--port", str(server.port),
                "--server-pid", str(server.proc.pid), "--out", out, *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         report = proc.stdout + proc.stderr
@@ -81,6 +83,8 @@ class LoadSmokeTest(harness.SuaraTestCase):
         with open(out, encoding="utf-8") as f:
             return json.load(f), report
 
+
+class LoadSmokeTest(LoadRun, harness.SuaraTestCase):
     def test_election_night_smoke(self):
         server = self.start_server(ready=True)
         result, report = self.run_load(
@@ -106,6 +110,28 @@ class LoadSmokeTest(harness.SuaraTestCase):
         # The stored rows agree with what was acknowledged, seen from outside too.
         stored = int(self.value("SELECT count(*) FROM forms"))
         self.assertEqual(stored, forms["acknowledged"], report)
+        server.stop()
+
+
+class ViewerProcsTest(LoadRun, harness.SuaraTestCase):
+    seed = False  # its night runs on a database of its own
+    def test_viewers_in_their_own_processes(self):
+        """--viewer-procs: the same night with the viewers in two child
+        processes; their states, counters and delays come back to the report.
+        On a database of its own: the module's holds the other test's forms."""
+        db = harness.Database("procs", migrate=True, seed=True)
+        server = self.start_server(ready=True, db=db)
+        result, report = self.run_load(
+            server, "--forms", "300", "--connections", "8", "--viewers", "9",
+            "--viewer-procs", "2", "--seed", "11", "--settle-ms", "20000", db=db)
+        self.assertTrue(result["passed"], report)
+        viewers = result["viewers"]
+        self.assertEqual(viewers["count"], 9, report)
+        self.assertEqual(viewers["subscribed"], 9, report)
+        self.assertEqual(viewers["undelivered"], 0, report)
+        self.assertGreater(viewers["update_delay"]["count"], 0, report)
+        self.assertEqual(result["verify"]["viewer_differences"], 0, report)
+        self.assertIn("viewers      CPU", report)
         server.stop()
 
 

@@ -508,7 +508,7 @@ static void on_state(struct wsc *ws, void *ctx, int err)
     if (via_edge(w) && !w->lost) {
         w->lost = true; /* freed and reconnected on the next tick, outside its callback */
         if (vs->reported++ < REPORT_MAX)
-            fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n", (int)(w - vs->list),
+            fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n", vs->o->viewer_first + (int)(w - vs->list),
                     vs->edge_host[w->edge], err < -20000 ? "websocket protocol" : uv_strerror(err));
         return;
     }
@@ -516,7 +516,7 @@ static void on_state(struct wsc *ws, void *ctx, int err)
         w->dead = true;
         vs->st.disconnects++;
         if (vs->reported++ < REPORT_MAX)
-            fprintf(stderr, "viewer %d: connection lost (%s)\n", (int)(w - vs->list),
+            fprintf(stderr, "viewer %d: connection lost (%s)\n", vs->o->viewer_first + (int)(w - vs->list),
                     err < -20000 ? "websocket protocol" : uv_strerror(err));
     }
 }
@@ -581,9 +581,11 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
     v->st.n = v->n;
     for (int i = 0; i < v->n; i++) {
         struct viewer *w = &v->list[i];
-        /* --nchan-compare: viewers 2k and 2k+1 watch the same node. */
-        int twin = v->n_edges && o->nchan_compare ? i / 2 : i;
-        w->direct = v->n_edges && o->nchan_compare && i % 2;
+        /* --nchan-compare: viewers 2k and 2k+1 watch the same node. Numbered
+         * among all viewers, so N processes pick what one would. */
+        int g = o->viewer_first + i;
+        int twin = v->n_edges && o->nchan_compare ? g / 2 : g;
+        w->direct = v->n_edges && o->nchan_compare && g % 2;
         uint64_t h = lt_mix(o->seed * 31u + (uint64_t)twin);
         int64_t slot = pick(pick_ctx, h);
         if (slot < 0)
@@ -733,7 +735,7 @@ static int64_t compare(struct viewers *v, const struct viewer *w, int c, int32_t
             bad++;
             if (v->reported++ < REPORT_MAX)
                 fprintf(stderr, "VIEWER %d %s/%s: %s is %" PRId64 ", expected %" PRId64 "%s\n",
-                        (int)(w - v->list), ct->id, m->regions[r].code, names[i], got[i], want[i],
+                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code, names[i], got[i], want[i],
                         s->present ? "" : " (never received)");
             if (!s->present)
                 return bad;
@@ -744,7 +746,7 @@ static int64_t compare(struct viewers *v, const struct viewer *w, int c, int32_t
             bad++;
             if (v->reported++ < REPORT_MAX)
                 fprintf(stderr, "VIEWER %d %s/%s: votes.%d is %" PRId64 ", expected %" PRId64 "\n",
-                        (int)(w - v->list), ct->id, m->regions[r].code, ct->numbers[k], s->votes[k],
+                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code, ct->numbers[k], s->votes[k],
                         ev[k]);
         }
     }
