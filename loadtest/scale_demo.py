@@ -7,6 +7,13 @@ killed half-way: its viewers reconnect to the first. suara-load then checks
 every viewer's last state against the expected totals, and its exit status
 is this script's.
 
+Where a process may hold at most so many open files (20,000 on the machine
+this was written on, a hard limit), nothing holds them all: the viewers run in
+--viewer-procs processes of suara-load (by default one per 5,000), apart from
+the one sending the forms, and each edge runs two nginx workers sharing its
+port (reuseport), each with worker_rlimit_nofile within the limit, so the
+edge that is left holds all the viewers in two processes.
+
 Not part of ctest (it takes a minute and most of a small machine). Run:
 
     SUARA_TEST_PG="host=... port=... user=postgres" \\
@@ -38,6 +45,8 @@ def main():
     p.add_argument("--viewers", type=int, default=20000)
     p.add_argument("--duration", type=int, default=30)
     p.add_argument("--keep-edge", action="store_true", help="do not kill the second edge")
+    p.add_argument("--viewer-procs", type=int, default=0,
+                   help="suara-load processes holding the viewers [one per 5,000]")
     args = p.parse_args()
     harness.test_pg()
     # suara-load holds a socket per viewer and inherits this limit.
@@ -45,16 +54,19 @@ def main():
     want = min(hard, args.viewers + 4096)
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    procs = args.viewer_procs or -(-args.viewers // 5000)
+    nofile = min(hard if hard != resource.RLIM_INFINITY else 65536, 65536)
     db = harness.Database("scale", migrate=True, seed=True)
     redis = Redis()
-    edge_a, edge_b = Edge(redis), Edge(redis)
+    edge_a, edge_b = (Edge(redis, workers=2, nofile=nofile) for _ in range(2))
     server = harness.Server(db, "--publish-url", edge_a.publish_url, ready=True)
     try:
         cmd = [LOAD_BIN, "run", "--db", db.conninfo, "--port", str(server.port),
                "--server-pid", str(server.proc.pid), "--viewers", str(args.viewers),
                "--viewers-province", "0.2", "--viewers-kabupaten", "0.4",
                "--nchan", f"127.0.0.1:{edge_a.port},127.0.0.1:{edge_b.port}",
-               "--duration", str(args.duration), "--curve", "night", "--settle-ms", "30000"]
+               "--duration", str(args.duration), "--curve", "night", "--settle-ms", "60000",
+               "--viewer-procs", str(procs)]
         print("+", " ".join(cmd), flush=True)
         load = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 

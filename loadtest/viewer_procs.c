@@ -35,7 +35,7 @@ struct vp_report {
 
 struct vp_child {
     pid_t pid;
-    int from_fd; /* reports, read blocking */
+    int from_fd;  /* reports, read blocking */
     uv_pipe_t to; /* acknowledgements, written from the loop */
     char *queue;  /* acknowledgements not handed to uv_write yet */
     size_t len, cap;
@@ -48,8 +48,8 @@ struct vprocs {
     struct model *m;
     struct vp_child child[MAX_PROCS];
     int n;
-    int writing;  /* uv_write requests in flight */
-    int closing;  /* handles not closed yet */
+    int writing; /* uv_write requests in flight */
+    int closing; /* handles not closed yet */
     uv_check_t flush;
     struct viewers_stats st;
 };
@@ -387,8 +387,7 @@ struct vprocs *vprocs_new(uv_loop_t *loop, struct model *m, const struct lt_opti
                           int64_t (*pick)(void *ctx, uint64_t i), void *pick_ctx)
 {
     if (o->viewer_procs < 1 || o->viewer_procs > MAX_PROCS || o->viewer_procs > o->viewers) {
-        fprintf(stderr, "suara-load: --viewer-procs takes 1 to %d, at most --viewers\n",
-                MAX_PROCS);
+        fprintf(stderr, "suara-load: --viewer-procs takes 1 to %d, at most --viewers\n", MAX_PROCS);
         return NULL;
     }
     signal(SIGPIPE, SIG_IGN); /* a child that died is an error return, not our end */

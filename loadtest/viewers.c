@@ -508,15 +508,17 @@ static void on_state(struct wsc *ws, void *ctx, int err)
     if (via_edge(w) && !w->lost) {
         w->lost = true; /* freed and reconnected on the next tick, outside its callback */
         if (vs->reported++ < REPORT_MAX)
-            fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n", vs->o->viewer_first + (int)(w - vs->list),
-                    vs->edge_host[w->edge], err < -20000 ? "websocket protocol" : uv_strerror(err));
+            fprintf(stderr, "viewer %d: edge %s lost (%s), trying the next\n",
+                    vs->o->viewer_first + (int)(w - vs->list), vs->edge_host[w->edge],
+                    err < -20000 ? "websocket protocol" : uv_strerror(err));
         return;
     }
     if (!w->dead) {
         w->dead = true;
         vs->st.disconnects++;
         if (vs->reported++ < REPORT_MAX)
-            fprintf(stderr, "viewer %d: connection lost (%s)\n", vs->o->viewer_first + (int)(w - vs->list),
+            fprintf(stderr, "viewer %d: connection lost (%s)\n",
+                    vs->o->viewer_first + (int)(w - vs->list),
                     err < -20000 ? "websocket protocol" : uv_strerror(err));
     }
 }
@@ -735,8 +737,8 @@ static int64_t compare(struct viewers *v, const struct viewer *w, int c, int32_t
             bad++;
             if (v->reported++ < REPORT_MAX)
                 fprintf(stderr, "VIEWER %d %s/%s: %s is %" PRId64 ", expected %" PRId64 "%s\n",
-                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code, names[i], got[i], want[i],
-                        s->present ? "" : " (never received)");
+                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code,
+                        names[i], got[i], want[i], s->present ? "" : " (never received)");
             if (!s->present)
                 return bad;
         }
@@ -746,8 +748,8 @@ static int64_t compare(struct viewers *v, const struct viewer *w, int c, int32_t
             bad++;
             if (v->reported++ < REPORT_MAX)
                 fprintf(stderr, "VIEWER %d %s/%s: votes.%d is %" PRId64 ", expected %" PRId64 "\n",
-                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code, ct->numbers[k], s->votes[k],
-                        ev[k]);
+                        v->o->viewer_first + (int)(w - v->list), ct->id, m->regions[r].code,
+                        ct->numbers[k], s->votes[k], ev[k]);
         }
     }
     return bad;

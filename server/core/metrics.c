@@ -5,24 +5,37 @@
 
 struct metrics g_metrics;
 
-static const double latency_bounds[HIST_BUCKETS] = {
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60};
-static const double size_bounds[HIST_BUCKETS] = {1,   2,   4,    8,    16,   32,   64,    128,
-                                                 256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
+/* Latencies: fine between 1 and 100 ms, where a form's acknowledgement
+ * lives, so that a p99 read from the buckets can tell 9 ms from 18 ms. */
+static const double latency_bounds[] = {0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01,
+                                        0.015,  0.02,  0.03,  0.04,  0.05,  0.075, 0.1,    0.15,
+                                        0.2,    0.3,   0.5,   1,     2,     5,     10,     60};
+static const double size_bounds[] = {1,   2,   4,    8,    16,   32,   64,    128,
+                                     256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof(a)[0]))
+_Static_assert(N_OF(latency_bounds) <= HIST_BUCKETS, "latency bounds fit");
+_Static_assert(N_OF(size_bounds) <= HIST_BUCKETS, "size bounds fit");
+
+static void histogram_init(struct histogram *h, const double *bounds, int n)
+{
+    h->bounds = bounds;
+    h->n_bounds = n;
+}
 
 void metrics_init(void)
 {
     memset(&g_metrics, 0, sizeof g_metrics);
-    g_metrics.ack_seconds.bounds = latency_bounds;
-    g_metrics.batch_size.bounds = size_bounds;
-    g_metrics.tick_seconds.bounds = latency_bounds;
+    histogram_init(&g_metrics.ack_seconds, latency_bounds, N_OF(latency_bounds));
+    histogram_init(&g_metrics.batch_size, size_bounds, N_OF(size_bounds));
+    histogram_init(&g_metrics.tick_seconds, latency_bounds, N_OF(latency_bounds));
     g_metrics.sync_required = g_metrics.sync_standbys = -1;
 }
 
 void histogram_observe(struct histogram *h, double value)
 {
     int i = 0;
-    while (i < HIST_BUCKETS && value > h->bounds[i])
+    while (i < h->n_bounds && value > h->bounds[i])
         i++;
     h->counts[i]++;
     h->sum += value;
@@ -40,12 +53,12 @@ static void render_histogram(struct buf *out, const char *name, const char *help
 {
     buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cumulative = 0;
-    for (int i = 0; i < HIST_BUCKETS; i++) {
+    for (int i = 0; i < h->n_bounds; i++) {
         cumulative += h->counts[i];
         buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
                    (unsigned long long)cumulative);
     }
-    cumulative += h->counts[HIST_BUCKETS];
+    cumulative += h->counts[h->n_bounds];
     buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
                (unsigned long long)cumulative, name, h->sum, name, (unsigned long long)h->n);
 }

@@ -8,11 +8,12 @@
 
 #include <stdint.h>
 
-#define HIST_BUCKETS 16
+#define HIST_BUCKETS 24 /* at most */
 
 struct histogram {
-    const double *bounds;              /* HIST_BUCKETS upper bounds, ascending */
-    uint64_t counts[HIST_BUCKETS + 1]; /* last = +Inf */
+    const double *bounds;              /* n_bounds upper bounds, ascending */
+    int n_bounds;                      /* <= HIST_BUCKETS */
+    uint64_t counts[HIST_BUCKETS + 1]; /* [n_bounds] = +Inf */
     double sum;
     uint64_t n;
 };

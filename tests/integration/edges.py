@@ -36,11 +36,13 @@ def _wait_port(port, what, timeout=15.0):
     harness.wait_until(up, timeout=timeout, message=f"{what} on port {port}")
 
 
-def write_nginx_conf(folder, include, modules=()):
+def write_nginx_conf(folder, include, modules=(), workers=1, nofile=65536):
     """Writes folder/nginx.conf: an nginx in the foreground whose files all
-    live in folder, serving the http {} configuration folder/include. As root
-    its workers run as root too, since the test's scratch folder is closed to
-    the nobody user."""
+    live in folder, serving the http {} configuration folder/include, with
+    `workers` worker processes of at most `nofile` open files each (an nginx
+    asking for more than the hard limit keeps the limit it has). As root its
+    workers run as root too, since the test's scratch folder is closed to the
+    nobody user."""
     lines = [f"load_module {m};" for m in modules]
     if os.geteuid() == 0:
         lines.append("user root root;")
@@ -48,11 +50,11 @@ def write_nginx_conf(folder, include, modules=()):
                      for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     lines.append(f"""daemon off;
 master_process on;
-worker_processes 1;
+worker_processes {workers};
 pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
-worker_rlimit_nofile 65536;
-events {{ worker_connections 32768; }}
+worker_rlimit_nofile {nofile};
+events {{ worker_connections {max(64, nofile - 512)}; }}
 http {{
     access_log off;
 {temp}
@@ -101,9 +103,12 @@ class Redis:
 
 
 class Edge:
-    """One nginx running the shipped edge configuration against `redis`."""
+    """One nginx running the shipped edge configuration against `redis`;
+    with workers > 1 its listening socket is `reuseport`, so that the kernel
+    spreads the viewers evenly over the workers (each under its open-file
+    limit, nofile)."""
 
-    def __init__(self, redis):
+    def __init__(self, redis, workers=1, nofile=65536):
         _require(NGINX, "nginx-light")
         _require(NCHAN_MODULE, "libnginx-mod-nchan")
         self.redis = redis
@@ -112,11 +117,13 @@ class Edge:
         os.makedirs(self.dir)
         with open(EDGE_CONF) as f:
             conf = f.read()
-        conf = re.sub(r"listen 127\.0\.0\.1:8081;", f"listen 127.0.0.1:{self.port};", conf)
+        reuse = " reuseport" if workers > 1 else ""
+        conf = re.sub(r"listen 127\.0\.0\.1:8081;", f"listen 127.0.0.1:{self.port}{reuse};", conf)
         conf = conf.replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{redis.port}")
         with open(os.path.join(self.dir, "edge.conf"), "w") as f:
             f.write(conf)
-        write_nginx_conf(self.dir, "edge.conf", modules=[NCHAN_MODULE])
+        write_nginx_conf(self.dir, "edge.conf", modules=[NCHAN_MODULE], workers=workers,
+                         nofile=nofile)
         self.proc = None
         atexit.register(self.stop)  # also when a test fails half-way
         self.start()
