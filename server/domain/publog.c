@@ -103,6 +103,14 @@ int64_t publog_leaf_of_decision(const struct publog *p, int64_t decision_id)
     return leaf_of(&p->of_decision, decision_id);
 }
 
+bool publog_leaf_is(const struct publog *p, int64_t leaf, const unsigned char receipt[32])
+{
+    merkle_hash h;
+    merkle_leaf_hash(receipt, h);
+    return leaf >= 0 && leaf < publog_size(p) &&
+           memcmp(h, p->tree.leaves.node[leaf], sizeof h) == 0;
+}
+
 bool publog_head_due(const struct publog *p)
 {
     return !p->head.made || p->head.tree_size != merkle_size(&p->tree);

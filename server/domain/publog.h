@@ -61,6 +61,8 @@ void publog_add_entry(struct publog *p, const unsigned char receipt[32]);
 /* The leaf index of a form or of a decision, or -1 when it is not (yet) in the log. */
 int64_t publog_leaf_of_form(const struct publog *p, int64_t form_id);
 int64_t publog_leaf_of_decision(const struct publog *p, int64_t decision_id);
+/* Whether leaf `leaf` (< publog_size) is the leaf of this entry (a receipt). */
+bool publog_leaf_is(const struct publog *p, int64_t leaf, const unsigned char receipt[32]);
 static inline int64_t publog_size(const struct publog *p)
 {
     return merkle_size(&p->tree);

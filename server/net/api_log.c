@@ -2,8 +2,14 @@
  * whole number, or form_id and decision_id together, named in details), 400
  * bad_tree_size (a size beyond the log, or first > second), 404 unknown_form,
  * 404 unknown_decision, 404 not_in_tree (the entry was logged after the tree
- * size asked about), 503 no_signed_head (no head made yet). */
+ * size asked about), 503 no_signed_head (no head made yet). proof/status
+ * answers a form's status-change leaves (domain/log_status.h) with the same
+ * parameters and errors. */
 #include "api_log.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/sha256.h"
+#include "domain/log_status.h"
 #include "domain/publog.h"
 #include "domain/view.h"
 
@@ -154,6 +160,59 @@ static enum route_result get_consistency(struct api *api, const struct http_requ
     return proof ? reply(rep, proof) : bad_tree_size(rep);
 }
 
+static void add_hash(cJSON *o, const char *key, const unsigned char h[32])
+{
+    char hex[65];
+    hex_encode(h, 32, hex);
+    cJSON_AddStringToObject(o, key, hex);
+}
+
+/* One status leaf with what a verifier needs: the text's fields, the receipt
+ * (its SHA-256, the leaf's entry) and the audit path in the tree of `size`. */
+static cJSON *status_json(struct publog *log, const struct log_status *st, int64_t size)
+{
+    cJSON *o = publog_inclusion_json(log, st->leaf, size);
+    SU_ASSERT(o); /* log_status_of gives leaves below size only */
+    cJSON_AddNumberToObject(o, "seq", (double)st->seq);
+    cJSON_AddStringToObject(o, "status", form_status_name(st->status));
+    add_hash(o, "prev", st->prev);
+    add_hash(o, "receipt", st->receipt);
+    cJSON_DeleteItemFromObject(o, "tree_size"); /* the answer's, once */
+    return o;
+}
+
+/* ?form_id=ID&tree_size=N: every status change of the form that the tree of
+ * N leaves holds (none for a form whose status never changed), each proven. */
+static enum route_result get_status(struct api *api, const struct http_request *req,
+                                    struct http_reply *rep)
+{
+    int64_t id, size;
+    if (!query_pair(req, "form_id", LOG_BAD_PARAM, "tree_size", default_size(api->log), &id, &size,
+                    rep))
+        return ROUTE_DONE;
+    if (size > publog_size(api->log))
+        return bad_tree_size(rep);
+    const struct form *f = ledger_by_id(api->ledger, id);
+    if (!f || !f->committed) {
+        http_reply_error(rep, 404, "unknown_form", "no stored form has this id");
+        return ROUTE_DONE;
+    }
+    struct log_status found[LOG_STATUS_MAX];
+    int n = log_status_of(api->ledger, f, size, found);
+    if (n < 0) {
+        http_reply_error(rep, 500, "log_mismatch",
+                         "the status changes replayed now are not the log's leaves");
+        return ROUTE_DONE;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "form_id", (double)id);
+    cJSON_AddNumberToObject(o, "tree_size", (double)size);
+    cJSON *list = cJSON_AddArrayToObject(o, "changes");
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(list, status_json(api->log, &found[i], size));
+    return reply(rep, o);
+}
+
 enum route_result api_log_get(struct api *api, const struct http_request *req, const char *rest,
                               struct http_reply *rep)
 {
@@ -169,6 +228,8 @@ enum route_result api_log_get(struct api *api, const struct http_request *req, c
         return get_inclusion(api, req, rep);
     if (strcmp(rest, "proof/consistency") == 0)
         return get_consistency(api, req, rep);
+    if (strcmp(rest, "proof/status") == 0)
+        return get_status(api, req, rep);
     http_reply_error(rep, 404, "not_found", "no such API path");
     return ROUTE_DONE;
 }

@@ -187,6 +187,67 @@ class DecisionsInTheLogTest(HistoryFixture):
         self.assertEqual(self.verify().returncode, 1)
 
 
+class StatusProofTest(HistoryFixture):
+    def test_a_status_change_is_proven_in_the_signed_head(self):
+        key, public = self.keygen()
+        server = self.start_server("--log-key", key, *SERVE, ready=True)
+        ids = self.story(server)
+        chain = logcheck.recompute_chain(self.db)
+        count, reject = chain[2][1], chain[4][1]
+        made = {("decision", count): [(ids["first"], "superseded"), (ids["other"], "counted")],
+                ("decision", reject): [(ids["held"], "rejected")]}
+        receipts = [r for *_, r in logcheck.log_entries(self.db, made)]
+        seq = {d: int(self.value(f"SELECT seq FROM decisions WHERE id = {d}"))
+               for d in (count, reject)}
+
+        def head_of_nine():
+            status, _, head = server.get("/api/v1/log/sth")
+            return head if status == 200 and head["tree_size"] == 9 else None
+
+        def proven(form_id, head, query=""):
+            """The form's status leaves as the server answers them, each
+            checked here: its text hashes to its receipt, which is the leaf
+            the rows give at its index, chained to the leaf before it, and its
+            audit path is the RFC's and leads to the signed root."""
+            status, _, body = server.get(f"/api/v1/log/proof/status?form_id={form_id}{query}")
+            size = head["tree_size"]
+            self.assertEqual((status, body["form_id"], body["tree_size"]), (200, form_id, size))
+            out = []
+            for c in body["changes"]:
+                i = c["leaf_index"]
+                text = logcheck.status_text(c["prev"], c["seq"], form_id, c["status"])
+                self.assertEqual(hashlib.sha256(text).hexdigest(), c["receipt"])
+                self.assertEqual((c["prev"], c["receipt"]), (receipts[i - 1], receipts[i]))
+                self.assertEqual(c["audit_path"], logcheck.rfc_inclusion(receipts, i, size))
+                self.assertTrue(logcheck.verify_inclusion(
+                    logcheck.leaf_hash(c["receipt"]), i, size,
+                    [bytes.fromhex(h) for h in c["audit_path"]], bytes.fromhex(head["root_hash"])))
+                out.append((i, c["seq"], c["status"]))
+            return out
+
+        head = harness.wait_until(head_of_nine, timeout=30, message="a head of nine entries")
+        self.assertTrue(logcheck.signature_ok(head, public))
+        want = {"first": [(3, seq[count], "superseded")], "other": [(4, seq[count], "counted")],
+                "held": [(7, seq[reject], "rejected")], "plain": []}
+        for name, changes in want.items():
+            self.assertEqual(proven(ids[name], head), changes, name)
+        # In an older tree: only the changes it holds (the rejection is leaf 7).
+        seven = {"tree_size": 7, "root_hash": rfc9162.MTH([bytes.fromhex(r) for r in receipts[:7]]).hex()}
+        self.assertEqual(proven(ids["held"], seven, "&tree_size=7"), [])
+        self.assertEqual(proven(ids["first"], seven, "&tree_size=7"), want["first"])
+        for query, code in ((f"form_id={ids['held']}&tree_size=10", (400, "bad_tree_size")),
+                            ("form_id=x", (400, "bad_parameter")), ("", (400, "bad_parameter")),
+                            ("form_id=999999", (404, "unknown_form"))):
+            status, _, body = server.get(f"/api/v1/log/proof/status?{query}")
+            self.assertEqual((status, body["error"]["code"]), code, query)
+        # After a restart the leaves come from the start-up's replay: the same.
+        server.stop()
+        server.start(ready=True)
+        again = harness.wait_until(head_of_nine, timeout=30, message="the head after a restart")
+        for name, changes in want.items():
+            self.assertEqual(proven(ids[name], again), changes, name)
+
+
 class OldRowsTest(HistoryFixture):
     def test_rows_from_before_decisions_joined_the_log_still_verify(self):
         server = self.start_server(*SERVE, ready=True)
@@ -209,6 +270,10 @@ class OldRowsTest(HistoryFixture):
         server.start(ready=True)
         status, _, head = server.get("/api/v1/log/sth")
         self.assertEqual((status, head["tree_size"]), (200, 4))  # old decisions are no leaves
+        # ... nor are the status changes they made: nothing to prove.
+        old_first = self.value("SELECT min(id) FROM forms")
+        status, _, body = server.get(f"/api/v1/log/proof/status?form_id={old_first}")
+        self.assertEqual((status, body["changes"]), (200, []))
         self.story(server)
         new = self.verify()
         self.assertEqual(new.returncode, 0, new.stdout)
