@@ -5,6 +5,18 @@ import { readToken } from './tokens.js';
 
 const TIMEOUT_MS = 15000;
 
+// The requests js/early.js sent before the bundle ran ({path, token, reply}),
+// each taken once by the first request for the same path and token; the
+// empty list it leaves when early.js has not run tells early.js, if it runs
+// later, that it is too late to send anything.
+const early = (globalThis.suaraEarly ||= []);
+
+function takeEarly(method, path, token) {
+  if (method !== 'GET') return null;
+  const i = early.findIndex((e) => e.path === path && e.token === (token || ''));
+  return i < 0 ? null : early.splice(i, 1)[0].reply;
+}
+
 export async function request(method, path, { body, token, timeout = TIMEOUT_MS } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -12,10 +24,10 @@ export async function request(method, path, { body, token, timeout = TIMEOUT_MS 
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeout);
   try {
-    const res = await fetch(path, {
+    const res = await (takeEarly(method, path, token) || fetch(path, {
       method, headers, signal: abort.signal, cache: 'no-store',
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    }));
     const text = await res.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -25,7 +37,7 @@ export async function request(method, path, { body, token, timeout = TIMEOUT_MS 
     if (!res.headers.get('suara-stored-at')) noteMode(res.headers.get('Suara-Mode'));
     return { status: res.status, data, retryAfter };
   } catch (e) {
-    return { status: 0, data: null, retryAfter: 0, error: abort.signal.aborted ? 'timeout' : 'network' };
+    return { status: 0, data: null, retryAfter: 0, error: abort.signal.aborted || e?.name === 'TimeoutError' ? 'timeout' : 'network' };
   } finally {
     clearTimeout(timer);
   }

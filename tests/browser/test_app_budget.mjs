@@ -1,6 +1,8 @@
 // The witness page's load budget (docs/web-client.md): index.html loads one
 // bundle holding app.js and the whole witness page (dist/app.js, the build's
-// bundle of the current sources, with no import of its own), a
+// bundle of the current sources, with no import of its own) and, beside it,
+// js/early.js (the first API requests, sent before the bundle has come; the
+// page takes their answers instead of asking again), a
 // first visit to /saksi (from the link on the witness's card, until the TPS
 // and its contests are shown) transfers under 60 kB of content (compressed
 // bodies; the headers are counted and reported apart), and a later visit takes the
@@ -31,10 +33,12 @@ before(async () => {
 
 after(() => stack.stop());
 
-test('index.html loads the bundle, which is the bundle of the current sources and imports nothing statically (the witness page\'s code is one request)', () => {
+test('index.html loads early.js (async, no imports) and the bundle, which is the bundle of the current sources and imports nothing statically (the witness page\'s code is one request)', () => {
   const html = fs.readFileSync(path.join(CLIENT, 'index.html'), 'utf8');
-  const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(scripts, ['/dist/app.js']);
+  const scripts = [...html.matchAll(/<script\b([^>]*)\bsrc="([^"]+)"/g)].map((m) => `${m[1].trim()} ${m[2]}`);
+  assert.deepEqual(scripts, ['async /js/early.js', 'type="module" /dist/app.js']);
+  const early = fs.readFileSync(path.join(CLIENT, 'js', 'early.js'), 'utf8');
+  assert.doesNotMatch(early, /^\s*(import|export)\b/m, 'early.js is a plain script');
   const check = spawnSync(process.execPath, [path.join(SOURCE_DIR, 'cmake', 'client_bundle.mjs'), CLIENT, '--check'], { encoding: 'utf8' });
   assert.equal(check.status, 0, `dist/ is what the build makes of js/: ${check.stderr}`);
   const bundle = fs.readFileSync(path.join(CLIENT, 'dist', 'app.js'), 'utf8');
@@ -84,6 +88,10 @@ test('a first visit to /saksi from the card\'s link transfers under 60 kB of com
   console.log(`first visit: ${first.length} responses, ${body} bytes of content, ${headers} bytes of headers`);
   assert.ok(body < FIRST_VISIT_BUDGET, `first visit: ${body} bytes of content, ${headers} of headers (${list})`);
   assert.ok(first.some((r) => r.path === '/dist/app.js'), 'the bundle was counted');
+  // Whichever of early.js and the bundle ran first, the token was asked about
+  // once, and nothing early.js sent was left untaken.
+  assert.equal(first.filter((r) => r.path === '/api/v1/whoami').length, 1, `one whoami: ${list}`);
+  assert.equal(await page.evaluate(() => globalThis.suaraEarly.length), 0, 'every early request was taken');
 
   // Once the worker holds the shell, a visit takes it from there.
   await page.evaluate(() => navigator.serviceWorker.ready);
