@@ -111,14 +111,25 @@ int buf_put_uint(struct buf *b, uint64_t v)
     return buf_append(b, digits + sizeof digits - n, n);
 }
 
+/* One vsnprintf into the room already there, a second only when the text
+ * did not fit: the writer and the receipts format a few values per form. */
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
+    if (b->err)
+        return b->err;
+    size_t room = b->data ? b->cap - b->len : 0;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
     if (n < 0)
         return fail(b, SU_ERR);
+    if ((size_t)n < room && (size_t)n <= b->max - b->len) {
+        b->len += (size_t)n;
+        return SU_OK;
+    }
+    if (room) /* what did not fit is not part of the text */
+        b->data[b->len] = '\0';
     int rc = buf_reserve(b, (size_t)n);
     if (rc != SU_OK)
         return rc;
