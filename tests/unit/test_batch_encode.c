@@ -1,57 +1,80 @@
-/* The batch encoder of db/writer.c: the PostgreSQL array literals that carry
- * a whole batch in one statement, one array per column (unnest). What goes in
- * a text element is escaped so that PostgreSQL's array parser gives back the
- * same string: quotes and backslashes escaped, every element quoted, so
- * commas, braces, spaces, newlines, "NULL" and UTF-8 stay text. Included as
+/* The batch encoder of db/writer.c: the binary PostgreSQL arrays (the format
+ * array_recv reads) that carry a whole batch in one statement, one array per
+ * column (unnest). Each test compares the bytes with the format written out
+ * by hand: ndim, has-null flag, element type, (size, lower bound) per
+ * dimension, then each element as a 4-byte big-endian length (-1 for NULL)
+ * and its bytes. Text goes in as it is (no quoting to get wrong). Included as
  * h2o's unit tests include their sources, to reach the static encoder. */
 #include "db/writer.c"
 #include "fixture.h"
 
-static struct column *column_new(void)
+static struct column col;
+
+static struct column *column_new(int width, int row_width)
 {
-    static struct column c;
-    buf_free(&c.text);
-    buf_init(&c.text, 4096);
-    buf_puts(&c.text, "{");
-    c.n = 0;
-    return &c;
+    buf_free(&col.bytes);
+    buf_init(&col.bytes, 4096);
+    col_reset(&col, width, row_width);
+    return &col;
 }
 
-static const char *finish(struct column *c)
+/* The bytes col_finish hands to PostgreSQL equal want[0..n). */
+static void assert_bytes(struct column *c, const unsigned char *want, size_t n)
 {
-    buf_puts(&c->text, "}");
-    assert_int_equal(buf_error(&c->text), SU_OK);
-    buf_append(&c->text, "", 1); /* NUL, not counted by the literal */
-    return c->text.data;
+    const char *data = NULL;
+    int len = -1;
+    col_finish(c, &data, &len);
+    assert_int_equal(len, (int)n);
+    assert_memory_equal(data, want, n);
 }
 
 static void test_text_elements(void **state)
 {
     (void)state;
-    struct column *c = column_new();
-    col_str(c, "plain");
-    col_str(c, "say \"no\", {x} \\ here");
-    col_str(c, "NULL");
+    struct column *c = column_new(0, 0);
+    col_str(c, "a\"{,");
+    col_null(c);
     col_str(c, "");
-    col_str(c, "line\nbreak, d\xc3\xa9j\xc3\xa0");
-    assert_string_equal(finish(c), "{\"plain\",\"say \\\"no\\\", {x} \\\\ here\",\"NULL\",\"\","
-                                   "\"line\nbreak, d\xc3\xa9j\xc3\xa0\"}");
+    static const unsigned char want[] = {
+        0,    0,    0,    1,    0,   0,   0,   1,   0, 0, 0, 25, /* 1 dim, has NULL, text */
+        0,    0,    0,    3,    0,   0,   0,   1,                /* 3 elements from 1 */
+        0,    0,    0,    4,    'a', '"', '{', ',',              /* as it is */
+        0xff, 0xff, 0xff, 0xff,                                  /* NULL */
+        0,    0,    0,    0,                                     /* the empty string */
+    };
+    assert_bytes(c, want, sizeof want);
 }
 
-static void test_numbers_and_nulls(void **state)
+static void test_numbers(void **state)
 {
     (void)state;
-    struct column *c = column_new();
-    col_int(c, 0);
-    col_null(c);
-    col_int(c, INT64_MAX);
-    col_int(c, -42);
-    assert_string_equal(finish(c), "{0,NULL,9223372036854775807,-42}");
-    c = column_new();
-    assert_string_equal(finish(c), "{}"); /* an empty batch column */
+    struct column *c = column_new(8, 0);
+    col_int(c, 1);
+    col_int(c, -2);
+    static const unsigned char want8[] = {
+        0,    0,    0,    1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 2, 0,    0,    0,    1, /* int8[2] */
+        0,    0,    0,    8, 0, 0, 0, 0, 0, 0, 0, 1,  0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xfe,
+    };
+    assert_bytes(c, want8, sizeof want8);
+    c = column_new(4, 0);
+    col_int(c, 0x01020304);
+    static const unsigned char want4[] = {
+        0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 4, 1, 2, 3, 4,
+    };
+    assert_bytes(c, want4, sizeof want4);
 }
 
-static void test_counts_literal(void **state)
+static void test_empty_column(void **state)
+{
+    (void)state;
+    struct column *c = column_new(2, 0);
+    /* no dimension at all, and not a byte more: PostgreSQL refuses leftovers */
+    static const unsigned char want[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 21};
+    assert_bytes(c, want, sizeof want);
+}
+
+static void test_counts_rows(void **state)
 {
     (void)state;
     struct registry reg;
@@ -76,14 +99,23 @@ static void test_counts_literal(void **state)
     struct form_resolved res = {.tps = fixture_find(&reg, "62.01.01.1011.001"),
                                 .contest = &reg.contests[0]};
     struct form *f = form_new(&in, &res, 0, 1, 0);
-    struct buf out;
-    char text[256];
-    buf_init_fixed(&out, text, sizeof text);
-    counts_literal(f, &out);
-    buf_append(&out, "", 1);
-    /* the column order of forms.counts (schema): registered, voted, ballots,
-     * disability, valid, invalid, total */
-    assert_string_equal(text, "{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21}");
+    struct column *c = column_new(2, FORM_N_COUNTS);
+    counts_row(f, c);
+    counts_row(f, c);
+    /* two rows of 21: the column order of the forms table (schema):
+     * registered, voted, ballots, disability, valid, invalid, total */
+    unsigned char want[28 + 2 * 21 * 6];
+    static const unsigned char head[28] = {0, 0, 0, 2, 0, 0, 0, 0, 0, 0,  0, 21, 0, 0,
+                                           0, 2, 0, 0, 0, 1, 0, 0, 0, 21, 0, 0,  0, 1};
+    memcpy(want, head, sizeof head);
+    for (int row = 0; row < 2; row++) {
+        for (int i = 0; i < 21; i++) {
+            unsigned char *e = want + 28 + (row * 21 + i) * 6;
+            memcpy(e, "\0\0\0\2\0", 5);
+            e[5] = (unsigned char)(i + 1);
+        }
+    }
+    assert_bytes(c, want, sizeof want);
     form_free(f);
     registry_free(&reg);
 }
@@ -92,10 +124,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_elements),
-        cmocka_unit_test(test_numbers_and_nulls),
-        cmocka_unit_test(test_counts_literal),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_empty_column),
+        cmocka_unit_test(test_counts_rows),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    buf_free(&column_new()->text);
+    buf_free(&col.bytes);
     return rc;
 }
