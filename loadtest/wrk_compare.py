@@ -80,6 +80,23 @@ class Cluster:
                              check=True, capture_output=True, text=True)
         return [line.split("\t") for line in out.stdout.splitlines() if line]
 
+    def pids(self):
+        """The postmaster and its children (backends opened later are not in it:
+        call while the server is connected)."""
+        with open(os.path.join(self.data, "postmaster.pid"), encoding="utf-8") as f:
+            master = int(f.readline())
+        found = [master]
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                        found.append(int(pid))
+            except OSError:
+                continue
+        return found
+
     def cpu_seconds(self):
         """CPU of the postmaster and all its children."""
         with open(os.path.join(self.data, "postmaster.pid"), encoding="utf-8") as f:
@@ -227,7 +244,9 @@ class Run:
         try:
             wait_http(port, "/readyz")
             cpu0, pg0 = proc_cpu(server.pid), self.cluster.cpu_seconds()
+            perf = self.perf_start(server.pid, f"{db}-c{connections}")
             res = run_wrk(port, connections, self.args.seconds, self.env)
+            self.perf_stop(perf)
             res["server_cpu_s"] = proc_cpu(server.pid) - cpu0
             res["pg_cpu_s"] = self.cluster.cpu_seconds() - pg0
         finally:
@@ -241,6 +260,27 @@ class Run:
         res["pg_us_per_form"] = res["pg_cpu_s"] * 1e6 / max(stored, 1)
         self.cluster.sql(f"DROP DATABASE {db}")
         return res
+
+    def perf_start(self, server_pid, name):
+        """With --perf DIR: `perf record -g` of the server and of every
+        PostgreSQL process (the backends included) while wrk runs."""
+        if not self.args.perf:
+            return []
+        os.makedirs(self.args.perf, exist_ok=True)
+        pg = ",".join(str(p) for p in self.cluster.pids())
+        procs = []
+        for label, pids in (("suara", str(server_pid)), ("postgres", pg)):
+            out = os.path.join(self.args.perf, f"{name}-{label}.data")
+            procs.append(subprocess.Popen(["perf", "record", "--call-graph", "dwarf,8192", "-F", "499", "-q", "-o", out, "-p", pids],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)  # perf attaches before the load starts (no test waits on this)
+        return procs
+
+    @staticmethod
+    def perf_stop(procs):
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=120)
 
     def night(self, bin_dir, *load_args):
         """`suara-load run` (every story, verified) against a fresh database."""
@@ -324,6 +364,8 @@ def main():
                    help="also the Kalimantan Tengah night (suara-load run, every story) and an "
                    "open loop at 10,000 forms/s, for each build")
     p.add_argument("--json")
+    p.add_argument("--perf", metavar="DIR", help="perf record -g the server and PostgreSQL "
+                   "during each suara run into DIR (perf report -i DIR/FILE --no-children)")
     p.add_argument("serve", nargs="*", help="extra `suara serve` options (after --)")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="suara-wrk-")
