@@ -370,10 +370,11 @@ void ingest_close(struct ingest *ing)
         struct op *op = ing->q_head;
         ing->q_head = op->next;
         answer_unavailable(op, "shutting_down");
-        if (op->kind == OP_FORM)
-            form_discard(op->form, op);
-        else
-            op_free(op);
+        if (op->kind == OP_FORM) { /* tracked by submission_id: kept, see ledger_drop */
+            ledger_drop(ing->ledger, op->form);
+            op->form = NULL;
+        }
+        op_free(op);
     }
     ing->q_tail = NULL;
     ing->q_len = 0;

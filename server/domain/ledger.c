@@ -35,17 +35,24 @@ int ledger_init(struct ledger *l, const struct registry *reg, struct tallies *ta
     return SU_OK;
 }
 
+/* Forms linked by next_in_slot outside any slot (refused, dropped). */
+static void free_form_list(struct form *f)
+{
+    while (f) {
+        struct form *next = f->next_in_slot;
+        form_free(f);
+        f = next;
+    }
+}
+
 void ledger_free(struct ledger *l)
 {
     for (int64_t id = 0; id < l->by_id_cap; id++) {
         if (l->by_id[id])
             form_free(l->by_id[id]);
     }
-    while (l->refused) {
-        struct form *f = l->refused;
-        l->refused = f->next_in_slot;
-        form_free(f);
-    }
+    free_form_list(l->refused);
+    free_form_list(l->dropped);
     finals_free(&l->finals);
     for (int i = 0; i < l->reg->n_contests; i++)
         free(l->slots[i]);
@@ -69,6 +76,13 @@ void ledger_track(struct ledger *l, struct form *f)
      * a form missing from this index would let its retry be stored again
      * under the same id, a batch PostgreSQL would refuse forever. */
     SU_ASSERT(strmap_put(&l->by_submission, f->submission_id, f) == SU_OK);
+}
+
+void ledger_drop(struct ledger *l, struct form *f)
+{
+    f->pending_op = NULL;
+    f->next_in_slot = l->dropped;
+    l->dropped = f;
 }
 
 struct form *ledger_by_submission(const struct ledger *l, const char *submission_id)

@@ -114,6 +114,7 @@ struct ledger {
     struct strmap photo_refs;
     struct finals finals; /* committed final regions */
     struct form *refused; /* forms refused at seal, kept for their retries */
+    struct form *dropped; /* tracked forms never sealed (shutdown), see ledger_drop */
     struct publog *log;   /* optional: every committed form becomes its next leaf */
 };
 
@@ -124,6 +125,11 @@ void ledger_free(struct ledger *l);
 void form_discard(struct form *f, struct op *op);
 /* Registers a pending form for idempotency before it is sealed. */
 void ledger_track(struct ledger *l, struct form *f);
+/* A tracked form that will never be sealed (its op was dropped at shutdown).
+ * The submission index has no deletion, so the form is not freed: it stays
+ * findable, not committed and with no op (a late retry is answered 503, never
+ * from freed memory), and is freed with the ledger. */
+void ledger_drop(struct ledger *l, struct form *f);
 struct form *ledger_by_submission(const struct ledger *l, const char *submission_id);
 struct form *ledger_by_id(const struct ledger *l, int64_t id);
 /* The form whose arrival (f->seq == seq) or decision (f->decision->seq ==

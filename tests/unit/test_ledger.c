@@ -341,6 +341,25 @@ static struct op *queued_form(struct world *w, int32_t tps, int token, int a, in
     return op;
 }
 
+/* A form still queued at shutdown is never sealed, but it stays in the
+ * submission index (which has no deletion): it must stay readable until the
+ * ledger is freed, as a form that is not committed and has no op, so that a
+ * retry arriving during teardown is refused (503) instead of reading freed
+ * memory. The ledger frees it (LeakSanitizer and valgrind see it if not). */
+static void test_dropped_form_stays_findable_until_the_ledger_is_freed(void **state)
+{
+    struct world *w = *state;
+    struct op *op = queued_form(w, w->tps1, 1, 60, 40, NULL);
+    struct form *f = op->form;
+    ledger_drop(&w->l, f);
+    free(op);
+    struct form *found = ledger_by_submission(&w->l, "sid-1");
+    assert_ptr_equal(found, f);
+    assert_null(found->pending_op);
+    assert_false(found->committed);
+    assert_int_equal(found->id, 0); /* never sealed: no id, nothing stored */
+}
+
 static struct op *finalize_op(struct world *w, int32_t region)
 {
     struct op *op = calloc(1, sizeof *op);
@@ -411,6 +430,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_held_form_is_not_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_form_replaces_own_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_form_stays_findable_until_the_ledger_is_freed,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuild_equals_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_final_region_refuses_at_seal_but_counts_amendments,
                                         setup, teardown),
