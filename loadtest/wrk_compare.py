@@ -17,7 +17,8 @@ synchronous_commit on, as for an election), as the `postgres` OS user when
 run as root. Needs wrk (Debian package `wrk`).
 
   python3 loadtest/wrk_compare.py --build build [--seconds 10]
-      [--connections 64,256] [--repeat 1] [--nginx] [--json FILE]
+      [--connections 64,256] [--repeat 1] [--nginx] [--night]
+      [--before DIR | --before-rev REV] [--perf DIR] [--json FILE]
 """
 
 import argparse
@@ -351,6 +352,21 @@ http {{ access_log off; keepalive_requests 10000000;
         return res
 
 
+def build_rev(rev, tmp):
+    """`suara` of another revision, built (RelWithDebInfo) in tmp; its build folder."""
+    src = os.path.join(tmp, "before-src")
+    os.makedirs(src)
+    archive = subprocess.run(["git", "-C", SOURCE, "archive", rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", src], input=archive, check=True)
+    build = os.path.join(src, "build")
+    subprocess.run(["cmake", "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", build, "-j2", "--target", "suara"], check=True,
+                   capture_output=True)
+    return build
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build", default="build")
@@ -360,6 +376,8 @@ def main():
     p.add_argument("--nginx", action="store_true")
     p.add_argument("--before", help="another build folder: its `suara serve` runs too, as "
                    "'before' (e.g. the previous commit)")
+    p.add_argument("--before-rev", metavar="REV", help="build `suara` of this git revision "
+                   "(git archive into the temporary folder) and run it as 'before'")
     p.add_argument("--night", action="store_true",
                    help="also the Kalimantan Tengah night (suara-load run, every story) and an "
                    "open loop at 10,000 forms/s, for each build")
@@ -369,10 +387,15 @@ def main():
     p.add_argument("serve", nargs="*", help="extra `suara serve` options (after --)")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="suara-wrk-")
+    if args.before_rev:
+        args.before = build_rev(args.before_rev, tmp)
     run = Run(args, tmp)
     results = []
     try:
-        print(f"{run.n_slots} slots; wrk -t1 -d{args.seconds}s; load average "
+        head = subprocess.run(["git", "-C", SOURCE, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        print(f"{run.n_slots} slots; wrk -t1 -d{args.seconds}s; suara {args.build} (source at "
+              f"{head or '?'}), before {args.before_rev or args.before or '-'}; load average "
               f"{os.getloadavg()[0]:.1f} at start", flush=True)
         for rep in range(args.repeat):
             for c in (int(x) for x in args.connections.split(",")):
