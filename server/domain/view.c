@@ -1,6 +1,8 @@
 /* See view.h. */
 #include "view.h"
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/err.h"
 #include "desk_view.h"
 #include "kpu.h"
 #include "core/sha256.h"
@@ -210,11 +212,75 @@ static cJSON *receipt_json(const struct registry *reg, const struct form *f)
     return o;
 }
 
+/* A JSON string as cJSON prints one, so that both ways of encoding a receipt
+ * give the same bytes. */
+static void put_json_string(struct buf *b, const char *s)
+{
+    buf_puts(b, "\"");
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, run, (size_t)(s - run));
+        if (c == '\0')
+            break;
+        static const char short_escape[] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
+                                            ['\t'] = 't', ['"'] = '"',  ['\\'] = '\\'};
+        if (c < sizeof short_escape && short_escape[c])
+            buf_printf(b, "\\%c", short_escape[c]);
+        else
+            buf_printf(b, "\\u%04x", c);
+        run = s + 1;
+    }
+    buf_puts(b, "\"");
+}
+
+/* A receipt written straight into text, in receipt_json's order and with
+ * cJSON's bytes: a 201 is sent for every form, and building then printing a
+ * tree of a dozen nodes cost 5 % of the server's CPU per form. */
+static char *receipt_text_json(const struct registry *reg, const struct form *f)
+{
+    struct buf b;
+    buf_init(&b, (size_t)1 << 16);
+    buf_puts(&b, "{\"form_id\":");
+    buf_put_uint(&b, (uint64_t)f->id);
+    buf_puts(&b, ",\"submission_id\":");
+    put_json_string(&b, f->submission_id);
+    buf_puts(&b, ",\"tps\":");
+    put_json_string(&b, reg->regions[f->tps].code);
+    buf_puts(&b, ",\"contest\":");
+    put_json_string(&b, reg->contests[f->contest].id);
+    buf_printf(&b, ",\"revision\":%u,\"status\":\"%s\"", (unsigned)f->revision, response_status(f));
+    if (f->outcome == FS_CONFIRMATION)
+        buf_printf(&b, ",\"confirms\":%lld", (long long)f->confirms);
+    buf_puts(&b, ",\"checks\":[");
+    for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
+        if (f->checks & (1u << k))
+            buf_printf(&b, "%s{\"code\":\"%s\",\"severity\":\"%s\"}", n++ ? "," : "",
+                       form_check_code((enum form_check)k),
+                       k < WARN_INVALID_SHARE ? "error" : "warning");
+    }
+    buf_puts(&b, "]");
+    if (f->amendment) {
+        buf_puts(&b, ",\"amendment\":{\"reason\":");
+        put_json_string(&b, f->amendment);
+        buf_puts(&b, "}");
+    }
+    char ts[40], receipt[65];
+    clock_format_rfc3339(f->received_ms, ts, sizeof ts);
+    hex_encode(f->receipt, sizeof f->receipt, receipt);
+    buf_printf(&b, ",\"seq\":%lld,\"received_at\":\"%s\",\"receipt\":\"%s\"}", (long long)f->seq,
+               ts, receipt);
+    SU_ASSERT(buf_error(&b) == SU_OK); /* every part is bounded */
+    return buf_steal(&b, NULL);
+}
+
 char *view_receipt(const struct registry *reg, const struct form *f)
 {
+    if (f->outcome != FS_HELD)
+        return receipt_text_json(reg, f);
     cJSON *o = receipt_json(reg, f);
-    if (f->outcome == FS_HELD)
-        cJSON_AddItemToObject(o, "suggestions", view_suggestions(reg, f));
+    cJSON_AddItemToObject(o, "suggestions", view_suggestions(reg, f));
     return view_json(o);
 }
 

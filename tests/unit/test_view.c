@@ -147,6 +147,54 @@ static void test_receipt(void **state)
     free(s);
 }
 
+/* The receipt is written straight into text (view.c): its bytes must be
+ * exactly what cJSON prints for the same tree, for a form with checks of
+ * both severities, a confirmation and an amendment whose reason needs every
+ * kind of escape. */
+static void assert_as_cjson_prints(const char *s)
+{
+    cJSON *o = cJSON_Parse(s);
+    assert_non_null(o);
+    char *again = cJSON_PrintUnformatted(o);
+    assert_string_equal(s, again);
+    free(again);
+    cJSON_Delete(o);
+}
+
+static void test_receipt_bytes_are_cjsons(void **state)
+{
+    struct world *w = *state;
+    char *s = view_receipt(&w->reg, w->form);
+    assert_as_cjson_prints(s);
+    free(s);
+    struct form *f = w->form;
+    uint32_t checks = f->checks;
+    enum form_status outcome = f->outcome;
+    int64_t confirms = f->confirms;
+    f->checks = 1u << CHECK_VALID_SUM | 1u << WARN_INVALID_SHARE;
+    f->outcome = FS_CONFIRMATION;
+    f->confirms = 7;
+    static char reason[] = "say \"why\" \\ line\nbreak\ttab\x01 d\xc3\xa9j\xc3\xa0 /";
+    f->amendment = reason;
+    s = view_receipt(&w->reg, f);
+    assert_as_cjson_prints(s);
+    cJSON *o = cJSON_Parse(s);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "amendment"), "reason")->valuestring,
+        f->amendment);
+    assert_int_equal(cJSON_GetObjectItem(o, "confirms")->valueint, 7);
+    cJSON *list = cJSON_GetObjectItem(o, "checks");
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 1), "severity")->valuestring,
+                        "warning");
+    cJSON_Delete(o);
+    free(s);
+    f->amendment = NULL;
+    f->checks = checks;
+    f->outcome = outcome;
+    f->confirms = confirms;
+}
+
 static void test_export_csv(void **state)
 {
     struct world *w = *state;
@@ -170,6 +218,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_region, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tally_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipt_bytes_are_cjsons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
