@@ -49,32 +49,40 @@ function card(c) {
     h('p.wc-warn', { text: 'Kartu ini rahasia: siapa pun yang memegangnya dapat mengirim formulir untuk TPS ini.' }));
 }
 
-// Kabupaten, then kecamatan, then (optionally) desa: the region the cards are for.
+// Kabupaten, then kecamatan, then (optionally) desa and one of its TPS: the
+// region the cards are for. One TPS is how a lost card is replaced without
+// replacing its neighbours' cards.
 function regionChooser(onReady) {
   const kab = h('select', { id: 'cards-kab' }, h('option', { value: '', text: 'Pilih kabupaten/kota' }));
   const kec = h('select', { id: 'cards-kec', disabled: true }, h('option', { value: '', text: 'Pilih kecamatan' }));
   const desa = h('select', { id: 'cards-desa', disabled: true }, h('option', { value: '', text: 'Semua desa/kelurahan' }));
+  const tps = h('select', { id: 'cards-tps', disabled: true }, h('option', { value: '', text: 'Semua TPS' }));
   const fillSelect = (sel, first, children) => fill(sel, first, children.map((r) => h('option', { value: r.code, text: r.name })));
-  const chosen = () => desa.value || kec.value;
+  const chosen = () => tps.value || desa.value || kec.value;
+  // Each choice empties and locks the ones below it, then fills the next.
+  const below = async (sel, parent, next) => {
+    sel.disabled = true;
+    fillSelect(sel, sel.options[0], parent ? (await api.region(parent)).children : []);
+    sel.disabled = !parent;
+    for (const s of next) { s.disabled = true; fillSelect(s, s.options[0], []); }
+  };
   api.region('62').then((p) => fillSelect(kab, kab.options[0], p.children)).catch(() => { /* offline: nothing to choose */ });
-  kab.addEventListener('change', async () => {
-    kec.disabled = true; desa.disabled = true;
-    fillSelect(desa, desa.options[0], []);
-    fillSelect(kec, kec.options[0], kab.value ? (await api.region(kab.value)).children : []);
-    kec.disabled = !kab.value;
-    onReady(chosen());
-  });
-  kec.addEventListener('change', async () => {
-    desa.disabled = true;
-    fillSelect(desa, desa.options[0], kec.value ? (await api.region(kec.value)).children : []);
-    desa.disabled = !kec.value;
-    onReady(chosen());
-  });
-  desa.addEventListener('change', () => onReady(chosen()));
+  kab.addEventListener('change', async () => { await below(kec, kab.value, [desa, tps]); onReady(chosen()); });
+  kec.addEventListener('change', async () => { await below(desa, kec.value, [tps]); onReady(chosen()); });
+  desa.addEventListener('change', async () => { await below(tps, desa.value, []); onReady(chosen()); });
+  tps.addEventListener('change', () => onReady(chosen()));
   return h('div.cards-chooser',
     h('label', { for: 'cards-kab', text: 'Kabupaten/kota' }), kab,
     h('label', { for: 'cards-kec', text: 'Kecamatan' }), kec,
-    h('label', { for: 'cards-desa', text: 'Desa/kelurahan' }), desa);
+    h('label', { for: 'cards-desa', text: 'Desa/kelurahan' }), desa,
+    h('label', { for: 'cards-tps', text: 'TPS (satu kartu yang hilang atau rusak)' }), tps);
+}
+
+// What the answer says was revoked: the earlier tokens of these TPS, by name.
+function revokedText(revoked = []) {
+  if (!revoked.length) return 'Tidak ada kartu lama yang dicabut.';
+  const names = revoked.slice(0, 5).map((r) => r.name || `token #${r.id}`).join(', ');
+  return `${revoked.length} kartu lama dicabut, tidak berlaku lagi: ${names}${revoked.length > 5 ? ', …' : ''}.`;
 }
 
 function makerCard(sheet) {
@@ -88,8 +96,9 @@ function makerCard(sheet) {
     if (!confirming) {
       const info = await api.region(region);
       confirming = true;
-      button.textContent = `Ya, buat ${info.tps_count ?? 'semua'} token baru`;
-      msg.textContent = `Satu token saksi baru untuk setiap TPS di ${info.name}. Token lama tetap berlaku sampai dicabut (suara token revoke).`;
+      const one = info.level === 'tps';
+      button.textContent = `Ya, buat ${one ? 1 : info.tps_count ?? 'semua'} token baru`;
+      msg.textContent = `${one ? `Satu token saksi baru untuk ${info.name} (${info.code})` : `Satu token saksi baru untuk setiap TPS di ${info.name}`}. Kartu baru menggantikan kartu lama: token saksi khusus TPS itu yang masih berlaku (kartu sebelumnya, atau dari suara token create) dicabut saat itu juga. Token saksi untuk desa atau wilayah yang lebih luas tetap berlaku.`;
       return;
     }
     button.disabled = true;
@@ -100,12 +109,12 @@ function makerCard(sheet) {
     button.disabled = false;
     reset();
     if (reply.status !== 201) { msg.textContent = `Kartu tidak dibuat: ${errorText(reply)}`; return; }
-    msg.textContent = `${reply.data.cards.length} kartu untuk ${reply.data.region.name}.`;
+    msg.textContent = `${reply.data.cards.length} kartu untuk ${reply.data.region.name}. ${revokedText(reply.data.revoked)}`;
     showCards(sheet, reply.data);
   });
   return h('section.card.cards-maker', { 'aria-labelledby': 'cards-maker-title' },
     h('h2', { id: 'cards-maker-title', text: 'Kartu saksi per TPS' }),
-    h('p.muted', { text: 'Pilih kecamatan (atau satu desa); setiap TPS di sana mendapat token saksi baru dan satu kartu dengan kode QR untuk dicetak.' }),
+    h('p.muted', { text: 'Pilih kecamatan (atau satu desa, atau satu TPS); setiap TPS di sana mendapat token saksi baru dan satu kartu dengan kode QR untuk dicetak.' }),
     chooser, button, msg);
 }
 

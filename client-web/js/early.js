@@ -7,8 +7,8 @@
 // It sends what the pages would send first, exactly as they would:
 // GET /api/v1/contests (every view but the admin's reads it), with the read token that
 // api.js's get() sends, and, on /saksi, GET /api/v1/whoami for the token the
-// witness page asks about (a card's link token, or the saved one unless it
-// was checked in the last minute: witnessid.js). The fetches' promises wait
+// witness page asks about (a card's link token, or else the saved one:
+// witness.js). The fetches' promises wait
 // in globalThis.suaraEarly for api.js, which takes each one once, for the
 // same path and token, instead of fetching again; whatever it does not take
 // is simply unused. No imports (it is not part of the bundle), and it runs
@@ -30,13 +30,8 @@
     let link = '';
     const m = /^#t=([^&]+)/.exec(location.hash);
     try { link = m ? decodeURIComponent(m[1]).trim() : ''; } catch { link = ''; }
-    let fresh = false;
-    try {
-      const k = JSON.parse(stored('suara.witness.whoami') || 'null');
-      fresh = k?.token === witness && Date.now() - k.at < 60000;
-    } catch { fresh = false; }
     if (link && link !== witness) early.push(send('/api/v1/whoami', link));
-    else if (witness && !fresh) early.push(send('/api/v1/whoami', witness));
+    else if (witness) early.push(send('/api/v1/whoami', witness));
   }
   globalThis.suaraEarly = early;
 })();

@@ -9,7 +9,7 @@ import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
-import { takeLinkToken, checkToken, learn, known as knownWho, freshlyChecked, whoCard, warm, askWho } from './witnessid.js';
+import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, refusedNote, warm, askWho } from './witnessid.js';
 import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
@@ -129,7 +129,7 @@ export async function mount(el, _params, query) {
   const linkToken = takeLinkToken();
   const saved = getToken('witness');
   if (linkToken && linkToken !== saved) askWho(linkToken);
-  else if (saved && !freshlyChecked(saved)) askWho(saved);
+  else if (saved) askWho(saved);
   let all;
   try { all = await api.contests(); } catch {
     el.append(h('p.notice.error', { text: 'Daftar pemilihan tidak dapat dimuat. Periksa koneksi lalu muat ulang.' }));
@@ -163,18 +163,21 @@ export async function mount(el, _params, query) {
     // A one-TPS token's answer carries its TPS: no picker, no second request.
     if (scope.scope_level === 'tps' && !tps && who.region?.code === scope.scope) tps = who.region;
   }
-  // What this phone knew is used at once; the server's answer follows.
+  // What this phone knew is used at once; the server's answer follows (one
+  // request however often this runs: askWho). A token the server refuses
+  // (an old card, replaced by a new one, or a revoked token) is said at once,
+  // before the witness types a form that would be refused.
   async function learnScope() {
     const token = getToken('witness');
     if (!token) return;
     const before = knownWho(token);
-    if (before && freshlyChecked(token)) { // the server answered a moment ago
-      useScope(before);
-      warm(before);
-      return;
-    }
-    const asked = learn(token).then((who) => {
-      if (!who || getToken('witness') !== token) return;
+    const asked = learn(token).then(({ who, refused }) => {
+      if (getToken('witness') !== token) return;
+      if (refused) {
+        tokenBox.setInfo(refusedNote());
+        return;
+      }
+      if (!who) return;
       warm(who);
       if (before && who.scope === before.scope) return;
       useScope(who);

@@ -24,15 +24,6 @@ function remember(token, who) {
   try { localStorage.setItem(KNOWN, JSON.stringify({ token, who, at: Date.now() })); } catch { /* full: asked again next time */ }
 }
 
-// True when the server answered for this token in the last minute (a token
-// just checked on saving need not be asked about again).
-export function freshlyChecked(token) {
-  try {
-    const k = JSON.parse(localStorage.getItem(KNOWN));
-    return k?.token === token && Date.now() - k.at < 60000;
-  } catch { return false; }
-}
-
 // The last whoami answer for this token, or null.
 export function known(token) {
   try {
@@ -86,17 +77,26 @@ export async function checkToken(token, contests) {
   return { ok: false, message: `Token ditolak server (HTTP ${reply.status}).` };
 }
 
-// The scope of a saved token: asked of the server when online, else the
-// last answer kept on the phone; null when neither is known.
+// The scope of a saved token: {who} as the server says when online, else
+// the last answer kept on the phone (who null when neither is known);
+// {refused: true} when the server does not know the token (401).
 export async function learn(token) {
   if (navigator.onLine !== false) {
     const reply = await askWho(token);
     if (reply.status === 200) {
       remember(token, reply.data);
-      return reply.data;
+      return { who: reply.data };
     }
+    if (reply.status === 401) return { who: null, refused: true };
   }
-  return known(token);
+  return { who: known(token) };
+}
+
+// What the page says under a saved token the server refuses.
+export function refusedNote() {
+  return h('p.notice.error', { 'data-k': 'token-refused', role: 'alert' },
+    'Token di HP ini ditolak server: kartu saksinya sudah diganti atau tokennya dicabut. ',
+    'Tekan “Ganti token”, lalu pindai kode QR di kartu yang baru (atau hubungi koordinator).');
 }
 
 // Fetches what the witness page needs with no signal (the contests, and the

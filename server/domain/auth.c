@@ -150,9 +150,27 @@ struct token *auth_lookup(const struct auth *a, const char *secret, size_t len)
     struct token *t = strmap_get(&a->by_hash, hash);
     /* The map compared hashes already; compare again without early exit so
      * the timing of a hit does not depend on where two hashes differ. */
-    if (!t || !equal_constant_time(t->hash, hash, 64))
+    if (!t || !equal_constant_time(t->hash, hash, 64) || t->revoked)
         return NULL;
     return t;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int auth_revoke(struct auth *a, const int32_t *ids, int n)
+{
+    int found = 0;
+    for (int i = 0; n > 0 && i < a->n; i++) {
+        if (bsearch(&a->tokens[i]->id, ids, (size_t)n, sizeof *ids, cmp_id)) {
+            a->tokens[i]->revoked = true;
+            found++;
+        }
+    }
+    return found;
 }
 
 bool auth_can_submit(const struct registry *reg, const struct token *t, int32_t tps)

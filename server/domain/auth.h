@@ -21,6 +21,7 @@ struct token {
     char *name;
     int64_t window_start_ms; /* rate limit: fixed one-minute windows */
     int window_count;
+    bool revoked; /* revoked since the last reload: no longer found */
 };
 
 struct auth {
@@ -54,6 +55,10 @@ void auth_free(struct auth *a);
  * (returns SU_INVAL), so a bad row cannot widen anyone's rights. */
 int auth_add(struct auth *a, const struct registry *reg, int32_t id, const char *hash,
              const char *role, const char *scope, const char *name);
+/* Marks the tokens with these ids (sorted ascending) revoked, so lookups
+ * stop finding them now rather than at the reload that follows (which no
+ * longer loads them); answers how many were found. One pass over the tokens. */
+int auth_revoke(struct auth *a, const int32_t *ids, int n);
 /* Moves the rate-limit state of tokens that survive a reload. */
 void auth_carry_rate_state(struct auth *to, const struct auth *from);
 /* The token for an "Authorization: Bearer ..." secret, or NULL. */

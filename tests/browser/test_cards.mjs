@@ -2,7 +2,9 @@
 // kecamatan, the page asks once more, then shows one card per TPS with the
 // QR code of the link that carries the TPS's new token; printed, the page
 // shows the cards alone, two to a row; and a card's link opens the witness
-// page with that TPS (the token works).
+// page with that TPS (the token works). A card made again for one TPS
+// replaces the old one, as the page says before and after, and the phone
+// holding the old card is told so.
 // Run: node --test tests/browser/test_cards.mjs (needs SUARA_TEST_PG).
 
 import { test, before, after } from 'node:test';
@@ -62,5 +64,24 @@ test('an admin prints a card per TPS of a kecamatan, and a card\'s link makes it
   await phone.goto(link);
   await phone.locator('[data-k=whoami]').waitFor();
   assert.equal(await phone.locator('[data-k=whoami] [data-k=scope]').textContent(), `TPS ${code.slice(-3)} (${code})`);
+  assert.deepEqual(phone.errors, []);
+
+  // The first TPS's card lost: a card printed again for that TPS alone
+  // replaces it, as the page says before the token is made, and after.
+  const desaCode = code.split('.').slice(0, 4).join('.');
+  await until(async () => !(await page.locator('#cards-desa').isDisabled()), { what: 'the desa list' });
+  await page.locator('#cards-desa').selectOption(desaCode);
+  await until(async () => !(await page.locator('#cards-tps').isDisabled()), { what: 'the TPS list' });
+  await page.locator('#cards-tps').selectOption(code);
+  await page.getByRole('button', { name: 'Buat kartu' }).click();
+  await until(async () => /Kartu baru menggantikan kartu lama/.test(await page.locator('#cards-msg').textContent()), { what: 'the warning before the new card' });
+  await page.getByRole('button', { name: 'Ya, buat 1 token baru' }).click();
+  await until(async () => (await page.locator('#cards-msg').textContent()).includes('1 kartu lama dicabut, tidak berlaku lagi: Saksi TPS'), { what: 'the revoked card named' });
+  assert.equal(await cards.count(), 1);
+  assert.equal(await cards.first().getAttribute('data-tps'), code);
+
+  // The phone with the old card is told at its next visit.
+  await phone.goto(`${server.url}/saksi`);
+  await phone.locator('[data-k=token-refused]').waitFor();
   assert.deepEqual(phone.errors, []);
 });

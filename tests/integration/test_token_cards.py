@@ -2,7 +2,9 @@
 witness token for every TPS of a kecamatan (or desa, or TPS) and answers one
 card per TPS, with the link and its QR code's modules; every token is stored
 with its audit event, works for its own TPS only, and is refused to anyone
-but an admin, for a region too large, or with a bad body."""
+but an admin, for a region too large, or with a bad body. New cards for a TPS
+replace its earlier ones: every witness token of exactly that TPS is revoked
+in the same transaction, named in the answer, and refused from the 201 on."""
 
 import harness
 
@@ -47,6 +49,7 @@ class TokenCardsTest(harness.ServedTestCase):
         self.assertTrue(first["name"].startswith("TPS "))
         self.assertTrue(first["desa"] and first["kecamatan"] and first["kabupaten"], first)
 
+        self.assertEqual(body["revoked"], [], "nothing to replace in a kecamatan without cards")
         self.assertEqual(int(self.value("SELECT count(*) FROM tokens")), before + n)
         rows = self.rows(f"SELECT role, scope FROM tokens WHERE scope LIKE '{code}.%' "
                          "AND name LIKE 'Saksi TPS %' ORDER BY scope")
@@ -62,6 +65,49 @@ class TokenCardsTest(harness.ServedTestCase):
         self.assertGreater(n, 1)
         status, _, who = self.server.get("/api/v1/whoami", token=cards[1]["token"])
         self.assertEqual(who["scope"], cards[1]["tps"])
+
+    def test_new_cards_for_a_tps_revoke_its_earlier_witness_tokens(self):
+        status, _, kota = self.server.get("/api/v1/regions/62.71")
+        status, _, kec = self.server.get(f"/api/v1/regions/{kota['children'][1]['code']}")
+        status, _, desa = self.server.get(f"/api/v1/regions/{kec['children'][0]['code']}")
+        self.assertEqual(status, 200, desa)
+        tps = desa["children"][0]["code"]
+        status, _, first = self.server.post(
+            "/api/v1/tokens/cards", {"region": tps, "base_url": BASE}, token=self.admin)
+        self.assertEqual(status, 201, first)
+        old_card = first["cards"][0]
+        by_cli = self.make_token("witness", tps, "saksi kedua", server=self.server)
+        for_desa = self.make_token("witness", desa["code"], "koordinator desa", server=self.server)
+        old_ids = [int(r[0]) for r in self.rows(
+            f"SELECT id FROM tokens WHERE scope = '{tps}' AND revoked_at IS NULL ORDER BY id")]
+        self.assertEqual(len(old_ids), 2)
+
+        status, _, second = self.server.post(
+            "/api/v1/tokens/cards", {"region": tps, "base_url": BASE}, token=self.admin)
+        self.assertEqual(status, 201, second)
+        self.assertEqual(second["revoked"], [
+            {"id": old_ids[0], "tps": tps, "name": old_card["token_name"]},
+            {"id": old_ids[1], "tps": tps, "name": "saksi kedua"},
+        ])
+        # Refused from the 201 on, without waiting for the reload; the new
+        # card and the desa's token work.
+        for token in (old_card["token"], by_cli):
+            status, _, body = self.server.get("/api/v1/whoami", token=token)
+            self.assertEqual(status, 401, body)
+        status, _, who = self.server.get("/api/v1/whoami", token=second["cards"][0]["token"])
+        self.assertEqual((status, who["scope"]), (200, tps))
+        status, _, who = self.server.get("/api/v1/whoami", token=for_desa)
+        self.assertEqual((status, who["scope"]), (200, desa["code"]))
+        self.assertEqual([int(r[0]) for r in self.rows(
+            "SELECT detail->>'id' FROM audit WHERE kind = 'token_revoked' AND detail->>'by' = 'cards'"
+            f" AND detail->>'scope' = '{tps}' ORDER BY (detail->>'id')::int")], old_ids)
+        self.assertEqual(self.value(
+            f"SELECT count(*) FROM tokens WHERE scope = '{tps}' AND revoked_at IS NULL"), "1")
+        # Still refused after the reload that the notification brings: a
+        # token made later is known only once a reload after it has run.
+        self.make_token("witness", "62.71", "later", server=self.server)
+        status, _, body = self.server.get("/api/v1/whoami", token=old_card["token"])
+        self.assertEqual(status, 401, body)
 
     def test_only_an_admin_within_its_scope(self):
         code, _ = self.kecamatan()

@@ -115,6 +115,30 @@ static void test_tokens_and_scopes(void **state)
     registry_free(&r);
 }
 
+/* Revoked tokens are no longer found, at once; the others still are. */
+static void test_revoked_tokens_are_not_found(void **state)
+{
+    struct registry r;
+    fixture_registry(&r);
+    struct auth a;
+    auth_init(&a);
+    char h[3][65];
+    const char *secrets[] = {"sk_one", "sk_two", "sk_six"};
+    const int32_t ids[] = {1, 2, 6};
+    for (int i = 0; i < 3; i++) {
+        sha256_hex(secrets[i], 6, h[i]);
+        assert_int_equal(auth_add(&a, &r, ids[i], h[i], "witness", "62.01.01.1011.001", "w"), 0);
+    }
+    const int32_t gone[] = {2, 5, 6}; /* 5 is not a token here */
+    assert_int_equal(auth_revoke(&a, gone, 3), 2);
+    assert_non_null(auth_lookup(&a, "sk_one", 6));
+    assert_null(auth_lookup(&a, "sk_two", 6));
+    assert_null(auth_lookup(&a, "sk_six", 6));
+    assert_int_equal(auth_revoke(&a, gone, 0), 0);
+    auth_free(&a);
+    registry_free(&r);
+}
+
 static void test_rate_limit_windows(void **state)
 {
     struct token t = {0};
@@ -167,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_usage_from_the_table),
         cmocka_unit_test(test_listen_forms),
         cmocka_unit_test(test_tokens_and_scopes),
+        cmocka_unit_test(test_revoked_tokens_are_not_found),
         cmocka_unit_test(test_rate_limit_windows),
         cmocka_unit_test(test_new_tokens),
         cmocka_unit_test(test_qr_modules_of_a_link),
