@@ -48,7 +48,9 @@ export function formEntry({ tps, contest, initial, onSubmit }) {
     return h('table.lp', {},
       h('caption', { text: caption }),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Uraian' }),
-        SEXES.map(([, name]) => h('th', { scope: 'col', text: name })), h('th', { scope: 'col', text: 'Jumlah' }))),
+        // On a 360 px phone the headers are L and P (app.css), as on the paper's totals.
+        SEXES.map(([, name, s]) => h('th', { scope: 'col' }, h('span.wide', { text: name }), h('abbr.narrow', { title: name, text: s }))),
+        h('th', { scope: 'col', text: 'Jumlah' }))),
       h('tbody', {},
         ROWS.map(([r, short, long], i) => h('tr', {},
           h('th', { scope: 'row' }, `${i + 1}. `, h('abbr', { title: long, text: short })),

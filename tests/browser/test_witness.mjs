@@ -35,6 +35,14 @@ test('a witness enters a form through the UI, sees the checks live, and it is co
   assert.equal(await page.locator('input[name^="votes."]').count(), bup.candidates.length);
   const submit = page.locator('.submit-bar button[type=submit]');
   assert.equal(await submit.isDisabled(), true, 'an empty form cannot be sent');
+  // On a 360 px phone section I's tables fit, their Jumlah column in view
+  // (the headers shorten to L and P).
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.locator('form.entry table.lp').evaluateAll((ts) => ts.map((t) => t.closest('.table-wrap').scrollWidth - t.closest('.table-wrap').clientWidth));
+  assert.deepEqual(overflow, [0, 0], 'no sideways scrolling in section I at 360 px');
+  assert.deepEqual(await page.locator('form.entry table.lp').first().locator('thead th').evaluateAll((ths) => ths.map((th) => th.innerText)),
+    ['Uraian', 'L', 'P', 'Jumlah']);
+  await page.setViewportSize(PHONE);
 
   // The DPT check reacts to section I.A alone, against the roll of this TPS.
   await page.locator(inputId('registered.dpt.m')).fill(String(body.registered.dpt.m));
