@@ -3,15 +3,19 @@ addresses and folders replaced, and fsync off) on three PostgreSQL nodes of
 Debian's PostgreSQL, with one etcd member (Debian's etcd-server), all on
 loopback. `suara serve` is given the three nodes with
 target_session_attrs=read-write; witnesses submit all along. The primary
-dies as its machine would (Patroni and PostgreSQL SIGKILLed); Patroni
-promotes the synchronous standby by itself and the same Suara process goes
+dies as its machine would (Patroni and PostgreSQL SIGKILLed) while one
+standby is behind the other (the primary's WAL sender to it stopped, so the
+other holds WAL it never got: the case that left a standby diverged with one
+synchronous standby of two); Patroni promotes the standby ahead by itself and the same Suara process goes
 on: every acknowledged form is on the new primary once with its form id and
-receipt, tallies equal a SQL recount, and the other standby is synchronous
-again. The server's other connections follow too: a photo is stored (the
+receipt, tallies equal a SQL recount, and the other standby streams from the
+new primary as its synchronous standby with no operator step (both standbys
+are synchronous, so Patroni promotes the one with the most WAL and the
+other never holds WAL the new primary lacks). The server's other connections follow too: a photo is stored (the
 photo store's), the timeline writes new points (the snapshots') and a token
 made on the new primary is taken (the writer's LISTEN). Restarted, the old
-primary's node rejoins as a standby. The time from the kill to the first new
-acknowledgement is reported.
+primary's node rejoins as a standby and both are synchronous again. The time
+from the kill to the first new acknowledgement is reported.
 """
 
 import json
@@ -83,7 +87,6 @@ class PatroniNode(ha.Node):
         self.config = os.path.join(self.dir, "patroni.yml")
         self.patroni_log = os.path.join(self.dir, "patroni.log")
         self.proc = None
-        self.rewound = False
         with open(os.path.join(DEPLOY, "patroni.yml")) as f:
             text = f.read()
         replaced = {
@@ -133,6 +136,18 @@ class PatroniNode(ha.Node):
             return None
         return "primary" if state.get("role") in ("master", "primary") else state.get("role")
 
+    def sync_members(self):
+        """The standbys Patroni has named synchronous in etcd (its /cluster
+        says sync_standby): the only ones it lets promote. None while its
+        REST API does not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.api_port}/cluster",
+                                        timeout=5) as r:
+                members = json.loads(r.read())["members"]
+        except (OSError, ValueError, KeyError):
+            return None
+        return sorted(m["name"] for m in members if m.get("role") == "sync_standby")
+
     def kill(self):
         """The machine dies: Patroni first (or it would restart PostgreSQL),
         then PostgreSQL, both SIGKILLed."""
@@ -156,7 +171,8 @@ class PatroniNode(ha.Node):
 
     def diverged(self):
         """This standby received WAL the new primary never had (the old
-        primary sent it before it died) and can no longer stream."""
+        primary sent it before it died) and can no longer stream: what
+        synchronous_node_count 2 rules out."""
         try:
             with open(self.patroni_log, errors="replace") as f:
                 return "is not in this server's history" in f.read()
@@ -170,6 +186,12 @@ class PatroniNode(ha.Node):
         except OSError:
             tail = []
         return f"--- {self.name}'s patroni log ---\n" + "\n".join(tail)
+
+
+def received(node):
+    """The end of the WAL a standby has received, in bytes."""
+    high, low = node.value("SELECT pg_last_wal_receive_lsn()", db="postgres").split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 def _descendants(pid):
@@ -196,8 +218,12 @@ class PatroniCluster:
                   "pg1 to bootstrap as the primary")
         for node in self.nodes[1:]:
             node.start_patroni()
-        self.wait(lambda: self.sync_standbys(self.nodes[0]) == 1 and self.streaming() == 2, 120,
-                  "both standbys to stream, one synchronous")
+        self.wait(lambda: self.sync_standbys(self.nodes[0]) == 2 and self.streaming() == 2, 120,
+                  "both standbys to stream, both synchronous")
+        # and Patroni to have named both in etcd: until then (strict mode
+        # starts with '*') it would let any node promote.
+        self.wait(lambda: len(self.nodes[0].sync_members() or []) == 2, 60,
+                  "Patroni to name both standbys synchronous")
 
     def wait(self, predicate, timeout, what):
         """Waits for predicate(), which may fail on a node still starting
@@ -226,19 +252,22 @@ class PatroniCluster:
         return int(primary.value("SELECT count(*) FROM pg_stat_replication WHERE state = "
                                  "'streaming'", db="postgres"))
 
-    def rewind_diverged(self, primary):
-        """The runbook's step for a standby left on the old timeline: restart
-        its Patroni, which rewinds it (pg_rewind) onto the new primary's.
-        Until then strict synchronous mode has no standby and writes wait.
-        Returns the nodes restarted."""
-        restarted = []
-        for node in self.alive():
-            if node is not primary and not node.rewound and node.diverged():
-                node.kill()
-                node.rewound = True
-                node.start_patroni()
-                restarted.append(node)
-        return restarted
+    def hold_back(self, primary):
+        """The case that made a standby diverge: one standby has WAL the
+        other never got. The primary's WAL sender to a synchronous standby
+        (the first by name) is stopped (SIGSTOP) until the other standby has
+        received more (the batch waiting at COMMIT, the timeline's points);
+        the primary is killed next. Returns (the standby ahead, the one
+        behind)."""
+        name, sender = primary.rows("SELECT application_name, pid FROM pg_stat_replication "
+                                    "WHERE sync_state = 'sync' ORDER BY 1 LIMIT 1",
+                                    db="postgres")[0]
+        os.kill(int(sender), signal.SIGSTOP)
+        behind = next(n for n in self.nodes if n.name == name)
+        ahead = next(n for n in self.nodes if n not in (primary, behind))
+        self.wait(lambda: received(ahead) > received(behind), 60,
+                  f"{ahead.name} to receive WAL {behind.name} has not")
+        return ahead, behind
 
     def sync_standbys(self, node):
         return int(node.value("SELECT count(*) FROM pg_stat_replication WHERE sync_state IN "
@@ -266,64 +295,101 @@ class PatroniTest(unittest.TestCase):
         self.addCleanup(lambda: server.running and server.stop())
         pid = server.proc.pid
 
-        witnesses, stop = ha.run_witnesses(server.port, tokens, pool, "patroni", 400)
-        acked = lambda: sum(len(w.acks) for w in witnesses)
-        harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms before the kill")
-        killed_at = time.monotonic()
-        old.kill()
-        new = cluster.wait(lambda: cluster.primary(), 90, "Patroni to promote a standby")
-        promoted_s = time.monotonic() - killed_at
-        points = int(new.value("SELECT count(*) FROM tally_snapshots"))
-        rewound = []
-
-        def first_new_ack():
-            # The surviving standby may have received more WAL from the dying
-            # primary than the synchronous one Patroni promoted (forms not yet
-            # acknowledged); it must be rewound before strict mode can commit.
-            rewound.extend(cluster.rewind_diverged(new))
-            return ha.first_new_ack(witnesses, killed_at)
-        first = cluster.wait(first_new_ack, 150, "a new form acknowledged after the failover")
-        before = acked()
-        harness.wait_until(lambda: acked() >= before + 40, timeout=60,
-                           message="forms after the failover")
-        ha.stop_witnesses(self, witnesses, stop)
-
+        new, behind, report = self.primary_dies(cluster, old, server, tokens, pool[:1200])
         self.assertTrue(server.running and server.proc.pid == pid, "the server restarted")
-        photo = images.png(seed=11)
-        sha = images.sha256(photo)
-        # A new photo: 201 once the photo store's connection has followed the
-        # new primary; 503 (not ready yet) means try again.
-        status = harness.wait_until(
-            lambda: (s := server.request("PUT", f"/api/v1/photos/{sha}", photo, token=tokens[0],
-                                         headers={"Content-Type": "image/png"})[0]) != 503 and s,
-            timeout=30, message="the photo store to take a photo after the failover")
-        self.assertEqual(status, 201)
-        self.assertEqual(new.value(f"SELECT count(*) FROM photos WHERE sha256 = '{sha}'"), "1")
-        harness.wait_until(lambda: int(new.value("SELECT count(*) FROM tally_snapshots")) > points,
-                           timeout=30, message="the timeline to write on the new primary")
-        # The writer's connection LISTENs again: a token made on the new
-        # primary is taken (its NOTIFY reached the server).
-        server.wait_for_token(new.token(), timeout=30)
-        acks = ha.all_acks(witnesses)
-        ha.assert_acks_stored(self, new, acks, "patroni")
-        ha.assert_tallies_match_sql(self, server.port, new)
-        # Strict synchronous mode goes on with the node that is left.
+        self.other_connections_follow(server, new, tokens[0])
+        # Strict synchronous mode goes on with the node that is left, which
+        # never left the new primary's history.
+        self.assertFalse(behind.diverged(), f"{behind.name} left the new primary's history")
         self.assertEqual(cluster.sync_standbys(new), 1,
                          "the new primary has no synchronous standby")
         # What the runbook says to do: bring the dead node back. Its Patroni
         # rewinds it onto the new primary's timeline and it streams again.
         restarted_at = time.monotonic()
         old.start_patroni()
-        cluster.wait(lambda: old.role() == "replica" and cluster.streaming() == 2, 120,
-                     f"{old.name} to rejoin as a standby")
-        rejoin_s = time.monotonic() - restarted_at
+        cluster.wait(lambda: old.role() == "replica" and cluster.sync_standbys(new) == 2
+                     and new.sync_members() == sorted([old.name, behind.name]), 120,
+                     f"{old.name} to rejoin as a synchronous standby")
+        report += (f"; {old.name} restarted was a synchronous standby again "
+                   f"{time.monotonic() - restarted_at:.1f} s later")
+        report += self.standby_dies(cluster, new, behind, old, server, tokens, pool[1200:1800])
+        self.assertTrue(server.running and server.proc.pid == pid, "the server restarted")
+        print(f"\n  patroni: {report}", flush=True)
+
+    def primary_dies(self, cluster, old, server, tokens, pool):
+        """Witnesses submit; the primary's machine dies while one standby is
+        behind the other. Returns (the new primary, the standby that was
+        behind, what to report)."""
+        witnesses, stop = ha.run_witnesses(server.port, tokens, pool, "patroni", 400)
+        acked = lambda: sum(len(w.acks) for w in witnesses)
+        harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms before the kill")
+        ahead, behind = cluster.hold_back(old)
+        killed_at = time.monotonic()
+        old.kill()
+        new = cluster.wait(lambda: cluster.primary(), 90, "Patroni to promote a standby")
+        promoted_s = time.monotonic() - killed_at
+        # The one with the most WAL, never the other: that one would have
+        # left the survivor with WAL the new primary lacks.
+        self.assertEqual(new.name, ahead.name)
+        self.points = int(new.value("SELECT count(*) FROM tally_snapshots"))
+        # Nobody steps in: the other standby follows the new primary by
+        # itself and strict synchronous mode commits again.
+        first = cluster.wait(lambda: ha.first_new_ack(witnesses, killed_at), 120,
+                             "a new form acknowledged after the failover")
+        before = acked()
+        harness.wait_until(lambda: acked() >= before + 40, timeout=60,
+                           message="forms after the failover")
+        ha.stop_witnesses(self, witnesses, stop)
+        acks = ha.all_acks(witnesses)
+        ha.assert_acks_stored(self, new, acks, "patroni")
+        ha.assert_tallies_match_sql(self, server.port, new)
         refused = ha.refusals(witnesses, after=killed_at)
-        print(f"\n  patroni: {new.name} promoted {promoted_s:.1f} s after {old.name} was killed "
-              f"(ttl 15 s), first new form acknowledged {first - killed_at:.1f} s after the "
-              f"kill; {len(acks)} forms acknowledged, {len(refused)} answers 503 meanwhile "
-              f"({sorted(set(c for _, c in refused))}); diverged standby rewound by a Patroni "
-              f"restart: {[n.name for n in rewound] or 'none'}; {old.name} restarted streamed again "
-              f"{rejoin_s:.1f} s later", flush=True)
+        return new, behind, (
+            f"{behind.name} held back, {new.name} promoted {promoted_s:.1f} s after {old.name} "
+            f"was killed (ttl 15 s), first new form acknowledged {first - killed_at:.1f} s after "
+            f"the kill; {len(acks)} forms acknowledged, {len(refused)} answers 503 meanwhile "
+            f"({sorted(set(c for _, c in refused))})")
+
+    def other_connections_follow(self, server, new, token):
+        """The photo store's, the timeline's and the writer's LISTEN
+        connections work on the new primary."""
+        photo = images.png(seed=11)
+        sha = images.sha256(photo)
+        # A new photo: 201 once the photo store's connection has followed the
+        # new primary; 503 (not ready yet) means try again.
+        status = harness.wait_until(
+            lambda: (s := server.request("PUT", f"/api/v1/photos/{sha}", photo, token=token,
+                                         headers={"Content-Type": "image/png"})[0]) != 503 and s,
+            timeout=30, message="the photo store to take a photo after the failover")
+        self.assertEqual(status, 201)
+        self.assertEqual(new.value(f"SELECT count(*) FROM photos WHERE sha256 = '{sha}'"), "1")
+        harness.wait_until(
+            lambda: int(new.value("SELECT count(*) FROM tally_snapshots")) > self.points,
+            timeout=30, message="the timeline to write on the new primary")
+        # The writer's connection LISTENs again: a token made on the new
+        # primary is taken (its NOTIFY reached the server).
+        server.wait_for_token(new.token(), timeout=30)
+
+    def standby_dies(self, cluster, primary, dying, other, server, tokens, pool):
+        """A synchronous standby's machine dies under load: commits waited
+        for it, Patroni names the other alone and the count goes on.
+        Returns what to report."""
+        witnesses, stop = ha.run_witnesses(server.port, tokens, pool, "standby", 200)
+        acked = lambda: sum(len(w.acks) for w in witnesses)
+        harness.wait_until(lambda: acked() >= 20, timeout=60, message="forms before the kill")
+        killed_at = time.monotonic()
+        dying.kill()
+        first = cluster.wait(lambda: ha.first_new_ack(witnesses, killed_at), 60,
+                             f"a new form acknowledged after {dying.name} died")
+        before = acked()
+        harness.wait_until(lambda: acked() >= before + 20, timeout=60,
+                           message=f"forms after {dying.name} died")
+        ha.stop_witnesses(self, witnesses, stop)
+        ha.assert_acks_stored(self, primary, ha.all_acks(witnesses), "standby")
+        ha.assert_tallies_match_sql(self, server.port, primary)
+        self.assertEqual(primary.sync_members(), [other.name])
+        return (f"; standby {dying.name} killed under load: first new form acknowledged "
+                f"{first - killed_at:.1f} s later, {other.name} the synchronous standby alone")
 
 
 if __name__ == "__main__":
