@@ -111,7 +111,8 @@ class OperatorToolsTest(unittest.TestCase):
         self.assertEqual(names, sorted(["SuaraDatabaseDown", "SuaraNoWriter", "SuaraClaimLost",
                                         "SuaraQueueRising", "SuaraAckLatencyHigh",
                                         "SuaraReplicationLag", "SuaraNoSynchronousStandby",
-                                        "SuaraUnavailable", "SuaraPublisherDrops"]))
+                                        "SuaraStandbyLost", "SuaraUnavailable",
+                                        "SuaraPublisherDrops"]))
         for query, want in (("suara_db_up", 1), ("suara_claim_held", 1),
                             ("suara_sync_required", 1), ("suara_sync_standbys", 1)):
             harness.wait_until(lambda: prom.value(query) == want, timeout=30,
@@ -130,7 +131,7 @@ class OperatorToolsTest(unittest.TestCase):
     def test_alert_rules(self):
         checked = run(tool("promtool"), "check", "rules", "suara-alerts.yml", cwd=DEPLOY)
         self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
-        self.assertIn("SUCCESS: 9 rules found", checked.stdout)
+        self.assertIn("SUCCESS: 10 rules found", checked.stdout)
         tested = run(tool("promtool"), "test", "rules", "suara-alerts.test.yml", cwd=DEPLOY)
         self.assertEqual(tested.returncode, 0, tested.stdout + tested.stderr)
         self.assertIn("SUCCESS", tested.stdout)
