@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import harness
@@ -136,6 +137,24 @@ class PatroniNode(ha.Node):
             return None
         return "primary" if state.get("role") in ("master", "primary") else state.get("role")
 
+    def patronictl(self, *args):
+        """patronictl on this node's file, as the runbook has it; its output."""
+        proc = subprocess.run([program("patronictl", "patroni"), "-c", self.config, *args],
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise AssertionError(f"patronictl {args} failed: {proc.stderr}")
+        return proc.stdout
+
+    def unauthenticated_post(self, path):
+        """The status of a POST to this node's REST API without its password."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.api_port}{path}", data=b"{}",
+                                         method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
     def sync_members(self):
         """The standbys Patroni has named synchronous in etcd (its /cluster
         says sync_standby): the only ones it lets promote. None while its
@@ -224,6 +243,10 @@ class PatroniCluster:
         # starts with '*') it would let any node promote.
         self.wait(lambda: len(self.nodes[0].sync_members() or []) == 2, 60,
                   "Patroni to name both standbys synchronous")
+        # What the runbook has the operator run shows the same.
+        listed = json.loads(self.nodes[0].patronictl("list", "--format", "json"))
+        self.test.assertEqual(sorted(m["Role"] for m in listed),
+                              ["Leader", "Sync Standby", "Sync Standby"])
 
     def wait(self, predicate, timeout, what):
         """Waits for predicate(), which may fail on a node still starting
@@ -286,6 +309,8 @@ class PatroniTest(unittest.TestCase):
     def test_patroni_fails_over_and_suara_goes_on(self):
         cluster = PatroniCluster(self)
         old = cluster.primary()
+        # Nobody without the REST API's password restarts or fails over a node.
+        self.assertEqual(old.unauthenticated_post("/restart"), 401)
         old.create_suara_db()
         tokens = [old.token() for _ in range(3)]
         pool = ha.tps_pool(old)
