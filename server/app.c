@@ -154,6 +154,8 @@ static void retry_load(uv_timer_t *t)
 static void loaded(void *ctx, bool ok)
 {
     struct app *a = ctx;
+    if (!ok && a->stopping)
+        return; /* load_stop: everything is closing */
     if (!ok) {
         a->loading = false;
         a->api.not_ready_reason = a->target.error;
@@ -249,7 +251,7 @@ static void start_load(struct app *a)
         return;
     a->loading = true;
     a->api.not_ready_reason = "loading";
-    load_all(a->pg, &a->target, loaded, a);
+    load_all(&a->loop, a->pg, &a->target, loaded, a);
 }
 
 static void tokens_reloaded(void *ctx, struct auth *fresh)
@@ -456,6 +458,7 @@ static void close_everything(struct app *a)
         snapshot_close(a->snapshotter);
     if (a->fence)
         fence_close(a->fence);
+    load_stop(&a->target);
     if (a->pg)
         pg_close(a->pg);
 }

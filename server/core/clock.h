@@ -14,6 +14,9 @@ int64_t clock_mono_ms(void);
 /* The CPU time this process has used, in milliseconds: what a start-up
  * costs on a machine shared with others, where its wall time says little. */
 int64_t clock_cpu_ms(void);
+/* The CPU time the calling thread has used, in milliseconds: one part's
+ * share of a start-up whose parts run on several threads. */
+int64_t clock_thread_cpu_ms(void);
 /* Writes e.g. "2024-11-27T06:00:01.123Z"; needs 25 bytes. */
 void clock_format_rfc3339(int64_t ms, char *out, size_t size);
 

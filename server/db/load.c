@@ -1,5 +1,14 @@
 /* See load.h. Each stage is one COPY; the next starts when the previous is
- * done, since later stages resolve codes against what earlier ones built. */
+ * done, since later stages resolve codes against what earlier ones built.
+ *
+ * What takes seconds at a national size runs in libuv's thread pool: the
+ * registry's tree between the registry stages and the rest, and at the end
+ * the public log (with the replay of the rules) beside the tallies' rebuild,
+ * on two threads. The loop meanwhile answers /readyz 503 and sends the
+ * fence's heartbeats (fence.h): a server busy loading must not look hung and
+ * lose its claim. Nothing else touches the target until the load is done
+ * (every API call is 503 not_ready before), and no stage runs while a pool
+ * step does. */
 #include "load.h"
 #include "copy.h"
 #include "form_row.h"
@@ -13,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The schema this server writes: migrations up to this version. */
 #define SCHEMA_VERSION 11
@@ -55,6 +66,7 @@ static const char sql_snapshots[] =
     " valid, invalid, votes FROM tally_snapshots ORDER BY contest, region, seq) TO STDOUT";
 
 struct loader {
+    uv_loop_t *loop;
     struct pg *pg;
     struct load_target *t;
     struct copy_job copy;
@@ -62,6 +74,14 @@ struct loader {
     void (*done)(void *ctx, bool ok);
     void *ctx;
     int64_t started_ms, started_cpu_ms;
+    uint64_t session;    /* the session that holds the claim */
+    bool registry_built; /* the pool step after the registry stages is done */
+    bool stopped;        /* load_stop: never touch pg again */
+    uv_work_t log_work, tally_work;
+    int in_pool; /* pool steps not yet back on the loop */
+    bool step_ok, log_ok;
+    int64_t log_ms, log_cpu_ms, tally_ms;
+    char why[216]; /* where the history breaks */
 };
 
 static void next_stage(void *ctx, bool ok);
@@ -71,6 +91,7 @@ static int row_claim(void *ctx, char **f, int n)
     struct loader *l = ctx;
     if (n == 1 && f[0]) { /* NULL: another server holds the lock */
         l->t->claim_generation = atoll(f[0]);
+        l->session = pg_session(l->pg);
         return 0;
     }
     snprintf(l->copy.error, sizeof l->copy.error, CLAIM_ERROR);
@@ -285,6 +306,7 @@ static const struct stage stages[] = {
 static void fail(struct loader *l)
 {
     struct load_target *t = l->t;
+    t->busy = NULL;
     if (!t->error[0])
         snprintf(t->error, sizeof t->error, "%s", l->copy.error[0] ? l->copy.error : "load failed");
     if (t->ledger->slots)
@@ -326,6 +348,123 @@ static bool finish_registry(struct loader *l)
     return true;
 }
 
+/* Back on the loop after pool steps: false when the load cannot go on (and
+ * has failed): the app is stopping, or the connection came up again
+ * meanwhile, in a session that does not hold the claim. */
+static bool back_on_loop(struct loader *l)
+{
+    if (l->stopped) {
+        snprintf(l->t->error, sizeof l->t->error, "stopping");
+    } else if (pg_session(l->pg) != l->session) {
+        snprintf(l->t->error, sizeof l->t->error,
+                 "the database connection broke while loading; loading again");
+        log_warn("load_failed", "error=\"%s\"", l->t->error);
+    } else {
+        return true;
+    }
+    fail(l);
+    return false;
+}
+
+static void build_registry(uv_work_t *w)
+{
+    struct loader *l = w->data;
+    l->step_ok = finish_registry(l);
+}
+
+static void registry_built(uv_work_t *w, int status)
+{
+    struct loader *l = w->data;
+    (void)status; /* never cancelled */
+    l->in_pool--;
+    if (!back_on_loop(l))
+        return;
+    if (!l->step_ok) {
+        fail(l);
+        return;
+    }
+    l->registry_built = true;
+    next_stage(l, true);
+}
+
+/* The public log and the replay check, timed on its own thread: the log's own
+ * cost, the tallies' rebuild apart (docs/benchmarks.md). */
+static void build_log(uv_work_t *w)
+{
+    struct loader *l = w->data;
+    int64_t started = clock_mono_ms(), cpu = clock_thread_cpu_ms();
+    l->log_ok = ledger_finish_load(l->t->ledger, l->why, sizeof l->why) == 0;
+    l->log_ms = clock_mono_ms() - started;
+    l->log_cpu_ms = clock_thread_cpu_ms() - cpu;
+}
+
+/* Tests only (test_load_fence.py): with SUARA_LOAD_HOLD_FILE set, the last
+ * pool step waits until that file exists, so a test can make a load last as
+ * long as a national one, however fast the machine, and watch the loop. */
+static void hold_for_test(void)
+{
+    const char *path = getenv("SUARA_LOAD_HOLD_FILE");
+    if (!path || !*path)
+        return;
+    log_info("load_held", "file=\"%s\"", path);
+    const struct timespec poll = {0, 10 * 1000 * 1000};
+    while (access(path, F_OK) != 0)
+        nanosleep(&poll, NULL);
+}
+
+/* Beside build_log: it reads the forms and writes only the tallies and what
+ * no part of the log reads (slot->confirmed, form->tallied). */
+static void build_tallies(uv_work_t *w)
+{
+    struct loader *l = w->data;
+    hold_for_test();
+    int64_t started = clock_mono_ms();
+    ledger_rebuild_tallies(l->t->ledger);
+    l->tally_ms = clock_mono_ms() - started;
+}
+
+static void finish(struct loader *l)
+{
+    if (!l->log_ok) {
+        /* Serving a history whose statuses the log does not give would
+         * publish a tally nobody can check: refuse, and say where. */
+        snprintf(l->t->error, sizeof l->t->error, "the stored history does not verify: %s", l->why);
+        log_error("load_failed", "error=\"%s\"", l->t->error);
+        fail(l);
+        return;
+    }
+    int64_t now = clock_mono_ms();
+    log_info("loaded",
+             "regions=%d contests=%d tokens=%d forms=%lld seq=%lld ms=%lld log_ms=%lld "
+             "tallies_ms=%lld cpu_ms=%lld log_cpu_ms=%lld",
+             l->t->reg->n_regions, l->t->reg->n_contests, l->t->auth->n,
+             (long long)l->t->ledger->n_forms, (long long)(l->t->ledger->next_seq - 1),
+             (long long)(now - l->started_ms), (long long)l->log_ms, (long long)l->tally_ms,
+             (long long)(clock_cpu_ms() - l->started_cpu_ms), (long long)l->log_cpu_ms);
+    l->t->busy = NULL;
+    l->done(l->ctx, true);
+    free(l);
+}
+
+static void log_and_tallies_built(uv_work_t *w, int status)
+{
+    struct loader *l = w->data;
+    (void)status;
+    if (--l->in_pool > 0)
+        return; /* the other one is still running */
+    if (back_on_loop(l))
+        finish(l);
+}
+
+/* Queues a pool step; libuv's queue cannot refuse a valid request. */
+static void in_pool(struct loader *l, uv_work_t *w, uv_work_cb work, uv_after_work_cb after)
+{
+    w->data = l;
+    l->in_pool++;
+    int rc = uv_queue_work(l->loop, w, work, after);
+    SU_ASSERT(rc == 0);
+}
+
 static void next_stage(void *ctx, bool ok)
 {
     struct loader *l = ctx;
@@ -333,35 +472,13 @@ static void next_stage(void *ctx, bool ok)
         fail(l);
         return;
     }
-    if (l->stage == STAGE_TOKENS && !finish_registry(l)) {
-        fail(l);
+    if (l->stage == STAGE_TOKENS && !l->registry_built) {
+        in_pool(l, &l->log_work, build_registry, registry_built);
         return;
     }
     if (l->stage == N_STAGES) {
-        char why[sizeof l->t->error - 40];
-        int64_t log_started = clock_mono_ms(), log_cpu_started = clock_cpu_ms();
-        if (ledger_finish_load(l->t->ledger, why, sizeof why) != 0) {
-            /* Serving a history whose statuses the log does not give would
-             * publish a tally nobody can check: refuse, and say where. */
-            snprintf(l->t->error, sizeof l->t->error, "the stored history does not verify: %s",
-                     why);
-            log_error("load_failed", "error=\"%s\"", l->t->error);
-            fail(l);
-            return;
-        }
-        /* The log's own cost, the tallies' rebuild apart (docs/benchmarks.md). */
-        int64_t log_ms = clock_mono_ms() - log_started, log_cpu = clock_cpu_ms() - log_cpu_started;
-        ledger_rebuild_tallies(l->t->ledger);
-        int64_t now = clock_mono_ms();
-        log_info("loaded",
-                 "regions=%d contests=%d tokens=%d forms=%lld seq=%lld ms=%lld log_ms=%lld "
-                 "cpu_ms=%lld log_cpu_ms=%lld",
-                 l->t->reg->n_regions, l->t->reg->n_contests, l->t->auth->n,
-                 (long long)l->t->ledger->n_forms, (long long)(l->t->ledger->next_seq - 1),
-                 (long long)(now - l->started_ms), (long long)log_ms,
-                 (long long)(clock_cpu_ms() - l->started_cpu_ms), (long long)log_cpu);
-        l->done(l->ctx, true);
-        free(l);
+        in_pool(l, &l->log_work, build_log, log_and_tallies_built);
+        in_pool(l, &l->tally_work, build_tallies, log_and_tallies_built);
         return;
     }
     const struct stage *s = &stages[l->stage++];
@@ -369,14 +486,15 @@ static void next_stage(void *ctx, bool ok)
     pg_submit(l->pg, &l->copy.job);
 }
 
-void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx, bool ok),
-              void *ctx)
+void load_all(uv_loop_t *loop, struct pg *pg, struct load_target *target,
+              void (*done)(void *ctx, bool ok), void *ctx)
 {
     struct loader *l = xcalloc(1, sizeof *l);
     if (!l) {
         done(ctx, false);
         return;
     }
+    l->loop = loop;
     l->pg = pg;
     l->t = target;
     l->done = done;
@@ -384,17 +502,25 @@ void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx,
     l->started_ms = clock_mono_ms();
     l->started_cpu_ms = clock_cpu_ms();
     target->error[0] = '\0';
+    target->busy = l;
     registry_init(target->reg);
     auth_init(target->auth);
     /* Every load rebuilds the log from nothing (ledger_finish_load): a leaf
      * left from an earlier load, or from the rehearsal before a switch to
      * live, would otherwise be appended twice or sign a history that is gone. */
     if (target->log && publog_reset(target->log) != 0) {
+        target->busy = NULL;
         free(l);
         done(ctx, false);
         return;
     }
     next_stage(l, true);
+}
+
+void load_stop(struct load_target *target)
+{
+    if (target->busy)
+        target->busy->stopped = true;
 }
 
 struct token_loader {

@@ -24,12 +24,17 @@ struct load_target {
     int64_t claim_generation; /* this server's claim, set by a successful load */
     struct publog *log;       /* optional: rebuilt from the stored receipts */
     char error[256];          /* why the last load failed */
+    struct loader *busy;      /* the load under way, or NULL */
 };
 
 /* Loads everything into target (whose structs must be zeroed); calls done
- * with ok=false on any failure (the target is then freed and zeroed again). */
-void load_all(struct pg *pg, struct load_target *target, void (*done)(void *ctx, bool ok),
-              void *ctx);
+ * with ok=false on any failure (the target is then freed and zeroed again).
+ * Its long steps run in loop's thread pool (see load.c). */
+void load_all(uv_loop_t *loop, struct pg *pg, struct load_target *target,
+              void (*done)(void *ctx, bool ok), void *ctx);
+/* Before pg closes: a load under way never touches it again; it fails
+ * (done with ok=false) when its pool step comes back, or when its COPY fails. */
+void load_stop(struct load_target *target);
 /* Loads the tokens into a fresh auth and calls done(ctx, auth) - NULL on
  * failure; the receiver owns the auth. */
 void load_tokens(struct pg *pg, const struct registry *reg,

@@ -45,6 +45,7 @@ struct pg {
     struct pg_job *head, *tail; /* head is running when `running` */
     bool running;
     bool was_up;
+    uint64_t sessions; /* how many times the connection came up */
 };
 
 static void on_poll(uv_poll_t *h, int status, int events);
@@ -194,6 +195,7 @@ static void connected(struct pg *pg)
     uv_timer_stop(&pg->timer);
     PQsetnonblocking(pg->conn, 1);
     pg->state = PG_STATE_UP;
+    pg->sessions++;
     pg->up_since_ms = clock_mono_ms();
     log_info("db_up", "server_version=%d", PQserverVersion(pg->conn));
     watch(pg, UV_READABLE);
@@ -333,6 +335,11 @@ void pg_submit_first(struct pg *pg, struct pg_job *job)
             pg->tail = job;
     }
     run_next(pg);
+}
+
+uint64_t pg_session(const struct pg *pg)
+{
+    return pg->state == PG_STATE_UP ? pg->sessions : 0;
 }
 
 bool pg_is_up(const struct pg *pg)

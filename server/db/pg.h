@@ -46,6 +46,10 @@ void pg_submit(struct pg *pg, struct pg_job *job);
 /* Queues a job ahead of all others that wait (not ahead of a running one). */
 void pg_submit_first(struct pg *pg, struct pg_job *job);
 bool pg_is_up(const struct pg *pg);
+/* Which session the connection is in: a number that changes whenever it comes
+ * up again (what a session holds, an advisory lock, went with the last one);
+ * 0 while it is down. */
+uint64_t pg_session(const struct pg *pg);
 /* Closes the connection; queued jobs finish with ok=false. Frees pg once its
  * handles are closed (keep the loop running). */
 void pg_close(struct pg *pg);

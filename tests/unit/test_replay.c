@@ -181,6 +181,40 @@ static void test_status_changes_in_rule_order(void **state)
     assert_change(&c.v[0], 20, 1, FS_SUPERSEDED);
 }
 
+/* A slot beyond the small ones replay.c sorts without the allocator: 40
+ * forms, one witness's 39 corrections, and a decision made after all of them
+ * on the other witness's disputed form (an event far out of order). */
+struct many {
+    struct change v[64];
+    int n;
+};
+
+static void record_many(void *ctx, int64_t seq, int64_t form_id, uint8_t status)
+{
+    struct many *m = ctx;
+    assert_true(m->n < 64);
+    m->v[m->n++] = (struct change){seq, form_id, status};
+}
+
+static void test_large_slot_in_seq_order(void **state)
+{
+    (void)state;
+    struct replay_form f[40];
+    f[0] = form(1, 7, 0, FS_COUNTED, FS_SUPERSEDED);
+    f[1] = form(2, 8, 2, FS_DISPUTED, FS_COUNTED);
+    for (int i = 2; i < 40; i++)
+        f[i] = form(i + 1, 7, 0, FS_COUNTED, FS_SUPERSEDED);
+    decided(&f[1], true, 405);
+    struct many m = {0};
+    assert_int_equal(replay_slot_changes(f, 40, same, record_many, &m, err, sizeof err), 0);
+    assert_int_equal(m.n, 40);
+    assert_change(&m.v[0], 30, 1, FS_SUPERSEDED);
+    for (int k = 4; k <= 40; k++)
+        assert_change(&m.v[k - 3], 10 * k, k - 1, FS_SUPERSEDED);
+    assert_change(&m.v[38], 405, 40, FS_SUPERSEDED);
+    assert_change(&m.v[39], 405, 2, FS_COUNTED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_own_waiting_form_is_superseded),
         cmocka_unit_test(test_amendment_counts),
         cmocka_unit_test(test_status_changes_in_rule_order),
+        cmocka_unit_test(test_large_slot_in_seq_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
