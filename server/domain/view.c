@@ -240,6 +240,9 @@ static void put_json_string(struct buf *b, const char *s)
  * tree of a dozen nodes cost 5 % of the server's CPU per form. */
 static char *receipt_text_json(const struct registry *reg, const struct form *f)
 {
+    char ts[40], receipt[65];
+    clock_format_rfc3339(f->received_ms, ts, sizeof ts);
+    hex_encode(f->receipt, sizeof f->receipt, receipt);
     struct buf b;
     buf_init(&b, (size_t)1 << 16);
     buf_puts(&b, "{\"form_id\":");
@@ -250,15 +253,23 @@ static char *receipt_text_json(const struct registry *reg, const struct form *f)
     put_json_string(&b, reg->regions[f->tps].code);
     buf_puts(&b, ",\"contest\":");
     put_json_string(&b, reg->contests[f->contest].id);
-    buf_printf(&b, ",\"revision\":%u,\"status\":\"%s\"", (unsigned)f->revision, response_status(f));
-    if (f->outcome == FS_CONFIRMATION)
-        buf_printf(&b, ",\"confirms\":%lld", (long long)f->confirms);
+    buf_puts(&b, ",\"revision\":");
+    buf_put_uint(&b, f->revision);
+    buf_puts(&b, ",\"status\":\"");
+    buf_puts(&b, response_status(f));
+    buf_puts(&b, "\"");
+    if (f->outcome == FS_CONFIRMATION) {
+        buf_puts(&b, ",\"confirms\":");
+        buf_put_uint(&b, (uint64_t)f->confirms);
+    }
     buf_puts(&b, ",\"checks\":[");
     for (int k = 0, n = 0; k < FORM_CHECK_COUNT; k++) {
-        if (f->checks & (1u << k))
-            buf_printf(&b, "%s{\"code\":\"%s\",\"severity\":\"%s\"}", n++ ? "," : "",
-                       form_check_code((enum form_check)k),
-                       k < WARN_INVALID_SHARE ? "error" : "warning");
+        if (!(f->checks & (1u << k)))
+            continue;
+        buf_puts(&b, n++ ? ",{\"code\":\"" : "{\"code\":\"");
+        buf_puts(&b, form_check_code((enum form_check)k));
+        buf_puts(&b, k < WARN_INVALID_SHARE ? "\",\"severity\":\"error\"}"
+                                            : "\",\"severity\":\"warning\"}");
     }
     buf_puts(&b, "]");
     if (f->amendment) {
@@ -266,11 +277,13 @@ static char *receipt_text_json(const struct registry *reg, const struct form *f)
         put_json_string(&b, f->amendment);
         buf_puts(&b, "}");
     }
-    char ts[40], receipt[65];
-    clock_format_rfc3339(f->received_ms, ts, sizeof ts);
-    hex_encode(f->receipt, sizeof f->receipt, receipt);
-    buf_printf(&b, ",\"seq\":%lld,\"received_at\":\"%s\",\"receipt\":\"%s\"}", (long long)f->seq,
-               ts, receipt);
+    buf_puts(&b, ",\"seq\":");
+    buf_put_uint(&b, (uint64_t)f->seq);
+    buf_puts(&b, ",\"received_at\":\"");
+    buf_puts(&b, ts);
+    buf_puts(&b, "\",\"receipt\":\"");
+    buf_puts(&b, receipt);
+    buf_puts(&b, "\"}");
     SU_ASSERT(buf_error(&b) == SU_OK); /* every part is bounded */
     return buf_steal(&b, NULL);
 }
