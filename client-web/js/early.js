@@ -20,13 +20,16 @@
     const headers = { Accept: 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
     // The same timeout as api.js's requests, so a taken reply never hangs.
-    return { path, token, reply: fetch(path, { headers, cache: 'no-store', signal: AbortSignal.timeout(15000) }) };
+    const reply = fetch(path, { headers, cache: 'no-store', signal: AbortSignal.timeout(15000) });
+    reply.catch(() => { /* no signal: whoever takes it hears the failure; untaken, it is no page error */ });
+    return { path, token, reply };
   };
   const witness = stored('suara.token.witness');
   const early = [];
   // The admin pages read no contests.
   if (!location.pathname.startsWith('/admin')) early.push(send('/api/v1/contests', stored('suara.token.reviewer') || witness));
-  if (/^\/saksi\/?$/.test(location.pathname)) {
+  // With no signal the page does not ask who the witness is (witnessid.js).
+  if (/^\/saksi\/?$/.test(location.pathname) && navigator.onLine !== false) {
     let link = '';
     const m = /^#t=([^&]+)/.exec(location.hash);
     try { link = m ? decodeURIComponent(m[1]).trim() : ''; } catch { link = ''; }

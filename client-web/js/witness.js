@@ -38,7 +38,7 @@ async function loadPhotoStates() {
   try { photoStates = new Map((await outbox.photos()).map((p) => [p.sha256, p])); } catch { /* keep */ }
 }
 
-function outboxItem(e, byId) {
+function outboxItem(e, byId, watchEl = null) {
   const contest = byId.get(e.body.contest);
   const sending = outbox.sending() === e.id;
   const state = sending ? 'sending' : e.state;
@@ -68,8 +68,28 @@ function outboxItem(e, byId) {
       e.lastError?.details?.length ? h('ul', {}, e.lastError.details.map((d) => h('li', { text: `${d.field}: ${PROBLEM[d.code] || d.code}` }))) : null) : null,
     photoProgress(e, photoStates),
     e.receipt ? receipt(e.receipt, e.body, contest) : null,
+    watchEl,
     actions.length ? h('div.actions', {}, actions) : null);
 }
+
+// Follows a sent form's TPS for a disagreeing form (js/disputewatch.js,
+// loaded when first needed: it is not part of the first visit's bytes, and
+// it needs the network anyway). Answers {el, stop, ready} at once; the
+// alert comes into el. ready fails when the module could not be loaded.
+function followForm(entry, contest, onCorrect) {
+  const w = { el: h('div.watch-box'), stopped: false, inner: null };
+  w.stop = () => { w.stopped = true; w.inner?.stop(); };
+  w.ready = import('./disputewatch.js').then(({ watchForm }) => {
+    if (w.stopped) return;
+    w.inner = watchForm({ tps: entry.body.tps, contest, submissionId: entry.id, onCorrect });
+    w.el.append(w.inner.el);
+  });
+  return w;
+}
+
+// A sent form is followed for this long after it reached the server: the
+// plano stays posted at the TPS for some hours after the count.
+const FOLLOW_MS = 12 * 3600 * 1000;
 
 // The numbers a form carried, in paper order, as a compact list.
 function sentNumbers(body, contest) {
@@ -269,6 +289,7 @@ export async function mount(el, _params, query) {
     try {
       if (pages.length) body.photos = await (await import('./camera.js')).photoHashes(pages);
       entry = await outbox.add(body, token);
+      formWatched.add(entry.id); // followed by the form card below, not a second time in the list
     } catch {
       alert('Formulir tidak dapat disimpan di perangkat (penyimpanan penuh).');
       return;
@@ -287,7 +308,7 @@ export async function mount(el, _params, query) {
       fill(status, h('h3', { text: e.state === 'sent' ? 'Tanda terima' : e.state === 'failed' ? 'Formulir ditolak server' : 'Formulir tersimpan, menunggu dikirim' }),
         outboxItem(e, byId));
     };
-    const watchBox = h('div.watch-box');
+    const watchBox = h('div');
     let watch = null;
     const stopAll = () => { stopShow(); watch?.stop(); };
     // Once the server has the form, follow the TPS for a disagreeing form.
@@ -295,17 +316,10 @@ export async function mount(el, _params, query) {
       show();
       const e = outbox.list().find((x) => x.id === entry.id);
       if (watch || e?.state !== 'sent') return;
-      // Loaded when first needed (it is not part of the first visit's bytes);
-      // it needs the network anyway.
-      watch = { stop: () => { watch.stopped = true; } };
-      import('./disputewatch.js').then(({ watchForm }) => {
-        if (watch.stopped) return;
-        watch = watchForm({
-          tps: entry.body.tps, contest: byId.get(entry.body.contest), submissionId: entry.id,
-          onCorrect: (form) => { stopAll(); renderForm(form); formCard.scrollIntoView({ block: 'start' }); },
-        });
-        watchBox.append(watch.el);
-      }).catch(() => { watch = null; }); // offline before it was ever loaded: tried at the next change
+      watch = followForm(entry, byId.get(entry.body.contest),
+        (form) => { stopAll(); renderForm(form); formCard.scrollIntoView({ block: 'start' }); });
+      watchBox.append(watch.el);
+      watch.ready.catch(() => { watch.el.remove(); watch = null; }); // offline before it was ever loaded: tried at the next change
     });
     fill(formCard, h('h2', { id: 'form-title', text: `C.Hasil ${contest.title}` }), status, watchBox,
       h('div.actions', {},
@@ -315,11 +329,43 @@ export async function mount(el, _params, query) {
     stops.push(stopAll);
   }
 
+  // Forms the outbox sent without this page's submit (after the phone was
+  // closed and opened again, a reload, or the service worker with no page
+  // open) are followed too, in their outbox entry: the latest sent form of
+  // each TPS and contest, sent within FOLLOW_MS.
+  const formWatched = new Set(); // submission ids the form card follows
+  const listWatches = new Map(); // submission id -> followForm()
+  function followSent() {
+    const latest = new Map();
+    for (const e of outbox.list()) {
+      if (e.state === 'sent' && Date.now() - Date.parse(e.sentAt) < FOLLOW_MS) latest.set(`${e.body.tps} ${e.body.contest}`, e.id);
+    }
+    const wanted = new Set(latest.values());
+    for (const [id, w] of listWatches) if (!wanted.has(id)) { w.stop(); listWatches.delete(id); }
+    for (const e of outbox.list()) {
+      if (!wanted.has(e.id) || listWatches.has(e.id) || formWatched.has(e.id) || !byId.has(e.body.contest)) continue;
+      const w = followForm(e, byId.get(e.body.contest), (form) => correctFrom(e, form));
+      w.ready.catch(() => listWatches.delete(e.id)); // offline before it was ever loaded: tried at the next change
+      listWatches.set(e.id, w);
+    }
+  }
+  // A correction from a followed entry: its TPS and contest, its numbers.
+  async function correctFrom(e, form) {
+    if (!tps || tps.code !== e.body.tps) {
+      try { tps = await api.region(e.body.tps); } catch { return; }
+    }
+    contest = byId.get(e.body.contest);
+    renderTpsCard();
+    renderForm(form);
+    formCard.scrollIntoView({ block: 'start' });
+  }
+
   const stops = [outbox.onChange(async () => {
     await loadPhotoStates();
+    followSent();
     const entries = outbox.list().slice().reverse();
-    fill(boxList, entries.length ? entries.map((e) => outboxItem(e, byId)) : h('li.muted', { text: 'Kosong.' }));
-  })];
+    fill(boxList, entries.length ? entries.map((e) => outboxItem(e, byId, listWatches.get(e.id)?.el)) : h('li.muted', { text: 'Kosong.' }));
+  }), () => listWatches.forEach((w) => w.stop())];
 
   const start = query.tps || localStorage.getItem(LAST_TPS);
   if (start) {

@@ -1,7 +1,8 @@
 // The witness app on a phone with no signal: onboarding from a link (the QR
 // code of a printed card), a wrong token refused at once, /saksi opening with
 // no network in a new tab and after the browser was closed (service worker),
-// a form entered offline, the browser closed, reopened online: counted once;
+// a form entered offline, the browser closed, reopened online: counted once,
+// and followed for another witness's different numbers from the outbox;
 // and "versi baru" once the client's files change.
 // Run: node --test tests/browser/test_witness_app.mjs (needs SUARA_TEST_PG).
 
@@ -9,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { goodForm, until, scratch, SOURCE_DIR, suara } from './lib/suara.mjs';
+import { goodForm, until, scratch, SOURCE_DIR, suara, idInt } from './lib/suara.mjs';
 import { launch, newProfile, PHONE } from './lib/browser.mjs';
 import { Stack } from './lib/stack.mjs';
 import { fillForm, outboxEntries } from './lib/witness.mjs';
@@ -26,7 +27,7 @@ before(async () => {
     recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`),
   });
   ({ server, tokens } = await stack.start('witness_app', {
-    tokens: { tps: ['witness', TPS, 'Saksi Uji TPS 001'] }, serveArgs: ['--static', CLIENT], browser: false,
+    tokens: { tps: ['witness', TPS, 'Saksi Uji TPS 001'], other: ['witness', TPS, 'Saksi lain TPS 001'] }, serveArgs: ['--static', CLIENT], browser: false,
   }));
 });
 
@@ -161,6 +162,17 @@ test('offline, /saksi opens in a new tab and after the browser was closed; a for
     assert.equal(history[0].status, 'counted');
     const node = await server.get(`/api/v1/tally/${CONTEST}/${TPS}`);
     assert.equal(node.valid, body.valid);
+
+    // Sent from the outbox, not from a submit on this page, the form is
+    // still followed: another witness's different numbers show in its entry.
+    const other = goodForm(TPS, CONTEST, dpt, { 1: 2, 2: 3 });
+    const posted = await server.request('POST', '/api/v1/forms', other, tokens.other);
+    assert.equal(posted.status, 201, JSON.stringify(posted.data));
+    const alert = item.locator('.dispute-alert[data-state=differs]');
+    await alert.waitFor({ timeout: 30000 });
+    assert.equal(await alert.locator('tr[data-field="votes.1"] [data-k=theirs]').textContent(), idInt(other.votes[1]));
+    await alert.getByRole('button', { name: 'Koreksi formulir saya' }).click();
+    assert.equal(await page.locator('#f-votes-1').inputValue(), String(body.votes[1]), 'the correction starts from the witness\'s numbers');
     assert.deepEqual(page.errors, []);
   } finally {
     await browser.close();

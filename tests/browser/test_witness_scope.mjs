@@ -49,6 +49,7 @@ test('a desa-scoped witness is offered that desa\'s TPS only', async () => {
   await page.locator('p.chosen').waitFor();
   assert.match(await page.locator('p.chosen').textContent(), /62\.01\.01\.1011\.001/);
   assert.deepEqual(page.errors, []);
+  await page.close(); // the next test is another phone: this tab would follow its sent form too
 });
 
 test('a TPS-scoped witness gets its TPS without choosing', async () => {
@@ -57,6 +58,7 @@ test('a TPS-scoped witness gets its TPS without choosing', async () => {
   await page.locator('p.chosen').waitFor();
   assert.match(await page.locator('p.chosen').textContent(), /62\.01\.01\.1011\.001/);
   assert.deepEqual(page.errors, []);
+  await page.close(); // the next test is another phone: this tab would follow its sent form too
 });
 
 test('a TPS-scoped witness types a whole form and sends it; the page makes no requests of its own meanwhile', async () => {
