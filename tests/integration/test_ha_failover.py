@@ -10,6 +10,9 @@ target_session_attrs=read-write, witnesses submitting all along.
   not failed: that is what asynchronous replication allows).
 - A retried batch whose rows all exist already must still wait for the
   synchronous standby before anything is acknowledged.
+- The night's topology on one failover: two Suaras (active and standby) on
+  the primary and its synchronous standby. After the promotion exactly one
+  of them holds the new primary and takes forms, whichever claims it first.
 """
 
 import os
@@ -104,6 +107,49 @@ class FailoverTest(unittest.TestCase):
             self.assertEqual((body["form_id"], body["receipt"]), (form_id, receipt), sid)
         print(f"  asynchronous: {len(lost)} of {len(acks)} acknowledged forms are not on the "
               "new primary (the loss asynchronous replication allows)", flush=True)
+
+
+class TwoServersTest(unittest.TestCase):
+    def test_two_servers_follow_the_failover(self):
+        """Both servers reconnect to the promoted standby. The active one
+        reclaims the database if the standby server has not claimed it
+        first; if it has, the active one finds its claim gone and exits 1
+        (db_lost; systemd starts it again as the standby). Either way one
+        server is ready and every acknowledged form is there once."""
+        primary, standby = ha.primary_with_standby(self, sync=True)
+        tokens = [primary.token() for _ in range(3)]
+        conninfo = ha.multi_host_conninfo(primary, standby)
+        servers = [start_server(self, conninfo)]
+        servers.append(harness.Server(conninfo, "--ack-timeout-ms", 1000, "--rate-per-minute", 0,
+                                      "--batch-delay-ms", 5, ready=False))
+        self.addCleanup(lambda: servers[1].running and servers[1].stop())
+        harness.wait_until(lambda: "another suara serve" in
+                           ha.get(servers[1].port, "/readyz")[1].get("reason", ""),
+                           timeout=30, message="the second server to wait for the claim")
+        witnesses, stop = ha.run_witnesses([s.port for s in servers], tokens,
+                                           ha.tps_pool(primary)[:900], "pair", 300)
+        acked = lambda: sum(len(w.acks) for w in witnesses)
+        harness.wait_until(lambda: acked() >= 40, timeout=60, message="forms before the kill")
+        killed_at = time.monotonic()
+        primary.kill()
+        standby.promote()
+        first = harness.wait_until(lambda: ha.first_new_ack(witnesses, killed_at), timeout=60,
+                                   message="a new form acknowledged after the failover")
+        before = acked()
+        harness.wait_until(lambda: acked() >= before + 40, timeout=60,
+                           message="forms after the failover")
+        ha.stop_witnesses(self, witnesses, stop)
+        ready = [i for i, s in enumerate(servers)
+                 if s.running and ha.get(s.port, "/readyz")[0] == 200]
+        self.assertEqual(len(ready), 1, "not exactly one server ready on the new primary")
+        acks = ha.all_acks(witnesses)
+        ha.assert_acks_stored(self, standby, acks, "pair")
+        ha.assert_tallies_match_sql(self, servers[ready[0]].port, standby)
+        other = servers[1 - ready[0]]
+        print(f"\n  two servers: {'active' if ready == [0] else 'standby'} server holds the new "
+              f"primary, the other {'waits' if other.running else 'exited'}; first new form "
+              f"acknowledged {first - killed_at:.1f} s after the kill; {len(acks)} forms "
+              "acknowledged", flush=True)
 
 
 class RetriedBatchTest(unittest.TestCase):
