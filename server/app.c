@@ -489,6 +489,7 @@ static void begin_stop(struct app *a)
     a->stopping = true;
     a->api.draining = true;
     a->stop_started_ms = clock_mono_ms();
+    load_stop(&a->target); /* a load under way ends at its next step, freeing what it built */
     uv_timer_stop(&a->timer);
     uv_timer_start(&a->timer, drain_tick, 0, DRAIN_POLL_MS);
 }
@@ -506,7 +507,9 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void free_state(struct app *a)
 {
-    if (a->loaded) {
+    /* Loaded but never ready (the stop came while the review requests
+     * loaded) holds the same state. */
+    if (a->loaded || a->ledger.slots) {
         ledger_free(&a->ledger);
         tallies_free(&a->tallies);
         timeline_free(&a->timeline);

@@ -468,7 +468,7 @@ static void in_pool(struct loader *l, uv_work_t *w, uv_work_cb work, uv_after_wo
 static void next_stage(void *ctx, bool ok)
 {
     struct loader *l = ctx;
-    if (!ok) {
+    if (!ok || l->stopped) {
         fail(l);
         return;
     }

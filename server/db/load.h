@@ -32,8 +32,9 @@ struct load_target {
  * Its long steps run in loop's thread pool (see load.c). */
 void load_all(uv_loop_t *loop, struct pg *pg, struct load_target *target,
               void (*done)(void *ctx, bool ok), void *ctx);
-/* Before pg closes: a load under way never touches it again; it fails
- * (done with ok=false) when its pool step comes back, or when its COPY fails. */
+/* When the server begins to stop, and again before pg closes: a load under
+ * way goes no further and never touches pg again; it fails (done with
+ * ok=false) when its pool step or its COPY comes back. */
 void load_stop(struct load_target *target);
 /* Loads the tokens into a fresh auth and calls done(ctx, auth) - NULL on
  * failure; the receiver owns the auth. */

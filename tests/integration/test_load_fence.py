@@ -10,6 +10,7 @@ until the heartbeats have kept the claiming session alive for three times
 the fence's span: a condition the test waits for, not a duration."""
 
 import os
+import signal
 import uuid
 
 import harness
@@ -65,6 +66,24 @@ class LoadKeepsClaimTest(harness.SuaraTestCase):
         self.assertEqual(log.count("event=loaded "), 1, server.log_tail())
         self.assertNotIn("load_failed", log)
         self.assertEqual(self.claim_holder(), holder)
+
+    def test_a_stop_while_the_load_is_busy_exits_cleanly(self):
+        """SIGTERM while a pool step runs: the server closes the connection at
+        once, and the step, when it comes back, frees what it loaded without
+        touching the closed connection (the sanitizer build would say)."""
+        hold = os.path.join(harness.tmpdir(), f"hold-{uuid.uuid4().hex[:6]}")
+        server = self.start_server(env={"SUARA_LOAD_HOLD_FILE": hold})
+        harness.wait_until(lambda: "event=load_held" in server.log(), timeout=60,
+                           message="the load to reach its held step")
+        server.send_signal(signal.SIGTERM)
+        harness.wait_until(lambda: "event=stopping" in server.log(), timeout=60,
+                           message="the server to begin stopping")
+        open(hold, "w").close()
+        self.assertEqual(server.proc.wait(harness.STOP_TIMEOUT), 0, server.log_tail())
+        log = server.log()
+        for mark in harness.SANITIZER_MARKS:
+            self.assertNotIn(mark, log)
+        self.assertNotIn("event=loaded ", log)
 
 
 if __name__ == "__main__":
