@@ -110,8 +110,9 @@ bool qr_write_card(FILE *out, const struct qr_card *c)
     }
     svg_code(out, q);
     fputs("<p>Pindai dengan kamera HP, buka tautannya, lalu pasang aplikasi (Tambahkan ke layar "
-          "utama). Kartu ini rahasia: siapa pun yang memegangnya dapat mengirim formulir "
-          "atas nama Anda.</p>\n<p><code>",
+          "utama). Lakukan sebelum hari pemungutan, di tempat yang ada sinyal, sampai tertulis "
+          "&ldquo;Siap dipakai tanpa sinyal&rdquo;. Kartu ini rahasia: siapa pun yang "
+          "memegangnya dapat mengirim formulir atas nama Anda.</p>\n<p><code>",
           out);
     escaped(out, c->link);
     fputs("</code></p>\n</section>\n</body></html>\n", out);

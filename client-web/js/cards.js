@@ -43,7 +43,7 @@ function card(c) {
     qrSvg(c.qr, `Kode QR tautan saksi ${c.name} ${c.desa}`),
     h('ol.wc-steps',
       h('li', { text: 'Pindai kode QR dengan kamera HP (atau buka tautan di bawah).' }),
-      h('li', { text: 'Halaman Saksi terbuka dengan token Anda; pasang aplikasinya bila ditawarkan.' }),
+      h('li', { text: 'Halaman Saksi terbuka dengan token Anda; pasang aplikasinya bila ditawarkan. Lakukan sebelum hari pemungutan, di tempat yang ada sinyal, sampai tertulis “Siap dipakai tanpa sinyal”.' }),
       h('li', { text: 'Pada hari pemungutan, salin formulir C.Hasil dari plano di TPS ini.' })),
     h('p.wc-link', h('code', { text: c.link })),
     h('p.wc-warn', { text: 'Kartu ini rahasia: siapa pun yang memegangnya dapat mengirim formulir untuk TPS ini.' }));

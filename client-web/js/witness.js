@@ -9,7 +9,7 @@ import * as outbox from './outbox.js';
 import { setUrl, paths } from './router.js';
 import { getToken } from './tokens.js';
 import { tokenCard } from './tokencard.js';
-import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, refusedNote, warm, askWho } from './witnessid.js';
+import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, refusedNote, readyNote, warm, askWho } from './witnessid.js';
 import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
@@ -168,9 +168,10 @@ export async function mount(el, _params, query) {
 
   const tokenBox = tokenCard('witness', 'Token saksi', 'Token dari koordinator: pindai kode QR di kartu, atau ketik sekali; disimpan di perangkat ini.',
     async () => { await learnScope(); renderTpsCard(); }, { check: (t) => checkToken(t, all) });
+  const readySlot = h('div.ready-slot');
   el.append(h('div.witness', {},
     h('h1', { text: 'Formulir saksi (Model C.Hasil)' }),
-    tokenBox, tpsCard, formCard, boxCard));
+    tokenBox, readySlot, tpsCard, formCard, boxCard));
   keepStorage();
 
   // The token's scope bounds the TPS on offer (asked of the server, or as
@@ -183,6 +184,14 @@ export async function mount(el, _params, query) {
     // A one-TPS token's answer carries its TPS: no picker, no second request.
     if (scope.scope_level === 'tps' && !tps && who.region?.code === scope.scope) tps = who.region;
   }
+  // Whether the phone is ready for a place with no signal, said under the
+  // token once the service worker holds what the page needs.
+  async function showReady(who) {
+    fill(readySlot, readyNote(false));
+    const ready = await warm(who);
+    if (getToken('witness')) fill(readySlot, ready ? readyNote(true) : null);
+  }
+
   // What this phone knew is used at once; the server's answer follows (one
   // request however often this runs: askWho). A token the server refuses
   // (an old card, replaced by a new one, or a revoked token) is said at once,
@@ -198,7 +207,7 @@ export async function mount(el, _params, query) {
         return;
       }
       if (!who) return;
-      warm(who);
+      showReady(who);
       if (before && who.scope === before.scope) return;
       useScope(who);
       if (before) renderTpsCard();

@@ -102,11 +102,33 @@ export function refusedNote() {
 // Fetches what the witness page needs with no signal (the contests, and the
 // regions a witness of a small scope may pick: a TPS, or a desa's TPS) once
 // the service worker controls the page, so that the worker holds them.
+// Answers whether the phone is then ready to open the page with no signal.
 export async function warm(who) {
-  if (!who || !(await controlled()) || navigator.onLine === false) return;
+  if (!who || !(await controlled())) return false;
+  if (navigator.onLine !== false) {
+    try {
+      await api.request('GET', '/api/v1/contests');
+      const top = await api.region(who.scope);
+      if (top.level === 'desa') await Promise.all(top.children.filter((c) => c.level === 'tps').map((c) => api.region(c.code)));
+    } catch { /* best effort: what is held is checked below */ }
+  }
+  return offlineReady(who);
+}
+
+// True when the service worker's caches hold what /saksi needs with no
+// signal: the page and the bundle, the contests, and the token's region.
+async function offlineReady(who) {
   try {
-    await api.request('GET', '/api/v1/contests');
-    const top = await api.region(who.scope);
-    if (top.level === 'desa') await Promise.all(top.children.filter((c) => c.level === 'tps').map((c) => api.region(c.code)));
-  } catch { /* best effort */ }
+    const held = await Promise.all(['/index.html', '/dist/app.js', '/api/v1/contests', `/api/v1/regions/${who.scope}`]
+      .map((url) => caches.match(url)));
+    return held.every(Boolean);
+  } catch { return false; }
+}
+
+// The line under the witness's name: whether the phone may now go where
+// there is no signal (the card says to open the link before election day).
+export function readyNote(ready) {
+  return ready
+    ? h('p.notice.ok', { 'data-k': 'offline-ready', text: '✓ Siap dipakai tanpa sinyal: halaman ini terbuka dan formulir tersimpan di HP walau tidak ada jaringan.' })
+    : h('p.muted', { 'data-k': 'offline-pending', text: 'Menyiapkan HP untuk dipakai tanpa sinyal… biarkan halaman ini terbuka sebentar selagi ada sinyal.' });
 }

@@ -52,6 +52,8 @@ async function onboard(browser) {
     const have = await cached(page);
     return have.includes('/api/v1/contests') && have.includes(`/api/v1/regions/${TPS}`) && have.includes('/dist/app.js');
   }, { timeout: 30000, what: 'the service worker to hold the shell, the contests and the TPS' });
+  // What the card tells the witness to wait for before going where there is no signal.
+  await page.locator('[data-k=offline-ready]').waitFor({ timeout: 30000 });
   return page;
 }
 
@@ -123,6 +125,8 @@ test('offline, /saksi opens in a new tab and after the browser was closed; a for
     await tab.goto(`${server.url}/saksi`);
     await tab.locator('p.chosen').waitFor();
     assert.match(await tab.locator('p.chosen').textContent(), /TPS 001/);
+    // With no signal the page still says the phone is ready for it.
+    await tab.locator('[data-k=offline-ready]').waitFor();
     assert.deepEqual(tab.errors, []);
   } finally {
     await browser.close();
