@@ -72,7 +72,7 @@ struct app {
     uv_signal_t sigint, sigterm;
     uv_timer_t timer;     /* load retry, then shutdown drain */
     uv_timer_t sth_timer; /* the public log's next head */
-    bool loading, loaded, stopping, closed;
+    bool loading, loaded, stopping, closed, signals_closed;
     int claim_attempts;
     int64_t stop_started_ms;
     int exit_code;
@@ -151,11 +151,16 @@ static void retry_load(uv_timer_t *t)
     start_load(t->data);
 }
 
+static void close_signals(struct app *a);
+
 static void loaded(void *ctx, bool ok)
 {
     struct app *a = ctx;
-    if (!ok && a->stopping)
-        return; /* load_stop: everything is closing */
+    if (!ok && a->stopping) { /* load_stop: everything is closing */
+        if (a->closed)
+            close_signals(a); /* kept open while the load's pool step ran */
+        return;
+    }
     if (!ok) {
         a->loading = false;
         a->api.not_ready_reason = a->target.error;
@@ -166,6 +171,7 @@ static void loaded(void *ctx, bool ok)
 }
 
 static void requests_loaded(void *ctx, bool ok);
+static void claim(struct app *a);
 
 static void retry_requests(uv_timer_t *t)
 {
@@ -217,6 +223,13 @@ static void requests_loaded(void *ctx, bool ok)
     a->api.save_tokens = save_tokens;
     a->api.save_ctx = a;
     a->loaded = true;
+    if (pg_session(a->pg) != a->target.claim_session) {
+        /* The connection came back while the review requests loaded: the
+         * claim was taken in the session that ended, and db_up did not take
+         * it again (the load was under way). No write before it is. */
+        a->api.db_up = false;
+        claim(a);
+    }
     a->ledger.photos = &a->photo_index;
     if (a->photo_index.loaded)
         form_photos_recount(&a->ledger);
@@ -433,6 +446,15 @@ static void on_audit_window(uv_timer_t *t)
     flush_audit(t->data);
 }
 
+static void close_signals(struct app *a)
+{
+    if (a->signals_closed)
+        return;
+    a->signals_closed = true;
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+}
+
 static void close_everything(struct app *a)
 {
     if (a->closed)
@@ -443,8 +465,11 @@ static void close_everything(struct app *a)
     uv_close((uv_handle_t *)&a->audit_timer, NULL);
     uv_timer_stop(&a->sth_timer);
     uv_close((uv_handle_t *)&a->sth_timer, NULL);
-    uv_close((uv_handle_t *)&a->sigint, NULL);
-    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    /* A load's step in the thread pool cannot be cut short: until it comes
+     * back (loaded), a second signal must not find libuv's default action
+     * restored, which would kill the process half-way. */
+    if (!a->target.busy)
+        close_signals(a);
     live_stop(a->live);
     publisher_close(a->publisher);
     web_stop(a->web);

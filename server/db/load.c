@@ -91,7 +91,7 @@ static int row_claim(void *ctx, char **f, int n)
     struct loader *l = ctx;
     if (n == 1 && f[0]) { /* NULL: another server holds the lock */
         l->t->claim_generation = atoll(f[0]);
-        l->session = pg_session(l->pg);
+        l->session = l->t->claim_session = pg_session(l->pg);
         return 0;
     }
     snprintf(l->copy.error, sizeof l->copy.error, CLAIM_ERROR);

@@ -22,6 +22,7 @@ struct load_target {
     struct auth *auth;
     struct timeline *timeline;
     int64_t claim_generation; /* this server's claim, set by a successful load */
+    uint64_t claim_session;   /* the connection's session (pg_session) that took it */
     struct publog *log;       /* optional: rebuilt from the stored receipts */
     char error[256];          /* why the last load failed */
     struct loader *busy;      /* the load under way, or NULL */

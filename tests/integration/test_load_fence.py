@@ -11,6 +11,7 @@ the fence's span: a condition the test waits for, not a duration."""
 
 import os
 import signal
+import socket
 import uuid
 
 import harness
@@ -84,6 +85,30 @@ class LoadKeepsClaimTest(harness.SuaraTestCase):
         for mark in harness.SANITIZER_MARKS:
             self.assertNotIn(mark, log)
         self.assertNotIn("event=loaded ", log)
+
+    def test_more_signals_while_the_load_is_busy_wait_for_it(self):
+        """A second signal skips the drain and closes everything at once; the
+        signal handles stay open until the held pool step comes back, so a
+        third does not meet the default action (which killed the process)."""
+        hold = os.path.join(harness.tmpdir(), f"hold-{uuid.uuid4().hex[:6]}")
+        server = self.start_server(env={"SUARA_LOAD_HOLD_FILE": hold})
+        harness.wait_until(lambda: "event=load_held" in server.log(), timeout=60,
+                           message="the load to reach its held step")
+        server.send_signal(signal.SIGTERM)
+        harness.wait_until(lambda: "event=stopping" in server.log(), timeout=60,
+                           message="the server to begin stopping")
+        server.send_signal(signal.SIGTERM)
+
+        def refused():
+            try:
+                socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+                return False
+            except ConnectionRefusedError:
+                return True
+        harness.wait_until(refused, timeout=60, message="the second signal to close the listener")
+        server.send_signal(signal.SIGTERM)
+        open(hold, "w").close()
+        self.assertEqual(server.proc.wait(harness.STOP_TIMEOUT), 0, server.log_tail())
 
 
 if __name__ == "__main__":
