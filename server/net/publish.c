@@ -17,6 +17,8 @@
 #define RETRY_MIN_MS 200
 #define RETRY_MAX_MS 5000
 #define RX_MAX (HTTP_HEAD_MAX + 4096) /* an nchan answer is a few hundred bytes */
+#define REFUSED_HOLD_MS 1000          /* a refused message is offered again after this */
+#define ANSWER_MS 5000                /* a connect or a POST left unanswered this long fails */
 
 struct channel {
     int contest;
@@ -24,6 +26,7 @@ struct channel {
     int64_t sent_seq;    /* in the last message the publisher accepted */
     int64_t pending_seq; /* the newest seq queued or in flight */
     uint64_t sent_ms;    /* loop time of that message, 0 = never */
+    uint64_t hold_ms;    /* refused: not queued again before this loop time */
     bool queued, in_flight;
 };
 
@@ -140,6 +143,8 @@ static void on_tick(uv_timer_t *timer)
     uint64_t now = uv_now(p->loop);
     for (int i = 0; i < p->n_channels; i++) {
         struct channel *c = &p->channels[i];
+        if (now < c->hold_ms)
+            continue;
         int64_t seq = tally_node(p->t, c->contest, c->region)->seq;
         bool moved = seq > c->pending_seq;
         bool due =
@@ -155,6 +160,24 @@ static void on_tick(uv_timer_t *timer)
 static void on_retry(uv_timer_t *t)
 {
     conn_connect(t->data);
+}
+
+static void conn_drop(struct pconn *c, const char *why);
+
+/* nchan 1.3.6 can leave a POST unanswered for good (seen after its Redis
+ * went away and came back), and a connect to a host that vanished waits for
+ * the kernel's SYN retries: either would hold a connection forever. */
+static void on_stuck(uv_timer_t *t)
+{
+    struct pconn *c = t->data;
+    if (c->state == CONN_BUSY || c->state == CONN_CONNECTING)
+        conn_drop(c, "no answer in time");
+}
+
+/* The connection's timer, idle while it waits for an answer, bounds that wait. */
+static void await_answer(struct pconn *c)
+{
+    uv_timer_start(&c->retry, on_stuck, ANSWER_MS, 0);
 }
 
 static void retry_later(struct pconn *c)
@@ -203,15 +226,21 @@ static void on_answer(struct pconn *c, const struct http_head *h)
 {
     struct publisher *p = c->p;
     struct channel *ch = &p->channels[c->channel];
+    uv_timer_stop(&c->retry);
     ch->in_flight = false;
     c->channel = -1;
     c->had_response = true;
     c->retry_ms = RETRY_MIN_MS;
-    ch->sent_ms = uv_now(p->loop);
     if (h->status >= 200 && h->status < 300) {
         ch->sent_seq = c->sent_seq;
+        ch->sent_ms = uv_now(p->loop);
         g_metrics.publish_sent++;
     } else {
+        /* Not taken (nchan answers 503 until its Redis is connected, just
+         * after a restart): offered again a little later, as if it had not
+         * been sent, rather than at the next refresh a minute away. */
+        ch->pending_seq = ch->sent_seq;
+        ch->hold_ms = uv_now(p->loop) + REFUSED_HOLD_MS;
         g_metrics.publish_errors++;
         log_warn("publish_refused", "status=%d contest=%s region=%s", h->status,
                  p->t->contests[ch->contest].contest->id, p->t->reg->regions[ch->region].code);
@@ -283,6 +312,7 @@ static void on_connected(uv_connect_t *req, int status)
         conn_drop(c, uv_strerror(status));
         return;
     }
+    uv_timer_stop(&c->retry);
     c->state = CONN_IDLE;
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     pump(c->p);
@@ -310,6 +340,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     unref(p);
     if (rc != 0)
         conn_drop(c, uv_strerror(rc));
+    else
+        await_answer(c);
 }
 
 static void conn_connect(struct pconn *c)
@@ -365,6 +397,8 @@ static void send_channel(struct pconn *c, int ch)
     rc = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, on_written);
     if (rc != 0)
         conn_drop(c, uv_strerror(rc));
+    else
+        await_answer(c);
 }
 
 static void pump(struct publisher *p)

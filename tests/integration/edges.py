@@ -89,11 +89,15 @@ class Redis:
         self.port = harness.free_port()
         self.dir = os.path.join(harness.tmpdir(), f"redis-{self.port}")
         os.makedirs(self.dir)
+        atexit.register(self.stop)  # also when a test fails half-way
+        self.start()
+
+    def start(self):
+        """Starts it (again, on the same port, empty)."""
         self.proc = subprocess.Popen(
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        atexit.register(self.stop)  # also when a test fails half-way
         _wait_port(self.port, "redis-server")
 
     def stop(self):

@@ -5,7 +5,9 @@ viewers are served by existing engines, not by the server that counts.
 Viewers of a province, a kabupaten/kota and a kecamatan node on either edge
 end at exactly the HTTP tally; a late joiner gets the newest state at once;
 with the publisher's edge down, acknowledgements go on, the lost messages are
-counted, and the edges catch up when it returns."""
+counted, and the edges catch up when it returns; with the edges' Redis away
+(nchan answers 503, or not at all), the refused messages are offered again
+and reach the edge when Redis is back, long before the minute's refresh."""
 
 import harness
 from edges import Edge, Redis, metric
@@ -13,7 +15,9 @@ from edges import Edge, Redis, metric
 CONTEST = "gub-62"
 
 
-class PublishTest(harness.SuaraTestCase):
+class EdgesCase(harness.SuaraTestCase):
+    """Two edges sharing a Redis, of this class's own."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -45,6 +49,8 @@ class PublishTest(harness.SuaraTestCase):
             self.edge_a.wait_for(CONTEST, region, expected)
             self.edge_b.wait_for(CONTEST, region, expected)
 
+
+class PublishTest(EdgesCase):
     def test_viewers_on_every_edge_end_at_the_http_tally(self):
         server = self.start_server("--publish-url", self.edge_a.publish_url, "--tick-ms", "50",
                                    ready=True)
@@ -80,6 +86,29 @@ class PublishTest(harness.SuaraTestCase):
             self.edge_a.start()
         # Reconnected, the newest state reaches both edges; a late joiner gets it at once.
         self.assert_edges_match(server, ["62", "62.06", later[0][0][:8]])
+
+
+class RefusedPublishTest(EdgesCase):
+    """The edges' Redis goes away and comes back."""
+
+    def test_refused_messages_are_offered_again(self):
+        server = self.start_server("--publish-url", self.edge_a.publish_url, "--tick-ms", "50",
+                                   ready=True)
+        token = self.make_token("witness", "62", server=server)
+        first, later = self.fresh_tps(2, prefix="62.07"), self.fresh_tps(3, prefix="62.08")
+        self.submit(server, token, first, "refused-a")
+        self.assert_edges_match(server, ["62.07"])
+        self.redis.stop()
+        try:
+            errors = metric(server, "suara_publish_errors_total")
+            self.submit(server, token, later, "refused-b")  # every one 201 at once
+            harness.wait_until(lambda: metric(server, "suara_publish_errors_total") > errors,
+                               timeout=20, message="the refused publishes to be counted")
+        finally:
+            self.redis.start()
+        # Refused, not lost: 62.08 moved while nchan refused it, and gets there
+        # now, without waiting for the refresh (60 s).
+        self.assert_edges_match(server, ["62", "62.08", later[0][0][:8]])
 
 
 class LiveUrlTest(harness.SuaraTestCase):
