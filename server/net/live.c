@@ -6,8 +6,9 @@
  * last broadcast. Once per tick the tallies' list of moved (contest, TPS)
  * pairs is walked up to each contest's root: every topic met whose node moved
  * gets one update, encoded into a ref-counted message whose same bytes are
- * queued on every subscriber's connection. Topics nobody watches cost
- * nothing, and a quiet topic is never looked at. A connection's
+ * queued on every subscriber's connection (by the flush slices, not the
+ * tick: bcast_step). Topics nobody watches cost nothing, and a quiet topic
+ * is never looked at. A connection's
  * backlog may be at most ws_queue_max ticks old (and hold at most one message
  * per subscription per tick): a viewer that falls further behind loses the
  * backlog, and each subscription that lost an update is marked for a fresh
@@ -75,6 +76,12 @@ struct topic {
     struct msg *snap; /* the last snapshot encoded, shared while still current */
     int64_t snap_seq, snap_kpu;
     int snap_finals;
+    /* A broadcast being queued on the subscribers, a slice per loop iteration
+     * (bcast_step): its message, its seq, the next subscriber to get it. */
+    struct msg *bc_msg;
+    int64_t bc_seq;
+    struct sub *bc_next;
+    struct topic *bc_link; /* in live->bc_head, oldest first */
 };
 
 struct sub {
@@ -120,6 +127,7 @@ struct live {
     uv_check_t flush_check; /* runs the flush list after each poll */
     uv_idle_t flush_idle;   /* keeps that poll from blocking while the list is not empty */
     struct live_conn *flush_head, *flush_tail;
+    struct topic *bc_head, *bc_tail; /* topics whose broadcast is not queued on everyone yet */
     struct u64map topics;
     struct live_conn *conns;
     uint32_t tick_no;
@@ -399,25 +407,77 @@ static void conn_close_async(struct live_conn *c)
     shutdown(lws_get_socket_fd(c->wsi), SHUT_RDWR);
 }
 
+static void flush_idle_cb(uv_idle_t *idle)
+{
+    (void)idle; /* only there so that the loop's poll does not block */
+}
+
+/* Queues the topic's broadcast on its subscribers in order until the
+ * deadline (uv_hrtime; 0: all of them). True when everyone has it. */
+static bool bcast_step(struct topic *t, uint64_t deadline)
+{
+    for (int n = 1; t->bc_next; n++) {
+        struct sub *s = t->bc_next;
+        t->bc_next = s->next;
+        /* A snapshot written since is at least as new (the node's seq then). */
+        if (!s->need_snapshot && s->last_seq < t->bc_seq) {
+            s->last_seq = t->bc_seq;
+            queue_push(s->conn, t->bc_msg, t);
+        }
+        if (deadline && n % 64 == 0 && uv_hrtime() >= deadline)
+            return t->bc_next == NULL;
+    }
+    return true;
+}
+
+/* Ends the topic's broadcast, taking it off the list wherever it is. */
+static void bcast_end(struct live *l, struct topic *t)
+{
+    struct topic **pp = &l->bc_head, *prev = NULL;
+    while (*pp && *pp != t) {
+        prev = *pp;
+        pp = &(*pp)->bc_link;
+    }
+    if (*pp)
+        *pp = t->bc_link;
+    if (l->bc_tail == t)
+        l->bc_tail = prev;
+    t->bc_link = NULL;
+    t->bc_next = NULL;
+    msg_unref(t->bc_msg);
+    t->bc_msg = NULL;
+}
+
 static void flush_run(uv_check_t *check)
 {
     struct live *l = check->data;
-    uint64_t start = uv_hrtime();
-    while (l->flush_head && uv_hrtime() - start < FLUSH_BUDGET_US * 1000ull) {
+    uint64_t deadline = uv_hrtime() + FLUSH_BUDGET_US * 1000ull;
+    /* First what the ticks left to queue (cheap per subscriber), then writes. */
+    while (l->bc_head && uv_hrtime() < deadline) {
+        if (!bcast_step(l->bc_head, deadline))
+            break;
+        bcast_end(l, l->bc_head);
+    }
+    while (l->flush_head && uv_hrtime() < deadline) {
         struct live_conn *c = l->flush_head;
         flush_unlink(c);
         if (conn_flush(c) != 0)
             conn_close_async(c);
     }
-    if (!l->flush_head) {
+    if (!l->flush_head && !l->bc_head) {
         uv_check_stop(&l->flush_check);
         uv_idle_stop(&l->flush_idle);
     }
 }
 
-static void flush_idle_cb(uv_idle_t *idle)
+/* Runs flush_run after every poll, without the poll blocking, until both
+ * of its lists are empty. */
+static void work_start(struct live *l)
 {
-    (void)idle; /* only there so that the loop's poll does not block */
+    if (!l->stopped && !uv_is_active((uv_handle_t *)&l->flush_check)) {
+        uv_check_start(&l->flush_check, flush_run);
+        uv_idle_start(&l->flush_idle, flush_idle_cb);
+    }
 }
 
 /* The connection has something to send: written by flush_run, in order of
@@ -435,10 +495,7 @@ static void flush_schedule(struct live_conn *c)
     else
         l->flush_head = c;
     l->flush_tail = c;
-    if (!uv_is_active((uv_handle_t *)&l->flush_check)) {
-        uv_check_start(&l->flush_check, flush_run);
-        uv_idle_start(&l->flush_idle, flush_idle_cb);
-    }
+    work_start(l);
 }
 
 /* ---- idle and dead peers --------------------------------------------------- */
@@ -498,6 +555,8 @@ static struct topic *topic_get(struct live *l, int contest, int32_t region)
 
 static void topic_free(struct live *l, struct topic *t)
 {
+    if (t->bc_msg)
+        bcast_end(l, t);
     u64map_del(&l->topics, t->key);
     g_metrics.ws_topics--;
     msg_unref(t->snap);
@@ -518,6 +577,8 @@ static void forget_queued(struct live_conn *c, const struct topic *t)
 static void unlink_sub(struct live_conn *c, struct sub *s)
 {
     struct topic *t = s->topic;
+    if (t->bc_next == s) /* the broadcast in progress goes on with the next one */
+        t->bc_next = s->next;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -731,19 +792,29 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
 
 /* ---- the tick ---------------------------------------------------------------- */
 
+/* Encodes the topic's update once; flush_run queues it on the subscribers
+ * a slice at a time, so that a tick of ten thousand viewers does not hold
+ * the loop either. A broadcast of the last tick still under way is finished
+ * first: each connection gets a topic's updates in order. */
 static void broadcast(struct live *l, struct topic *t, int64_t seq)
 {
+    if (t->bc_msg) {
+        bcast_step(t, 0);
+        bcast_end(l, t);
+    }
     struct msg *m = msg_from_tree(node_message(l, "update", t, t->sent_seq));
     t->sent_seq = seq;
     if (!m)
         return;
-    for (struct sub *s = t->subs; s; s = s->next) {
-        if (s->need_snapshot || s->last_seq >= seq)
-            continue;
-        s->last_seq = seq;
-        queue_push(s->conn, m, t);
-    }
-    msg_unref(m);
+    t->bc_msg = m;
+    t->bc_seq = seq;
+    t->bc_next = t->subs;
+    if (l->bc_tail)
+        l->bc_tail->bc_link = t;
+    else
+        l->bc_head = t;
+    l->bc_tail = t;
+    work_start(l);
 }
 
 static void broadcast_if_moved(struct live *l, struct topic *t)
