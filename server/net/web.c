@@ -26,6 +26,7 @@
 
 #define CHUNK 16384
 #define SPIN_LIMIT 16 /* see on_body_complete */
+#define WEB_READ_BUF (64 * 1024) /* lws's read buffer, see web_start */
 
 struct http_ticket;
 
@@ -737,6 +738,11 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
      * lines with 431, so that lws, which stores a head in less than twice
      * its raw size, never runs out of room and closes without an answer. */
     info.max_http_header_data = 2 * WIRE_HEAD_MAX;
+    /* lws reads a socket into this one per-thread buffer, one read per loop
+     * iteration: at the default 4 KiB a 300 KB photo took 75 iterations of
+     * the loop (a recv, an epoll_wait and a body callback each); at 64 KiB
+     * it takes a few. Forms fit in one read either way. */
+    info.pt_serv_buf_size = WEB_READ_BUF;
     info.pcontext = &w->ctx;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {
