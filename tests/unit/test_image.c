@@ -47,6 +47,9 @@ static void test_valid_images_decode_with_their_size(void **state)
     assert_true(check_file("jpeg", IMAGE_JPEG, &info));
     assert_int_equal(info.width, 24);
     assert_int_equal(info.height, 16);
+    assert_true(check_file("jpeg_96x64", IMAGE_JPEG, &info)); /* decoded at 1/8 scale */
+    assert_int_equal(info.width, 96);
+    assert_int_equal(info.height, 64);
     assert_true(check_file("jpeg_progressive", IMAGE_JPEG, &info));
     assert_int_equal(info.width, 20);
     assert_true(check_file("png", IMAGE_PNG, &info));
@@ -62,6 +65,9 @@ static void test_truncated_and_mislabelled_images_are_refused(void **state)
     (void)state;
     struct image_info info;
     assert_false(check_file("jpeg_truncated", IMAGE_JPEG, &info));
+    /* jpeg_96x64 with 8 bytes of its entropy data forged, length unchanged:
+     * the scaled decode discards AC coefficients but still decodes them. */
+    assert_false(check_file("jpeg_forged", IMAGE_JPEG, &info));
     assert_false(check_file("png_truncated", IMAGE_PNG, &info));
     assert_false(check_file("webp_truncated", IMAGE_WEBP, &info));
     assert_false(check_file("png_as_jpeg", IMAGE_JPEG, &info));
