@@ -258,5 +258,27 @@ class PhotoRestartTest(harness.SuaraTestCase):
         self.assertEqual((status, body), (200, data))
 
 
+class PhotoReconnectTest(harness.SuaraTestCase):
+    def test_a_new_photo_connection_prepares_its_put_again(self):
+        server = self.start_server(ready=True)
+        witness = self.make_token("witness", SCOPE, server=server)
+
+        def put(data):
+            return server.request("PUT", f"/api/v1/photos/{images.sha256(data)}", data,
+                                  headers={"Content-Type": "image/jpeg"}, token=witness)[0]
+
+        self.assertEqual(put(images.jpeg(40, 30, seed=70)), 201)
+        mine = f"datname = current_database() AND pid <> pg_backend_pid()"
+        old = self.db.value(f"SELECT pid FROM pg_stat_activity WHERE {mine}"
+                            " AND query LIKE '%INSERT INTO photos%'")
+        self.db.psql(f"SELECT pg_terminate_backend({old})")
+        # The server's new photo connection prepares the put first thing.
+        harness.wait_until(lambda: self.db.value(
+            f"SELECT count(*) FROM pg_stat_activity WHERE {mine} AND pid <> {old}"
+            " AND query LIKE '%PREPARE suara_photo_put%'") == "1", timeout=30,
+            message="a new photo connection with the put prepared")
+        self.assertEqual(put(images.jpeg(40, 30, seed=71)), 201)
+
+
 if __name__ == "__main__":
     harness.main()
