@@ -25,7 +25,7 @@
 #endif
 
 #define CHUNK 16384
-#define SPIN_LIMIT 16 /* see on_body_complete */
+#define SPIN_LIMIT 16            /* see on_body_complete */
 #define WEB_READ_BUF (64 * 1024) /* lws's read buffer, see web_start */
 
 struct http_ticket;
