@@ -81,7 +81,8 @@ struct topic {
     struct msg *bc_msg;
     int64_t bc_seq;
     struct sub *bc_next;
-    struct topic *bc_link; /* in live->bc_head, oldest first */
+    struct topic *bc_prev, *bc_link; /* in live->bc_head, oldest first */
+    bool bc_listed;
 };
 
 struct sub {
@@ -430,19 +431,22 @@ static bool bcast_step(struct topic *t, uint64_t deadline)
     return true;
 }
 
-/* Ends the topic's broadcast, taking it off the list wherever it is. */
+/* Ends the topic's broadcast, taking it off the list wherever it is: O(1),
+ * since a tick may end the unfinished broadcasts of thousands of topics. */
 static void bcast_end(struct live *l, struct topic *t)
 {
-    struct topic **pp = &l->bc_head, *prev = NULL;
-    while (*pp && *pp != t) {
-        prev = *pp;
-        pp = &(*pp)->bc_link;
+    if (t->bc_listed) {
+        if (t->bc_prev)
+            t->bc_prev->bc_link = t->bc_link;
+        else
+            l->bc_head = t->bc_link;
+        if (t->bc_link)
+            t->bc_link->bc_prev = t->bc_prev;
+        else
+            l->bc_tail = t->bc_prev;
     }
-    if (*pp)
-        *pp = t->bc_link;
-    if (l->bc_tail == t)
-        l->bc_tail = prev;
-    t->bc_link = NULL;
+    t->bc_listed = false;
+    t->bc_prev = t->bc_link = NULL;
     t->bc_next = NULL;
     msg_unref(t->bc_msg);
     t->bc_msg = NULL;
@@ -809,6 +813,9 @@ static void broadcast(struct live *l, struct topic *t, int64_t seq)
     t->bc_msg = m;
     t->bc_seq = seq;
     t->bc_next = t->subs;
+    t->bc_prev = l->bc_tail;
+    t->bc_link = NULL;
+    t->bc_listed = true;
     if (l->bc_tail)
         l->bc_tail->bc_link = t;
     else
