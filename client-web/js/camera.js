@@ -1,17 +1,26 @@
 // The witness's camera: the pages of the plano (C.Hasil) photographed with
 // the phone's back camera, each shrunk in the browser to at most 2000 px on
 // its long side as a JPEG (about 200–400 KB) before it is kept, shown as a
-// numbered list to reorder, remove and look at before sending.
+// numbered list to reorder, remove and look at before sending. The pages of
+// a form not sent yet are kept in the outbox's database with the draft of
+// its numbers (outbox.js draftPages), so a reload, a crashed tab or a phone
+// that killed the browser does not lose them.
 //
 // API:
-//   cameraCard()            -> {el, pages(), clear()}
+//   cameraCard({draft, restore}) -> {el, pages(), clear(), stop()}
+//   draft                   the draft's key (entry.js draftKey): every change
+//                           of the pages is saved under it; null: not saved
+//   restore                 true: starts with the pages saved under draft
 //   el                      the card to put in the form
 //   pages()                 the shrunk JPEG blobs in page order
-//   clear()                 forgets every page (after the form is stored)
+//   clear()                 forgets every page here (the saved ones stay)
+//   stop()                  Promise: no more saves; resolves once the last
+//                           one has landed (then the draft may be removed)
 //   shrink(blob)            Promise<Blob>: the JPEG the server will get
 //   photoHashes(blobs)      Promise<[sha256]>: the values of a form's "photos"
 
 import { h, fill } from './dom.js';
+import { draftPages, saveDraftPages } from './outbox.js';
 
 export const MAX_SIDE = 2000;
 export const MAX_PAGES = 8; // the server takes 1 to 8 pages per form
@@ -39,8 +48,13 @@ export async function photoHashes(blobs) {
 
 const kb = (n) => `${Math.round(n / 1024)} KB`;
 
-export function cameraCard() {
+// The saves of every card, one after the other: a card drawn again for the
+// same draft reads what the one before it saved last.
+let saving = Promise.resolve();
+
+export function cameraCard({ draft = null, restore = false } = {}) {
   const pages = []; // {blob, url}
+  let keep = !!draft; // changes are saved under draft
   const list = h('ol.photo-pages', { 'aria-label': 'Halaman foto C.Hasil' });
   const note = h('p.help', { role: 'status', 'aria-live': 'polite' });
   const input = h('input.visually-hidden', {
@@ -48,19 +62,32 @@ export function cameraCard() {
     onchange: () => { take([...input.files]); input.value = ''; },
   });
 
+  const add = (blob) => pages.push({ blob, url: URL.createObjectURL(blob) });
+
+  function save() {
+    if (!keep) return;
+    const blobs = pages.map((p) => p.blob);
+    saving = saving.then(() => saveDraftPages(draft, blobs))
+      .catch(() => { note.textContent = 'Foto belum tersimpan di perangkat (penyimpanan penuh).'; });
+  }
+
+  const restored = keep && restore ? saving.then(() => draftPages(draft))
+    .then((blobs) => { if (keep) { blobs.forEach(add); render(); } }).catch(() => { /* none kept */ }) : null;
+
   async function take(files) {
+    await restored; // new pages come after the kept ones
     for (const file of files) {
       if (pages.length >= MAX_PAGES) { note.textContent = `Paling banyak ${MAX_PAGES} halaman.`; break; }
       note.textContent = 'Mengecilkan foto…';
       try {
-        const blob = await shrink(file);
-        pages.push({ blob, url: URL.createObjectURL(blob) });
+        add(await shrink(file));
         note.textContent = '';
       } catch {
         note.textContent = 'Berkas ini bukan foto yang dapat dibaca.';
       }
     }
     render();
+    save();
   }
 
   function move(i, by) {
@@ -68,6 +95,7 @@ export function cameraCard() {
     if (j < 0 || j >= pages.length) return;
     [pages[i], pages[j]] = [pages[j], pages[i]];
     render();
+    save();
     list.querySelectorAll('li')[j]?.querySelector(by < 0 ? '[data-act=up]' : '[data-act=down]')?.focus();
   }
 
@@ -75,6 +103,7 @@ export function cameraCard() {
     URL.revokeObjectURL(pages[i].url);
     pages.splice(i, 1);
     render();
+    save();
   }
 
   function render() {
@@ -99,6 +128,7 @@ export function cameraCard() {
   return {
     el,
     pages: () => pages.map((p) => p.blob),
-    clear: () => { pages.forEach((p) => URL.revokeObjectURL(p.url)); pages.length = 0; render(); },
+    clear: () => { keep = false; pages.forEach((p) => URL.revokeObjectURL(p.url)); pages.length = 0; render(); },
+    stop: () => { keep = false; return saving; },
   };
 }

@@ -1,17 +1,22 @@
 // Entering one Model C.Hasil form, section by section like the paper, with
 // the contract's consistency checks (rules.js, the server's own codes) shown
-// live while typing. The draft is kept in localStorage until it is sent.
+// live while typing. The draft is kept in localStorage until it is sent;
+// the pages photographed for it (camera.js) in the outbox's database.
 
 import { h, fill } from './dom.js';
+import { saveDraftPages } from './outbox.js';
 import { int } from './format.js';
 import { ROWS, SEXES, BALLOTS, DISABILITY, candidateLabel, emptyForm, getPath, setPath, fieldList } from './fields.js';
 import { evaluate, countProblem, CHECK_FIELDS, fieldMatches, ballotAllowance, TPS_CAPACITY } from './rules.js';
 import { checkName, checkRule, PROBLEM } from './labels.js';
 
-const draftKey = (tps, contest) => `suara.draft.${tps}.${contest}`;
+export const draftKey = (tps, contest) => `suara.draft.${tps}.${contest}`;
 
+// Forgets a draft: its numbers and its pages (once sent, they are the
+// outbox's). Resolves when both are gone, or the pages could not be reached.
 export function clearDraft(tps, contest) {
   localStorage.removeItem(draftKey(tps, contest));
+  return saveDraftPages(draftKey(tps, contest), []).catch(() => { /* storage gone */ });
 }
 
 // tps: the TPS region ({code, dpt, ...}); contest: {id, candidates};

@@ -2,13 +2,16 @@
 // the service worker (sw.js) both use it, so a form is sent by whichever is
 // alive when the phone gets a signal.
 //
-// Storage is IndexedDB, database "suara", two object stores:
+// Storage is IndexedDB, database "suara", three object stores:
 //   forms  {id, body, token, createdAt, state: "waiting"|"sent"|"failed",
 //           attempts, nextAt, lastError, receipt, sentAt}   key: id
 //          (id is the form's submission_id, the server's idempotency key)
 //   photos {sha256, blob, type, bytes, token, createdAt,
 //           state: "waiting"|"sent"|"failed", attempts, nextAt, lastError}
 //          key: sha256 (the same photo twice is stored once)
+//   drafts {key, pages: [Blob], savedAt}   key: the draft's key (entry.js,
+//          one per TPS and contest): the pages photographed for a form not
+//          sent yet, in page order; gone once sent (they are then photos)
 //
 // A form is stored BEFORE the first attempt and sent again with the same
 // submission_id until the server answers 201 or 200 ("sent", with the
@@ -25,9 +28,10 @@ import { request } from './api.js';
 import { errorText } from './labels.js';
 
 const DB_NAME = 'suara';
-const DB_VERSION = 1;
+const DB_VERSION = 2; // 2: drafts
 const FORMS = 'forms';
 const PHOTOS = 'photos';
+const DRAFTS = 'drafts';
 const LEGACY_KEY = 'suara.outbox.v1'; // the localStorage outbox of earlier versions
 export const CHANNEL = 'suara-outbox';
 export const SYNC_TAG = 'suara-outbox';
@@ -67,6 +71,7 @@ export function openDb() {
       const db = req.result;
       if (!db.objectStoreNames.contains(FORMS)) db.createObjectStore(FORMS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(PHOTOS)) db.createObjectStore(PHOTOS, { keyPath: 'sha256' });
+      if (!db.objectStoreNames.contains(DRAFTS)) db.createObjectStore(DRAFTS, { keyPath: 'key' });
     };
     req.onsuccess = () => {
       const db = req.result;
@@ -218,6 +223,22 @@ export async function addPhotos(blobs, token) {
   });
   announce({ type: 'changed' });
   return rows.map((r) => r.sha256);
+}
+
+// The pages of a draft form (camera.js), in page order: [] when none.
+export async function draftPages(key) {
+  const db = await openDb();
+  return (await done(db.transaction(DRAFTS).objectStore(DRAFTS).get(key)))?.pages || [];
+}
+
+// Replaces the pages of a draft (none: forgets the draft's pages).
+// Rejects when the storage is full; the pages stored before are then kept.
+export async function saveDraftPages(key, pages) {
+  await tx([DRAFTS], 'readwrite', (t) => {
+    const store = t.objectStore(DRAFTS);
+    if (pages.length) store.put({ key, pages, savedAt: new Date().toISOString() });
+    else store.delete(key);
+  });
 }
 
 // Moves the localStorage outbox of earlier versions into IndexedDB, each

@@ -19,6 +19,7 @@
 //   addPhotos(blobs, token)   Promise<[sha256]>: photos stored, then sent (PUT)
 //   photos()                  Promise<[photo entry without blob]>
 //   photoBlob(sha256)         Promise<Blob|null> (null once sent)
+//   draftPages(key), saveDraftPages(key, blobs)   the pages of a form not sent yet
 
 import * as core from './outbox-core.js';
 
@@ -98,6 +99,7 @@ export async function addPhotos(blobs, token) {
 
 export const photos = core.photos;
 export const photoBlob = core.photoBlob;
+export const { draftPages, saveDraftPages } = core;
 
 // One sender loop per page; a call while it runs makes it run once more.
 async function pump() {

@@ -13,7 +13,7 @@ import { takeLinkToken, checkToken, learn, known as knownWho, whoCard, refusedNo
 import { keepStorage } from './appshell.js';
 import { PROBLEM, shortTitle } from './labels.js';
 import { tpsPicker } from './picker.js';
-import { formEntry, clearDraft } from './entry.js';
+import { formEntry, clearDraft, draftKey } from './entry.js';
 import { statusBadge, checkBadges } from './badges.js';
 import { fieldList, getPath, SECTION } from './fields.js';
 
@@ -255,10 +255,12 @@ export async function mount(el, _params, query) {
     // The camera is loaded with the first form (not with the page: the first
     // visit's bytes stay small); the service worker keeps it from then on.
     const cameraSlot = h('p.help.camera-slot', { text: 'Memuat kamera…' });
+    const draft = draftKey(tps.code, contest.id);
     entryForm.insertBefore(cameraSlot, entryForm.querySelector('.submit-bar'));
     import('./camera.js').then((m) => {
       if (!cameraSlot.isConnected) return;
-      camera = m.cameraCard();
+      // A correction starts from its numbers, not from the draft's pages.
+      camera = m.cameraCard({ draft, restore: !initial });
       cameraSlot.replaceWith(camera.el);
     }).catch(() => { cameraSlot.textContent = 'Kamera belum tersedia di perangkat ini tanpa sinyal; angka tetap dapat dikirim.'; });
     const already = h('div.already', { 'aria-live': 'polite' });
@@ -308,6 +310,7 @@ export async function mount(el, _params, query) {
         alert('Foto tidak dapat disimpan di perangkat (penyimpanan penuh); angka tetap dikirim.');
       }
     }
+    await camera?.stop(); // the pages are the outbox's now: the draft's go
     clearDraft(tps.code, contest.id);
     const status = h('div.sent-status', { role: 'status', 'aria-live': 'polite' });
     const show = async () => {
