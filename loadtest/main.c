@@ -79,6 +79,8 @@ static const char usage[] =
     "                         witnesses' (their acknowledgement latencies not delayed by\n"
     "                         the viewers' frames; each process under the open-file\n"
     "                         limit) [0: in this one]\n"
+    "  --viewer-nice N        those processes at nice N, below the server and the\n"
+    "                         witnesses' process, as if on other machines [0]\n"
     "  --nchan HOST:PORT,...  viewers subscribe at these nginx nchan edges (docs/deploy/\n"
     "                         nchan-edge.conf) instead of the server, round robin; the rest\n"
     "                         watch kecamatan instead of desa nodes, and a viewer whose edge\n"
@@ -235,6 +237,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"nchan-compare", OPT_TRUE, {.b = &o->nchan_compare}},
         {"settle-ms", OPT_INT, {.i = &o->settle_ms}},
         {"viewer-procs", OPT_INT, {.i = &o->viewer_procs}},
+        {"viewer-nice", OPT_INT, {.i = &o->viewer_nice}},
         {"no-verify", OPT_FALSE, {.b = &o->verify}},
         {"no-sql", OPT_FALSE, {.b = &o->verify_sql}},
         {"quiet", OPT_TRUE, {.b = &o->quiet}},

@@ -36,6 +36,7 @@ struct lt_options {
     bool nchan_compare; /* with nchan: every other viewer watches the same node at the server */
     int settle_ms;      /* how long viewers may take to show the final tallies */
     int viewer_procs;   /* 0: the viewers share the witnesses' process; N: in N children */
+    int viewer_nice;    /* the children's nice increment (0: none) */
     int viewer_first;   /* a child's first viewer among all (each viewer's node follows it) */
     /* verification */
     bool verify;

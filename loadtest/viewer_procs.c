@@ -259,6 +259,11 @@ static void child_main(struct model *m, const struct lt_options *o, const struct
                        const char *host, int64_t (*pick)(void *, uint64_t), void *pick_ctx,
                        int in_fd, int out_fd)
 {
+    /* Below the server and the witnesses' process, as if on machines of
+     * their own: their CPU then delays neither. */
+    errno = 0;
+    if (o->viewer_nice > 0 && nice(o->viewer_nice) == -1 && errno)
+        perror("suara-load: nice");
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct vp_in in = {.m = m, .out_fd = out_fd};

@@ -44,6 +44,14 @@ def server_p99(server, name="suara_ack_latency_seconds"):
     return next(le for le, n in buckets if n >= 0.99 * total)
 
 
+def server_counter(server, name):
+    """A counter of the server's /metrics (0 where it is absent)."""
+    status, _, body = server.get("/metrics")
+    assert status == 200, body
+    found = re.search(rf"^{name} (\S+)$", body, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
@@ -58,13 +66,17 @@ def night(args, viewers):
            "--duration", str(args.duration), "--viewers", str(viewers), "--no-sql",
            "--settle-ms", "60000", "--out", out]
     if viewers:
-        cmd += ["--viewer-procs", str(args.viewer_procs)]
+        cmd += ["--viewer-procs", str(args.viewer_procs), "--viewer-nice", str(args.viewer_nice)]
     print("+", " ".join(cmd), flush=True)
     try:
+        wait0 = server_counter(server, "suara_loop_runqueue_wait_seconds_total")
         rc = subprocess.run(cmd).returncode
         with open(out) as f:
             return rc, json.load(f), (server_p99(server),
-                                      server_p99(server, "suara_live_tick_seconds"))
+                                      server_p99(server, "suara_live_tick_seconds"),
+                                      server_counter(server,
+                                                     "suara_loop_runqueue_wait_seconds_total")
+                                      - wait0)
     finally:
         server.stop()
         db.drop()
@@ -80,7 +92,8 @@ def one_night(args, n):
     print(f"viewers_ack_bench: {n} viewers (load average {load} before, {loadavg()} after): "
           f"ack at the generator p50 {ack['p50_ms']:.1f} p99 {ack['p99_ms']:.1f} "
           f"max {ack['max_ms']:.1f} ms; at the server p99 <= {1000 * p99[0]:g} ms "
-          f"(live ticks p99 <= {1000 * p99[1]:g} ms); server CPU {srv['cpu_seconds']:.2f} s; "
+          f"(live ticks p99 <= {1000 * p99[1]:g} ms); server CPU {srv['cpu_seconds']:.2f} s, "
+          f"its loop waiting for a CPU {p99[2]:.2f} s; "
           f"witnesses' generator CPU {srv['generator_cpu_seconds']:.2f} s, "
           f"viewers' {srv['viewer_procs_cpu_seconds']:.2f} s; {'PASS' if rc == 0 else 'FAIL'}",
           flush=True)
@@ -94,6 +107,9 @@ def main():
     p.add_argument("--connections", type=int, default=500)
     p.add_argument("--viewer-procs", type=int, default=2,
                    help="processes the viewers run in, apart from the witnesses' (0: the same one)")
+    p.add_argument("--viewer-nice", type=int, default=0,
+                   help="nice increment of the viewers' processes (10: they take only the CPU "
+                        "the server and the witnesses leave, as if on machines of their own)")
     p.add_argument("--rounds", type=int, default=1,
                    help="pairs of nights (without, with viewers), one after the other; the "
                         "median of their ratios is the figure")

@@ -1,6 +1,8 @@
 /* See metrics.h. */
 #include "metrics.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 struct metrics g_metrics;
@@ -92,6 +94,35 @@ static void render_ha(struct buf *out, const struct metrics *m)
                m->replication_lag_s);
 }
 
+/* The calling thread's time on a CPU and runnable but waiting for one
+ * (/proc/thread-self/schedstat, nanoseconds); false where the kernel does
+ * not say. Rendered on the loop's thread, so a loop held without work
+ * (a busy machine preempting the server) shows as the second growing. */
+static bool thread_schedstat(unsigned long long *run_ns, unsigned long long *wait_ns)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f)
+        return false;
+    bool ok = fscanf(f, "%llu %llu", run_ns, wait_ns) == 2;
+    fclose(f);
+    return ok;
+}
+
+static void render_schedstat(struct buf *out)
+{
+    unsigned long long run_ns, wait_ns;
+    if (!thread_schedstat(&run_ns, &wait_ns))
+        return;
+    buf_printf(out,
+               "# HELP suara_loop_cpu_seconds_total Time the event loop's thread ran on a CPU.\n"
+               "# TYPE suara_loop_cpu_seconds_total counter\nsuara_loop_cpu_seconds_total %.6f\n"
+               "# HELP suara_loop_runqueue_wait_seconds_total Time the event loop's thread was "
+               "ready to run but waited for a CPU.\n"
+               "# TYPE suara_loop_runqueue_wait_seconds_total counter\n"
+               "suara_loop_runqueue_wait_seconds_total %.6f\n",
+               (double)run_ns / 1e9, (double)wait_ns / 1e9);
+}
+
 int metrics_render(struct buf *out)
 {
     static const char *const outcomes[METRIC_OUTCOMES] = {"counted",      "held",       "disputed",
@@ -142,6 +173,7 @@ int metrics_render(struct buf *out)
                    "Publisher connections that failed, and messages it refused.",
                    m->publish_errors);
     render_gauge(out, "suara_publish_queue", "Channels waiting to be published.", m->publish_queue);
+    render_schedstat(out);
     return buf_printf(out,
                       "# HELP suara_ws_updates_dropped_total Updates dropped for slow "
                       "viewers.\n# TYPE suara_ws_updates_dropped_total counter\n"

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import unittest
 
 import harness
 
@@ -87,6 +88,16 @@ class OperationsTest(ErrorAsserts, harness.SuaraTestCase):
         server = self.start_server(ready=True)
         server.stop(signal.SIGINT)
         self.assertEqual(server.proc.returncode, 0)
+
+    @unittest.skipUnless(os.path.exists("/proc/thread-self/schedstat"), "no schedstat")
+    def test_metrics_loop_time(self):
+        """The loop thread's time on a CPU and waiting for one (a loop held
+        by a busy machine rather than by work shows in the second)."""
+        server = self.start_server(ready=True)
+        metrics = parse_metrics(server.get("/metrics")[2])
+        self.assertEqual((metrics.get("suara_loop_cpu_seconds_total", 0) > 0,
+                          metrics.get("suara_loop_runqueue_wait_seconds_total", -1) >= 0),
+                         (True, True))
 
     def test_metrics(self):
         server = self.start_server(ready=True)
