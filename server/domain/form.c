@@ -323,10 +323,13 @@ static int count_tree_step(int *used, int at, const char *seg, size_t len)
     SU_ASSERT(*used < COUNT_NODES && parent->n < OBJECT_MAX_FIELDS && len < SEGMENT_MAX);
     int id = (*used)++;
     struct count_node *node = &count_tree[id];
-    char prefix[FIELD_SIZE];
     size_t plen = strlen(parent->path);
-    memcpy(prefix, parent->path, plen + 1);
-    snprintf(node->path, sizeof node->path, "%s%s%.*s", prefix, plen ? "." : "", (int)len, seg);
+    size_t dot = plen ? 1 : 0; /* no dot before a first segment */
+    SU_ASSERT(plen + dot + len < sizeof node->path);
+    memcpy(node->path, parent->path, plen);
+    node->path[plen] = '.';
+    memcpy(node->path + plen + dot, seg, len);
+    node->path[plen + dot + len] = '\0';
     node->leaf = -1;
     parent->keys[parent->n] = node->path + (plen ? plen + 1 : 0);
     parent->child[parent->n++] = id;
