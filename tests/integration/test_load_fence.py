@@ -68,10 +68,9 @@ class LoadKeepsClaimTest(harness.SuaraTestCase):
         self.assertNotIn("load_failed", log)
         self.assertEqual(self.claim_holder(), holder)
 
-    def test_a_stop_while_the_load_is_busy_exits_cleanly(self):
-        """SIGTERM while a pool step runs: the server closes the connection at
-        once, and the step, when it comes back, frees what it loaded without
-        touching the closed connection (the sanitizer build would say)."""
+    def stopping_while_held(self):
+        """A server whose load is held in its pool step, sent SIGTERM: it has
+        begun stopping. Returns the server and the file that releases the hold."""
         hold = os.path.join(harness.tmpdir(), f"hold-{uuid.uuid4().hex[:6]}")
         server = self.start_server(env={"SUARA_LOAD_HOLD_FILE": hold})
         harness.wait_until(lambda: "event=load_held" in server.log(), timeout=60,
@@ -79,6 +78,13 @@ class LoadKeepsClaimTest(harness.SuaraTestCase):
         server.send_signal(signal.SIGTERM)
         harness.wait_until(lambda: "event=stopping" in server.log(), timeout=60,
                            message="the server to begin stopping")
+        return server, hold
+
+    def test_a_stop_while_the_load_is_busy_exits_cleanly(self):
+        """SIGTERM while a pool step runs: the server closes the connection at
+        once, and the step, when it comes back, frees what it loaded without
+        touching the closed connection (the sanitizer build would say)."""
+        server, hold = self.stopping_while_held()
         open(hold, "w").close()
         self.assertEqual(server.proc.wait(harness.STOP_TIMEOUT), 0, server.log_tail())
         log = server.log()
@@ -90,13 +96,7 @@ class LoadKeepsClaimTest(harness.SuaraTestCase):
         """A second signal skips the drain and closes everything at once; the
         signal handles stay open until the held pool step comes back, so a
         third does not meet the default action (which killed the process)."""
-        hold = os.path.join(harness.tmpdir(), f"hold-{uuid.uuid4().hex[:6]}")
-        server = self.start_server(env={"SUARA_LOAD_HOLD_FILE": hold})
-        harness.wait_until(lambda: "event=load_held" in server.log(), timeout=60,
-                           message="the load to reach its held step")
-        server.send_signal(signal.SIGTERM)
-        harness.wait_until(lambda: "event=stopping" in server.log(), timeout=60,
-                           message="the server to begin stopping")
+        server, hold = self.stopping_while_held()
         server.send_signal(signal.SIGTERM)
 
         def refused():
