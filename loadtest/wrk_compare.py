@@ -231,17 +231,23 @@ class Run:
         self.env = {"WRK_SLOTS": self.slots, "WRK_TOKEN": self.token, "WRK_RUN": "wrk"}
         self.runs = 0
 
-    def suara(self, connections, bin_dir=None):
-        bin_dir = bin_dir or self.bin
+    def serve(self, bin_dir, *serve_args):
+        """`suara serve` of bin_dir on a fresh copy of the seeded database:
+        (database name, port, process); its log in the run's folder."""
         self.runs += 1
         db = f"run{self.runs}"
         self.cluster.sql(f"CREATE DATABASE {db} TEMPLATE seeded")
         port = free_port()
         server = subprocess.Popen(
             [f"{bin_dir}/suara", "serve", "--db", self.cluster.db(db), "--listen",
-             f"127.0.0.1:{port}", "--rate-per-minute", "0", "--forms-per-tps", "100000",
-             "--static", os.path.join(SOURCE, "client-web"), *self.args.serve],
+             f"127.0.0.1:{port}", *serve_args, *self.args.serve],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, f"{db}.log"), "w"))
+        return db, port, server
+
+    def suara(self, connections, bin_dir=None):
+        db, port, server = self.serve(bin_dir or self.bin, "--rate-per-minute", "0",
+                                      "--forms-per-tps", "100000", "--static",
+                                      os.path.join(SOURCE, "client-web"))
         try:
             wait_http(port, "/readyz")
             cpu0, pg0 = proc_cpu(server.pid), self.cluster.cpu_seconds()
@@ -285,14 +291,7 @@ class Run:
 
     def night(self, bin_dir, *load_args):
         """`suara-load run` (every story, verified) against a fresh database."""
-        self.runs += 1
-        db = f"run{self.runs}"
-        self.cluster.sql(f"CREATE DATABASE {db} TEMPLATE seeded")
-        port = free_port()
-        server = subprocess.Popen(
-            [f"{bin_dir}/suara", "serve", "--db", self.cluster.db(db), "--listen",
-             f"127.0.0.1:{port}", *self.args.serve],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, f"{db}.log"), "w"))
+        db, port, server = self.serve(bin_dir)
         out = os.path.join(self.tmp, f"{db}.json")
         try:
             wait_http(port, "/readyz")
