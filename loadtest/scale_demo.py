@@ -50,10 +50,7 @@ def main():
     args = p.parse_args()
     harness.test_pg()
     # suara-load holds a socket per viewer and inherits this limit.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, args.viewers + 4096)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    hard = harness.raise_open_files(args.viewers)
     procs = args.viewer_procs or -(-args.viewers // 5000)
     nofile = min(hard if hard != resource.RLIM_INFINITY else 65536, 65536)
     db = harness.Database("scale", migrate=True, seed=True)

@@ -17,7 +17,6 @@ import argparse
 import json
 import re
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -115,10 +114,7 @@ def main():
                         "median of their ratios is the figure")
     args = p.parse_args()
     harness.test_pg()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, args.viewers + 4096)
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    harness.raise_open_files(args.viewers)
     passed, ratios = True, []
     for r in range(args.rounds):
         ok0, base, server_base = one_night(args, 0)

@@ -46,6 +46,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import select
 import shutil
@@ -120,6 +121,16 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def raise_open_files(sockets):
+    """Raises this process's soft open-file limit (inherited by the load
+    generators it starts) towards sockets + 4096, within the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, sockets + 4096)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return hard
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
