@@ -163,6 +163,17 @@ test('every view opens from its own URL', async () => {
   assert.deepEqual(page.errors, []);
 });
 
+test('on a 1920 px screen the table of kabupaten/kota shows every column without scrolling sideways', async () => {
+  const page = await browser.page();
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(`${server.url}/`);
+  await page.locator('table.tally tbody tr').first().waitFor();
+  const wrap = await page.locator('.table-wrap').first().evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+  assert.deepEqual(wrap, { scroll: wrap.client, client: wrap.client });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('the dashboard shows a lost connection, reconnects by itself after a server restart and stays live', async () => {
   const page = await browser.page();
   await page.goto(`${server.url}/c/gub-62/62.05/`);
