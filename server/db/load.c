@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/kpu.h"
+#include "domain/log_entry.h"
 #include "core/mem.h"
 #include "domain/receipt.h"
 
@@ -344,7 +345,7 @@ static bool finish_registry(struct loader *l)
         timeline_init(t->timeline, t->reg, TIMELINE_MAX_POINTS) != SU_OK ||
         kpu_init(t->tallies->kpu = xcalloc(1, sizeof *t->tallies->kpu), t->reg) != SU_OK)
         return false;
-    t->ledger->log = t->log;
+    log_entry_attach(t->ledger, t->log);
     return true;
 }
 

@@ -357,12 +357,12 @@ static void log_op(struct publog *log, const struct op *op)
         publog_add_form(log, f->id, f->receipt);
         memcpy(prev, f->receipt, sizeof prev);
     } else {
-        publog_add_decision(log, f->decision->id, f->decision->receipt);
+        publog_add_decision(log, f->decision->id, f->id, f->decision->receipt);
         memcpy(prev, f->decision->receipt, sizeof prev);
     }
     for (int i = 0; i < op->n_logged; i++) {
         receipt_status(prev, op->seq, op->logged[i].form->id, op->logged[i].status, prev);
-        publog_add_entry(log, prev);
+        publog_add_status(log, op->logged[i].form->id, prev);
     }
 }
 
@@ -545,8 +545,8 @@ static void sort_changes(struct log_build *b)
     b->changes = sorted;
 }
 
-/* The entry of seq `seq` (a form, or the decision decision_id), then the
- * status changes it made, each chained to the leaf before it as
+/* The entry of seq `seq` (form form_id, or the decision decision_id on it),
+ * then the status changes it made, each chained to the leaf before it as
  * ledger_commit does. */
 static void log_entry(struct log_build *b, int64_t seq, const unsigned char receipt[32],
                       int64_t form_id, int64_t decision_id)
@@ -557,15 +557,15 @@ static void log_entry(struct log_build *b, int64_t seq, const unsigned char rece
         b->next++; /* made by a decision from before decisions joined the log: not in it */
     if (!l->log)
         return;
-    if (form_id)
-        publog_add_form(l->log, form_id, receipt);
+    if (decision_id)
+        publog_add_decision(l->log, decision_id, form_id, receipt);
     else
-        publog_add_decision(l->log, decision_id, receipt);
+        publog_add_form(l->log, form_id, receipt);
     unsigned char prev[32];
     memcpy(prev, receipt, sizeof prev);
     for (; b->next < b->n_changes && b->changes[b->next].seq == seq; b->next++) {
         receipt_status(prev, seq, b->changes[b->next].form_id, b->changes[b->next].status, prev);
-        publog_add_entry(l->log, prev);
+        publog_add_status(l->log, b->changes[b->next].form_id, prev);
     }
 }
 
@@ -585,7 +585,7 @@ static int decision_entry(struct log_build *b, const struct form *f, char *err, 
                  (long long)f->decision->id, (long long)f->id);
         return -1;
     }
-    log_entry(b, f->decision->seq, f->decision->receipt, 0, f->decision->id);
+    log_entry(b, f->decision->seq, f->decision->receipt, f->id, f->decision->id);
     return 0;
 }
 

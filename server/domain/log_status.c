@@ -60,19 +60,56 @@ static void on_change(void *ctx, int64_t seq, int64_t form_id, uint8_t status)
         w->out[w->n++] = st;
 }
 
-int log_status_of(const struct ledger *l, const struct form *f, int64_t size,
-                  struct log_status out[LOG_STATUS_MAX])
+/* Replays the slot of form f, every change to changed(ctx, ...). Its verdict
+ * is not the caller's: forms not yet committed already have the statuses
+ * their ops gave, which the replay's last check compares. */
+static void replay_of(const struct ledger *l, const struct form *f, replay_changed changed,
+                      void *ctx)
 {
     const struct slot *s = ledger_slot(l, f->contest, f->tps);
     struct replay_form *forms = xmalloc(sizeof *forms * (s->n_forms + 1));
     int n = 0;
     for (const struct form *g = s->first; g; g = g->next_in_slot)
         forms[n++] = replay_form_of(g);
-    struct walk w = {.l = l, .form_id = f->id, .size = size, .seq = -1, .out = out};
     char err[256];
-    /* Its verdict is not this answer's: forms not yet committed already have
-     * the statuses their ops gave, which the replay's last check compares. */
-    (void)replay_slot_changes(forms, n, replay_same_counts, on_change, &w, err, sizeof err);
+    (void)replay_slot_changes(forms, n, replay_same_counts, changed, ctx, err, sizeof err);
     free(forms);
+}
+
+int log_status_of(const struct ledger *l, const struct form *f, int64_t size,
+                  struct log_status out[LOG_STATUS_MAX])
+{
+    struct walk w = {.l = l, .form_id = f->id, .size = size, .seq = -1, .out = out};
+    replay_of(l, f, on_change, &w);
     return w.mismatch ? -1 : w.n;
+}
+
+/* log_status_receipt's walk: the changes of one seq, chained, up to the k-th. */
+struct nth {
+    int64_t seq, form_id;
+    int k, seen;
+    bool found;
+    unsigned char receipt[32];
+};
+
+static void on_nth(void *ctx, int64_t seq, int64_t form_id, uint8_t status)
+{
+    struct nth *w = ctx;
+    if (seq != w->seq || w->seen > w->k)
+        return;
+    receipt_status(w->receipt, seq, form_id, status, w->receipt);
+    if (w->seen++ == w->k)
+        w->found = form_id == w->form_id;
+}
+
+bool log_status_receipt(const struct ledger *l, const struct form *entry_form, int64_t seq,
+                        const unsigned char entry_receipt[32], int k, int64_t form_id,
+                        unsigned char out[32])
+{
+    struct nth w = {.seq = seq, .form_id = form_id, .k = k};
+    memcpy(w.receipt, entry_receipt, 32);
+    replay_of(l, entry_form, on_nth, &w);
+    if (w.found)
+        memcpy(out, w.receipt, 32);
+    return w.found;
 }

@@ -33,4 +33,13 @@ struct log_status {
 int log_status_of(const struct ledger *l, const struct form *f, int64_t size,
                   struct log_status out[LOG_STATUS_MAX]);
 
+/* The receipt of the k-th status change (from 0) that the entry of seq
+ * `seq` made, chained from that entry's receipt, found by replaying the
+ * slot of `entry_form` (the form that arrived, or the decided one): what
+ * the tree asks for to recompute a status leaf (log_entry.h). false unless
+ * that change exists and is of form form_id. */
+bool log_status_receipt(const struct ledger *l, const struct form *entry_form, int64_t seq,
+                        const unsigned char entry_receipt[32], int k, int64_t form_id,
+                        unsigned char out[32]);
+
 #endif

@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Levels below this are recomputed from the leaves: a subtree of 8 leaves is
- * 7 hashes when a proof needs it, and keeping the 8-leaf roots would cost 4
- * more bytes a leaf (the issue's budget is about 40). Appending costs the
- * same either way: a block's halves are recomputed once, when it completes. */
-#define STORED_FROM 4
-
 /* ---- hashing ----------------------------------------------------------- */
 
 /* SHA-256 of one short message. OpenSSL 3 marks SHA256_Init and friends
@@ -59,22 +53,25 @@ void merkle_node_hash(const merkle_hash left, const merkle_hash right, merkle_ha
 
 /* ---- storage ----------------------------------------------------------- */
 
-int merkle_init(struct merkle *t)
+int merkle_init(struct merkle *t, merkle_entry_fn entry_of, void *ctx)
 {
     memset(t, 0, sizeof *t);
+    t->entry_of = entry_of;
+    t->ctx = ctx;
+    t->cached_block[0] = t->cached_block[1] = -1;
     return SU_OK;
 }
 
 void merkle_free(struct merkle *t)
 {
-    free(t->leaves.node);
     for (int k = 0; k < MERKLE_LEVELS; k++)
         free(t->levels[k].node);
     memset(t, 0, sizeof *t);
+    t->cached_block[0] = t->cached_block[1] = -1;
 }
 
 /* Room for n nodes: growing by half while the tree grows (doubling could
- * leave half of a 130 MB array unused), n and an eighth more when `exact`
+ * leave half of a large array unused), n and an eighth more when `exact`
  * (the start-up rebuild knows how many it loads; the night goes on). */
 static int level_reserve(struct merkle_level *v, int64_t n, bool exact)
 {
@@ -92,51 +89,132 @@ static int level_reserve(struct merkle_level *v, int64_t n, bool exact)
 
 int merkle_reserve(struct merkle *t, int64_t n)
 {
-    if (level_reserve(&t->leaves, n, true) != SU_OK)
-        return SU_NOMEM;
-    for (int k = STORED_FROM; k < MERKLE_LEVELS && (n >> k) > 0; k++) {
+    for (int k = MERKLE_BLOCK_LEVELS; k < MERKLE_LEVELS && (n >> k) > 0; k++) {
         if (level_reserve(&t->levels[k], n >> k, true) != SU_OK)
             return SU_NOMEM;
     }
     return SU_OK;
 }
 
-/* The root of complete subtree (k, i), which must lie inside the leaves. */
+/* Where level k (< MERKLE_BLOCK_LEVELS) of a block starts among its nodes:
+ * the 8 leaves, then 4 nodes, then 2. */
+static int block_offset(int k)
+{
+    return 2 * MERKLE_BLOCK - (2 * MERKLE_BLOCK >> k);
+}
+
+/* Hashes a block's leaves (nodes[0..7]) up level by level into nodes, and
+ * its root into root. */
+static void hash_block(merkle_hash nodes[2 * MERKLE_BLOCK - 2], merkle_hash root)
+{
+    for (int k = 1; k <= MERKLE_BLOCK_LEVELS; k++) {
+        merkle_hash *below = nodes + block_offset(k - 1);
+        merkle_hash *here = k < MERKLE_BLOCK_LEVELS ? nodes + block_offset(k) : NULL;
+        for (int i = 0; i < MERKLE_BLOCK >> k; i++)
+            digest(0x01, below[2 * i], below[2 * i + 1], here ? here[i] : root);
+    }
+}
+
+/* The nodes of complete block j from the cache, recomputed into it first
+ * when absent: its entries asked for again, hashed, and the block's root
+ * checked against the stored one. NULL (and t->failed) when an entry is
+ * missing or the root differs. */
+static merkle_hash *block_nodes(struct merkle *t, int64_t j)
+{
+    for (int c = 0; c < 2; c++) {
+        if (t->cached_block[c] == j) {
+            t->cache_older = 1 - c;
+            return t->cached[c];
+        }
+    }
+    int c = t->cache_older;
+    merkle_hash *nodes = t->cached[c];
+    t->cached_block[c] = -1;
+    for (int i = 0; i < MERKLE_BLOCK; i++) {
+        unsigned char entry[MERKLE_HASH];
+        if (!t->entry_of || !t->entry_of(t->ctx, j * MERKLE_BLOCK + i, entry)) {
+            t->failed = true;
+            return NULL;
+        }
+        digest(0x00, entry, NULL, nodes[i]);
+    }
+    merkle_hash root;
+    hash_block(nodes, root);
+    if (memcmp(root, t->levels[MERKLE_BLOCK_LEVELS].node[j], MERKLE_HASH) != 0) {
+        t->failed = true;
+        return NULL;
+    }
+    t->cached_block[c] = j;
+    t->cache_older = 1 - c;
+    return nodes;
+}
+
+/* The root of complete subtree (k, i), which must lie inside the leaves:
+ * stored from level 3 up; below, from the tail's leaf hashes or from the
+ * recomputed block (zeros and t->failed when that does not check). */
 static void complete(struct merkle *t, int k, int64_t i, merkle_hash out)
 {
-    if (k == 0) {
-        memcpy(out, t->leaves.node[i], MERKLE_HASH);
-    } else if (k >= STORED_FROM) {
+    if (k >= MERKLE_BLOCK_LEVELS) {
         memcpy(out, t->levels[k].node[i], MERKLE_HASH);
+        return;
+    }
+    int64_t j = i >> (MERKLE_BLOCK_LEVELS - k);
+    int64_t within = i - (j << (MERKLE_BLOCK_LEVELS - k));
+    if (j == t->n / MERKLE_BLOCK) { /* in the tail: a few hashes of what it holds */
+        if (k == 0) {
+            memcpy(out, t->tail[within], MERKLE_HASH);
+        } else {
+            merkle_hash l, r;
+            complete(t, k - 1, 2 * i, l);
+            complete(t, k - 1, 2 * i + 1, r);
+            node_of(t, l, r, out);
+        }
     } else {
-        merkle_hash l, r;
-        complete(t, k - 1, 2 * i, l);
-        complete(t, k - 1, 2 * i + 1, r);
-        node_of(t, l, r, out);
+        merkle_hash *nodes = block_nodes(t, j);
+        if (nodes)
+            memcpy(out, nodes[block_offset(k) + within], MERKLE_HASH);
+        else
+            memset(out, 0, MERKLE_HASH);
     }
 }
 
 int merkle_append(struct merkle *t, const unsigned char entry[MERKLE_HASH])
 {
-    int64_t n = t->leaves.n;
-    if (level_reserve(&t->leaves, n + 1, false) != SU_OK)
-        return SU_NOMEM;
+    int64_t n = t->n;
     /* Room for every subtree this leaf completes, before anything changes. */
-    for (int k = STORED_FROM; k < MERKLE_LEVELS && ((n + 1) & ((INT64_C(1) << k) - 1)) == 0; k++) {
+    for (int k = MERKLE_BLOCK_LEVELS; k < MERKLE_LEVELS && ((n + 1) & ((INT64_C(1) << k) - 1)) == 0;
+         k++) {
         if (level_reserve(&t->levels[k], ((n + 1) >> k), false) != SU_OK)
             return SU_NOMEM;
     }
-    digest(0x00, entry, NULL, t->leaves.node[n]);
-    t->leaves.n = ++n;
-    for (int k = STORED_FROM; k < MERKLE_LEVELS && (n & ((INT64_C(1) << k) - 1)) == 0; k++) {
+    digest(0x00, entry, NULL, t->tail[n % MERKLE_BLOCK]);
+    t->n = ++n;
+    if (n % MERKLE_BLOCK != 0)
+        return SU_OK;
+    /* A block completes: its root from the tail, then every larger subtree
+     * it completes from the two below. */
+    merkle_hash nodes[2 * MERKLE_BLOCK - 2];
+    memcpy(nodes, t->tail, sizeof t->tail);
+    int64_t j = n / MERKLE_BLOCK - 1;
+    hash_block(nodes, t->levels[MERKLE_BLOCK_LEVELS].node[j]);
+    t->levels[MERKLE_BLOCK_LEVELS].n = j + 1;
+    for (int k = MERKLE_BLOCK_LEVELS + 1; k < MERKLE_LEVELS && (n & ((INT64_C(1) << k) - 1)) == 0;
+         k++) {
         int64_t i = (n >> k) - 1;
-        merkle_hash l, r;
-        complete(t, k - 1, 2 * i, l);
-        complete(t, k - 1, 2 * i + 1, r);
-        node_of(t, l, r, t->levels[k].node[i]);
+        const struct merkle_level *below = &t->levels[k - 1];
+        node_of(t, below->node[2 * i], below->node[2 * i + 1], t->levels[k].node[i]);
         t->levels[k].n = i + 1;
     }
     return SU_OK;
+}
+
+int merkle_leaf(struct merkle *t, int64_t index, merkle_hash out)
+{
+    if (index < 0 || index >= t->n)
+        return -1;
+    t->failed = false;
+    complete(t, 0, index, out);
+    return t->failed ? MERKLE_MISMATCH : 0;
 }
 
 /* ---- the RFC's recursion ----------------------------------------------- */
@@ -173,15 +251,19 @@ static void range_root(struct merkle *t, int64_t a, int64_t b, merkle_hash out)
     node_of(t, l, r, out);
 }
 
-void merkle_root(struct merkle *t, int64_t size, merkle_hash out)
+int merkle_root(struct merkle *t, int64_t size, merkle_hash out)
 {
     if (size <= 0) {
         SHA256_CTX ctx;
         SHA256_Init(&ctx);
         SHA256_Final(out, &ctx);
-        return;
+        return 0;
     }
+    t->failed = false;
     range_root(t, 0, size, out);
+    if (t->failed)
+        memset(out, 0, MERKLE_HASH);
+    return t->failed ? MERKLE_MISMATCH : 0;
 }
 
 /* PATH(m, D[a:b]) appended leaf side first; returns the new count. */
@@ -203,9 +285,11 @@ static int path_of(struct merkle *t, int64_t m, int64_t a, int64_t b, merkle_has
 int merkle_inclusion(struct merkle *t, int64_t index, int64_t size,
                      merkle_hash path[MERKLE_PROOF_MAX])
 {
-    if (index < 0 || index >= size || size > t->leaves.n)
+    if (index < 0 || index >= size || size > t->n)
         return -1;
-    return path_of(t, index, 0, size, path, 0);
+    t->failed = false;
+    int n = path_of(t, index, 0, size, path, 0);
+    return t->failed ? MERKLE_MISMATCH : n;
 }
 
 /* SUBPROOF(m, D[a:b], whole) appended deepest first; returns the new count. */
@@ -231,11 +315,13 @@ static int subproof(struct merkle *t, int64_t m, int64_t a, int64_t b, bool whol
 int merkle_consistency(struct merkle *t, int64_t first, int64_t second,
                        merkle_hash proof[MERKLE_PROOF_MAX])
 {
-    if (first < 0 || first > second || second > t->leaves.n)
+    if (first < 0 || first > second || second > t->n)
         return -1;
     if (first == 0 || first == second)
         return 0;
-    return subproof(t, first, 0, second, true, proof, 0);
+    t->failed = false;
+    int n = subproof(t, first, 0, second, true, proof, 0);
+    return t->failed ? MERKLE_MISMATCH : n;
 }
 
 /* ---- verifiers (RFC 9162 2.1.3.2, 2.1.4.2) ------------------------------ */

@@ -2,6 +2,12 @@
  * in the order the server committed them, and its signed tree heads.
  * Pure logic over memory; the key is loaded by the caller (app_keyfile.h).
  *
+ * The tree keeps no leaf hash of a complete block of 8: each leaf has a
+ * 4-byte locator instead (which kind of entry, and the form it is about), and
+ * whoever holds the entries (log_entry.h: the ledger's forms and decisions,
+ * and the replay of the outcome rules for status changes) gives an entry back
+ * from its locator when a proof needs it (publog_set_entries).
+ *
  * A signed tree head (STH) is Ed25519 over exactly these bytes:
  *   "suara-sth-v1\n" <tree_size, decimal> "\n" <root_hash, 64 lower-case hex>
  *   "\n" <timestamp, RFC 3339 UTC with milliseconds>
@@ -37,9 +43,29 @@ struct publog_index {
     int64_t cap;
 };
 
+/* What a leaf is: the kind in a locator's top two bits, below them the id of
+ * the form it is about (a form's own leaf; the decided form for a decision,
+ * which has at most one; the form whose status changed). */
+enum publog_kind { PUBLOG_FORM = 1, PUBLOG_DECISION = 2, PUBLOG_STATUS = 3 };
+#define PUBLOG_ID_BITS 30
+#define PUBLOG_ID_MAX ((INT64_C(1) << PUBLOG_ID_BITS) - 1)
+
+struct publog_locators {
+    uint32_t *of_leaf;
+    int64_t cap;
+};
+
+struct publog;
+/* The entry (a receipt's 32 bytes) of leaf `leaf`, from publog_locate's
+ * answer and what the owner keeps; false when it has none. */
+typedef bool (*publog_entry_fn)(void *ctx, struct publog *p, int64_t leaf, unsigned char entry[32]);
+
 struct publog {
     struct merkle tree;
     struct publog_index of_form, of_decision;
+    struct publog_locators where;
+    publog_entry_fn entry_of;
+    void *entry_ctx;
     const struct sign_key *key; /* NULL: heads are not signed */
     char public_hex[2 * SIGN_PUBLIC_KEY + 1];
     struct publog_head head;
@@ -47,22 +73,31 @@ struct publog {
 
 int publog_init(struct publog *p, const struct sign_key *key);
 void publog_free(struct publog *p);
-/* Empties the log, keeping its key (a failed load starts again from nothing). */
+/* Who gives entries back (kept across publog_reset). Without it, proofs that
+ * need the inside of a complete block fail (MERKLE_MISMATCH). */
+void publog_set_entries(struct publog *p, publog_entry_fn entry_of, void *ctx);
+/* Empties the log, keeping its key and entries (a failed load starts again from nothing). */
 int publog_reset(struct publog *p);
 int publog_reserve(struct publog *p, int64_t n_forms);
 /* Appends a committed form's receipt as the next leaf (out of memory ends the
  * process, core/mem.h: a tree missing a leaf would sign a false history, and
  * a restart rebuilds it from the database). */
 void publog_add_form(struct publog *p, int64_t form_id, const unsigned char receipt[32]);
-/* Appends a reviewer's decision's receipt as the next leaf. */
-void publog_add_decision(struct publog *p, int64_t decision_id, const unsigned char receipt[32]);
-/* Appends an entry that has no id of its own (a status change) as the next leaf. */
-void publog_add_entry(struct publog *p, const unsigned char receipt[32]);
+/* Appends a reviewer's decision (on form form_id) as the next leaf. */
+void publog_add_decision(struct publog *p, int64_t decision_id, int64_t form_id,
+                         const unsigned char receipt[32]);
+/* Appends a status change of form form_id (which has no id of its own) as the next leaf. */
+void publog_add_status(struct publog *p, int64_t form_id, const unsigned char receipt[32]);
+/* What leaf `leaf` (< publog_size) is: its kind, and the form's id. */
+enum publog_kind publog_locate(const struct publog *p, int64_t leaf, int64_t *form_id);
 /* The leaf index of a form or of a decision, or -1 when it is not (yet) in the log. */
 int64_t publog_leaf_of_form(const struct publog *p, int64_t form_id);
 int64_t publog_leaf_of_decision(const struct publog *p, int64_t decision_id);
-/* Whether leaf `leaf` (< publog_size) is the leaf of this entry (a receipt). */
-bool publog_leaf_is(const struct publog *p, int64_t leaf, const unsigned char receipt[32]);
+/* Whether leaf `leaf` (< publog_size) is the leaf of this entry (a receipt):
+ * false too when its block does not check against the tree (merkle_leaf). */
+bool publog_leaf_is(struct publog *p, int64_t leaf, const unsigned char receipt[32]);
+/* The bytes the log holds: the tree, the locators and both indexes. */
+size_t publog_bytes(const struct publog *p);
 static inline int64_t publog_size(const struct publog *p)
 {
     return merkle_size(&p->tree);
@@ -80,10 +115,12 @@ size_t publog_sth_message(int64_t tree_size, const merkle_hash root, const char 
 /* {"tree_size", "root_hash", "timestamp", "signature", "public_key"} of the
  * latest head (signature and public_key null without a key). */
 cJSON *publog_head_json(const struct publog *p);
-/* {"leaf_index", "tree_size", "audit_path"}; NULL when leaf >= tree_size or
- * tree_size is beyond the tree. */
-cJSON *publog_inclusion_json(struct publog *p, int64_t leaf, int64_t tree_size);
-/* {"first", "second", "proof"}; NULL unless 0 <= first <= second <= size. */
-cJSON *publog_consistency_json(struct publog *p, int64_t first, int64_t second);
+/* {"leaf_index", "tree_size", "audit_path"} into *out: 0; -1 when leaf >=
+ * tree_size or tree_size is beyond the tree; MERKLE_MISMATCH when an entry
+ * given back did not check (a bug: answer 500, never a proof). */
+int publog_inclusion_json(struct publog *p, int64_t leaf, int64_t tree_size, cJSON **out);
+/* {"first", "second", "proof"} into *out: 0; -1 unless 0 <= first <= second
+ * <= size; MERKLE_MISMATCH as above. */
+int publog_consistency_json(struct publog *p, int64_t first, int64_t second, cJSON **out);
 
 #endif

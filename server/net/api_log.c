@@ -75,6 +75,16 @@ static enum route_result bad_tree_size(struct http_reply *rep)
     return ROUTE_DONE;
 }
 
+/* An entry given back from memory is not the log's leaf (log_entry.h): the
+ * two statements of the outcome rules disagree, or memory was changed; a bug
+ * to report, never the client's fault, and never a proof that cannot check. */
+static enum route_result log_mismatch(struct http_reply *rep)
+{
+    http_reply_error(rep, 500, "log_mismatch",
+                     "the entries recomputed now are not the log's leaves");
+    return ROUTE_DONE;
+}
+
 /* The size a proof is asked for when none is given: the latest head's. */
 static int64_t default_size(const struct publog *log)
 {
@@ -139,8 +149,11 @@ static enum route_result get_inclusion(struct api *api, const struct http_reques
     int64_t leaf, size;
     if (!inclusion_leaf(api, req, &leaf, &size, rep))
         return ROUTE_DONE;
-    cJSON *proof = publog_inclusion_json(api->log, leaf, size);
-    if (!proof) {
+    cJSON *proof;
+    int rc = publog_inclusion_json(api->log, leaf, size, &proof);
+    if (rc == MERKLE_MISMATCH)
+        return log_mismatch(rep);
+    if (rc != 0) {
         http_reply_error(rep, 404, "not_in_tree",
                          "the entry was logged after this tree size; ask again with a later "
                          "signed head");
@@ -156,8 +169,11 @@ static enum route_result get_consistency(struct api *api, const struct http_requ
     if (!query_pair(req, "first", LOG_BAD_PARAM, "second", default_size(api->log), &first, &second,
                     rep))
         return ROUTE_DONE;
-    cJSON *proof = publog_consistency_json(api->log, first, second);
-    return proof ? reply(rep, proof) : bad_tree_size(rep);
+    cJSON *proof;
+    int rc = publog_consistency_json(api->log, first, second, &proof);
+    if (rc == MERKLE_MISMATCH)
+        return log_mismatch(rep);
+    return rc == 0 ? reply(rep, proof) : bad_tree_size(rep);
 }
 
 static void add_hash(cJSON *o, const char *key, const unsigned char h[32])
@@ -168,11 +184,15 @@ static void add_hash(cJSON *o, const char *key, const unsigned char h[32])
 }
 
 /* One status leaf with what a verifier needs: the text's fields, the receipt
- * (its SHA-256, the leaf's entry) and the audit path in the tree of `size`. */
+ * (its SHA-256, the leaf's entry) and the audit path in the tree of `size`;
+ * NULL when an entry the proof needed did not check (MERKLE_MISMATCH). */
 static cJSON *status_json(struct publog *log, const struct log_status *st, int64_t size)
 {
-    cJSON *o = publog_inclusion_json(log, st->leaf, size);
-    SU_ASSERT(o); /* log_status_of gives leaves below size only */
+    cJSON *o;
+    int rc = publog_inclusion_json(log, st->leaf, size, &o);
+    SU_ASSERT(rc != -1); /* log_status_of gives leaves below size only */
+    if (rc != 0)
+        return NULL;
     cJSON_AddNumberToObject(o, "seq", (double)st->seq);
     cJSON_AddStringToObject(o, "status", form_status_name(st->status));
     add_hash(o, "prev", st->prev);
@@ -199,17 +219,20 @@ static enum route_result get_status(struct api *api, const struct http_request *
     }
     struct log_status found[LOG_STATUS_MAX];
     int n = log_status_of(api->ledger, f, size, found);
-    if (n < 0) {
-        http_reply_error(rep, 500, "log_mismatch",
-                         "the status changes replayed now are not the log's leaves");
-        return ROUTE_DONE;
-    }
+    if (n < 0)
+        return log_mismatch(rep);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "form_id", (double)id);
     cJSON_AddNumberToObject(o, "tree_size", (double)size);
     cJSON *list = cJSON_AddArrayToObject(o, "changes");
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(list, status_json(api->log, &found[i], size));
+    for (int i = 0; i < n; i++) {
+        cJSON *change = status_json(api->log, &found[i], size);
+        if (!change) {
+            cJSON_Delete(o);
+            return log_mismatch(rep);
+        }
+        cJSON_AddItemToArray(list, change);
+    }
     return reply(rep, o);
 }
 
