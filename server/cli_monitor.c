@@ -3,16 +3,20 @@
  * Bawaslu or a newsroom. It fetches the signed tree head, checks its Ed25519
  * signature against the pinned key, checks that it extends the last head it
  * saw (a consistency proof), optionally checks that given receipts are in the
- * tree (inclusion proofs), and only then stores the new head as its state.
+ * tree (inclusion proofs) and that what the server says of given forms'
+ * statuses is in the tree (each status change's text hashed here and its
+ * inclusion proven), and only then stores the new head as its state.
  * Any fork, bad signature, shrinking tree or unreachable server exits 1 with
  * one line saying why, and the state is left as it was. The proofs are
  * checked with the RFC 9162 verifiers (domain/merkle.c), never trusted. */
 #include "cli.h"
 #include "cli_http.h"
 #include "core/sha256.h"
-#include "domain/sign.h"
+#include "domain/form.h"
 #include "domain/merkle.h"
 #include "domain/publog.h"
+#include "domain/receipt.h"
+#include "domain/sign.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -29,7 +33,7 @@
 
 static const char usage[] =
     "Usage: suara log monitor URL --state FILE [--key HEX] [--form ID:RECEIPT]...\n"
-    "                         [--ca FILE] [--timeout-s N]\n"
+    "                         [--status ID]... [--ca FILE] [--timeout-s N]\n"
     "\n"
     "Checks the public log of the server at URL (http://HOST:PORT or\n"
     "https://HOST[:PORT]; https checks the server's certificate against the\n"
@@ -37,7 +41,11 @@ static const char usage[] =
     "  - the signed tree head's Ed25519 signature, against the pinned key;\n"
     "  - that the head extends the last one stored in FILE (consistency proof):\n"
     "    a smaller tree or another root for the same history is a fork;\n"
-    "  - with --form, that each form's receipt is in the tree (inclusion proof).\n"
+    "  - with --form, that each form's receipt is in the tree (inclusion proof);\n"
+    "  - with --status, that each status change the server reports for the form\n"
+    "    (superseded, counted, rejected) hashes to its receipt and is in the tree.\n"
+    "A server that refuses to serve its history (it does not verify) fails with\n"
+    "the reason its /readyz gives.\n"
     "On success it stores the new head in FILE and prints one line starting 'ok:'.\n"
     "The first run pins the key given with --key HEX (from `suara log key`); later\n"
     "runs use the key stored in FILE, and a different --key is refused.\n"
@@ -53,17 +61,26 @@ struct head {
     unsigned char key[SIGN_PUBLIC_KEY];
 };
 
-struct form_check {
+struct receipt_check {
     long long id;
     unsigned char receipt[32];
+};
+
+/* A form whose status changes are checked (--status), and what was found. */
+struct status_check {
+    long long id;
+    int n_changes;
+    char last[16]; /* the newest status logged, when n_changes > 0 */
 };
 
 struct monitor {
     const char *url_text, *state_path, *key_hex;
     struct cli_url url;
     int timeout_s;
-    struct form_check forms[MAX_FORMS];
+    struct receipt_check forms[MAX_FORMS];
     int n_forms;
+    struct status_check statuses[MAX_FORMS];
+    int n_statuses;
     bool have_state;
     struct head seen; /* from the state file */
 };
@@ -155,6 +172,23 @@ static int save_state(const struct monitor *m, const struct head *h)
 
 /* ---- talking to the server --------------------------------------------- */
 
+/* Why the server is not ready, from its /readyz, into out ("" if it does
+ * not say): a server that refuses its stored history names where it breaks. */
+static void not_ready_reason(const struct monitor *m, char *out, size_t size)
+{
+    struct cli_http_reply r;
+    char err[300];
+    out[0] = '\0';
+    if (cli_http_get(&m->url, "/readyz", m->timeout_s, &r, err, sizeof err) != 0)
+        return;
+    cJSON *json = cJSON_ParseWithLength(r.body, r.len);
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(json, "reason");
+    if (cJSON_IsString(reason))
+        snprintf(out, size, "%s", reason->valuestring);
+    cJSON_Delete(json);
+    cli_http_reply_free(&r);
+}
+
 /* GETs path and parses its JSON body; NULL after reporting why. */
 static cJSON *get_json(const struct monitor *m, const char *path, const char *what)
 {
@@ -168,8 +202,13 @@ static cJSON *get_json(const struct monitor *m, const char *path, const char *wh
     if (r.status != 200) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(json, "error");
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-        fail("%s: the server answered %d%s%s", what, r.status, cJSON_IsString(code) ? " " : "",
-             cJSON_IsString(code) ? code->valuestring : "");
+        char why[600] = "";
+        if (r.status == 503 && cJSON_IsString(code) && strcmp(code->valuestring, "not_ready") == 0)
+            not_ready_reason(m, why + 2, sizeof why - 2);
+        if (why[2])
+            memcpy(why, ": ", 2);
+        fail("%s: the server answered %d%s%s%s", what, r.status, cJSON_IsString(code) ? " " : "",
+             cJSON_IsString(code) ? code->valuestring : "", why);
         cJSON_Delete(json);
         json = NULL;
     } else if (!cJSON_IsObject(json)) {
@@ -273,7 +312,7 @@ static int check_consistency(const struct monitor *m, const struct head *old,
     return 0;
 }
 
-static int check_form(const struct monitor *m, const struct form_check *fc, const struct head *h)
+static int check_form(const struct monitor *m, const struct receipt_check *fc, const struct head *h)
 {
     char path[128];
     snprintf(path, sizeof path, "/api/v1/log/proof/inclusion?form_id=%lld&tree_size=%" PRId64,
@@ -296,6 +335,75 @@ static int check_form(const struct monitor *m, const struct form_check *fc, cons
                     " (the stored form was changed, or the proof is false)",
                     fc->id, h->tree_size);
     return 0;
+}
+
+/* One status change of form id as the server reports it, checked against
+ * the head: its text (prev, seq, form, status) hashed here must be its
+ * receipt, and the receipt a leaf of the signed tree at leaf_index; the
+ * change before it, when it is the leaf before, must be its prev. */
+static int check_change(long long id, const cJSON *c, const struct head *h, int64_t *last_index,
+                        unsigned char last_receipt[32], struct status_check *sc)
+{
+    merkle_hash path[MERKLE_PROOF_MAX], leaf;
+    unsigned char prev[32], receipt[32], computed[32];
+    int64_t index, seq;
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(c, "status");
+    int n = json_hashes(c, "audit_path", path);
+    int st = cJSON_IsString(status) ? form_status_parse(status->valuestring) : -1;
+    if (n < 0 || st < 0 || !json_count(c, "leaf_index", &index) || !json_count(c, "seq", &seq) ||
+        !json_hex(c, "prev", prev, 32) || !json_hex(c, "receipt", receipt, 32) || index < 1)
+        return fail("form %lld: the status proof is malformed", id);
+    receipt_status(prev, seq, id, st, computed);
+    if (memcmp(computed, receipt, 32) != 0)
+        return fail("form %lld: the status change to %s at leaf %" PRId64
+                    " does not hash to its receipt (the answer is false)",
+                    id, status->valuestring, index);
+    merkle_leaf_hash(receipt, leaf);
+    if (!merkle_verify_inclusion(leaf, index, h->tree_size, path, n, h->root))
+        return fail("form %lld: its status change to %s at leaf %" PRId64
+                    " is not in the signed tree of size %" PRId64
+                    " (the answer is false, or the history was rewritten)",
+                    id, status->valuestring, index, h->tree_size);
+    if (index <= *last_index || (index == *last_index + 1 && memcmp(prev, last_receipt, 32) != 0))
+        return fail("form %lld: its status changes at leaves %" PRId64 " and %" PRId64
+                    " are out of order or not chained",
+                    id, *last_index, index);
+    *last_index = index;
+    memcpy(last_receipt, receipt, 32);
+    sc->n_changes++;
+    snprintf(sc->last, sizeof sc->last, "%s", status->valuestring);
+    return 0;
+}
+
+/* --status ID: every status change of the form that the signed tree holds,
+ * as the server reports them (GET /api/v1/log/proof/status), each checked. */
+static int check_status(const struct monitor *m, struct status_check *sc, const struct head *h)
+{
+    char path[128], what[64];
+    snprintf(path, sizeof path, "/api/v1/log/proof/status?form_id=%lld&tree_size=%" PRId64, sc->id,
+             h->tree_size);
+    snprintf(what, sizeof what, "the status of form %lld", sc->id);
+    cJSON *o = get_json(m, path, what);
+    if (!o)
+        return 1;
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(o, "changes");
+    int rc = cJSON_IsArray(changes) ? 0 : fail("form %lld: the status proof is malformed", sc->id);
+    int64_t last_index = 0;
+    unsigned char last_receipt[32] = {0};
+    for (const cJSON *c = cJSON_IsArray(changes) ? changes->child : NULL; c && rc == 0; c = c->next)
+        rc = check_change(sc->id, c, h, &last_index, last_receipt, sc);
+    cJSON_Delete(o);
+    return rc;
+}
+
+/* "; statuses: 12 superseded, 15 unchanged" for the ok line. */
+static void print_statuses(const struct monitor *m)
+{
+    for (int i = 0; i < m->n_statuses; i++) {
+        const struct status_check *sc = &m->statuses[i];
+        printf("%s%lld %s", i ? ", " : "; statuses: ", sc->id,
+               sc->n_changes ? sc->last : "unchanged");
+    }
 }
 
 /* ---- arguments ----------------------------------------------------------- */
@@ -327,6 +435,14 @@ static int parse_args(struct monitor *m, int argc, char **argv)
                 fprintf(stderr, WHO ": --form wants ID:RECEIPT (64 hex), at most %d\n", MAX_FORMS);
                 return 2;
             }
+        } else if (strcmp(a, "--status") == 0 && next) {
+            char *end;
+            long long id = strtoll(argv[++i], &end, 10);
+            if (m->n_statuses >= MAX_FORMS || id <= 0 || *end) {
+                fprintf(stderr, WHO ": --status wants a form's id, at most %d\n", MAX_FORMS);
+                return 2;
+            }
+            m->statuses[m->n_statuses++].id = id;
         } else if (strcmp(a, "--timeout-s") == 0 && next) {
             m->timeout_s = atoi(argv[++i]);
             if (m->timeout_s < 1 || m->timeout_s > 600) {
@@ -394,6 +510,10 @@ int cli_log_monitor(int argc, char **argv)
         if (check_form(&m, &m.forms[i], &now) != 0)
             return 1;
     }
+    for (int i = 0; i < m.n_statuses; i++) {
+        if (check_status(&m, &m.statuses[i], &now) != 0)
+            return 1;
+    }
     if (save_state(&m, &now) != 0)
         return 1;
     char root[65];
@@ -407,6 +527,7 @@ int cli_log_monitor(int argc, char **argv)
         printf(" (first head, key pinned)");
     if (m.n_forms)
         printf("; %d form%s included", m.n_forms, m.n_forms == 1 ? "" : "s");
+    print_statuses(&m);
     putchar('\n');
     return 0;
 }

@@ -1,18 +1,24 @@
 """`suara log monitor`: it accepts honest growth (across restarts too) and
 fails, with one line saying why and its state left as it was, on a rewritten
 receipt, a deleted newest form, a wrong or changed key, a bad signature, a
-receipt that is not in the tree and a server it cannot reach; over https it
-checks the server's certificate and name."""
+receipt that is not in the tree and a server it cannot reach; on a changed
+status and a changed decision (the server refusing to serve them, or serving
+a rewritten history) and on a false answer about a form's status (--status);
+over https it checks the server's certificate and name."""
 
+import hashlib
 import http.client
 import http.server
 import json
 import os
 import ssl
 import threading
+import urllib.error
+import urllib.request
 import uuid
 
 import harness
+import logcheck
 import test_tls
 
 SERVE = ("--rate-per-minute", "0", "--sth-ms", "50")
@@ -164,6 +170,129 @@ class MonitorTest(MonitorFixture):
         server.start(ready=True)
 
 
+class StatusMonitorTest(MonitorFixture):
+    """What the monitor says of a form's status and of a decision: the
+    status changes the server reports (--status) hashed and proven here, a
+    lying answer refused, and a status or a decision changed in the database
+    named exactly, whether the server refuses to serve (its reason) or serves
+    the rewritten history (a fork)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = harness.Database("log_monitor_status", migrate=True, seed=True)  # its own tree
+
+    def assertFailsWith(self, proc, reason):
+        """Exit 1 and exactly one line: the FAIL and its reason."""
+        self.assertEqual((proc.returncode, proc.stdout, proc.stderr),
+                         (1, "", f"suara log monitor: FAIL: {reason}\n"))
+
+    def restart_with(self, server, sql, ready=True):
+        server.stop()
+        self.psql(sql)
+        server.start(ready=ready)
+
+    def refused(self, server, reason):
+        def says():
+            status, _, body = server.get("/readyz")
+            return status == 503 and reason in body.get("reason", "")
+        harness.wait_until(says, timeout=30, message="the server to refuse the history")
+
+    def test_status_changes_and_decisions(self):
+        key_path, public = self.keygen("status")
+        server = self.start_server("--log-key", key_path, *SERVE, ready=True)
+        a = self.make_token("witness", "62", server=server)
+        b = self.make_token("witness", "62", server=server)
+        reviewer = self.make_token("reviewer", "62", server=server)
+        (t1, d1), (t2, d2) = self.fresh_tps(2)
+
+        def post(body, token, want):
+            status, _, r = server.post("/api/v1/forms", body, token=token)
+            self.assertEqual((status, r["status"]), (201, want), r)
+            return r["form_id"]
+
+        # Two witnesses disagree, a reviewer counts the second: leaves
+        # first, other, the decision, first superseded, other counted.
+        first = post(harness.build_form(str(uuid.uuid4()), t1, d1), a, "counted")
+        other = post(harness.build_form(str(uuid.uuid4()), t1, d1, shift=1), b, "disputed")
+        status, _, r = server.post(f"/api/v1/forms/{other}/decision",
+                                   {"decision": "count", "reason": "count: sesuai plano"},
+                                   token=reviewer)
+        self.assertEqual(status, 200, r)
+        self.wait_head(server, 5)
+        state = os.path.join(harness.tmpdir(), "status.state")
+        ok = self.monitor(server.url, state, "--key", public, "--status", str(first),
+                          "--status", str(other))
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertTrue(ok.stdout.endswith(f"(first head, key pinned); statuses: {first} superseded, "
+                                           f"{other} counted\n"), ok.stdout)
+
+        # A server lying about a status: the text no longer hashes to the
+        # receipt; with a receipt made to match, it is not in the tree.
+        def claim_counted(body, rehash):
+            for c in body["changes"]:
+                c["status"] = "counted"
+                if rehash:
+                    c["receipt"] = hashlib.sha256(logcheck.status_text(
+                        c["prev"], c["seq"], body["form_id"], "counted")).hexdigest()
+            return body
+        for rehash, reason in (
+                (False, f"form {first}: the status change to counted at leaf 3 does not hash to "
+                        "its receipt (the answer is false)"),
+                (True, f"form {first}: its status change to counted at leaf 3 is not in the signed "
+                       "tree of size 5 (the answer is false, or the history was rewritten)")):
+            liar = LyingProxy(server.url, "/api/v1/log/proof/status",
+                              lambda body, rehash=rehash: claim_counted(body, rehash))
+            self.addCleanup(liar.close)
+            self.assertFailsWith(self.monitor(liar.url, state, "--status", str(first)), reason)
+
+        # Which form counts, changed in the database: the server refuses to
+        # serve, and the monitor says where the history breaks.
+        self.restart_with(server, f"UPDATE forms SET status = 'counted' WHERE id = {first}; "
+                                  f"UPDATE forms SET status = 'superseded' WHERE id = {other}",
+                          ready=False)
+        broken = (f"the stored history does not verify: form {first}: stored status counted, but "
+                  "replaying the log gives superseded (a status or a decision was changed outside "
+                  "the server)")
+        self.refused(server, broken)
+        self.assertFailsWith(self.monitor(server.url, state, "--status", str(first)),
+                             f"the signed tree head: the server answered 503 not_ready: {broken}")
+        self.restart_with(server, f"UPDATE forms SET status = 'superseded' WHERE id = {first}; "
+                                  f"UPDATE forms SET status = 'counted' WHERE id = {other}")
+        self.wait_head(server, 5)
+        self.assertEqual(self.monitor(server.url, state, "--status", str(first)).returncode, 0)
+        with open(state) as f:
+            good_state = f.read()
+        seen = dict(line.split("=", 1) for line in good_state.splitlines()[1:])
+
+        # The decision turned into a rejection, statuses made to match: the
+        # server rechecks the decision's receipt and refuses ...
+        decision = self.value(f"SELECT id FROM decisions WHERE form_id = {other}")
+        self.restart_with(server, f"UPDATE decisions SET decision = 'reject' WHERE id = {decision}; "
+                                  f"UPDATE forms SET status = 'rejected' WHERE id = {other}; "
+                                  f"UPDATE forms SET status = 'counted' WHERE id = {first}",
+                          ready=False)
+        broken = (f"the stored history does not verify: decision {decision}: its receipt does not "
+                  f"match its content (on form {other}; it was changed outside the server)")
+        self.refused(server, broken)
+        self.assertFailsWith(self.monitor(server.url, state),
+                             f"the signed tree head: the server answered 503 not_ready: {broken}")
+        # ... and with a receipt made for it, the server serves a history of
+        # other status leaves: one more form makes it as long as the head
+        # seen, with another root.
+        row = [r for k, r in logcheck.entries(self.db) if k == "decision"][0]
+        other_receipt = self.value(f"SELECT receipt FROM forms WHERE id = {other}")
+        forged = hashlib.sha256(logcheck.decision_text(other_receipt, row)).hexdigest()
+        self.restart_with(server, f"UPDATE decisions SET receipt = '{forged}' WHERE id = {decision}")
+        post(harness.build_form(str(uuid.uuid4()), t2, d2), a, "counted")
+        self.wait_head(server, 5)
+        self.assertFailsWith(self.monitor(server.url, state),
+                             f"fork: tree size 5 had root {seen['root_hash']} at {seen['timestamp']} "
+                             "and has another now")
+        with open(state) as f:
+            self.assertEqual(f.read(), good_state)
+
+
 class TlsLogServer(test_tls.TlsServer):
     """suara serve with --tls-cert/--tls-key and more options."""
 
@@ -245,6 +374,39 @@ class FakeLog:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LyingProxy:
+    """A stand-in for a lying Suara server in front of a real one: forwards
+    every GET, and passes the JSON answers of one path through `lie`."""
+
+    def __init__(self, upstream, path, lie):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                try:
+                    with urllib.request.urlopen(upstream + self.path, timeout=10) as r:
+                        status, body = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, e.read()
+                if status == 200 and self.path.startswith(path):
+                    body = json.dumps(lie(json.loads(body))).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
