@@ -173,6 +173,13 @@ int metrics_render(struct buf *out)
                    "Publisher connections that failed, and messages it refused.",
                    m->publish_errors);
     render_gauge(out, "suara_publish_queue", "Channels waiting to be published.", m->publish_queue);
+    render_counter(out, "suara_timeline_periods_total",
+                   "Snapshot periods (--snapshot-s) the timeline has taken.", m->timeline_periods);
+    render_counter(out, "suara_timeline_rows_stored_total",
+                   "Timeline points committed to tally_snapshots.", m->timeline_rows_stored);
+    render_counter(out, "suara_timeline_write_errors_total",
+                   "Timeline writes that failed (retried at the next period).",
+                   m->timeline_write_errors);
     render_schedstat(out);
     return buf_printf(out,
                       "# HELP suara_ws_updates_dropped_total Updates dropped for slow "

@@ -48,6 +48,8 @@ struct metrics {
     uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
     uint64_t publish_sent, publish_dropped, publish_errors; /* --publish-url */
     int64_t publish_queue;
+    /* The timeline (db/snapshot.c): periods taken, rows stored, failed writes. */
+    uint64_t timeline_periods, timeline_rows_stored, timeline_write_errors;
 };
 
 extern struct metrics g_metrics;

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "pg.h"
 
 #include <inttypes.h>
@@ -135,14 +136,19 @@ static void job_finish(struct pg_job *job, bool ok)
                 ser->n_sending = ser->n_stored; /* sent again next period */
         }
     }
-    if (!ok)
+    if (ok) {
+        g_metrics.timeline_rows_stored += (uint64_t)s->rows;
+    } else {
+        g_metrics.timeline_write_errors++;
         log_warn("snapshot_failed", "rows=%d", s->rows);
+    }
 }
 
 static void on_tick(uv_timer_t *t)
 {
     struct snapshotter *s = t->data;
     timeline_take(s->tl, s->tallies, clock_now_ms());
+    g_metrics.timeline_periods++; /* after the points: a test waits on it */
     if (s->in_flight || !pg_is_up(s->pg))
         return;
     build(s);

@@ -2,14 +2,22 @@
 tps.flagged, worklists with their cursor, suggestions on held forms, the
 cross_contest_voters warning, the changes feed and the timeline."""
 
-import copy
-import time
+import re
 
 import harness
 from harness import build_form
 
 GUB = "gub-62"
 RFC3339_UTC = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+
+
+def metric(server, name):
+    """An unlabelled counter of the server's /metrics."""
+    status, _, body = server.get("/metrics")
+    assert status == 200, body
+    found = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
+    assert found, f"{name} not in /metrics"
+    return int(found.group(1))
 
 
 class DeskCase(harness.SuaraTestCase):
@@ -74,28 +82,34 @@ class WorklistTest(SharedDesk):
         picks = [(code, int(dpt)) for code, dpt in
                  self.rows(f"SELECT code, dpt FROM tps WHERE desa = '{desa}' ORDER BY code")]
         (a, da), (b, db), (c, dc), (d, dd), (e, de), (f, _) = picks[:6]
-        self.submit(build_form(f"wl-a-{a}", a, da), self.w1)  # counted, unconfirmed
+        at = {}  # (tps, status) -> the received_at its worklist's `since` must say
+        at[a, "unconfirmed"] = self.submit(build_form(f"wl-a-{a}", a, da), self.w1)["received_at"]
         self.submit(build_form(f"wl-b1-{b}", b, db), self.w1)  # confirmed
         self.submit(build_form(f"wl-b2-{b}", b, db), self.w2)
         held = build_form(f"wl-c-{c}", c, dc)
         held["votes"]["1"] += 1
-        self.assertEqual(self.submit(held, self.w1)["status"], "held")
-        self.submit(build_form(f"wl-d1-{d}", d, dd), self.w1)  # disputed
-        self.assertEqual(
-            self.submit(build_form(f"wl-d2-{d}", d, dd, shift=1), self.w2)["status"], "disputed")
+        body = self.submit(held, self.w1)
+        self.assertEqual(body["status"], "held")
+        at[c, "held"] = body["received_at"]
+        at[d, "unconfirmed"] = self.submit(build_form(f"wl-d1-{d}", d, dd),
+                                           self.w1)["received_at"]
+        body = self.submit(build_form(f"wl-d2-{d}", d, dd, shift=1), self.w2)
+        self.assertEqual(body["status"], "disputed")
+        at[d, "disputed"] = body["received_at"]
         share = build_form(  # 5 % invalid: the invalid_share warning, flagged
             f"wl-e-{e}", e, de, total=de * 6 // 10,
                            invalid=(de * 6 // 10) * 5 // 100)
-        self.assertEqual([c["code"] for c in self.submit(share, self.w1)["checks"]],
-                         ["invalid_share"])
-        return desa, a, b, c, d, e, f, [code for code, _ in picks[6:]]
+        body = self.submit(share, self.w1)
+        self.assertEqual([c["code"] for c in body["checks"]], ["invalid_share"])
+        at[e, "unconfirmed"] = at[e, "flagged"] = body["received_at"]
+        return desa, a, b, c, d, e, f, [code for code, _ in picks[6:]], at
 
     def worklist(self, region, status, **query):
         args = "".join(f"&{k}={v}" for k, v in query.items())
         return self.get(f"/api/v1/worklist/{GUB}/{region}?status={status}{args}")
 
     def test_every_status(self):
-        desa, a, b, c, d, e, f, rest = self.stories()
+        desa, a, b, c, d, e, f, rest, at = self.stories()
         want = {"missing": [c, f] + rest, "held": [c], "disputed": [d], "unconfirmed": [a, d, e],
                 "no_photo": [a, b, d, e], "flagged": [e]}
         tps_status = {a: "counted", b: "confirmed", c: "held", d: "counted", e: "counted",
@@ -116,15 +130,25 @@ class WorklistTest(SharedDesk):
                     self.assertIsNone(item["since"])
                 else:
                     self.assertRegex(item["since"], RFC3339_UTC)
+                if (item["tps"], status) in at:  # since the form that put it there
+                    self.assertEqual(item["since"], at[item["tps"], status], (status, item))
         names = self.rows(f"SELECT d.name, k.name FROM regions d JOIN regions k ON k.code = "
                           f"d.parent WHERE d.code = '{desa}'")[0]
         item = self.worklist(desa, "held")["items"][0]
         self.assertEqual((item["desa"], item["kecamatan"]), names)
-        # the node's own counters agree with the lists
-        node = self.get(f"/api/v1/tally/{GUB}/{desa}")
-        self.assertEqual(node["tps"]["flagged"], 1)
-        self.assertEqual(node["tps"]["total"] - node["tps"]["counted"],
-                         self.worklist(desa, "missing")["total"])
+        # the node's own counters agree with the lists, here and at every level above
+        for region in (desa, desa[:8], desa[:5], "62"):
+            counters = self.get(f"/api/v1/tally/{GUB}/{region}")["tps"]
+            from_counters = {
+                "missing": counters["total"] - counters["counted"], "held": counters["held"],
+                "disputed": counters["disputed"],
+                "unconfirmed": counters["counted"] - counters["confirmed"],
+                "no_photo": counters["counted"] - counters["with_photo"],
+                "flagged": counters["flagged"], "kpu_differs": counters["kpu_differs"]}
+            totals = {status: self.worklist(region, status, limit=1)["total"]
+                      for status in from_counters}
+            self.assertEqual(totals, from_counters, region)
+        self.assertEqual(self.get(f"/api/v1/tally/{GUB}/{desa}")["tps"]["flagged"], 1)
 
     def test_cursor_pages_the_whole_province(self):
         whole = self.worklist("62", "missing", limit=1000)
@@ -315,7 +339,9 @@ class TimelineTest(DeskCase):
         self.server.start(ready=True)
         self.assertEqual(self.points("62"), after)
         self.assertEqual(self.points(kab), kab_points)
-        time.sleep(2.5)  # periods pass; the seq did not move, so no new point
+        # two periods pass after the restart; the seq did not move, so no new point
+        harness.wait_until(lambda: metric(self.server, "suara_timeline_periods_total") >= 2,
+                           timeout=30, message="two snapshot periods")
         self.assertEqual(self.points("62"), after)
 
     def test_only_province_and_kabupaten(self):
