@@ -20,6 +20,7 @@ import { subscribe } from './live.js';
 import { merge } from './merge.js';
 import { setText } from './chart.js';
 import { tvMode, tvStylesheet } from './tv.js';
+import { ago } from './ago.js';
 
 const TIMELINE_MS = 60000;
 const RENDER_MS = 500;
@@ -142,29 +143,48 @@ export function timelineChart(contest, points, tpsTotal) {
 
 // ---- witnesses against KPU -------------------------------------------------
 
-function kpuFigures(n) {
-  if (n.kpu_recap) return { source: 'Rekap KPU (D.Hasil)', votes: n.kpu_recap.votes };
-  if (n.kpu && n.kpu.tps > 0) return { source: `Sirekap, ${int(n.kpu.tps)} TPS`, votes: n.kpu.votes };
+// KPU's figures for a region, and whether they cover the same TPS as the
+// witnesses' sums: a recap covers every TPS, Sirekap's sum the TPS it has.
+// Only then is a difference a disagreement; before, it is the part of the
+// count still missing on one side, and painting it red would send the desk
+// after every region all evening (the TPS that really differ are counted
+// per TPS in kpu_differs, whatever the coverage).
+export function kpuFigures(n) {
+  const allCounted = n.tps.counted === n.tps.total;
+  if (n.kpu_recap) return { source: 'Rekap KPU (D.Hasil)', votes: n.kpu_recap.votes, comparable: allCounted };
+  if (n.kpu && n.kpu.tps > 0) {
+    return { source: `Sirekap, ${int(n.kpu.tps)} TPS`, votes: n.kpu.votes, comparable: allCounted && n.kpu.tps === n.tps.total };
+  }
   return null;
+}
+
+function kpuCell(c, n, k) {
+  const mine = n.votes[c.number] || 0;
+  if (!k) return h('td.dnum', { text: int(mine) });
+  const theirs = k.votes[c.number] || 0;
+  const diff = k.comparable ? mine - theirs : 0;
+  return h(`td.dnum${diff ? '.differs' : ''}`, { 'data-cand': c.number },
+    `${int(mine)} / ${int(theirs)}`, diff ? h('span.diff', { text: ` (${diff > 0 ? '+' : ''}${int(diff)})` }) : null);
+}
+
+function kpuSource(n, k) {
+  if (!k) return h('td', { text: 'belum ada data KPU' });
+  if (k.comparable) return h('td', { text: k.source });
+  return h('td', {}, k.source, h('span.partial', { text: ` · saksi ${int(n.tps.counted)} dari ${int(n.tps.total)} TPS, belum dibandingkan` }));
 }
 
 function kpuTable(contest, node) {
   const rows = node.children.map((n) => {
     const k = kpuFigures(n);
+    const differs = n.tps.kpu_differs || 0;
     return h('tr', { 'data-region': n.region },
       h('th', { scope: 'row' }, regionName(n.name)),
-      contest.candidates.map((c) => {
-        const mine = n.votes[c.number] || 0;
-        if (!k) return h('td.dnum', { text: int(mine) });
-        const diff = mine - (k.votes[c.number] || 0);
-        return h(`td.dnum${diff ? '.differs' : ''}`, { 'data-cand': c.number },
-          `${int(mine)} / ${int(k.votes[c.number] || 0)}`, diff ? h('span.diff', { text: ` (${diff > 0 ? '+' : ''}${int(diff)})` }) : null);
-      }),
-      h('td', { text: k ? k.source : 'belum ada data KPU' }),
-      h('td.dnum', { text: int(n.tps.kpu_differs || 0) }));
+      contest.candidates.map((c) => kpuCell(c, n, k)),
+      kpuSource(n, k),
+      h('td.dnum', {}, h('a', { href: worklistPath(contest.id, n.region, 'kpu_differs'), 'data-status': 'kpu_differs', class: differs ? '' : 'zero', text: int(differs) })));
   });
   return h('table.desk-table.kpu-table', {},
-    h('caption', { text: 'Saksi / KPU per pasangan calon (selisih dalam kurung)' }),
+    h('caption', { text: 'Saksi / KPU per pasangan calon. Selisih (dalam kurung) dihitung bila semua TPS sudah masuk di kedua sumber; TPS beda: TPS yang angkanya berbeda dengan Sirekap.' }),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Wilayah' }),
       contest.candidates.map((c) => h('th', { scope: 'col', text: `${nomor(c.number)} ${c.head}` })),
       h('th', { scope: 'col', text: 'Sumber KPU' }), h('th', { scope: 'col', text: 'TPS beda' }))),
@@ -274,7 +294,7 @@ async function mountWorklist(el, contest, region, status) {
       body.append(h('tr', { 'data-tps': it.tps },
         h('th', { scope: 'row' }, h('a', { href: `/tps/${it.tps}/?c=${encodeURIComponent(contest.id)}`, text: `${it.name} ${it.desa}` })),
         h('td', { text: it.kecamatan }), h('td', { text: TPS_STATUS[it.status] || it.status }),
-        h('td', { text: it.since ? when(it.since) : '–' })));
+        h('td', { text: it.since ? `${when(it.since)} (${ago(Date.parse(it.since))})` : '–' })));
     }
     setText(count, `${int(page.total)} TPS · ${int(body.children.length)} ditampilkan`);
     next = page.next;

@@ -7,8 +7,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { goodForm, until, suara, SOURCE_DIR, idInt } from './lib/suara.mjs';
+import { goodForm, until, suara, SOURCE_DIR, idInt, scratch } from './lib/suara.mjs';
 import { Stack } from './lib/stack.mjs';
 
 const stack = new Stack();
@@ -94,10 +95,64 @@ test('the chart comes from the timeline and the KPU recap sits beside the witnes
   assert.equal(await page.locator('figure.desk-chart circle.last').isVisible(), true);
   await shot(page, 'desk-desktop');
   assert.equal(await page.locator('figure.desk-chart polyline.line-cand').count(), 4);
+  // 62.01 has a recap but no TPS of the witnesses yet: the gap is what is
+  // still to come, not a disagreement, so nothing is painted as differing
   const kpuRow = page.locator('table.kpu-table tr[data-region="62.01"]');
-  assert.match(await kpuRow.textContent(), /Rekap KPU \(D\.Hasil\)/);
-  assert.match(await kpuRow.locator('td[data-cand="1"]').textContent(), /^0 \/ 9\.824 \(-9\.824\)$/);
+  assert.match(await kpuRow.textContent(), /Rekap KPU \(D\.Hasil\) · saksi 0 dari 413 TPS, belum dibandingkan/);
+  assert.equal(await kpuRow.locator('td[data-cand="1"]').textContent(), '0 / 9.824');
+  assert.equal(await kpuRow.locator('td.differs').count(), 0);
   assert.match(await page.locator(`table.kpu-table tr[data-region="${KAB}"]`).textContent(), /belum ada data KPU/);
+  assert.deepEqual(page.errors, []);
+});
+
+// A Sirekap folder for these forms, KPU's figure of pair 1 at the first TPS
+// off by `off`: the candidate list and one file per TPS, named by its digits.
+function sirekapFiles(forms, off) {
+  const dir = fs.mkdtempSync(path.join(scratch, 'sirekap-'));
+  const ids = { 1: '100441', 2: '100442', 3: '100443', 4: '100444' };
+  const paslon = path.join(dir, 'pkwkp_paslon.json');
+  fs.writeFileSync(paslon, JSON.stringify(Object.fromEntries(Object.entries(ids).map(([n, id]) => [id, { nomor_urut: Number(n), nama: `Paslon ${n}` }]))));
+  return [paslon, ...forms.map((f, i) => {
+    const votes = { ...f.votes, 1: f.votes[1] + (i === 0 ? off : 0) };
+    const valid = Object.values(votes).reduce((a, b) => a + b, 0);
+    const file = path.join(dir, `${f.tps.replaceAll('.', '')}.json`);
+    fs.writeFileSync(file, JSON.stringify({
+      chart: Object.fromEntries(Object.entries(votes).map(([n, v]) => [ids[n], v])), images: [],
+      administrasi: { suara_sah: valid, suara_tidak_sah: f.invalid, suara_total: valid + f.invalid },
+      ts: '2024-11-27 19:04:11', status_suara: true, status_adm: true }));
+    return file;
+  })];
+}
+
+test('where both sources are complete, a difference is shown and its TPS listed', async () => {
+  const kec = '62.02.01';
+  const desas = (await server.get(`/api/v1/regions/${kec}`)).children.map((c) => c.code).filter((c) => c !== TPS[0].slice(0, 13));
+  const sizes = await Promise.all(desas.map(async (d) => [d, (await server.get(`/api/v1/regions/${d}`)).tps_count]));
+  const [desa] = sizes.sort((a, b) => a[1] - b[1])[0];
+  const codes = (await server.get(`/api/v1/regions/${desa}`)).children.map((c) => c.code);
+  const forms = [];
+  for (const tps of codes) {
+    const f = await form(tps);
+    await post(f, w1);
+    forms.push(f);
+  }
+  suara('import', 'kpu', '--db', db.conninfo, ...sirekapFiles(forms, 5));
+  await until(async () => (await server.get(`/api/v1/tally/gub-62/${desa}`)).tps.kpu_differs === 1,
+    { what: 'the server to load the Sirekap figures' });
+  const page = await browser.page();
+  await page.goto(`${server.url}/pemantauan/gub-62/?r=${kec}`);
+  const row = page.locator(`table.kpu-table tr[data-region="${desa}"]`);
+  await row.waitFor();
+  const mine = forms.reduce((sum, f) => sum + f.votes[1], 0);
+  assert.equal(await row.locator('td[data-cand="1"]').textContent(), `${idInt(mine)} / ${idInt(mine + 5)} (-5)`);
+  assert.equal(await row.locator('td.differs').count(), 1);
+  assert.equal(await row.locator('td[data-cand="2"]').textContent(), idInt(forms.reduce((sum, f) => sum + f.votes[2], 0)) + ' / ' + idInt(forms.reduce((sum, f) => sum + f.votes[2], 0)));
+  await row.locator('a[data-status="kpu_differs"]').click();
+  await page.locator('table.worklist-table tbody tr').first().waitFor();
+  assert.equal(new URL(page.url()).pathname, `/pemantauan/gub-62/${desa}/kpu_differs/`);
+  const listed = await page.locator('table.worklist-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.tps));
+  assert.deepEqual(listed, [codes[0]]);
+  assert.match(await page.locator('table.worklist-table tbody td').last().textContent(), /WIB \(baru saja\)$/);
   assert.deepEqual(page.errors, []);
 });
 
