@@ -183,5 +183,9 @@ test('big screen, printed recap and a phone', async () => {
   await shot(phone, 'desk-phone');
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 360, `the page is ${wide}px wide on a 360 px phone`);
+  await phone.goto(`${server.url}/pemantauan/gub-62/${KAB}/held/`);
+  await phone.locator('table.worklist-table tbody tr').first().waitFor();
+  const listWide = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(listWide <= 360, `the worklist is ${listWide}px wide on a 360 px phone`);
   assert.deepEqual([...page.errors, ...phone.errors], []);
 });
