@@ -101,7 +101,8 @@ function summary() {
     setText(get.turnout, `${pct(n.voted, n.dpt, 1)} dari ${int(n.dpt)} pemilih`);
     setText(get.valid, int(n.valid));
     setText(get.invalid, int(n.invalid));
-    setText(get.need, `${int(n.tps.held + n.tps.disputed)} TPS ditahan/sengketa`);
+    // apart: a TPS can be held and disputed at once, and a sum would count it twice
+    setText(get.need, `${int(n.tps.held)} ditahan · ${int(n.tps.disputed)} sengketa`);
   };
   return el;
 }

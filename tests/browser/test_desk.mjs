@@ -166,14 +166,28 @@ test('big screen, printed recap and a phone', async () => {
   assert.ok(size >= 20, `table text is ${size}px on the big screen`);
   const table = await page.locator('table.counters').boundingBox();
   assert.ok(table.y + table.height <= 1080, 'the counters table fits the first screen');
+  // the wall follows the count live too
+  const counted = cell(page, KAB, 'unconfirmed');
+  const before = Number(await counted.textContent());
+  await post(await form('62.02.01.1009.005'), w1);
+  await until(async () => Number(await counted.textContent()) === before + 1,
+    { what: 'the big screen to follow the live feed' });
+  assert.match(await page.locator('.desk-summary [data-k="need"]').textContent(), /^1 ditahan · 1 sengketa$/);
 
+  // what the browser does before it prints: the recap is drawn from the live counts
+  await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
   await page.emulateMedia({ media: 'print' });
   const pages = page.locator('.recap-page');
   assert.equal(await pages.count(), 15, 'the province and its 14 kabupaten/kota');
   assert.equal(await page.locator('table.counters').isVisible(), false);
   const breaks = await pages.evaluateAll((els) => els.map((e) => getComputedStyle(e).breakAfter));
   assert.deepEqual([...new Set(breaks)], ['page']);
-  assert.match(await pages.nth(0).textContent(), /Kepala log pukul .*: formulir #\d+, /);
+  const province = await server.get('/api/v1/tally/gub-62/62');
+  const recap = pages.nth(0);
+  assert.equal(await recap.locator('th:text-is("TPS masuk") + td').textContent(),
+    `${idInt(province.tps.counted)} dari ${idInt(province.tps.total)}`);
+  assert.equal(await recap.locator('th:text-is("Suara sah") + td').textContent(), idInt(province.valid));
+  assert.match(await recap.textContent(), /Kepala log pukul .*: formulir #\d+, [0-9a-f]{64} · dicetak /);
   await page.emulateMedia({ media: 'screen' });
 
   const phone = await browser.page();
