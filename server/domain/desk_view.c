@@ -3,6 +3,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/clock.h"
+#include "core/mem.h"
 #include "suggest.h"
 #include "view.h"
 #include "worklist.h"
@@ -194,7 +195,8 @@ char *view_changes(const struct ledger *l, int64_t since, int limit)
 cJSON *view_suggestions(const struct registry *reg, const struct form *f)
 {
     cJSON *list = cJSON_CreateArray();
-    struct suggestion s[SUGGEST_MAX];
+    /* on the heap: the bound that keeps the list whole is about 38 KB */
+    struct suggestion *s = xmalloc(SUGGEST_MAX * sizeof *s);
     int n = suggest_fixes(&f->counts, f->votes, &reg->contests[f->contest],
                           reg->regions[f->tps].dpt, s, SUGGEST_MAX);
     for (int i = 0; i < n; i++) {
@@ -209,5 +211,6 @@ cJSON *view_suggestions(const struct registry *reg, const struct form *f)
         }
         cJSON_AddItemToArray(list, o);
     }
+    free(s);
     return list;
 }

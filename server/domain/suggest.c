@@ -70,7 +70,7 @@ static int64_t residual(const struct trial *t, int k)
         return 0;
     }
 }
-#define N_RESIDUALS 14
+#define N_RESIDUALS SUGGEST_RESIDUALS
 
 struct field {
     char name[sizeof(((struct suggestion *)0)->field)];
@@ -154,7 +154,7 @@ int suggest_fixes(const struct form_counts *c, const uint16_t *votes, const stru
     uint32_t failing = errors_of(&t);
     if (!failing)
         return 0;
-    struct field fields[12 + 6 + CONTEST_MAX_CANDIDATES + 3];
+    struct field fields[SUGGEST_FIELDS_MAX];
     int n_fields = list_fields(&t, contest, fields);
     int n = 0;
     for (int i = 0; i < n_fields && n < max; i++) {

@@ -14,7 +14,12 @@
 
 #include <stdint.h>
 
-#define SUGGEST_MAX 32
+/* The most suggestions a form can have, so that the list is always whole:
+ * every count of the form (its 21 counts besides the votes, and one vote per
+ * candidate) with at most one candidate value per residual of the checks. */
+#define SUGGEST_FIELDS_MAX (12 + 4 + 2 + CONTEST_MAX_CANDIDATES + 3)
+#define SUGGEST_RESIDUALS 14
+#define SUGGEST_MAX (SUGGEST_FIELDS_MAX * SUGGEST_RESIDUALS)
 
 struct suggestion {
     char field[24]; /* "votes.1", "valid", "ballots.used", "registered.dpt.m", ... */

@@ -146,6 +146,36 @@ static void test_two_misreadings_have_no_single_fix(void **state)
     assert_int_equal(suggest(w, s), 0);
 }
 
+/* A contest of 40 candidates whose first count was read one too high: every
+ * candidate's count could be the one misread, and each is listed (a list cut
+ * at a fixed length would not be "every change"). */
+static void test_every_change_of_many_candidates(void **state)
+{
+    struct world *w = *state;
+    struct registry reg;
+    char err[128];
+    registry_init(&reg);
+    assert_int_equal(registry_add_region(&reg, "62", "Kalimantan Tengah", 0), 0);
+    assert_int_equal(registry_add_contest(&reg, "bup-62", "bupati", "62", "Many"), 0);
+    for (int k = 1; k <= 40; k++)
+        assert_int_equal(registry_add_candidate(&reg, "bup-62", k, "H", "D"), 0);
+    assert_int_equal(registry_finish(&reg, err, sizeof err), 0);
+    uint16_t votes[40];
+    for (int k = 0; k < 39; k++)
+        votes[k] = 7; /* 273, and 30 for the last: the form's 303 valid votes */
+    votes[39] = 30;
+    const struct contest *many = registry_contest(&reg, "bup-62", 6);
+    assert_int_equal(form_checks(&w->c, votes, 40, ROLL), 0);
+    votes[0] = 8;
+    struct suggestion *s = calloc(SUGGEST_MAX, sizeof *s);
+    assert_int_equal(suggest_fixes(&w->c, votes, many, ROLL, s, SUGGEST_MAX), 40);
+    assert_suggestion(&s[0], "votes.1", 7, 1u << CHECK_VALID_SUM);
+    assert_suggestion(&s[38], "votes.39", 6, 1u << CHECK_VALID_SUM);
+    assert_suggestion(&s[39], "votes.40", 29, 1u << CHECK_VALID_SUM);
+    free(s);
+    registry_free(&reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_fix_for_two_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roll_mismatch_names_either_sex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_misreadings_have_no_single_fix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_change_of_many_candidates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
