@@ -174,12 +174,14 @@ function kpuSource(n, k) {
   return h('td', {}, k.source, h('span.partial', { text: ` · saksi ${int(n.tps.counted)} dari ${int(n.tps.total)} TPS, belum dibandingkan` }));
 }
 
+// The node itself first, as in the counters table: a regent's contest has
+// its recap (D.Hasil) on its root, the kabupaten, not on a child.
 function kpuTable(contest, node) {
-  const rows = node.children.map((n) => {
+  const rows = [node, ...node.children].map((n, i) => {
     const k = kpuFigures(n);
     const differs = n.tps.kpu_differs || 0;
-    return h('tr', { 'data-region': n.region },
-      h('th', { scope: 'row' }, regionName(n.name)),
+    return h(i ? 'tr' : 'tr.total', { 'data-region': n.region },
+      h('th', { scope: 'row' }, i ? regionName(n.name) : n.name),
       contest.candidates.map((c) => kpuCell(c, n, k)),
       kpuSource(n, k),
       h('td.dnum', {}, h('a', { href: worklistPath(contest.id, n.region, 'kpu_differs'), 'data-status': 'kpu_differs', class: differs ? '' : 'zero', text: int(differs) })));

@@ -103,6 +103,21 @@ test('the chart comes from the timeline and the KPU recap sits beside the witnes
   assert.equal(await kpuRow.locator('td.differs').count(), 0);
   assert.match(await page.locator(`table.kpu-table tr[data-region="${KAB}"]`).textContent(), /belum ada data KPU/);
   assert.deepEqual(page.errors, []);
+
+  // a regent's recap lies on the contest's root: the table's first row
+  const bup = (await server.get('/api/v1/contests')).find((c) => c.id === `bup-${KAB}`);
+  const csv = path.join(fs.mkdtempSync(path.join(scratch, 'recap-')), 'bup.csv');
+  fs.writeFileSync(csv, ['region_code,region_name,nomor_urut,votes',
+    ...bup.candidates.map((c) => `${KAB},Kotawaringin Timur,${c.number},${1000 + c.number}`)].join('\n') + '\n');
+  suara('import', 'kpu', '--db', db.conninfo, '--contest', bup.id, csv);
+  await until(async () => (await server.get(`/api/v1/tally/${bup.id}/${KAB}`)).kpu_recap !== undefined,
+    { what: "the server to load the regent's recap" });
+  await page.goto(`${server.url}/pemantauan/${bup.id}/`);
+  const root = page.locator(`table.kpu-table tr.total[data-region="${KAB}"]`);
+  await root.waitFor();
+  assert.equal(await root.locator('td[data-cand="1"]').textContent(), '0 / 1.001');
+  assert.match(await root.textContent(), /Rekap KPU \(D\.Hasil\) · saksi 0 dari 667 TPS, belum dibandingkan/);
+  assert.deepEqual(page.errors, []);
 });
 
 // A Sirekap folder for these forms, KPU's figure of pair 1 at the first TPS
