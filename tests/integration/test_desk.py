@@ -300,13 +300,14 @@ class ChangesTest(SharedDesk):
 
 
 class TimelineTest(DeskCase):
-    def points(self, region):
-        return self.get(f"/api/v1/timeline/{GUB}/{region}")["points"]
+    def points(self, region, contest=GUB):
+        return self.get(f"/api/v1/timeline/{contest}/{region}")["points"]
 
-    def wait_point(self, region, seq):
+    def wait_point(self, region, seq, contest=GUB):
         return harness.wait_until(
-            lambda: (lambda p: p if p and p[-1]["seq"] == seq else None)(self.points(region)),
-            timeout=30, message=f"a timeline point at seq {seq} for {region}")
+            lambda: (lambda p: p if p and p[-1]["seq"] == seq else None)(
+                self.points(region, contest)),
+            timeout=30, message=f"a timeline point at seq {seq} for {contest} {region}")
 
     def test_snapshots_and_restart(self):
         self.server = self.start_server("--snapshot-s", "1", ready=True)
@@ -322,6 +323,13 @@ class TimelineTest(DeskCase):
         self.assertEqual((point["tps_counted"], point["valid"], point["invalid"], point["votes"]),
                          (node["tps"]["counted"], node["valid"], node["invalid"], node["votes"]))
         self.wait_point(kab, self.get(f"/api/v1/tally/{GUB}/{kab}")["seq"])
+        # a regent's contest has its series on its own root, the kabupaten
+        bup = f"bup-{kab}"
+        n_cand = int(self.value(f"SELECT count(*) FROM candidates WHERE contest = '{bup}'"))
+        self.submit(build_form(f"tl-b-{t1}", t1, d1, contest=bup, n_cand=n_cand), token)
+        regent = self.wait_point(kab, self.get(f"/api/v1/tally/{bup}/{kab}")["seq"], bup)
+        self.assertEqual(regent[-1]["tps_counted"],
+                         self.get(f"/api/v1/tally/{bup}/{kab}")["tps"]["counted"])
 
         (t2, d2), = self.fresh_tps(1, "62.05")
         self.submit(build_form(f"tl-2-{t2}", t2, d2), token)
@@ -346,6 +354,12 @@ class TimelineTest(DeskCase):
         harness.wait_until(lambda: metric(self.server, "suara_timeline_periods_total") >= 2,
                            timeout=30, message="two snapshot periods")
         self.assertEqual(self.points("62"), after)
+        # a point only for the nodes whose seq moved: none for a kabupaten without
+        # forms, and the newest of each other one at its node's seq
+        for child in self.get(f"/api/v1/tally/{GUB}/62")["children"]:
+            newest = [p["seq"] for p in self.points(child["region"])[-1:]]
+            self.assertEqual(newest, [child["seq"]] if child["seq"] else [], child["region"])
+        self.assertEqual(self.points(kab, bup), regent)
 
     def test_only_province_and_kabupaten(self):
         self.server = self.start_server(ready=True)
