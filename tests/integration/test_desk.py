@@ -299,6 +299,24 @@ class ChangesTest(SharedDesk):
         self.assertEqual(len(self.get("/api/v1/changes?limit=10000")["changes"]), stored)
 
 
+class PrivateReadsTest(DeskCase):
+    def test_desk_reads_need_a_token(self):
+        """A desk on a server whose reads are private: a monitor's token reads
+        every desk path, no token reads none of them."""
+        self.server = self.start_server("--private-reads", ready=True)
+        monitor = self.make_token("monitor", "62", server=self.server)
+        # the worklist is never cached; the others are the contract's cacheable reads
+        cache_control = {f"/api/v1/worklist/{GUB}/62?status=missing&limit=1": "no-store",
+                         "/api/v1/changes": "private, no-store",
+                         f"/api/v1/timeline/{GUB}/62": "private, no-store"}
+        for path, want in cache_control.items():
+            status, _, body = self.server.get(path)
+            self.assertEqual((status, body["error"]["code"]), (401, "missing_token"), path)
+            status, headers, body = self.server.get(path, token=monitor)
+            self.assertEqual(status, 200, (path, body))
+            self.assertEqual(headers["Cache-Control"], want, path)
+
+
 class TimelineTest(DeskCase):
     def points(self, region, contest=GUB):
         return self.get(f"/api/v1/timeline/{contest}/{region}")["points"]
