@@ -54,6 +54,7 @@ static const char usage[] =
     "  --forms N              first forms (one per TPS and contest) [all slots]\n"
     "  --rate R               first forms per second, 0 = flat out [0]\n"
     "  --duration S           spread the first forms over S seconds\n"
+    "  --warmup S             leave forms sent in the first S seconds out of the latencies [0]\n"
     "  --curve night          arrival after polls close: ramp, peak, tail (needs --duration)\n"
     "  --ramp F --peak F      shares of the duration for ramp and peak [0.1, 0.2]\n"
     "  --region CODE          only TPS inside this region\n"
@@ -212,6 +213,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"forms", OPT_I64, {.i64 = &o->forms}},
         {"rate", OPT_DBL, {.d = &o->rate}},
         {"duration", OPT_DBL, {.d = &o->duration}},
+        {"warmup", OPT_DBL, {.d = &o->warmup}},
         {"curve", OPT_STR, {.s = &o->curve}},
         {"ramp", OPT_DBL, {.d = &o->ramp}},
         {"peak", OPT_DBL, {.d = &o->peak}},
@@ -270,7 +272,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
     }
     if (optind != argc || !o->db || o->connections < 1 || o->port < 1 || o->port > 65535 ||
         (o->curve && (strcmp(o->curve, "night") != 0 || o->duration <= 0)) || o->ramp < 0 ||
-        o->peak < 0 || o->ramp + o->peak > 1) {
+        o->peak < 0 || o->ramp + o->peak > 1 || o->warmup < 0) {
         fprintf(stderr, "suara-load run: %s\n%s",
                 !o->db ? "no database: use --db CONNINFO or set SUARA_DB"
                        : "bad arguments (--curve night needs --duration S; ramp + peak <= 1)",

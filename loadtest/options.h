@@ -18,6 +18,7 @@ struct lt_options {
     int64_t forms;              /* first forms to send, 0: one per slot */
     double rate;                /* first forms per second, 0: as fast as possible */
     double duration;            /* seconds the first forms spread over (curve or rate) */
+    double warmup;              /* seconds from the start whose forms' latencies are left out */
     const char *curve;          /* NULL (flat) or "night" */
     double ramp, peak;          /* night curve: shares of the duration (rest: tail) */
     const char *region;         /* only TPS inside this region, NULL: all */

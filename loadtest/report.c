@@ -132,6 +132,7 @@ int report_write_json(const struct run_report *r, const char *path)
     cJSON_AddNumberToObject(opt, "forms", (double)o->forms);
     cJSON_AddNumberToObject(opt, "rate", o->rate);
     cJSON_AddNumberToObject(opt, "duration", o->duration);
+    cJSON_AddNumberToObject(opt, "warmup", o->warmup);
     cJSON_AddStringToObject(opt, "curve", o->curve ? o->curve : "flat");
     cJSON_AddNumberToObject(opt, "viewers", o->viewers);
     cJSON_AddStringToObject(opt, "witness_level", o->witness_level);
