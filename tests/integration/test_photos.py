@@ -270,7 +270,7 @@ class PhotoReconnectTest(harness.SuaraTestCase):
         self.assertEqual(put(images.jpeg(40, 30, seed=70)), 201)
         mine = f"datname = current_database() AND pid <> pg_backend_pid()"
         old = self.db.value(f"SELECT pid FROM pg_stat_activity WHERE {mine}"
-                            " AND query LIKE '%INSERT INTO photos%'")
+                            " AND application_name = 'suara-photos'")
         self.db.psql(f"SELECT pg_terminate_backend({old})")
         # The server's new photo connection prepares the put first thing.
         harness.wait_until(lambda: self.db.value(
@@ -278,6 +278,98 @@ class PhotoReconnectTest(harness.SuaraTestCase):
             " AND query LIKE '%PREPARE suara_photo_put%'") == "1", timeout=30,
             message="a new photo connection with the put prepared")
         self.assertEqual(put(images.jpeg(40, 30, seed=71)), 201)
+
+
+class PhotoGroupTest(harness.SuaraTestCase):
+    """Photos checked while a photo transaction is under way are stored
+    together in the next one (db/photo_put.c): each answered after that
+    COMMIT, all of them the same way."""
+
+    def setUp(self):
+        self.server = self.start_server(ready=True)
+        self.witness = self.make_token("witness", SCOPE, server=self.server)
+
+    def upload(self, datas):
+        """Starts one upload per photo, each on its own connection; returns
+        the threads and the list their (status, body) answers go to."""
+        results = [None] * len(datas)
+
+        def one(i):
+            conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=60)
+            conn.request("PUT", f"/api/v1/photos/{images.sha256(datas[i])}", body=datas[i],
+                         headers={"Content-Type": "image/jpeg",
+                                  "Authorization": f"Bearer {self.witness}"})
+            resp = conn.getresponse()
+            results[i] = (resp.status, json.loads(resp.read()))
+            conn.close()
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(datas))]
+        for t in threads:
+            t.start()
+        return threads, results
+
+    def storing(self, n):
+        harness.wait_until(lambda: metric(self.server, "suara_photo_uploads_storing") == n,
+                           timeout=30, message=f"{n} uploads waiting for their COMMIT")
+
+    def behind_a_held_put(self, datas, seed):
+        """Uploads a first photo whose INSERT waits behind a lock on photos,
+        then datas, which wait for its transaction: they form the next group
+        when the lock is released. Returns the first photo's answer and the
+        answers to datas."""
+        release = self.lock_table("photos")
+        first_threads, first = self.upload([images.jpeg(64, 48, seed=seed)])
+        self.storing(1)
+        threads, results = self.upload(datas)
+        self.storing(1 + len(datas))
+        release()
+        for t in first_threads + threads:
+            t.join()
+        return first[0], results
+
+    def stored_count(self, datas):
+        shas = ", ".join(f"'{images.sha256(d)}'" for d in datas)
+        return self.db.value(f"SELECT count(*) FROM photos WHERE sha256 IN ({shas})")
+
+    def test_photos_waiting_together_are_one_transaction_and_each_201(self):
+        datas = [images.jpeg(80, 60, seed=300 + i) for i in range(3)]
+        first, results = self.behind_a_held_put(datas + [datas[0]], seed=310)
+        self.assertEqual(first[0], 201, first)
+        self.assertEqual([status for status, _ in results[1:3]], [201, 201], results)
+        # The same photo twice in one group: stored once, the first upload's
+        # 201 and the other's 200, with the same body.
+        self.assertEqual(sorted([results[0][0], results[3][0]]), [200, 201], results)
+        self.assertEqual(results[0][1], results[3][1])
+        shas = ", ".join(f"'{images.sha256(d)}'" for d in datas)
+        self.assertEqual(self.db.value(
+            f"SELECT count(DISTINCT xmin::text) || ' ' || count(*) FROM photos"
+            f" WHERE sha256 IN ({shas})"), "1 3")
+        for data in datas:
+            status, _, body = self.server.get(f"/api/v1/photos/{images.sha256(data)}")
+            self.assertEqual((status, body), (200, data))
+
+    def test_a_group_that_fails_answers_each_503_and_stores_none(self):
+        datas = [images.jpeg(80, 60, seed=320 + i) for i in range(3)]
+        refused = images.sha256(datas[1])
+        self.db.psql(f"ALTER TABLE photos ADD CONSTRAINT test_refuse CHECK (sha256 <> '{refused}')")
+        self.addCleanup(self.db.psql, "ALTER TABLE photos DROP CONSTRAINT IF EXISTS test_refuse")
+        photo_backend = ("SELECT pid FROM pg_stat_activity WHERE application_name = 'suara-photos'"
+                         " AND datname = current_database()")
+        failed_pid = self.db.value(photo_backend)
+        first, results = self.behind_a_held_put(datas, seed=330)
+        self.assertEqual(first[0], 201, first)
+        self.assertEqual([(status, body["error"]["code"]) for status, body in results],
+                         [(503, "storage_unavailable")] * 3, results)
+        self.assertEqual(self.stored_count(datas), "0")
+        # A retry of the same bytes, on the connection that replaced the failed one.
+        self.db.psql("ALTER TABLE photos DROP CONSTRAINT test_refuse")
+        harness.wait_until(lambda: self.db.rows(photo_backend) not in ([], [(failed_pid,)]),
+                           timeout=30, message="a new photo connection")
+        threads, results = self.upload(datas)
+        for t in threads:
+            t.join()
+        self.assertEqual([status for status, _ in results], [201] * 3, results)
+        self.assertEqual(self.stored_count(datas), "3")
 
 
 if __name__ == "__main__":
