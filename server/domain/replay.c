@@ -48,8 +48,9 @@ static bool waiting(uint8_t status)
 
 struct run {
     const struct replay_form *forms;
-    uint8_t *status; /* replayed */
-    int counted;     /* index, or -1 */
+    uint8_t *status;     /* replayed */
+    const int *prev_own; /* big slots: each form's witness's form before it, or -1 */
+    int counted;         /* index, or -1 */
     replay_same_numbers same;
     replay_changed changed;
     void *ctx;
@@ -99,9 +100,20 @@ static int arrive(struct run *r, int i)
                  form_status_name(outcome), (long long)confirms);
         return -1;
     }
-    for (int j = 0; j < i; j++) { /* a witness's newer form replaces its own waiting ones */
-        if (r->forms[j].token == f->token && waiting(r->status[j]))
+    /* A witness's newer form replaces its own waiting ones. A form waits only
+     * from its arrival, and each arrival replaced the witness's waiting forms
+     * before it: of them, only the witness's latest can be waiting. A big
+     * slot looks at that one alone, so that a replay stays O(forms) (the log
+     * replays a slot for each status leaf a proof needs, log_status.h). */
+    if (r->prev_own) {
+        int j = r->prev_own[i];
+        if (j >= 0 && waiting(r->status[j]))
             change(r, j, FS_SUPERSEDED, f->seq);
+    } else {
+        for (int j = 0; j < i; j++) {
+            if (r->forms[j].token == f->token && waiting(r->status[j]))
+                change(r, j, FS_SUPERSEDED, f->seq);
+        }
     }
     if (outcome == FS_COUNTED)
         make_counted(r, i, f->seq, true);
@@ -127,6 +139,41 @@ static int decide(struct run *r, int i)
     return 0;
 }
 
+struct own {
+    int32_t token;
+    int form;
+};
+
+static int by_token(const void *a, const void *b)
+{
+    const struct own *x = a, *y = b;
+    if (x->token != y->token)
+        return (x->token > y->token) - (x->token < y->token);
+    return (x->form > y->form) - (x->form < y->form);
+}
+
+/* Each form's previous form by the same witness (index, or -1), by sorting
+ * the forms by witness: O(n log n) for a big slot, allocated. NULL when the
+ * forms do not arrive in id order (seqs changed in the database): then the
+ * witness's latest form need not be the only one waiting, and arrive looks
+ * at every earlier form, as it does for a small slot. */
+static int *previous_own(const struct replay_form *forms, int n)
+{
+    for (int i = 1; i < n; i++) {
+        if (forms[i].seq <= forms[i - 1].seq)
+            return NULL;
+    }
+    struct own *o = xmalloc(sizeof *o * (size_t)n);
+    for (int i = 0; i < n; i++)
+        o[i] = (struct own){forms[i].token, i};
+    qsort(o, (size_t)n, sizeof *o, by_token);
+    int *prev = xmalloc(sizeof *prev * (size_t)n);
+    for (int k = 0; k < n; k++)
+        prev[o[k].form] = k > 0 && o[k - 1].token == o[k].token ? o[k - 1].form : -1;
+    free(o);
+    return prev;
+}
+
 int replay_slot(const struct replay_form *forms, int n, replay_same_numbers same, char *err,
                 size_t err_size)
 {
@@ -149,7 +196,8 @@ int replay_slot_changes(const struct replay_form *forms, int n, replay_same_numb
             events[n_events++] = (struct event){forms[i].decision_seq, i, true};
     }
     sort_events(events, n_events);
-    struct run r = {forms, status, -1, same, changed, ctx, err, err_size};
+    int *prev_own = small ? NULL : previous_own(forms, n);
+    struct run r = {forms, status, prev_own, -1, same, changed, ctx, err, err_size};
     for (int e = 0; e < n_events && rc == 0; e++)
         rc = events[e].decision ? decide(&r, events[e].form) : arrive(&r, events[e].form);
     for (int i = 0; i < n && rc == 0; i++) {
@@ -163,6 +211,7 @@ int replay_slot_changes(const struct replay_form *forms, int n, replay_same_numb
         }
     }
     if (!small) {
+        free(prev_own);
         free(status);
         free(events);
     }

@@ -18,6 +18,7 @@
 #define N_MAX 200
 
 static merkle_hash entries[1000];
+static int64_t asked; /* entries given back so far */
 
 /* The tree's owner: entries[] holds every entry (merkle_entry_fn). */
 static bool entry_of(void *ctx, int64_t index, unsigned char entry[MERKLE_HASH])
@@ -25,6 +26,7 @@ static bool entry_of(void *ctx, int64_t index, unsigned char entry[MERKLE_HASH])
     (void)ctx;
     if (index < 0 || index >= 1000)
         return false;
+    asked++;
     memcpy(entry, entries[index], MERKLE_HASH);
     return true;
 }
@@ -177,6 +179,106 @@ static void test_every_consistency(void **state)
     drop(t);
 }
 
+/* Forgets the recomputed blocks, so the next call pays for what it needs. */
+static void forget_blocks(struct merkle *t)
+{
+    t->cached_block[0] = t->cached_block[1] = -1;
+}
+
+/* The tree as it grows, leaf by leaf, so that every size from 0 to N_GROWN
+ * is once the whole tree with its incomplete last block (the tests above
+ * only see trees of 200 and 1000 leaves, whose last block is complete):
+ * every root of an earlier size, every inclusion and every consistency proof
+ * against the naive recursion, at the block boundaries (7, 8, 9, 15, 16, 17,
+ * 63, 64, 65 ...) and for first == second and first inside a block. Each
+ * call, with nothing recomputed before it, asks for at most two blocks' 8
+ * entries (merkle.h's bound). */
+#define N_GROWN 72
+static void test_every_proof_while_the_tree_grows(void **state)
+{
+    struct merkle t;
+    assert_int_equal(merkle_init(&t, entry_of, NULL), SU_OK);
+    static merkle_hash roots[N_GROWN + 1];
+    for (int n = 0; n <= N_GROWN; n++) {
+        if (n > 0)
+            naive_root(0, n, roots[n]);
+        else
+            assert_int_equal(merkle_root(&t, 0, roots[0]), 0);
+    }
+    for (int size = 0; size <= N_GROWN; size++) {
+        if (size > 0)
+            assert_int_equal(merkle_append(&t, entries[size - 1]), SU_OK);
+        for (int n = 0; n <= size; n++) {
+            merkle_hash got, path[MERKLE_PROOF_MAX];
+            forget_blocks(&t);
+            asked = 0;
+            assert_int_equal(merkle_root(&t, n, got), 0);
+            assert_memory_equal(got, roots[n], MERKLE_HASH);
+            assert_true(asked <= MERKLE_BLOCK); /* the block of leaf n - 1 at most */
+            for (int i = 0; i < n; i++) {
+                merkle_hash leaf;
+                forget_blocks(&t);
+                asked = 0;
+                int len = merkle_inclusion(&t, i, n, path);
+                assert_true(len >= 0 && asked <= 2 * MERKLE_BLOCK);
+                merkle_leaf_hash(entries[i], leaf);
+                assert_true(merkle_verify_inclusion(leaf, i, n, path, len, roots[n]));
+                assert_int_equal(merkle_leaf(&t, i, got), 0);
+                assert_memory_equal(got, leaf, MERKLE_HASH);
+            }
+            for (int m = 0; m <= n; m++) {
+                forget_blocks(&t);
+                asked = 0;
+                int len = merkle_consistency(&t, m, n, path);
+                assert_true(len >= 0 && asked <= 2 * MERKLE_BLOCK);
+                assert_true(merkle_verify_consistency(m, n, roots[m], roots[n], path, len));
+                if (m == n)
+                    assert_int_equal(len, 0);
+            }
+        }
+        /* The whole tree's root (the signed head's) never asks for an entry. */
+        merkle_hash whole;
+        forget_blocks(&t);
+        asked = 0;
+        assert_int_equal(merkle_root(&t, size, whole), 0);
+        assert_int_equal(asked, 0);
+    }
+    merkle_free(&t);
+}
+
+/* Entries from entries[*(int *)ctx] on: another owner's log. */
+static bool entry_shifted(void *ctx, int64_t index, unsigned char entry[MERKLE_HASH])
+{
+    int64_t i = index + *(const int *)ctx;
+    if (i < 0 || i >= 1000)
+        return false;
+    memcpy(entry, entries[i], MERKLE_HASH);
+    return true;
+}
+
+/* The recomputed blocks are the tree's: a tree freed and built again from
+ * other entries (publog_reset before a load) proves its own leaves, never a
+ * block remembered from before. */
+static void test_a_tree_built_again_forgets_its_blocks(void **state)
+{
+    (void)state;
+    static int from[2] = {0, 500};
+    struct merkle t;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(merkle_init(&t, entry_shifted, &from[round]), SU_OK);
+        for (int i = 0; i < 20; i++)
+            assert_int_equal(merkle_append(&t, entries[from[round] + i]), SU_OK);
+        merkle_hash root, leaf, path[MERKLE_PROOF_MAX];
+        assert_int_equal(merkle_root(&t, 20, root), 0);
+        for (int i = 0; i < 16; i++) { /* both complete blocks, recomputed and kept */
+            int len = merkle_inclusion(&t, i, 20, path);
+            merkle_leaf_hash(entries[from[round] + i], leaf);
+            assert_true(len > 0 && merkle_verify_inclusion(leaf, i, 20, path, len, root));
+        }
+        merkle_free(&t);
+    }
+}
+
 static void test_bad_arguments(void **state)
 {
     struct merkle *t = tree_of(10);
@@ -242,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_worked_example_of_the_docs),
         cmocka_unit_test(test_every_root_and_inclusion),
         cmocka_unit_test(test_every_consistency),
+        cmocka_unit_test(test_every_proof_while_the_tree_grows),
+        cmocka_unit_test(test_a_tree_built_again_forgets_its_blocks),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_growth_and_reserve),
     };

@@ -215,6 +215,42 @@ static void test_large_slot_in_seq_order(void **state)
     assert_change(&m.v[39], 405, 2, FS_COUNTED);
 }
 
+/* A big slot (beyond SMALL_SLOT, where replay.c goes straight to each
+ * witness's previous form): 16 witnesses confirm the first count, then
+ * witness 9's held form is decided (rejected), its next held form is
+ * superseded by its confirmation; witness 10's held form is superseded by
+ * its confirmation, whose own newer form replaces nothing. */
+static void test_own_waiting_form_in_a_big_slot(void **state)
+{
+    (void)state;
+    struct replay_form f[22];
+    f[0] = form(1, 7, 0, FS_COUNTED, FS_COUNTED);
+    for (int i = 1; i < 17; i++) {
+        f[i] = form(i + 1, 100 + i, 1, FS_CONFIRMATION, FS_CONFIRMATION);
+        f[i].confirms = 1;
+    }
+    f[17] = form(18, 9, 2, FS_HELD, FS_REJECTED);
+    f[17].holds = true;
+    decided(&f[17], false, 185);
+    f[18] = form(19, 9, 2, FS_HELD, FS_SUPERSEDED);
+    f[18].holds = true;
+    f[19] = form(20, 9, 1, FS_CONFIRMATION, FS_CONFIRMATION);
+    f[20] = form(21, 10, 2, FS_HELD, FS_SUPERSEDED);
+    f[20].holds = true;
+    f[21] = form(22, 10, 1, FS_CONFIRMATION, FS_CONFIRMATION);
+    f[19].confirms = f[21].confirms = 1;
+    struct changes c = {0};
+    assert_int_equal(replay_slot_changes(f, 22, same, record, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    assert_change(&c.v[0], 185, 18, FS_REJECTED);
+    assert_change(&c.v[1], 200, 19, FS_SUPERSEDED);
+    assert_change(&c.v[2], 220, 21, FS_SUPERSEDED);
+    /* A stored status the rules do not give is still found. */
+    f[18].status = FS_HELD;
+    assert_int_equal(replay_slot(f, 22, same, err, sizeof err), -1);
+    assert_non_null(strstr(err, "form 19: stored status held"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_amendment_counts),
         cmocka_unit_test(test_status_changes_in_rule_order),
         cmocka_unit_test(test_large_slot_in_seq_order),
+        cmocka_unit_test(test_own_waiting_form_in_a_big_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
