@@ -483,6 +483,27 @@ static void test_a_restart_gives_back_the_same_leaves(void **state)
     tallies_free(&t2);
 }
 
+/* A locator holds the kind in its top two bits and the form's id below: at
+ * the largest id (PUBLOG_ID_MAX, 2^30 - 1, far beyond any election; past it
+ * appending ends the process, never a wrong locator) neither bleeds into
+ * the other. */
+static void test_locators_at_their_limit(void **state)
+{
+    struct world *w = *state;
+    unsigned char receipt[32] = {1};
+    publog_add_status(&w->log, PUBLOG_ID_MAX, receipt);
+    publog_add_decision(&w->log, 1, PUBLOG_ID_MAX, receipt);
+    publog_add_status(&w->log, 1, receipt);
+    int64_t id;
+    assert_int_equal(publog_locate(&w->log, 0, &id), PUBLOG_STATUS);
+    assert_int_equal(id, PUBLOG_ID_MAX);
+    assert_int_equal(publog_locate(&w->log, 1, &id), PUBLOG_DECISION);
+    assert_int_equal(id, PUBLOG_ID_MAX);
+    assert_int_equal(publog_locate(&w->log, 2, &id), PUBLOG_STATUS);
+    assert_int_equal(id, 1);
+    assert_int_equal(publog_leaf_of_decision(&w->log, 1), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +514,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_older_status_leaves_after_later_events_in_their_slot,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_restart_gives_back_the_same_leaves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locators_at_their_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
