@@ -24,6 +24,8 @@
 #include "domain/form_photos.h"
 #include "net/api.h"
 #include "net/live.h"
+#include "net/live_thread.h"
+#include "net/live_tick.h"
 #include "net/photo.h"
 #include "net/publish.h"
 #include "net/web.h"
@@ -64,8 +66,10 @@ struct app {
     struct timeline timeline;
     struct snapshotter *snapshotter;
     struct web *web;
-    struct live *live;
-    struct publisher *publisher; /* --publish-url, or NULL */
+    struct live *live;               /* the feed on --listen, on this loop */
+    struct live_tick *live_tick;     /* the feeds' counting side */
+    struct live_thread *live_thread; /* --live-listen */
+    struct publisher *publisher;     /* --publish-url, or NULL */
     struct photo_index photo_index;
     struct photos *photos;
     struct photo_pg *photo_pg; /* the photo store's own connection */
@@ -249,7 +253,7 @@ static void requests_loaded(void *ctx, bool ok)
     make_head(a);
     uv_timer_start(&a->sth_timer, on_sth_timer, (uint64_t)a->cfg->sth_ms, (uint64_t)a->cfg->sth_ms);
     record_log_key(a);
-    live_ready(a->live);
+    live_tick_ready(a->live_tick);
     if (a->publisher) {
         publisher_set_mode(a->publisher, election_mode_name(a->election.mode));
         publisher_start(a->publisher, &a->tallies);
@@ -470,6 +474,7 @@ static void close_everything(struct app *a)
      * restored, which would kill the process half-way. */
     if (!a->target.busy)
         close_signals(a);
+    live_tick_stop(a->live_tick); /* and the thread's feed stops */
     live_stop(a->live);
     publisher_close(a->publisher);
     web_stop(a->web);
@@ -556,7 +561,8 @@ static void audit_query(void *ctx, const char *kind, int64_t after, int limit, s
 static int start(struct app *a)
 {
     char err[256];
-    a->live = live_new(&a->loop, &a->api);
+    a->live_tick = live_tick_new(&a->loop, &a->api);
+    a->live = live_new(&a->loop, &a->api, a->live_tick);
     a->photos = photos_new(&a->loop, a->cfg, &a->photo_index);
     a->api.photos = a->photos;
     if (!a->photos)
@@ -567,6 +573,15 @@ static int start(struct app *a)
         return -1;
     }
     log_info("listen", "addr=%s:%d static=\"%s\"", a->cfg->host, a->cfg->port, a->cfg->static_dir);
+    if (a->cfg->live_listen) {
+        a->live_thread = live_thread_start(&a->api, a->live_tick, err, sizeof err);
+        if (!a->live_thread) {
+            log_error("listen_failed", "error=\"%s\"", err);
+            return -1;
+        }
+        log_info("live_listen", "addr=%s:%d nice=%d", a->cfg->live_host, a->cfg->live_port,
+                 a->cfg->live_nice);
+    }
     if (a->cfg->publish_url) {
         struct http_url url;
         http_url_parse(a->cfg->publish_url, &url); /* checked by config_parse */
@@ -659,6 +674,9 @@ int app_run(const struct config *cfg)
     web_free(a->web);
     uv_run(&a->loop, UV_RUN_DEFAULT);
     live_free(a->live);
+    if (live_thread_join(a->live_thread) != 0)
+        a->exit_code = 1;
+    live_tick_free(a->live_tick);
     photos_free(a->photos);
     photo_index_free(&a->photo_index);
     int rc = uv_loop_close(&a->loop);

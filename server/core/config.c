@@ -107,6 +107,10 @@ static const struct option_def options[] = {
         "forms one token may store per TPS and contest (429 above)"),
     INT("--max-reply", "SUARA_MAX_REPLY", "N", max_reply, 65536, 1073741824, 33554432,
         "largest reply held in memory until sent, in bytes (500 above)"),
+    STR("--live-listen", "SUARA_LIVE_LISTEN", "HOST:PORT", live_listen, NULL,
+        "also serve the live feed (/api/v1/live) there, from a thread of its own"),
+    INT("--live-nice", "SUARA_LIVE_NICE", "N", live_nice, 0, 19, 10,
+        "that thread runs this much below the counting loop's priority"),
     STR("--log-key", "SUARA_LOG_KEY", "FILE", log_key, NULL,
         "Ed25519 key signing the public log's heads (suara log keygen FILE makes one)"),
     INT("--sth-ms", "SUARA_STH_MS", "N", sth_ms, 10, 3600000, 1000,
@@ -357,6 +361,17 @@ int config_parse(struct config *cfg, int argc, char **argv, char **env, char *er
                             &cfg->metrics_port) != 0) {
         snprintf(err, err_size, "--metrics-listen: expected HOST:PORT, got '%s'",
                  cfg->metrics_listen);
+        return 2;
+    }
+    if (cfg->live_listen && config_parse_listen(cfg->live_listen, cfg->live_host,
+                                                sizeof cfg->live_host, &cfg->live_port) != 0) {
+        snprintf(err, err_size, "--live-listen: expected HOST:PORT, got '%s'", cfg->live_listen);
+        return 2;
+    }
+    if (cfg->live_listen && (cfg->private_reads || cfg->tls_cert)) {
+        /* Not built: the token check of --private-reads reads the tokens the
+         * counting loop reloads, and the thread's context has no TLS. */
+        snprintf(err, err_size, "--live-listen goes with neither --private-reads nor --tls-cert");
         return 2;
     }
     if (!cfg->tls_cert != !cfg->tls_key) {

@@ -45,6 +45,10 @@ struct config {
     const char *metrics_listen; /* HOST:PORT serving /metrics alone, NULL = off */
     char metrics_host[64];
     int metrics_port;
+    const char *live_listen; /* HOST:PORT of the live feed on a thread of its own, NULL = off */
+    char live_host[64];
+    int live_port;
+    int live_nice;       /* how much lower that thread's priority is */
     const char *log_key; /* Ed25519 key file signing the public log's heads */
     int sth_ms;          /* at most one new signed tree head per period */
 };

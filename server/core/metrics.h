@@ -44,8 +44,10 @@ struct metrics {
     uint64_t claims_lost;
     double replication_lag_s;
     int64_t queue_depth;
-    int64_t ws_connections, ws_subscriptions, ws_topics;
-    uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
+    /* Written by the live feeds, on the counting loop and on the live thread
+     * (--live-listen), read at /metrics: atomic. */
+    _Atomic int64_t ws_connections, ws_subscriptions, ws_topics;
+    _Atomic uint64_t ws_messages_sent, ws_bytes_sent, ws_updates_dropped, ws_snapshots_sent;
     uint64_t publish_sent, publish_dropped, publish_errors; /* --publish-url */
     int64_t publish_queue;
     /* The timeline (db/snapshot.c): periods taken, rows stored, failed writes. */

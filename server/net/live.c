@@ -34,6 +34,8 @@
  * sweep a second here pings a connection silent for half of --idle-timeout
  * and closes one silent for all of it. */
 #include "live_lws.h"
+#include "live_link.h"
+#include "live_tick.h"
 #include "api_life.h"
 #include "wire_hook.h"
 #include "core/clock.h"
@@ -41,6 +43,7 @@
 #include "core/metrics.h"
 #include "core/sha256.h"
 #include "core/u64map.h"
+#include "domain/election.h"
 #include "domain/live_msg.h"
 #include "domain/view.h"
 #include "core/mem.h"
@@ -61,24 +64,20 @@
 #endif
 #define SWEEP_MS 1000
 
-struct msg {
-    int refs;
-    size_t len;
-    unsigned char data[]; /* LWS_PRE bytes of headroom, then the payload */
-};
-
 struct topic {
-    uint64_t key; /* tally_dirty_key(contest, region) */
-    int contest;
-    int32_t region;
-    int64_t sent_seq;
+    uint64_t key;     /* tally_dirty_key(contest, region) */
     struct sub *subs; /* doubly linked through sub->prev/next */
-    struct msg *snap; /* the last snapshot encoded, shared while still current */
-    int64_t snap_seq, snap_kpu;
-    int snap_finals;
+    /* The last snapshot the counting side sent, until an update newer than
+     * it arrives; snap_epoch counts arrivals, so that a subscriber takes
+     * only one that arrived after it asked (live_tick.c encodes it then,
+     * current as to KPU's figures and the final regions too). */
+    struct live_frame *snap;
+    int64_t snap_seq;
+    uint32_t snap_epoch;
+    bool snap_asked; /* a LIVE_ITEM_WANT_SNAPSHOT is on its way */
     /* A broadcast being queued on the subscribers, a slice per loop iteration
      * (bcast_step): its message, its seq, the next subscriber to get it. */
-    struct msg *bc_msg;
+    struct live_frame *bc_msg;
     int64_t bc_seq;
     struct sub *bc_next;
     struct topic *bc_prev, *bc_link; /* in live->bc_head, oldest first */
@@ -92,10 +91,11 @@ struct sub {
     struct sub *conn_next;   /* in conn->subs */
     int64_t last_seq;
     bool need_snapshot;
+    uint32_t need_epoch; /* topic->snap_epoch when it last asked for one */
 };
 
 struct queued {
-    struct msg *msg;
+    struct live_frame *msg;
     struct topic *topic; /* NULL for errors and stale updates */
     uint32_t tick;       /* when it was queued */
     bool stale;          /* its subscription ended: skipped */
@@ -121,9 +121,18 @@ struct live_conn {
     struct live_conn *fprev, *fnext; /* the flush list */
 };
 
+/* Owned by the loop it runs on (the counting loop's for the feed on
+ * --listen, the live thread's for --live-listen): nothing here is read by
+ * another thread. What it needs from the tallies comes through the link;
+ * live_msg_parse reads only the registry and the contests' ranges, fixed
+ * once loaded. */
 struct live {
     struct api *api;
-    uv_timer_t tick;
+    struct live_link *link;
+    const char *mode; /* the election's, as the counting side last said */
+    bool check_wire;  /* wire_hook's verdicts are for the counting loop's sockets only */
+    void (*on_stop)(void *ctx);
+    void *on_stop_ctx;
     uv_timer_t sweep;
     uv_check_t flush_check; /* runs the flush list after each poll */
     uv_idle_t flush_idle;   /* keeps that poll from blocking while the list is not empty */
@@ -138,38 +147,14 @@ struct live {
 
 /* ---- messages ------------------------------------------------------------ */
 
-static struct msg *msg_new(const char *json, size_t len)
-{
-    struct msg *m = xmalloc(sizeof *m + LWS_PRE + len);
-    if (!m)
-        return NULL;
-    m->refs = 1;
-    m->len = len;
-    memcpy(m->data + LWS_PRE, json, len);
-    return m;
-}
-
-static void msg_unref(struct msg *m)
-{
-    if (m && --m->refs == 0)
-        free(m);
-}
-
-static struct msg *msg_from_tree(cJSON *tree)
+static struct live_frame *msg_from_tree(cJSON *tree)
 {
     char *json = view_json(tree);
     if (!json)
         return NULL;
-    struct msg *m = msg_new(json, strlen(json));
+    struct live_frame *m = live_frame_new(json, strlen(json));
     free(json);
     return m;
-}
-
-static cJSON *node_message(struct live *l, const char *type, struct topic *t, int64_t since)
-{
-    cJSON *o = view_tally_node(type, l->api->tallies, t->contest, t->region, since);
-    api_life_tag_live(l->api, o);
-    return o;
 }
 
 /* ---- per-connection queue ----------------------------------------------- */
@@ -198,7 +183,7 @@ static void queue_drop(struct live_conn *c, struct topic *t)
         struct sub *s = q->topic ? find_sub(c, q->topic) : NULL;
         if (s)
             s->need_snapshot = true;
-        msg_unref(q->msg);
+        live_frame_unref(q->msg);
     }
     c->q_head = c->q_len = 0;
     struct sub *s = t ? find_sub(c, t) : NULL;
@@ -209,7 +194,7 @@ static void queue_drop(struct live_conn *c, struct topic *t)
 static void queue_clear(struct live_conn *c)
 {
     for (int i = 0; i < c->q_len; i++)
-        msg_unref(queue_at(c, i)->msg);
+        live_frame_unref(queue_at(c, i)->msg);
     c->q_head = c->q_len = 0;
 }
 
@@ -235,13 +220,13 @@ static bool backlog_too_old(struct live_conn *c)
 }
 
 /* Queues a shared message; a viewer too far behind loses its backlog. */
-static void queue_push(struct live_conn *c, struct msg *m, struct topic *t)
+static void queue_push(struct live_conn *c, struct live_frame *m, struct topic *t)
 {
     if (backlog_too_old(c) || c->q_len >= queue_limit(c->live) ||
         (c->q_len == c->q_cap && queue_grow(c) != 0)) {
         queue_drop(c, t);
     } else {
-        m->refs++;
+        live_frame_ref(m);
         *queue_at(c, c->q_len++) = (struct queued){m, t, c->live->tick_no, false};
     }
     flush_schedule(c);
@@ -256,9 +241,9 @@ static struct sub *find_sub(struct live_conn *c, const struct topic *t)
     return NULL;
 }
 
-static int write_text(struct live_conn *c, struct msg *m)
+static int write_text(struct live_conn *c, struct live_frame *m)
 {
-    int n = lws_write(c->wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+    int n = lws_write(c->wsi, live_frame_text(m), m->len, LWS_WRITE_TEXT);
     if (n < (int)m->len)
         return -1;
     g_metrics.ws_messages_sent++;
@@ -266,42 +251,30 @@ static int write_text(struct live_conn *c, struct msg *m)
     return 0;
 }
 
-/* The topic's snapshot as it is now, one reference for the caller. Encoded
- * once and shared by every subscriber that needs it before the node changes:
- * ten thousand viewers of the province joining, or resyncing after a stall,
- * cost one encoding, not ten thousand. What a snapshot says moves with the
- * node's seq, KPU's figures and the final regions (as the ETags do). */
-static struct msg *topic_snapshot(struct live *l, struct topic *t)
+/* Asks the counting side for the topic's snapshot, once while one is on
+ * its way: every subscriber waiting by the time it arrives takes the same. */
+static void ask_snapshot(struct live *l, struct topic *t)
 {
-    const struct api *api = l->api;
-    int64_t seq = tally_node(api->tallies, t->contest, t->region)->seq;
-    int64_t kpu = api->tallies->kpu_generation;
-    int finals = api->ledger->finals.n;
-    if (!t->snap || t->snap_seq != seq || t->snap_kpu != kpu || t->snap_finals != finals) {
-        msg_unref(t->snap);
-        t->snap = msg_from_tree(node_message(l, "snapshot", t, VIEW_ALL_CHILDREN));
-        t->snap_seq = seq;
-        t->snap_kpu = kpu;
-        t->snap_finals = finals;
-        if (!t->snap)
-            return NULL;
+    if (!t->snap_asked) {
+        t->snap_asked = true;
+        live_queue_push(&l->link->up, LIVE_ITEM_WANT_SNAPSHOT, t->key, 0, NULL, NULL);
     }
-    t->snap->refs++;
-    return t->snap;
 }
 
+/* Writes the snapshot the subscription needs if one arrived since it asked
+ * (1), or asks for one and waits (0); -1 on a write error. */
 static int write_snapshot(struct live_conn *c, struct sub *s)
 {
-    struct live *l = c->live;
+    struct topic *t = s->topic;
+    if (!t->snap || t->snap_epoch == s->need_epoch) {
+        s->need_epoch = t->snap_epoch;
+        ask_snapshot(c->live, t);
+        return 0;
+    }
     s->need_snapshot = false;
-    struct msg *m = topic_snapshot(l, s->topic);
-    if (!m)
-        return -1;
-    s->last_seq = s->topic->snap_seq;
+    s->last_seq = t->snap_seq;
     g_metrics.ws_snapshots_sent++;
-    int rc = write_text(c, m);
-    msg_unref(m);
-    return rc;
+    return write_text(c, t->snap) ? -1 : 1;
 }
 
 /* Moves a subscription to the end of its connection's list, so owed
@@ -343,21 +316,24 @@ static int write_next(struct live_conn *c)
         /* Updates only matter while still subscribed (forget_queued). */
         bool wanted = !q.stale;
         int rc = wanted ? write_text(c, q.msg) : 0;
-        msg_unref(q.msg);
+        live_frame_unref(q.msg);
         if (rc)
             return -1;
         if (wanted)
             return 1;
     }
     for (struct sub *s = c->subs; s; s = s->conn_next) {
-        if (s->need_snapshot) {
-            if (write_snapshot(c, s))
-                return -1;
+        if (!s->need_snapshot)
+            continue;
+        int rc = write_snapshot(c, s);
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
             move_to_tail(c, s);
             return 1;
         }
     }
-    return 0;
+    return 0; /* nothing owed, or waiting for snapshots (snapshot_arrived schedules it) */
 }
 
 /* Writes what is owed while the socket takes it whole. When the kernel took
@@ -448,7 +424,7 @@ static void bcast_end(struct live *l, struct topic *t)
     t->bc_listed = false;
     t->bc_prev = t->bc_link = NULL;
     t->bc_next = NULL;
-    msg_unref(t->bc_msg);
+    live_frame_unref(t->bc_msg);
     t->bc_msg = NULL;
 }
 
@@ -529,11 +505,11 @@ static void send_error(struct live_conn *c, const char *code, const char *messag
     cJSON_AddStringToObject(o, "type", "error");
     cJSON_AddStringToObject(o, "code", code);
     cJSON_AddStringToObject(o, "message", message);
-    api_life_tag_live(c->live->api, o);
-    struct msg *m = msg_from_tree(o);
+    cJSON_AddStringToObject(o, "mode", c->live->mode);
+    struct live_frame *m = msg_from_tree(o);
     if (m) {
         queue_push(c, m, NULL);
-        msg_unref(m);
+        live_frame_unref(m);
     }
 }
 
@@ -546,13 +522,11 @@ static struct topic *topic_get(struct live *l, int contest, int32_t region)
     if (!(t = xcalloc(1, sizeof *t)))
         return NULL;
     t->key = key;
-    t->contest = contest;
-    t->region = region;
-    t->sent_seq = tally_node(l->api->tallies, contest, region)->seq;
     if (u64map_put(&l->topics, key, t) != 0) {
         free(t);
         return NULL;
     }
+    live_queue_push(&l->link->up, LIVE_ITEM_WATCH, key, 0, NULL, NULL);
     g_metrics.ws_topics++;
     return t;
 }
@@ -562,8 +536,9 @@ static void topic_free(struct live *l, struct topic *t)
     if (t->bc_msg)
         bcast_end(l, t);
     u64map_del(&l->topics, t->key);
+    live_queue_push(&l->link->up, LIVE_ITEM_UNWATCH, t->key, 0, NULL, NULL);
     g_metrics.ws_topics--;
-    msg_unref(t->snap);
+    live_frame_unref(t->snap);
     free(t);
 }
 
@@ -774,7 +749,7 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
             heard_from(*conn);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (wire_unmasked(wsi)) /* RFC 6455 5.1: a client frame must be masked */
+        if (l->check_wire && wire_unmasked(wsi)) /* RFC 6455 5.1: a client frame must be masked */
             return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "frame not masked");
         if (*conn && (*conn)->revoked)
             return close_with(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "token revoked");
@@ -794,23 +769,23 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
     }
 }
 
-/* ---- the tick ---------------------------------------------------------------- */
+/* ---- what the counting side sends ------------------------------------------ */
 
-/* Encodes the topic's update once; flush_run queues it on the subscribers
- * a slice at a time, so that a tick of ten thousand viewers does not hold
- * the loop either. A broadcast of the last tick still under way is finished
+/* Starts queueing the topic's update on its subscribers; flush_run does it a
+ * slice at a time, so that a tick of ten thousand viewers does not hold the
+ * loop either. A broadcast of the last tick still under way is finished
  * first: each connection gets a topic's updates in order. */
-static void broadcast(struct live *l, struct topic *t, int64_t seq)
+static void broadcast(struct live *l, struct topic *t, int64_t seq, struct live_frame *m)
 {
     if (t->bc_msg) {
         bcast_step(t, 0);
         bcast_end(l, t);
     }
-    struct msg *m = msg_from_tree(node_message(l, "update", t, t->sent_seq));
-    t->sent_seq = seq;
-    if (!m)
-        return;
-    t->bc_msg = m;
+    if (t->snap && seq > t->snap_seq) { /* the node moved past it */
+        live_frame_unref(t->snap);
+        t->snap = NULL;
+    }
+    t->bc_msg = live_frame_ref(m);
     t->bc_seq = seq;
     t->bc_next = t->subs;
     t->bc_prev = l->bc_tail;
@@ -824,57 +799,70 @@ static void broadcast(struct live *l, struct topic *t, int64_t seq)
     work_start(l);
 }
 
-static void broadcast_if_moved(struct live *l, struct topic *t)
+/* Every subscriber that was waiting for it can write it now. */
+static void snapshot_arrived(struct topic *t, int64_t seq, struct live_frame *m)
 {
-    int64_t seq = tally_node(l->api->tallies, t->contest, t->region)->seq;
-    if (seq > t->sent_seq)
-        broadcast(l, t, seq);
+    live_frame_unref(t->snap);
+    t->snap = live_frame_ref(m);
+    t->snap_seq = seq;
+    t->snap_epoch++;
+    t->snap_asked = false;
+    for (struct sub *s = t->subs; s; s = s->next) {
+        if (s->need_snapshot)
+            flush_schedule(s->conn);
+    }
 }
 
-/* Every topic on the way from a moved TPS to its contest's root. */
-static void walk_up(struct live *l, uint64_t dirty)
+static void on_item(struct live *l, const struct live_item *it)
 {
-    const struct tallies *tallies = l->api->tallies;
-    int contest = (int)(dirty >> 32);
-    int32_t root = tallies->contests[contest].base;
-    for (int32_t r = (int32_t)(uint32_t)dirty; r >= root; r = tallies->reg->regions[r].parent) {
-        struct topic *t = u64map_get(&l->topics, tally_dirty_key(contest, r));
+    struct topic *t = it->frame ? u64map_get(&l->topics, it->key) : NULL;
+    switch (it->kind) {
+    case LIVE_ITEM_READY:
+        l->ready = true;
+        break;
+    case LIVE_ITEM_MODE:
+        l->mode = it->mode;
+        break;
+    case LIVE_ITEM_TICK:
+        l->tick_no++;
+        break;
+    case LIVE_ITEM_UPDATE:
+        if (t) /* else unsubscribed since: nobody to tell */
+            broadcast(l, t, it->seq, it->frame);
+        break;
+    case LIVE_ITEM_SNAPSHOT:
         if (t)
-            broadcast_if_moved(l, t);
-        if (r == root)
-            break;
+            snapshot_arrived(t, it->seq, it->frame);
+        break;
+    case LIVE_ITEM_STOP:
+        live_stop(l);
+        if (l->on_stop)
+            l->on_stop(l->on_stop_ctx);
+        break;
+    default:
+        break;
     }
 }
 
-static void on_tick(uv_timer_t *timer)
+static void on_down(void *ctx, struct live_item *items)
 {
-    struct live *l = timer->data;
-    struct tallies *tallies = l->api->tallies;
-    if (!l->ready || (!tallies->n_dirty && !tallies->dirty_overflow))
-        return;
-    int64_t start = clock_mono_ms();
-    l->tick_no++;
-    if (tallies->dirty_overflow) { /* more moved than the list holds: look at every topic */
-        size_t pos = 0;
-        for (struct topic *t; (t = u64map_next(&l->topics, &pos));)
-            broadcast_if_moved(l, t);
-    } else {
-        for (int32_t i = 0; i < tallies->n_dirty; i++)
-            walk_up(l, tallies->dirty[i]);
+    struct live *l = ctx;
+    for (struct live_item *it = items; it; it = it->next) {
+        if (!l->stopped || it->kind == LIVE_ITEM_STOP)
+            on_item(l, it);
     }
-    tally_dirty_clear(tallies);
-    histogram_observe(&g_metrics.tick_seconds, (double)(clock_mono_ms() - start) / 1000.0);
+    live_items_free(items);
 }
 
-struct live *live_new(uv_loop_t *loop, struct api *api)
+struct live *live_new(uv_loop_t *loop, struct api *api, struct live_tick *tick)
 {
     struct live *l = xcalloc(1, sizeof *l);
-    if (!l)
-        return NULL;
     l->api = api;
+    l->mode = election_mode_name(MODE_TEST);
+    l->check_wire = true;
     u64map_init(&l->topics);
-    uv_timer_init(loop, &l->tick);
-    l->tick.data = l;
+    l->link = live_tick_add_feed(tick, loop, on_down, l);
+    SU_ASSERT(l->link);
     uv_timer_init(loop, &l->sweep);
     l->sweep.data = l;
     uv_check_init(loop, &l->flush_check);
@@ -885,22 +873,22 @@ struct live *live_new(uv_loop_t *loop, struct api *api)
     return l;
 }
 
-void live_ready(struct live *l)
+void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx, bool check_wire)
 {
-    l->ready = true;
-    uv_timer_start(&l->tick, on_tick, (uint64_t)l->api->cfg->tick_ms,
-                   (uint64_t)l->api->cfg->tick_ms);
+    l->on_stop = cb;
+    l->on_stop_ctx = ctx;
+    l->check_wire = check_wire;
 }
 
 void live_stop(struct live *l)
 {
-    if (!l)
+    if (!l || l->stopped)
         return;
     l->stopped = true;
-    uv_close((uv_handle_t *)&l->tick, NULL);
     uv_close((uv_handle_t *)&l->sweep, NULL);
     uv_close((uv_handle_t *)&l->flush_check, NULL);
     uv_close((uv_handle_t *)&l->flush_idle, NULL);
+    live_queue_close(&l->link->down);
 }
 
 void live_free(struct live *l)

@@ -10,14 +10,22 @@
 
 #include <uv.h>
 
+#include <stdbool.h>
+
 struct live;
 struct live_conn;
+struct live_tick;
 
-struct live *live_new(uv_loop_t *loop, struct api *api);
-/* The tallies are loaded: subscriptions may be served. */
-void live_ready(struct live *l);
-/* Stops the tick timer; connections are closed by lws's teardown. */
+/* The serving side of a feed, on `loop`, fed by the counting side `tick`
+ * (live_tick.h; the same loop or another thread's). */
+struct live *live_new(uv_loop_t *loop, struct api *api, struct live_tick *tick);
+/* For a feed on a thread of its own: cb runs on that thread when the
+ * counting side says stop; check_wire false leaves wire_hook's verdicts,
+ * kept for the counting loop's sockets, alone. */
+void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx, bool check_wire);
+/* Closes its handles; connections are closed by lws's teardown. */
 void live_stop(struct live *l);
+/* After the loop ran dry, before live_tick_free. */
 void live_free(struct live *l);
 /* The tokens were reloaded: connections whose token is gone (revoked) are
  * closed, under --private-reads, where the token is what let them in. */

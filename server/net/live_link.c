@@ -1,0 +1,122 @@
+/* See live_link.h. */
+#include "live_link.h"
+#include "core/mem.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct live_frame *live_frame_new(const char *text, size_t len)
+{
+    struct live_frame *f = xmalloc(sizeof *f + LWS_PRE + len);
+    atomic_init(&f->refs, 1);
+    f->len = len;
+    memcpy(f->data + LWS_PRE, text, len);
+    return f;
+}
+
+struct live_frame *live_frame_ref(struct live_frame *f)
+{
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+/* The last reference may be dropped on either thread: acq_rel so that the
+ * thread freeing it sees every write made before the others let go. */
+void live_frame_unref(struct live_frame *f)
+{
+    if (f && atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+        free(f);
+}
+
+unsigned char *live_frame_text(struct live_frame *f)
+{
+    return f->data + LWS_PRE;
+}
+
+void live_items_free(struct live_item *items)
+{
+    while (items) {
+        struct live_item *next = items->next;
+        live_frame_unref(items->frame);
+        free(items);
+        items = next;
+    }
+}
+
+/* Takes everything pushed so far, in order, and hands it to the reader. */
+static void on_async(uv_async_t *async)
+{
+    struct live_queue *q = async->data;
+    pthread_mutex_lock(&q->mu);
+    struct live_item *items = q->head;
+    q->head = q->tail = NULL;
+    pthread_mutex_unlock(&q->mu);
+    if (items)
+        q->on_items(q->ctx, items);
+}
+
+static void queue_init(struct live_queue *q, uv_loop_t *loop, live_items_cb *cb, void *ctx)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    q->on_items = cb;
+    q->ctx = ctx;
+    uv_async_init(loop, &q->async, on_async);
+    q->async.data = q;
+}
+
+struct live_link *live_link_new(uv_loop_t *counting, live_items_cb *on_up, void *up_ctx,
+                                uv_loop_t *serving, live_items_cb *on_down, void *down_ctx)
+{
+    struct live_link *link = xcalloc(1, sizeof *link);
+    queue_init(&link->up, counting, on_up, up_ctx);
+    queue_init(&link->down, serving, on_down, down_ctx);
+    return link;
+}
+
+/* uv_async_send under the mutex: live_queue_close sets `closed` under it
+ * before closing the handle, so no send can reach a closing handle. */
+void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t key, int64_t seq,
+                     struct live_frame *frame, const char *mode)
+{
+    struct live_item *it = xcalloc(1, sizeof *it);
+    *it = (struct live_item){NULL, kind, key, seq, frame, mode};
+    pthread_mutex_lock(&q->mu);
+    if (q->closed) {
+        pthread_mutex_unlock(&q->mu);
+        live_items_free(it);
+        return;
+    }
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    uv_async_send(&q->async);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void live_queue_close(struct live_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int was_closed = q->closed;
+    q->closed = 1;
+    pthread_mutex_unlock(&q->mu);
+    if (!was_closed)
+        uv_close((uv_handle_t *)&q->async, NULL);
+}
+
+static void queue_free(struct live_queue *q)
+{
+    live_items_free(q->head);
+    pthread_mutex_destroy(&q->mu);
+}
+
+void live_link_free(struct live_link *link)
+{
+    if (!link)
+        return;
+    queue_free(&link->up);
+    queue_free(&link->down);
+    free(link);
+}

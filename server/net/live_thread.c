@@ -1,0 +1,206 @@
+/* See live_thread.h.
+ *
+ * Ownership: the main thread makes the loop and the serving side (its
+ * handles are initialised before the thread runs, as libuv requires), then
+ * hands both to the thread; from then until live_thread_join returns, only
+ * the thread touches them. The start-up result is the one thing passed back,
+ * under `mu`. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* gettid through syscall */
+#endif
+#include "live_thread.h"
+#include "live_lws.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct live_thread {
+    const struct config *cfg;
+    uv_loop_t loop;
+    struct live *live;
+    struct lws_context *ctx;
+    void *foreign_loops[1];
+    lws_retry_bo_t retry;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int started; /* 0 while starting, 1 listening, -1 failed (under mu) */
+    char err[160];
+    int loop_rc;
+};
+
+struct session {
+    struct live_conn *conn;
+};
+
+static bool is_live_path(struct lws *wsi)
+{
+    char uri[64];
+    return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+           strcmp(uri, "/api/v1/live") == 0;
+}
+
+/* Only the WebSocket at /api/v1/live is served here; anything else over
+ * plain HTTP is a 404 and the connection closes. */
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct live_thread *lt = lws_context_user(lws_get_context(wsi));
+    struct session *s = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the live feed is at /api/v1/live");
+        return -1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return is_live_path(wsi) ? 0 : -1;
+    default:
+        return live_callback(lt->live, wsi, reason, s ? &s->conn : NULL, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"suara", callback, sizeof(struct session), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static bool listen_live(struct live_thread *lt)
+{
+    const struct config *cfg = lt->cfg;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->live_host, ':') == NULL) |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    lt->foreign_loops[0] = &lt->loop;
+    info.foreign_loops = lt->foreign_loops;
+    info.user = lt;
+    info.protocols = protocols;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.timeout_secs = (unsigned)cfg->idle_timeout_s;
+    info.timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
+    info.keepalive_timeout = cfg->idle_timeout_s;
+    info.pcontext = &lt->ctx;
+    lt->ctx = lws_create_context(&info);
+    if (!lt->ctx) {
+        snprintf(lt->err, sizeof lt->err, "cannot create the live feed's web context");
+        return false;
+    }
+    info.port = cfg->live_port;
+    info.iface = cfg->live_host;
+    info.vhost_name = "suara-live";
+    info.alpn = "http/1.1";
+    info.retry_and_idle_policy = &lt->retry; /* both 0: live.c's sweep, as on --listen */
+    if (!lws_create_vhost(lt->ctx, &info)) {
+        snprintf(lt->err, sizeof lt->err, "cannot listen on %s:%d for --live-listen (in use?)",
+                 cfg->live_host, cfg->live_port);
+        return false;
+    }
+    return true;
+}
+
+/* setpriority on a thread id applies to that thread alone on Linux. */
+static void lower_priority(int nice_by)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (nice_by && errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, now + nice_by) != 0)
+        log_warn("live_nice_failed", "error=\"%s\"", strerror(errno));
+}
+
+static void report(struct live_thread *lt, int started)
+{
+    pthread_mutex_lock(&lt->mu);
+    lt->started = started;
+    pthread_cond_signal(&lt->cond);
+    pthread_mutex_unlock(&lt->mu);
+}
+
+/* On this thread, when the counting side says stop (after live_stop). */
+static void on_stop(void *ctx)
+{
+    struct live_thread *lt = ctx;
+    if (lt->ctx)
+        lws_context_destroy(lt->ctx);
+}
+
+static void *run(void *arg)
+{
+    struct live_thread *lt = arg;
+    lower_priority(lt->cfg->live_nice);
+    bool ok = listen_live(lt);
+    if (!ok) {
+        live_stop(lt->live);
+        on_stop(lt);
+    }
+    report(lt, ok ? 1 : -1);
+    uv_run(&lt->loop, UV_RUN_DEFAULT);
+    /* As web_free: the loop can run dry before lws has finished. */
+    if (lt->ctx) {
+        lws_context_destroy(lt->ctx);
+        uv_run(&lt->loop, UV_RUN_DEFAULT);
+    }
+    live_free(lt->live);
+    lt->live = NULL;
+    lt->loop_rc = uv_loop_close(&lt->loop);
+    return NULL;
+}
+
+static void free_thread(struct live_thread *lt)
+{
+    pthread_mutex_destroy(&lt->mu);
+    pthread_cond_destroy(&lt->cond);
+    free(lt);
+}
+
+struct live_thread *live_thread_start(struct api *api, struct live_tick *tick, char *err,
+                                      size_t err_size)
+{
+    struct live_thread *lt = xcalloc(1, sizeof *lt);
+    lt->cfg = api->cfg;
+    pthread_mutex_init(&lt->mu, NULL);
+    pthread_cond_init(&lt->cond, NULL);
+    uv_loop_init(&lt->loop);
+    lt->live = live_new(&lt->loop, api, tick);
+    live_on_stop(lt->live, on_stop, lt, false);
+    if (pthread_create(&lt->thread, NULL, run, lt) != 0) {
+        snprintf(err, err_size, "cannot start the live feed's thread");
+        live_stop(lt->live);
+        uv_run(&lt->loop, UV_RUN_DEFAULT);
+        live_free(lt->live);
+        uv_loop_close(&lt->loop);
+        free_thread(lt);
+        return NULL;
+    }
+    pthread_mutex_lock(&lt->mu);
+    while (!lt->started)
+        pthread_cond_wait(&lt->cond, &lt->mu);
+    int started = lt->started;
+    pthread_mutex_unlock(&lt->mu);
+    if (started < 0) {
+        snprintf(err, err_size, "%s", lt->err);
+        live_thread_join(lt);
+        return NULL;
+    }
+    return lt;
+}
+
+int live_thread_join(struct live_thread *lt)
+{
+    if (!lt)
+        return 0;
+    pthread_join(lt->thread, NULL);
+    int rc = lt->loop_rc;
+    if (rc != 0)
+        log_error("live_loop_not_closed", "error=\"%s\"", uv_strerror(rc));
+    free_thread(lt);
+    return rc ? -1 : 0;
+}
