@@ -75,6 +75,8 @@ static const char usage[] =
     "Viewers:\n"
     "  --viewers N            WebSocket viewers [0]\n"
     "  --viewers-province F --viewers-kabupaten F   shares (rest on desa) [0.2, 0.3]\n"
+    "  --live-port N          viewers read the live feed on this port of the server's\n"
+    "                         host (suara serve --live-listen) [--port]\n"
     "  --settle-ms N          time allowed for viewers to show the end state [10000]\n"
     "  --viewer-procs N       the viewers in N processes of their own, apart from the\n"
     "                         witnesses' (their acknowledgement latencies not delayed by\n"
@@ -235,6 +237,7 @@ static int parse_run(int argc, char **argv, struct lt_options *o)
         {"viewers", OPT_INT, {.i = &o->viewers}},
         {"viewers-province", OPT_DBL, {.d = &o->viewers_province}},
         {"viewers-kabupaten", OPT_DBL, {.d = &o->viewers_kabupaten}},
+        {"live-port", OPT_INT, {.i = &o->live_port}},
         {"nchan", OPT_STR, {.s = &o->nchan}},
         {"nchan-compare", OPT_TRUE, {.b = &o->nchan_compare}},
         {"settle-ms", OPT_INT, {.i = &o->settle_ms}},

@@ -32,6 +32,7 @@ struct lt_options {
     uint64_t seed;
     /* viewers */
     int viewers;
+    int live_port; /* viewers read the feed on this port (suara serve --live-listen); 0: --port */
     double viewers_province, viewers_kabupaten; /* shares; the rest on desa nodes */
     const char *nchan;  /* "HOST:PORT,...": viewers of nginx nchan edges instead of the server */
     bool nchan_compare; /* with nchan: every other viewer watches the same node at the server */

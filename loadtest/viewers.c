@@ -565,6 +565,8 @@ struct viewers *viewers_new(uv_loop_t *loop, struct model *m, const struct lt_op
     v->m = m;
     v->o = o;
     v->addr = *addr;
+    if (o->live_port) /* the feed on a port of its own: same host */
+        v->addr.sin_port = htons((uint16_t)o->live_port);
     snprintf(v->host, sizeof v->host, "%s", host);
     v->n = o->viewers;
     if (o->nchan && parse_edges(v, o->nchan) != 0) {

@@ -58,12 +58,17 @@ def loadavg():
 
 def night(args, viewers):
     db = harness.Database("ackbench", migrate=True, seed=True)
-    server = harness.Server(db, ready=True)
+    live_port = harness.free_port() if args.live_listen else None
+    extra = ["--live-listen", f"127.0.0.1:{live_port}", "--live-nice", str(args.live_nice)] \
+        if live_port else []
+    server = harness.Server(db, *extra, ready=True)
     out = os.path.join(harness.tmpdir(), f"ack-{viewers}.json")
     cmd = [LOAD_BIN, "run", "--db", db.conninfo, "--port", str(server.port), "--server-pid",
            str(server.proc.pid), "--connections", str(args.connections), "--curve", "night",
            "--duration", str(args.duration), "--viewers", str(viewers), "--no-sql",
            "--settle-ms", "60000", "--out", out]
+    if viewers and live_port:
+        cmd += ["--live-port", str(live_port)]
     if viewers:
         cmd += ["--viewer-procs", str(args.viewer_procs), "--viewer-nice", str(args.viewer_nice)]
     print("+", " ".join(cmd), flush=True)
@@ -109,6 +114,11 @@ def main():
     p.add_argument("--viewer-nice", type=int, default=0,
                    help="nice increment of the viewers' processes (10: they take only the CPU "
                         "the server and the witnesses leave, as if on machines of their own)")
+    p.add_argument("--live-listen", action="store_true",
+                   help="the server serves the feed from its live thread (--live-listen), the "
+                        "viewers read it there; both nights, so that only the viewers differ")
+    p.add_argument("--live-nice", type=int, default=10,
+                   help="with --live-listen: the live thread's nice increment")
     p.add_argument("--rounds", type=int, default=1,
                    help="pairs of nights (without, with viewers), one after the other; the "
                         "median of their ratios is the figure")

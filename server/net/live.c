@@ -130,7 +130,6 @@ struct live {
     struct api *api;
     struct live_link *link;
     const char *mode; /* the election's, as the counting side last said */
-    bool check_wire;  /* wire_hook's verdicts are for the counting loop's sockets only */
     void (*on_stop)(void *ctx);
     void *on_stop_ctx;
     uv_timer_t sweep;
@@ -749,7 +748,7 @@ int live_callback(struct live *l, struct lws *wsi, enum lws_callback_reasons rea
             heard_from(*conn);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (l->check_wire && wire_unmasked(wsi)) /* RFC 6455 5.1: a client frame must be masked */
+        if (wire_unmasked(wsi)) /* RFC 6455 5.1: a client frame must be masked */
             return close_with(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "frame not masked");
         if (*conn && (*conn)->revoked)
             return close_with(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "token revoked");
@@ -859,7 +858,6 @@ struct live *live_new(uv_loop_t *loop, struct api *api, struct live_tick *tick)
     struct live *l = xcalloc(1, sizeof *l);
     l->api = api;
     l->mode = election_mode_name(MODE_TEST);
-    l->check_wire = true;
     u64map_init(&l->topics);
     l->link = live_tick_add_feed(tick, loop, on_down, l);
     SU_ASSERT(l->link);
@@ -873,11 +871,10 @@ struct live *live_new(uv_loop_t *loop, struct api *api, struct live_tick *tick)
     return l;
 }
 
-void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx, bool check_wire)
+void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx)
 {
     l->on_stop = cb;
     l->on_stop_ctx = ctx;
-    l->check_wire = check_wire;
 }
 
 void live_stop(struct live *l)

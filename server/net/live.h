@@ -20,9 +20,8 @@ struct live_tick;
  * (live_tick.h; the same loop or another thread's). */
 struct live *live_new(uv_loop_t *loop, struct api *api, struct live_tick *tick);
 /* For a feed on a thread of its own: cb runs on that thread when the
- * counting side says stop; check_wire false leaves wire_hook's verdicts,
- * kept for the counting loop's sockets, alone. */
-void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx, bool check_wire);
+ * counting side says stop (after live_stop). */
+void live_on_stop(struct live *l, void (*cb)(void *ctx), void *ctx);
 /* Closes its handles; connections are closed by lws's teardown. */
 void live_stop(struct live *l);
 /* After the loop ran dry, before live_tick_free. */

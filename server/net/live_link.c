@@ -44,21 +44,26 @@ void live_items_free(struct live_item *items)
     }
 }
 
-/* Takes everything pushed so far, in order, and hands it to the reader. */
+/* Takes everything pushed so far, oldest first, and hands it to the reader. */
 static void on_async(uv_async_t *async)
 {
     struct live_queue *q = async->data;
-    pthread_mutex_lock(&q->mu);
-    struct live_item *items = q->head;
-    q->head = q->tail = NULL;
-    pthread_mutex_unlock(&q->mu);
+    struct live_item *newest = atomic_exchange(&q->head, NULL), *items = NULL;
+    while (newest) {
+        struct live_item *next = newest->next;
+        newest->next = items;
+        items = newest;
+        newest = next;
+    }
     if (items)
         q->on_items(q->ctx, items);
 }
 
 static void queue_init(struct live_queue *q, uv_loop_t *loop, live_items_cb *cb, void *ctx)
 {
-    pthread_mutex_init(&q->mu, NULL);
+    atomic_init(&q->head, NULL);
+    atomic_init(&q->closed, 0);
+    atomic_init(&q->pushers, 0);
     q->on_items = cb;
     q->ctx = ctx;
     uv_async_init(loop, &q->async, on_async);
@@ -74,49 +79,42 @@ struct live_link *live_link_new(uv_loop_t *counting, live_items_cb *on_up, void 
     return link;
 }
 
-/* uv_async_send under the mutex: live_queue_close sets `closed` under it
- * before closing the handle, so no send can reach a closing handle. */
+/* `pushers` is raised before `closed` is read, and live_queue_close sets
+ * `closed` before it reads `pushers` (both sequentially consistent): either
+ * the push sees the queue closed and drops its item, or the close waits for
+ * the push's uv_async_send to return before closing the handle. */
 void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t key, int64_t seq,
                      struct live_frame *frame, const char *mode)
 {
     struct live_item *it = xcalloc(1, sizeof *it);
     *it = (struct live_item){NULL, kind, key, seq, frame, mode};
-    pthread_mutex_lock(&q->mu);
-    if (q->closed) {
-        pthread_mutex_unlock(&q->mu);
+    atomic_fetch_add(&q->pushers, 1);
+    if (atomic_load(&q->closed)) {
+        atomic_fetch_sub(&q->pushers, 1);
         live_items_free(it);
         return;
     }
-    if (q->tail)
-        q->tail->next = it;
-    else
-        q->head = it;
-    q->tail = it;
+    it->next = atomic_load(&q->head);
+    while (!atomic_compare_exchange_weak(&q->head, &it->next, it))
+        ;
     uv_async_send(&q->async);
-    pthread_mutex_unlock(&q->mu);
+    atomic_fetch_sub(&q->pushers, 1);
 }
 
 void live_queue_close(struct live_queue *q)
 {
-    pthread_mutex_lock(&q->mu);
-    int was_closed = q->closed;
-    q->closed = 1;
-    pthread_mutex_unlock(&q->mu);
-    if (!was_closed)
-        uv_close((uv_handle_t *)&q->async, NULL);
-}
-
-static void queue_free(struct live_queue *q)
-{
-    live_items_free(q->head);
-    pthread_mutex_destroy(&q->mu);
+    if (atomic_exchange(&q->closed, 1))
+        return;
+    while (atomic_load(&q->pushers)) /* a push between its check and its wake-up: microseconds */
+        uv_sleep(1);
+    uv_close((uv_handle_t *)&q->async, NULL);
 }
 
 void live_link_free(struct live_link *link)
 {
     if (!link)
         return;
-    queue_free(&link->up);
-    queue_free(&link->down);
+    live_items_free(atomic_load(&link->up.head));
+    live_items_free(atomic_load(&link->down.head));
     free(link);
 }

@@ -4,14 +4,13 @@
  * that owns the viewers' sockets) keeps the topics and subscriptions and
  * writes. They may run on one loop (the feed on --listen) or on two threads
  * (--live-listen, live_thread.c): either way they meet only here, through two
- * mutex-guarded FIFOs, each with a uv_async_t that wakes the loop reading it.
+ * lock-free FIFOs, each with a uv_async_t that wakes the loop reading it.
  * Order is kept: every update of a topic the counting side sent after a
  * snapshot arrives after it, which is what makes "snapshot, then updates
  * newer than it" hold across threads. */
 #ifndef SUARA_NET_LIVE_LINK_H
 #define SUARA_NET_LIVE_LINK_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,12 +56,15 @@ struct live_item {
 typedef void live_items_cb(void *ctx, struct live_item *items);
 
 /* One direction: items pushed by one thread, taken by the loop of the other
- * in the order pushed. The async handle belongs to the reading loop; the
- * mutex guards the list and `closed`. */
+ * in the order pushed. No mutex: a push is a compare-and-swap onto `head`
+ * (newest first), the reader takes the whole list with one exchange and
+ * reverses it. A mutex here would let the live thread, which runs at a lower
+ * priority, hold up the counting loop whenever the kernel preempted it
+ * inside the lock. The async handle belongs to the reading loop. */
 struct live_queue {
-    pthread_mutex_t mu;
-    struct live_item *head, *tail;
-    int closed;
+    _Atomic(struct live_item *) head;
+    atomic_int closed;
+    atomic_int pushers; /* pushes under way: the handle is closed only after they end */
     uv_async_t async;
     live_items_cb *on_items; /* called on the reading loop; frees the items it is given */
     void *ctx;
@@ -81,7 +83,8 @@ struct live_link *live_link_new(uv_loop_t *counting, live_items_cb *on_up, void 
  * the queue is closed the item is dropped. Any thread. */
 void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t key, int64_t seq,
                      struct live_frame *frame, const char *mode);
-/* No more items are taken; the handle closes. On the reading loop. */
+/* No more items are taken; the handle closes (after any push under way on
+ * the other thread has sent its wake-up). On the reading loop. */
 void live_queue_close(struct live_queue *q);
 void live_items_free(struct live_item *items);
 /* After both loops stopped using it. */

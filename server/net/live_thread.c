@@ -10,12 +10,12 @@
 #endif
 #include "live_thread.h"
 #include "live_lws.h"
+#include "wire_hook.h"
 #include "core/log.h"
 #include "core/mem.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -29,9 +29,9 @@ struct live_thread {
     struct lws_context *ctx;
     void *foreign_loops[1];
     lws_retry_bo_t retry;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
+    uv_thread_t thread;
+    uv_mutex_t mu;
+    uv_cond_t cond;
     int started; /* 0 while starting, 1 listening, -1 failed (under mu) */
     char err[160];
     int loop_rc;
@@ -55,6 +55,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     struct live_thread *lt = lws_context_user(lws_get_context(wsi));
     struct session *s = user;
+    if (reason == LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
+        wire_watch(wsi); /* before lws reads a byte: 431/414 and unmasked frames, as on --listen */
+    else if (reason == LWS_CALLBACK_WSI_DESTROY)
+        wire_forget(wsi);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the live feed is at /api/v1/live");
@@ -118,10 +122,10 @@ static void lower_priority(int nice_by)
 
 static void report(struct live_thread *lt, int started)
 {
-    pthread_mutex_lock(&lt->mu);
+    uv_mutex_lock(&lt->mu);
     lt->started = started;
-    pthread_cond_signal(&lt->cond);
-    pthread_mutex_unlock(&lt->mu);
+    uv_cond_signal(&lt->cond);
+    uv_mutex_unlock(&lt->mu);
 }
 
 /* On this thread, when the counting side says stop (after live_stop). */
@@ -132,7 +136,7 @@ static void on_stop(void *ctx)
         lws_context_destroy(lt->ctx);
 }
 
-static void *run(void *arg)
+static void run(void *arg)
 {
     struct live_thread *lt = arg;
     lower_priority(lt->cfg->live_nice);
@@ -150,14 +154,14 @@ static void *run(void *arg)
     }
     live_free(lt->live);
     lt->live = NULL;
+    wire_release_thread();
     lt->loop_rc = uv_loop_close(&lt->loop);
-    return NULL;
 }
 
 static void free_thread(struct live_thread *lt)
 {
-    pthread_mutex_destroy(&lt->mu);
-    pthread_cond_destroy(&lt->cond);
+    uv_mutex_destroy(&lt->mu);
+    uv_cond_destroy(&lt->cond);
     free(lt);
 }
 
@@ -166,12 +170,12 @@ struct live_thread *live_thread_start(struct api *api, struct live_tick *tick, c
 {
     struct live_thread *lt = xcalloc(1, sizeof *lt);
     lt->cfg = api->cfg;
-    pthread_mutex_init(&lt->mu, NULL);
-    pthread_cond_init(&lt->cond, NULL);
+    uv_mutex_init(&lt->mu);
+    uv_cond_init(&lt->cond);
     uv_loop_init(&lt->loop);
     lt->live = live_new(&lt->loop, api, tick);
-    live_on_stop(lt->live, on_stop, lt, false);
-    if (pthread_create(&lt->thread, NULL, run, lt) != 0) {
+    live_on_stop(lt->live, on_stop, lt);
+    if (uv_thread_create(&lt->thread, run, lt) != 0) {
         snprintf(err, err_size, "cannot start the live feed's thread");
         live_stop(lt->live);
         uv_run(&lt->loop, UV_RUN_DEFAULT);
@@ -180,11 +184,11 @@ struct live_thread *live_thread_start(struct api *api, struct live_tick *tick, c
         free_thread(lt);
         return NULL;
     }
-    pthread_mutex_lock(&lt->mu);
+    uv_mutex_lock(&lt->mu);
     while (!lt->started)
-        pthread_cond_wait(&lt->cond, &lt->mu);
+        uv_cond_wait(&lt->cond, &lt->mu);
     int started = lt->started;
-    pthread_mutex_unlock(&lt->mu);
+    uv_mutex_unlock(&lt->mu);
     if (started < 0) {
         snprintf(err, err_size, "%s", lt->err);
         live_thread_join(lt);
@@ -197,7 +201,7 @@ int live_thread_join(struct live_thread *lt)
 {
     if (!lt)
         return 0;
-    pthread_join(lt->thread, NULL);
+    uv_thread_join(&lt->thread);
     int rc = lt->loop_rc;
     if (rc != 0)
         log_error("live_loop_not_closed", "error=\"%s\"", uv_strerror(rc));

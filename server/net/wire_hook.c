@@ -29,12 +29,16 @@ struct watched {
 };
 
 /* Indexed by descriptor, so the lookup on every read costs one load and
- * descriptors nobody watches cost nothing. Made once, as large as the
- * process's descriptor limit, and written only on the loop thread: another
- * thread's read looks at the slot of its own descriptor, never watched. */
-static struct watched **by_fd;
-static int fd_cap;
-static struct u64map by_wsi; /* (uintptr_t)wsi -> watched: the fd is gone at destroy */
+ * descriptors nobody watches cost nothing. Made once per thread that serves
+ * lws connections (the counting loop's, and the live thread's with
+ * --live-listen), as large as the process's descriptor limit: each thread
+ * sees only its own sockets, so a descriptor number one thread has just
+ * closed and the other reuses is never looked up in the wrong table, and
+ * the thread pool's reads find nothing. */
+static _Thread_local struct watched **by_fd;
+static _Thread_local int fd_cap;
+static _Thread_local struct u64map
+    by_wsi; /* (uintptr_t)wsi -> watched: the fd is gone at destroy */
 
 static struct watched *lookup(int fd)
 {
@@ -79,6 +83,17 @@ void wire_forget(struct lws *wsi)
     if (lookup(w->fd) == w)
         by_fd[w->fd] = NULL;
     free(w);
+}
+
+void wire_release_thread(void)
+{
+    size_t pos = 0;
+    for (struct watched *w; (w = u64map_next(&by_wsi, &pos));)
+        free(w);
+    u64map_free(&by_wsi);
+    free(by_fd);
+    by_fd = NULL;
+    fd_cap = 0;
 }
 
 bool wire_unmasked(struct lws *wsi)

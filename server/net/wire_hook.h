@@ -23,5 +23,8 @@ void wire_forget(struct lws *wsi);
 /* True when an unmasked frame came on wsi: the live feed then closes it with
  * 1002 (it is asked to write as soon as the frame is seen). */
 bool wire_unmasked(struct lws *wsi);
+/* Frees the calling thread's table (a thread that served lws connections,
+ * when it ends: the live thread's). */
+void wire_release_thread(void);
 
 #endif

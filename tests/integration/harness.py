@@ -408,10 +408,11 @@ class Server:
 
     # WebSocket
 
-    def ws(self, path="/api/v1/live", timeout=10.0, **kw):
-        """A connected websocket.WebSocket (python3-websocket) to path."""
+    def ws(self, path="/api/v1/live", timeout=10.0, port=None, **kw):
+        """A connected websocket.WebSocket (python3-websocket) to path, on
+        port (another listener of this server's, e.g. --live-listen)."""
         import websocket  # only WebSocket tests need the package
-        return websocket.create_connection(f"ws://{self.host}:{self.port}{path}",
+        return websocket.create_connection(f"ws://{self.host}:{port or self.port}{path}",
                                            timeout=timeout, **kw)
 
     # process control

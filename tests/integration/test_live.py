@@ -187,11 +187,17 @@ def topic_of(message):
 # --- clients ---------------------------------------------------------------------
 
 
+def feed_port(server):
+    """Where the tests' viewers read the feed: the port of --live-listen when the
+    case serves the feed from the live thread, else the server's own."""
+    return getattr(server, "feed_port", server.port)
+
+
 class Live:
     """A python3-websocket client with JSON helpers."""
 
     def __init__(self, server, path=LIVE, **kw):
-        self.ws = server.ws(path, **kw)
+        self.ws = server.ws(path, port=feed_port(server), **kw)
 
     def send(self, message):
         self.ws.send(message if isinstance(message, str) else json.dumps(message))
@@ -392,6 +398,9 @@ class LiveCase(harness.SuaraTestCase):
     """Each test gets a fresh seeded database and a witness token for the province."""
 
     seed = False  # the module's shared database is not used
+    # True: the server also serves the feed from its live thread (--live-listen)
+    # and the viewers read it there; forms still go to the server's own port.
+    live_thread = False
 
     def setUp(self):
         self.fresh = harness.Database("live", migrate=True, seed=True)
@@ -399,8 +408,13 @@ class LiveCase(harness.SuaraTestCase):
         self.witness = self.fresh.make_token("witness", "62", "live-test")
 
     def serve(self, *args, env=None):
-        return self.start_server("--rate-per-minute", "0", *args, db=self.fresh, ready=True,
-                                 env=env)
+        port = harness.free_port() if self.live_thread else None
+        thread = ("--live-listen", f"127.0.0.1:{port}") if port else ()
+        server = self.start_server("--rate-per-minute", "0", *thread, *args, db=self.fresh,
+                                   ready=True, env=env)
+        if port:
+            server.feed_port = port
+        return server
 
     def count(self, server, forms, threads=6):
         results = post_forms(server, self.witness, forms, threads)
@@ -601,7 +615,7 @@ class ProtocolTest(LiveCase):
         for path in ("/api/v1/live/", "/api/v1/livex", "/api/v1/tally/gub-62/62", "/live", "/",
                      "/api/v1/contests"):
             with self.subTest(path=path):
-                client = RawWS(server.host, server.port, path, timeout=5)
+                client = RawWS(server.host, feed_port(server), path, timeout=5)
                 try:
                     with self.assertRaises(AssertionError) as refused:
                         client.finish_handshake()
@@ -945,7 +959,7 @@ class SlowReaderTest(LiveCase):
         warm_up, control, stalled = codes[:400], codes[400:1900], codes[1900:]
 
         # The normal client, read by a thread, on every topic.
-        normal = RawWS(server.host, server.port).finish_handshake()
+        normal = RawWS(server.host, feed_port(server)).finish_handshake()
         self.addCleanup(normal.close)
         # (Whether updates carry only changed children is UpdateTest's business.)
         reader = Reader(self, normal, topics, strict=False)
@@ -960,7 +974,7 @@ class SlowReaderTest(LiveCase):
         control_results, control_growth = self.burst(server, reader, control)
 
         # The stalled client reads its snapshots, then nothing until told.
-        slow = RawWS(server.host, server.port, small=True).finish_handshake()
+        slow = RawWS(server.host, feed_port(server), small=True).finish_handshake()
         self.addCleanup(slow.close)
         slow_subs = {topic: Subscription(self, topic, strict=False) for topic in topics}
         for contest, region in topics:
@@ -1064,7 +1078,7 @@ class ManySubscribersTest(LiveCase):
         clients = []
         self.addCleanup(lambda: [c.close() for c in clients])
         for start in range(0, self.CLIENTS, 100):
-            wave = [RawWS(server.host, server.port) for _ in range(min(100, self.CLIENTS - start))]
+            wave = [RawWS(server.host, feed_port(server)) for _ in range(min(100, self.CLIENTS - start))]
             clients.extend(wave)
             for c in wave:
                 c.finish_handshake()
@@ -1158,7 +1172,7 @@ class IdleTest(LiveCase):
         thread.start()
         self.addCleanup(halt.set)
         # ... and one that completes the handshake, then never reads nor answers.
-        dead = RawWS(server.host, server.port, answer_pings=False).finish_handshake()
+        dead = RawWS(server.host, feed_port(server), answer_pings=False).finish_handshake()
         self.addCleanup(dead.close)
         dead.subscribe("gub-62", "62")
         opened = time.monotonic()
@@ -1226,6 +1240,80 @@ class PrivateReadsTest(LiveCase):
         snapshot, before = live.expect_type("snapshot")
         self.assertEqual(before, [])
         self.assertEqual(without_type(snapshot), tally)
+
+
+# --- the same feed from the live thread (--live-listen) ------------------------------
+# Every case above again, the viewers on the live thread's port and the forms on the
+# server's own: snapshot then updates in seq order, resync after a stall, topics freed
+# with their last subscriber, hostile and idle clients bounded. (Not PrivateReadsTest:
+# --live-listen refuses --private-reads.)
+
+
+class ThreadProtocolTest(ProtocolTest):
+    live_thread = True
+
+
+class ThreadUpdateTest(UpdateTest):
+    live_thread = True
+
+
+class ThreadSlowReaderTest(SlowReaderTest):
+    live_thread = True
+
+
+class ThreadManySubscribersTest(ManySubscribersTest):
+    live_thread = True
+
+
+class ThreadIdleTest(IdleTest):
+    live_thread = True
+
+
+class LiveThreadTest(LiveCase):
+    """What only the threaded feed has: two ports, two loops, one tally."""
+
+    live_thread = True
+
+    def test_a_viewer_on_the_live_port_gets_forms_posted_on_the_main_port(self):
+        server = self.serve()
+        live = self.open_live(server)
+        live.subscribe("gub-62", "62")
+        snapshot, _ = live.expect_type("snapshot")
+        self.assertEqual(snapshot["seq"], 0)
+        self.count(server, [make_form(t) for t in spread(ALL_TPS, 5)])
+        expected = self.tally(server, "gub-62", "62")
+        update, _ = live.expect(lambda m: m.get("type") == "update" and
+                                m.get("seq") == expected["seq"], timeout=10,
+                                what=f"the update at seq {expected['seq']}")
+        self.assertEqual(totals(without_type(update)), totals(expected))
+        # The feed on --listen keeps working beside the thread's, from the same tallies.
+        on_main = server.ws(LIVE)
+        self.addCleanup(on_main.close)
+        on_main.send(json.dumps({"type": "subscribe", "contest": "gub-62", "region": "62"}))
+        on_main.settimeout(5)
+        self.assertEqual(without_type(json.loads(on_main.recv())), expected)
+
+    def test_the_server_stops_cleanly_with_viewers_connected(self):
+        server = self.serve()
+        viewers = [self.open_live(server) for _ in range(20)]
+        for viewer in viewers:
+            viewer.subscribe("gub-62", "62")
+        for viewer in viewers:
+            viewer.expect_type("snapshot")
+        self.count(server, [make_form(t) for t in spread(ALL_TPS, 20)])
+        for viewer in viewers:
+            viewer.expect_type("update", timeout=10)
+        # stop() asserts exit status 0 and no sanitizer report: the thread joined,
+        # both loops closed, every connection and message freed.
+        server.stop()
+
+    def test_the_live_port_serves_only_the_feed(self):
+        server = self.serve()
+        conn = http.client.HTTPConnection(server.host, server.feed_port, timeout=5)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/api/v1/status")
+        self.assertEqual(conn.getresponse().status, 404)
+
 
 if __name__ == "__main__":
     harness.main()
