@@ -63,7 +63,7 @@ export function onMode(fn) {
 
 let statusPromise = null;
 
-// GET /api/v1/status ({mode, final, live_url, log}) as request() answers it,
+// GET /api/v1/status ({mode, final, live_url, live_port, log}) as request() answers it,
 // asked once per page load and shared: app.js for the mode, live.js for
 // where the live feed is, the admin page for the final regions. A reply
 // other than a 200 is not kept (the next caller asks again); fresh = true

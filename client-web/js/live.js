@@ -11,6 +11,9 @@
 // saying "connected" then would be lying. Back online, the socket is closed
 // and opened again, so the server sends fresh snapshots of everything.
 //
+// With `suara serve --live-listen` (GET /api/v1/status: live_port) the same
+// feed is read on that port of the page's host, from the server's live thread.
+//
 // When the server names nchan edges (GET /api/v1/status: live_url, from
 // `suara serve --live-url`), the feed is read there instead: one WebSocket per
 // node at LIVE_URL/{contest}/{region}, each message the node's full state.
@@ -33,6 +36,7 @@ let failures = 0;
 let retryTimer = null;
 let lastMessageAt = null;
 let edgeBase; // undefined: not asked yet; null: this server's own feed; else the edges' URL
+let livePort = null; // this server's feed on its live thread's port (--live-listen), same host
 let asking = null;
 
 const key = (contest, region) => `${contest}|${region}`;
@@ -67,6 +71,7 @@ function askWhere() {
       if (r.status === 0 || r.status === 503) throw new Error('status'); // not reached, or loading
       // Anything but a 200 (a server of before --live-url): its own feed.
       edgeBase = r.status === 200 && typeof r.data?.live_url === 'string' ? wsUrl(r.data.live_url) : null;
+      livePort = r.status === 200 && Number.isInteger(r.data?.live_port) ? r.data.live_port : null;
     })
     .finally(() => { asking = null; });
   return asking;
@@ -100,7 +105,8 @@ function connect() {
   if (ws) return;
   setState(failures >= OFFLINE_AFTER ? 'offline' : failures ? 'retrying' : 'connecting');
   const token = readToken(); // needed only when the server keeps reads private
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/v1/live` +
+  const host = livePort ? `${location.hostname}:${livePort}` : location.host;
+  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${host}/api/v1/live` +
     (token ? `?token=${encodeURIComponent(token)}` : '');
   const sock = new WebSocket(url);
   ws = sock;

@@ -113,6 +113,12 @@ static enum route_result get_status(struct api *api, struct http_reply *rep)
         cJSON_AddStringToObject(o, "live_url", api->cfg->live_url);
     else
         cJSON_AddNullToObject(o, "live_url");
+    /* --live-listen: this server's own feed, from its live thread, on that
+     * port of the same host (ws:, /api/v1/live); null: on this port. */
+    if (api->cfg->live_listen)
+        cJSON_AddNumberToObject(o, "live_port", api->cfg->live_port);
+    else
+        cJSON_AddNullToObject(o, "live_port");
     cJSON *finals = cJSON_AddArrayToObject(o, "final");
     const struct finals *fl = &api->ledger->finals;
     for (int i = 0; i < fl->n; i++) {

@@ -1,22 +1,24 @@
-/* See live.h.
+/* See live.h. The serving side of a feed (live_link.h): it runs on one loop,
+ * the counting loop's for the feed on --listen or the live thread's for
+ * --live-listen, and reads nothing the counting loop writes; what moved
+ * arrives as encoded updates and snapshots (live_tick.c).
  *
  * Topics are (contest, region) pairs with at least one subscriber, keyed by
- * integers and freed with their last subscriber, so what a client can make the
- * server hold is bounded by its subscriptions. Each remembers the node seq it
- * last broadcast. Once per tick the tallies' list of moved (contest, TPS)
- * pairs is walked up to each contest's root: every topic met whose node moved
- * gets one update, encoded into a ref-counted message whose same bytes are
- * queued on every subscriber's connection (by the flush slices, not the
- * tick: bcast_step). Topics nobody watches cost nothing, and a quiet topic
- * is never looked at. A connection's
- * backlog may be at most ws_queue_max ticks old (and hold at most one message
- * per subscription per tick): a viewer that falls further behind loses the
+ * integers and freed with their last subscriber (the counting side is told,
+ * WATCH/UNWATCH, and encodes only for watched nodes), so what a client can
+ * make the server hold is bounded by its subscriptions. Each update arrives
+ * once per topic, and its same bytes are queued on every subscriber's
+ * connection (by the flush slices: bcast_step). A connection's backlog may
+ * be at most ws_queue_max ticks old (and hold at most one message per
+ * subscription per tick): a viewer that falls further behind loses the
  * backlog, and each subscription that lost an update is marked for a fresh
- * snapshot, written when the socket drains. A prompt viewer with many
+ * snapshot, asked for when the socket can take it and shared by every
+ * subscriber waiting when it arrives. A prompt viewer with many
  * subscriptions is therefore never mistaken for a slow one, while a stalled
- * viewer costs a bounded amount of memory and never delays anyone else. Snapshots are encoded per
- * subscriber at write time, so a reconnect storm costs JSON work only for the
- * sockets that can actually take it.
+ * viewer costs a bounded amount of memory and never delays anyone else.
+ * Order holds across the link: a snapshot at seq S is followed only by
+ * updates the counting side made after it, and a subscriber takes an update
+ * only when it is newer than what it has.
  *
  * Writing (why it is not lws's usual "ask for WRITEABLE, write one"): that
  * costs two epoll_ctl calls per frame (POLLOUT on, then off) besides the

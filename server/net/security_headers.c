@@ -59,16 +59,19 @@ static void live_origin(const char *url, char *out, size_t size)
     snprintf(out, size, " %s://%.*s", tls ? "wss" : "ws", (int)host_len, host);
 }
 
-void security_headers_init(const char *live_url)
+void security_headers_init(const char *live_url, int live_port)
 {
     char origin[600];
     live_origin(live_url, origin, sizeof origin);
+    if (live_port) /* the page's own host name, whatever it is, on that port */
+        snprintf(origin + strlen(origin), sizeof origin - strlen(origin), " ws://*:%d",
+                 live_port);
     snprintf(document_raw, sizeof document_raw, DOCUMENT_RAW, origin);
 }
 
 const char *security_headers_for_file(const char *mime)
 {
     if (!document_raw[0])
-        security_headers_init(NULL);
+        security_headers_init(NULL, 0);
     return strncmp(mime, "text/html", 9) == 0 ? document_raw : asset_raw;
 }

@@ -17,8 +17,9 @@ struct lws;
 /* Adds the API answers' set to a reply being built; 0 or -1. */
 int security_headers_add(struct lws *wsi, unsigned char **p, unsigned char *end);
 /* Builds the documents' policy once, before serving: connect-src then also
- * names the origin of --live-url (NULL: this origin only). */
-void security_headers_init(const char *live_url);
+ * names the origin of --live-url (NULL: this origin only), and the port of
+ * --live-listen on any host (0: none), where the page's feed then is. */
+void security_headers_init(const char *live_url, int live_port);
 /* Raw "name: value\r\n" lines for a static file of this MIME type. */
 const char *security_headers_for_file(const char *mime);
 

@@ -716,7 +716,7 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
     w->retry.secs_since_valid_ping = 0;
     w->retry.secs_since_valid_hangup = 0;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
-    security_headers_init(cfg->live_url);
+    security_headers_init(cfg->live_url, cfg->live_listen ? cfg->live_port : 0);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

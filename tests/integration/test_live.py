@@ -1307,8 +1307,18 @@ class LiveThreadTest(LiveCase):
         # both loops closed, every connection and message freed.
         server.stop()
 
+    def test_live_listen_refuses_what_it_does_not_support(self):
+        for extra in (["--private-reads"], ["--tls-cert", "c.pem", "--tls-key", "k.pem"]):
+            with self.subTest(extra=extra):
+                proc = harness.suara("serve", "--db", self.fresh.conninfo, "--live-listen",
+                                     "127.0.0.1:1", *extra)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn("--live-listen", proc.stderr)
+
     def test_the_live_port_serves_only_the_feed(self):
         server = self.serve()
+        status, _, body = server.get("/api/v1/status")
+        self.assertEqual((status, body["live_port"]), (200, server.feed_port))
         conn = http.client.HTTPConnection(server.host, server.feed_port, timeout=5)
         self.addCleanup(conn.close)
         conn.request("GET", "/api/v1/status")

@@ -1,7 +1,8 @@
 """The server under valgrind's memcheck: start, load the province, answer
 reads, take forms (counted, held, a retry, a review decision), serve a live
-subscriber, then stop on SIGTERM. Memcheck must report no errors and no
-definitely or indirectly lost memory at exit."""
+subscriber on its own port and another on the live thread's (--live-listen),
+then stop on SIGTERM with the second still connected. Memcheck must report no
+errors and no definitely or indirectly lost memory at exit."""
 
 import json
 import re
@@ -21,7 +22,8 @@ class ValgrindServer(harness.Server):
 class ValgrindTest(harness.SuaraTestCase):
     def test_no_leaks_and_no_errors(self):
         self.assertIsNotNone(shutil.which("valgrind"), "valgrind is not installed")
-        server = ValgrindServer(self.db, timeout=120)
+        live_port = harness.free_port()
+        server = ValgrindServer(self.db, "--live-listen", f"127.0.0.1:{live_port}", timeout=120)
         self.addCleanup(self._stop_if_running, server)
         server.wait_for("/readyz", timeout=120)
         witness = self.make_token("witness", "62.01.01.1011")
@@ -38,6 +40,9 @@ class ValgrindTest(harness.SuaraTestCase):
         ws = server.ws(timeout=60)
         ws.send(json.dumps({"type": "subscribe", "contest": "gub-62", "region": "62"}))
         self.assertEqual(harness.ws_recv_json(ws, timeout=60)["type"], "snapshot")
+        on_thread = server.ws(timeout=60, port=live_port)
+        on_thread.send(json.dumps({"type": "subscribe", "contest": "gub-62", "region": "62"}))
+        self.assertEqual(harness.ws_recv_json(on_thread, timeout=60)["type"], "snapshot")
 
         good = harness.build_form("vg-good", "62.01.01.1011.001", 501)
         status, _, first = server.post("/api/v1/forms", good, token=witness, timeout=60)
@@ -53,7 +58,8 @@ class ValgrindTest(harness.SuaraTestCase):
                                       token=reviewer, timeout=60)
         self.assertEqual(status, 200, body)
         self.assertEqual(harness.ws_recv_json(ws, timeout=60)["type"], "update")
-        ws.close()
+        self.assertEqual(harness.ws_recv_json(on_thread, timeout=60)["type"], "update")
+        ws.close()  # on_thread stays connected through the stop
 
         server.proc.send_signal(signal.SIGTERM)
         code = server.proc.wait(timeout=120)
