@@ -64,8 +64,7 @@ void security_headers_init(const char *live_url, int live_port)
     char origin[600];
     live_origin(live_url, origin, sizeof origin);
     if (live_port) /* the page's own host name, whatever it is, on that port */
-        snprintf(origin + strlen(origin), sizeof origin - strlen(origin), " ws://*:%d",
-                 live_port);
+        snprintf(origin + strlen(origin), sizeof origin - strlen(origin), " ws://*:%d", live_port);
     snprintf(document_raw, sizeof document_raw, DOCUMENT_RAW, origin);
 }
 

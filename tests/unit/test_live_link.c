@@ -73,8 +73,7 @@ static void test_another_threads_pushes_arrive_in_order(void **state)
     assert_int_equal(r.seen, ITEMS);
     assert_int_equal(r.out_of_order, 0);
     /* Closed: dropped (and its frame freed: ASan and valgrind would say). */
-    live_queue_push(&r.link->down, LIVE_ITEM_UPDATE, 7, ITEMS + 1,
-                    live_frame_new("x", 1), NULL);
+    live_queue_push(&r.link->down, LIVE_ITEM_UPDATE, 7, ITEMS + 1, live_frame_new("x", 1), NULL);
     assert_null(atomic_load(&r.link->down.head));
     live_link_free(r.link);
     assert_int_equal(uv_loop_close(&loop), 0);
