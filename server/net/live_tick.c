@@ -20,6 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Snapshots encoded per loop iteration, at most, as the serving side's
+ * writes (live.c): ten thousand viewers resyncing at once must not hold the
+ * witnesses' loop for the whole encoding. */
+#define SNAPSHOT_BUDGET_US 250
+
 struct watched {
     uint64_t key;
     int refs;
@@ -27,6 +32,7 @@ struct watched {
     struct live_frame *snap;
     int64_t snap_seq, snap_kpu;
     int snap_finals;
+    bool snap_wanted; /* its key is in feed->wanted, to be encoded by snapshot_slice */
 };
 
 struct feed {
@@ -34,11 +40,17 @@ struct feed {
     struct live_link *link;
     struct u64map watched; /* key -> struct watched */
     const char *mode_sent;
+    /* Keys of watched nodes whose snapshot a subscriber waits for, oldest
+     * first, from `wanted_pos`; a key unwatched meanwhile is skipped. */
+    uint64_t *wanted;
+    size_t wanted_pos, wanted_len, wanted_cap;
 };
 
 struct live_tick {
     struct api *api;
     uv_timer_t timer;
+    uv_check_t snap_check; /* snapshot_slice after each poll while some are wanted */
+    uv_idle_t snap_idle;   /* ... without that poll blocking */
     struct feed feeds[LIVE_TICK_FEEDS_MAX];
     int n_feeds;
     bool ready;
@@ -117,6 +129,61 @@ static void send_snapshot(struct feed *f, uint64_t key)
     live_queue_push(&f->link->down, LIVE_ITEM_SNAPSHOT, key, seq, live_frame_ref(w->snap), NULL);
 }
 
+static void keep_polling(uv_idle_t *idle)
+{
+    (void)idle; /* only there so that the loop's poll does not block */
+}
+
+/* The next wanted snapshot of the feed, encoded and sent; false when none. */
+static bool next_snapshot(struct feed *f)
+{
+    while (f->wanted_pos < f->wanted_len) {
+        uint64_t key = f->wanted[f->wanted_pos++];
+        struct watched *w = u64map_get(&f->watched, key);
+        if (w && w->snap_wanted) {
+            w->snap_wanted = false;
+            send_snapshot(f, key);
+            return true;
+        }
+    }
+    f->wanted_pos = f->wanted_len = 0;
+    return false;
+}
+
+static void snapshot_slice(uv_check_t *check)
+{
+    struct live_tick *t = check->data;
+    uint64_t deadline = uv_hrtime() + SNAPSHOT_BUDGET_US * 1000ull;
+    bool more = true;
+    while (more && uv_hrtime() < deadline) {
+        more = false;
+        for (int i = 0; i < t->n_feeds; i++)
+            more = next_snapshot(&t->feeds[i]) || more;
+    }
+    if (!more) {
+        uv_check_stop(&t->snap_check);
+        uv_idle_stop(&t->snap_idle);
+    }
+}
+
+static void want_snapshot(struct feed *f, uint64_t key)
+{
+    struct live_tick *t = f->tick;
+    struct watched *w = u64map_get(&f->watched, key);
+    if (!w || w->snap_wanted || t->stopped)
+        return;
+    w->snap_wanted = true;
+    if (f->wanted_len == f->wanted_cap) {
+        f->wanted_cap = f->wanted_cap ? 2 * f->wanted_cap : 64;
+        f->wanted = xrealloc(f->wanted, f->wanted_cap * sizeof *f->wanted);
+    }
+    f->wanted[f->wanted_len++] = key;
+    if (!uv_is_active((uv_handle_t *)&t->snap_check)) {
+        uv_check_start(&t->snap_check, snapshot_slice);
+        uv_idle_start(&t->snap_idle, keep_polling);
+    }
+}
+
 static void on_up(void *ctx, struct live_item *items)
 {
     struct feed *f = ctx;
@@ -126,7 +193,7 @@ static void on_up(void *ctx, struct live_item *items)
         else if (it->kind == LIVE_ITEM_UNWATCH)
             unwatch(f, it->key);
         else if (it->kind == LIVE_ITEM_WANT_SNAPSHOT)
-            send_snapshot(f, it->key);
+            want_snapshot(f, it->key);
     }
     live_items_free(items);
 }
@@ -207,6 +274,10 @@ struct live_tick *live_tick_new(uv_loop_t *loop, struct api *api)
     t->api = api;
     uv_timer_init(loop, &t->timer);
     t->timer.data = t;
+    uv_check_init(loop, &t->snap_check);
+    t->snap_check.data = t;
+    uv_idle_init(loop, &t->snap_idle);
+    t->snap_idle.data = t;
     return t;
 }
 
@@ -244,6 +315,8 @@ void live_tick_stop(struct live_tick *t)
         return;
     t->stopped = true;
     uv_close((uv_handle_t *)&t->timer, NULL);
+    uv_close((uv_handle_t *)&t->snap_check, NULL);
+    uv_close((uv_handle_t *)&t->snap_idle, NULL);
     for (int i = 0; i < t->n_feeds; i++) {
         live_queue_push(&t->feeds[i].link->down, LIVE_ITEM_STOP, 0, 0, NULL, NULL);
         live_queue_close(&t->feeds[i].link->up);
@@ -262,6 +335,7 @@ void live_tick_free(struct live_tick *t)
             free(w);
         }
         u64map_free(&f->watched);
+        free(f->wanted);
         live_link_free(f->link);
     }
     free(t);
