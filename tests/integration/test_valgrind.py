@@ -63,6 +63,7 @@ class ValgrindTest(harness.SuaraTestCase):
 
         server.proc.send_signal(signal.SIGTERM)
         code = server.proc.wait(timeout=120)
+        on_thread.close()
         log = server.log()
         summary = re.findall(r"ERROR SUMMARY: (\d+) errors", log)
         self.assertTrue(summary, "no memcheck summary in the log")
