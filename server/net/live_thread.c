@@ -10,6 +10,7 @@
 #endif
 #include "live_thread.h"
 #include "live_lws.h"
+#include "web.h"
 #include "wire_hook.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -79,18 +80,11 @@ static bool listen_live(struct live_thread *lt)
 {
     const struct config *cfg = lt->cfg;
     struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                   LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->live_host, ':') == NULL) |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    web_context_info(&info, cfg, cfg->live_host);
     lt->foreign_loops[0] = &lt->loop;
     info.foreign_loops = lt->foreign_loops;
     info.user = lt;
     info.protocols = protocols;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.timeout_secs = (unsigned)cfg->idle_timeout_s;
-    info.timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
-    info.keepalive_timeout = cfg->idle_timeout_s;
     info.pcontext = &lt->ctx;
     lt->ctx = lws_create_context(&info);
     if (!lt->ctx) {

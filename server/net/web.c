@@ -26,7 +26,7 @@
 
 #define CHUNK 16384
 #define SPIN_LIMIT 16            /* see on_body_complete */
-#define WEB_READ_BUF (64 * 1024) /* lws's read buffer, see web_start */
+#define WEB_READ_BUF (64 * 1024) /* lws's read buffer, see web_context_info */
 
 struct http_ticket;
 
@@ -697,6 +697,34 @@ static bool start_metrics_vhost(struct web *w, struct lws_context_creation_info 
     return w->metrics_vhost != NULL;
 }
 
+/* What every lws context of the server shares, the counting loop's and the
+ * live thread's: libuv, vhosts made explicitly, IPv4 unless the host is an
+ * IPv6 address, UTF-8 checked in text frames, the timeouts and the buffers
+ * below. */
+void web_context_info(struct lws_context_creation_info *info, const struct config *cfg,
+                      const char *host)
+{
+    memset(info, 0, sizeof *info);
+    info->options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                    LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(host, ':') == NULL) |
+                    LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info->port = CONTEXT_PORT_NO_LISTEN;
+    info->timeout_secs = (unsigned)cfg->idle_timeout_s;
+    /* How long a connection may take to send its request headers, however
+     * slowly they trickle in (slowloris). */
+    info->timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
+    info->keepalive_timeout = cfg->idle_timeout_s;
+    /* wire.c refuses heads over WIRE_HEAD_MAX raw bytes or WIRE_LINES_MAX
+     * lines with 431, so that lws, which stores a head in less than twice
+     * its raw size, never runs out of room and closes without an answer. */
+    info->max_http_header_data = 2 * WIRE_HEAD_MAX;
+    /* lws reads a socket into this one per-thread buffer, one read per loop
+     * iteration: at the default 4 KiB a 300 KB photo took 75 iterations of
+     * the loop (a recv, an epoll_wait and a body callback each); at 64 KiB
+     * it takes a few. Forms fit in one read either way. */
+    info->pt_serv_buf_size = WEB_READ_BUF;
+}
+
 struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api, struct live *live,
                       char *err, size_t err_size)
 {
@@ -719,30 +747,12 @@ struct web *web_start(uv_loop_t *loop, const struct config *cfg, struct api *api
     security_headers_init(cfg->live_url, cfg->live_listen ? cfg->live_port : 0);
 
     struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                   LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->host, ':') == NULL) |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    web_context_info(&info, cfg, cfg->host);
     if (cfg->tls_cert)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = w->foreign_loops;
     info.user = w;
     info.protocols = protocols;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.timeout_secs = (unsigned)cfg->idle_timeout_s;
-    /* How long a connection may take to send its request headers, however
-     * slowly they trickle in (slowloris). */
-    info.timeout_secs_ah_idle = (unsigned)cfg->idle_timeout_s;
-    info.keepalive_timeout = cfg->idle_timeout_s;
-    /* wire.c refuses heads over WIRE_HEAD_MAX raw bytes or WIRE_LINES_MAX
-     * lines with 431, so that lws, which stores a head in less than twice
-     * its raw size, never runs out of room and closes without an answer. */
-    info.max_http_header_data = 2 * WIRE_HEAD_MAX;
-    /* lws reads a socket into this one per-thread buffer, one read per loop
-     * iteration: at the default 4 KiB a 300 KB photo took 75 iterations of
-     * the loop (a recv, an epoll_wait and a body callback each); at 64 KiB
-     * it takes a few. Forms fit in one read either way. */
-    info.pt_serv_buf_size = WEB_READ_BUF;
     info.pcontext = &w->ctx;
     w->ctx = lws_create_context(&info);
     if (!w->ctx) {

@@ -9,8 +9,15 @@
 #include <stdbool.h>
 #include <uv.h>
 
+struct lws_context_creation_info;
+
 struct web;
 struct live;
+
+/* Fills info with what every lws context of the server shares (the
+ * counting loop's, the live thread's); host: the address it will listen on. */
+void web_context_info(struct lws_context_creation_info *info, const struct config *cfg,
+                      const char *host);
 
 /* Creates the context and listens. NULL only when out of memory; when
  * listening fails (port in use, bad TLS files) it returns a web that is not

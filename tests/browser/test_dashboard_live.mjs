@@ -10,26 +10,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { goodForm, until, idInt } from './lib/suara.mjs';
 import { Stack } from './lib/stack.mjs';
+import { someTps } from './lib/liveview.mjs';
 
 const stack = new Stack();
 let server, browser, witness;
 const KAPUAS = '62.03';
 const pct1 = (a, b) => `${new Intl.NumberFormat('id-ID', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format((100 * a) / b)}%`;
-
-// The first n TPS under a region, each with its DPT.
-async function someTps(code, n) {
-  const out = [];
-  async function walk(c) {
-    const r = await server.get(`/api/v1/regions/${c}`);
-    if (r.level === 'tps') { out.push({ code: r.code, dpt: r.dpt }); return; }
-    for (const child of r.children) {
-      if (out.length >= n) return;
-      await walk(child.code);
-    }
-  }
-  await walk(code);
-  return out;
-}
 
 async function submit(body) {
   const r = await server.request('POST', '/api/v1/forms', body, witness);
@@ -44,7 +30,7 @@ before(async () => {
 after(() => stack.stop());
 
 test('ten seconds of live updates keep focus, scroll and DOM nodes; repaints and announcements stay few', async () => {
-  const tpsList = await someTps(KAPUAS, 40);
+  const tpsList = await someTps(server, KAPUAS, 40);
   const page = await browser.page();
   await page.setViewportSize({ width: 1366, height: 500 });
   await page.goto(`${server.url}/c/gub-62/62/`);

@@ -7,26 +7,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { goodForm, until, idInt, freePort } from './lib/suara.mjs';
+import { goodForm, until, freePort } from './lib/suara.mjs';
 import { Stack } from './lib/stack.mjs';
+import { someTps, watchSockets, showsProvinceTally } from './lib/liveview.mjs';
 
 const stack = new Stack();
 let server, browser, witness, livePort;
 const KAPUAS = '62.03';
-
-async function someTps(code, n) {
-  const out = [];
-  async function walk(c) {
-    const r = await server.get(`/api/v1/regions/${c}`);
-    if (r.level === 'tps') { out.push({ code: r.code, dpt: r.dpt }); return; }
-    for (const child of r.children) {
-      if (out.length >= n) return;
-      await walk(child.code);
-    }
-  }
-  await walk(code);
-  return out;
-}
 
 before(async () => {
   livePort = await freePort();
@@ -42,26 +29,14 @@ after(async () => {
 
 test('the dashboard follows the tallies through the live thread\'s port', async () => {
   assert.equal((await server.get('/api/v1/status')).live_port, livePort);
-  const tpsList = await someTps(KAPUAS, 3);
+  const tpsList = await someTps(server, KAPUAS, 3);
   const page = await browser.page();
-  const sockets = [];
-  page.on('websocket', (ws) => {
-    const s = { url: ws.url(), frames: 0 };
-    ws.on('framereceived', () => { s.frames += 1; });
-    sockets.push(s);
-  });
+  const sockets = watchSockets(page);
   await page.goto(`${server.url}/c/gub-62/62/`);
   const state = () => page.locator('#live-state').getAttribute('data-state');
   await until(async () => (await state()) === 'open', { what: 'the live state to be open' });
 
-  const votes = page.locator('li.cand[data-cand="3"] .votes');
-  const kapuasRow = page.locator(`tr[data-region="${KAPUAS}"] td`).first();
-  const showsTally = async () => {
-    const http = await server.get('/api/v1/tally/gub-62/62');
-    const row = http.children.find((c) => c.region === KAPUAS);
-    return (await votes.textContent()) === idInt(http.votes[3]) &&
-      (await kapuasRow.textContent()).trim().startsWith(`${row.tps.counted}/`);
-  };
+  const showsTally = showsProvinceTally(server, page, KAPUAS);
   for (const t of tpsList) {
     const r = await server.request('POST', '/api/v1/forms', goodForm(t.code, 'gub-62', t.dpt, { 1: 1, 2: 2, 3: 5, 4: 1 }), witness);
     assert.equal(r.status, 201, JSON.stringify(r.data));

@@ -364,48 +364,14 @@ class HttpsMonitorTest(MonitorFixture):
                          "cannot read the CA certificates /nonexistent/ca.pem")
 
 
-class FakeLog:
-    """A stand-in for a lying Suara server: answers GET /api/v1/log/sth with
-    the given head (a real head with one field changed)."""
+class LoopbackJsonServer:
+    """An HTTP server on loopback in a thread of its own that answers every GET
+    with what `answer(path)` returns: (status, JSON body bytes)."""
 
-    def __init__(self, head):
-        body = json.dumps(head).encode()
-
+    def __init__(self, answer):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class LyingProxy:
-    """A stand-in for a lying Suara server in front of a real one: forwards
-    every GET, and passes the JSON answers of one path through `lie`."""
-
-    def __init__(self, upstream, path, lie):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                try:
-                    with urllib.request.urlopen(upstream + self.path, timeout=10) as r:
-                        status, body = r.status, r.read()
-                except urllib.error.HTTPError as e:
-                    status, body = e.code, e.read()
-                if status == 200 and self.path.startswith(path):
-                    body = json.dumps(lie(json.loads(body))).encode()
+                status, body = answer(self.path)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -423,6 +389,33 @@ class LyingProxy:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class FakeLog(LoopbackJsonServer):
+    """A stand-in for a lying Suara server: answers GET /api/v1/log/sth with
+    the given head (a real head with one field changed)."""
+
+    def __init__(self, head):
+        body = json.dumps(head).encode()
+        super().__init__(lambda path: (200, body))
+
+
+class LyingProxy(LoopbackJsonServer):
+    """A stand-in for a lying Suara server in front of a real one: forwards
+    every GET, and passes the JSON answers of one path through `lie`."""
+
+    def __init__(self, upstream, path, lie):
+        def answer(asked):
+            try:
+                with urllib.request.urlopen(upstream + asked, timeout=10) as r:
+                    status, body = r.status, r.read()
+            except urllib.error.HTTPError as e:
+                status, body = e.code, e.read()
+            if status == 200 and asked.startswith(path):
+                body = json.dumps(lie(json.loads(body))).encode()
+            return status, body
+
+        super().__init__(answer)
 
 
 if __name__ == "__main__":
