@@ -46,7 +46,6 @@ struct photos {
     struct photo_store store;
     bool has_store, stopping;
     int uploads, reads;                         /* in flight */
-    int storing;                                /* uploads handed to the store's put */
     bool checking;                              /* a photo is in the thread pool */
     struct photo_upload *turn_head, *turn_tail; /* received, waiting to be checked */
     uint64_t rejects[REJECT_CODES];
@@ -275,7 +274,6 @@ static void stored(void *ctx, int rc, bool created)
 {
     struct photo_upload *u = ctx;
     struct photos *ph = u->ph;
-    ph->storing--;
     if (rc != SU_OK) {
         answer_error(ph, u->w, 503, REJECT_UNAVAILABLE,
                      "the photo could not be stored; retry with the same bytes");
@@ -314,7 +312,6 @@ static void checked(uv_work_t *work, int status)
         answer_error(ph, u->w, 503, REJECT_UNAVAILABLE,
                      "the photo store is unavailable; retry with the same bytes");
     } else {
-        ph->storing++;
         ph->store.put(ph->store.impl, &u->entry, (const unsigned char *)u->body.data, stored, u);
         return;
     }
@@ -468,9 +465,6 @@ void photos_render_metrics(const struct photos *ph, struct buf *out)
                "# HELP suara_photo_uploads_in_flight Photo uploads being received, checked or "
                "stored.\n# TYPE suara_photo_uploads_in_flight gauge\n"
                "suara_photo_uploads_in_flight %d\n"
-               "# HELP suara_photo_uploads_storing Photo uploads checked and waiting for their "
-               "COMMIT.\n# TYPE suara_photo_uploads_storing gauge\n"
-               "suara_photo_uploads_storing %d\n"
                "# HELP suara_photo_reads_in_flight Photo reads waiting for the store.\n"
                "# TYPE suara_photo_reads_in_flight gauge\nsuara_photo_reads_in_flight %d\n"
                "# HELP suara_photo_uploads_total Accepted photo uploads.\n"
@@ -483,10 +477,9 @@ void photos_render_metrics(const struct photos *ph, struct buf *out)
                "suara_photo_reads_total{result=\"not_modified\"} %llu\n"
                "# HELP suara_photo_rejects_total Photo requests refused, by error code.\n"
                "# TYPE suara_photo_rejects_total counter\n",
-               (long long)ph->index->count, (long long)ph->index->bytes, ph->uploads, ph->storing,
-               ph->reads, (unsigned long long)ph->uploads_stored,
-               (unsigned long long)ph->uploads_repeated, (unsigned long long)ph->reads_served,
-               (unsigned long long)ph->not_modified);
+               (long long)ph->index->count, (long long)ph->index->bytes, ph->uploads, ph->reads,
+               (unsigned long long)ph->uploads_stored, (unsigned long long)ph->uploads_repeated,
+               (unsigned long long)ph->reads_served, (unsigned long long)ph->not_modified);
     for (int i = 0; i < REJECT_CODES; i++)
         buf_printf(out, "suara_photo_rejects_total{code=\"%s\"} %llu\n", reject_codes[i],
                    (unsigned long long)ph->rejects[i]);
