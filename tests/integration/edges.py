@@ -182,11 +182,3 @@ class Edge:
         except AssertionError:
             raise AssertionError(f"nchan {contest}/{region}: {last[0]} != {expected}")
 
-
-def metric(server, name):
-    """The value of an unlabelled counter or gauge in the server's /metrics."""
-    status, _, body = server.get("/metrics")
-    assert status == 200, body
-    m = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
-    assert m, f"{name} not in /metrics"
-    return int(m.group(1))

@@ -146,6 +146,16 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
         time.sleep(interval)
 
 
+def metric(server, name):
+    """The value of an unlabelled (or fully labelled) counter or gauge in the
+    server's /metrics; fails when the server does not export it."""
+    status, _, body = server.get("/metrics")
+    assert status == 200, body
+    found = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
+    assert found, f"{name} not in /metrics"
+    return int(found.group(1))
+
+
 def suara(*args, env=None, input=None, timeout=COMMAND_TIMEOUT):
     """Runs `suara ARGS...` and returns the CompletedProcess (text stdout and
     stderr, returncode). Does not check the exit status. env adds to os.environ;

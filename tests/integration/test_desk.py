@@ -5,19 +5,11 @@ cross_contest_voters warning, the changes feed and the timeline."""
 import re
 
 import harness
-from harness import build_form
+from harness import build_form, metric
 
 GUB = "gub-62"
 RFC3339_UTC = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
-
-def metric(server, name):
-    """An unlabelled counter of the server's /metrics."""
-    status, _, body = server.get("/metrics")
-    assert status == 200, body
-    found = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
-    assert found, f"{name} not in /metrics"
-    return int(found.group(1))
 
 
 class DeskCase(harness.SuaraTestCase):

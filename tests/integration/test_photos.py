@@ -4,12 +4,12 @@ contract names, the bounds on uploads, and the stored bytes."""
 
 import http.client
 import json
-import re
 import socket
 import threading
 import time
 
 import harness
+from harness import metric
 import images
 
 SCOPE = "62.01"
@@ -43,12 +43,6 @@ def read_response(sock):
             break
         body += chunk
     return int(lines[0].split()[1]), headers, body
-
-
-def metric(server, name):
-    _, _, text = server.get("/metrics")
-    m = re.search(r"^" + re.escape(name) + r" (\d+)$", text, re.M)
-    return int(m.group(1)) if m else None
 
 
 class PhotoApiTest(harness.SuaraTestCase):
