@@ -3,6 +3,7 @@
 #include "domain/form_photos.h"
 #include "domain/ledger.h"
 #include "fixture.h"
+#include "ledger_fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +60,8 @@ static struct op *submit_pages(struct world *w, int32_t tps, int token, int a, i
     struct form_resolved res = {.tps = tps, .contest = &w->reg.contests[w->gub]};
     res.votes[0] = (uint16_t)a;
     res.votes[1] = (uint16_t)b;
-    struct form *f = form_new(&in, &res, held ? 1u << CHECK_VALID_SUM : 0, token, 1000 + w->sid);
-    assert_non_null(f);
-    ledger_track(&w->l, f);
-    struct op *op = calloc(1, sizeof *op);
-    op->kind = OP_FORM;
-    op->form = f;
-    f->pending_op = op;
-    ledger_decide_form(&w->l, op);
+    struct op *op = fixture_decide_form(&w->l, &in, &res, held ? 1u << CHECK_VALID_SUM : 0, token,
+                                        1000 + w->sid);
     ledger_commit(&w->l, op);
     return op;
 }

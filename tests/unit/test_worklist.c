@@ -3,6 +3,7 @@
 #include "domain/ledger.h"
 #include "domain/worklist.h"
 #include "fixture.h"
+#include "ledger_fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,17 +60,10 @@ static struct form *submit(struct world *w, int contest, int32_t tps, int token,
     in.counts.total = (uint16_t)voted_m;
     struct form_resolved res = {.tps = tps, .contest = &w->reg.contests[contest]};
     res.votes[0] = (uint16_t)voted_m;
-    struct form *f = form_new(&in, &res, checks, token, 1000 + w->sid);
-    assert_non_null(f);
-    ledger_track(&w->l, f);
-    struct op *op = calloc(1, sizeof *op);
-    op->kind = OP_FORM;
-    op->form = f;
-    f->pending_op = op;
-    ledger_decide_form(&w->l, op);
+    struct op *op = fixture_decide_form(&w->l, &in, &res, checks, token, 1000 + w->sid);
     ledger_commit(&w->l, op);
     w->ops[w->n_ops++] = op;
-    return f;
+    return op->form;
 }
 
 static int64_t count(struct world *w, int contest, int status, int32_t region)
