@@ -85,7 +85,7 @@ struct monitor {
     struct head seen; /* from the state file */
 };
 
-static int fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

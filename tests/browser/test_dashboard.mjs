@@ -91,16 +91,25 @@ test('the dashboard shows the four Pilgub pairs and its numbers move live when f
   assert.deepEqual(page.errors, []);
 });
 
+// The heading of the view once it is drawn, waiting until it names `region`
+// (a timeout fails the test); the URL changes before the view is replaced.
+async function drawnHeading(page, region) {
+  await page.locator('h1').filter({ hasText: region }).waitFor();
+  return page.locator('h1').textContent();
+}
+
 test('drill-down from the province to a TPS by clicks, breadcrumbs, back button and contest switch', async () => {
   const page = await browser.page();
   await page.goto(`${server.url}/c/gub-62/62/`);
   await page.locator('table.tally').getByRole('link', { name: 'Kotawaringin Barat', exact: true }).click();
   await page.waitForURL('**/c/gub-62/62.01/');
-  assert.match(await page.locator('h1').textContent(), /Kabupaten Kotawaringin Barat/);
+  // The URL changes before the new view is drawn: wait for its heading.
+  assert.match(await drawnHeading(page, 'Kotawaringin Barat'), /Kabupaten Kotawaringin Barat/);
   await page.getByRole('link', { name: 'Kumai', exact: true }).click();
   await page.waitForURL('**/c/gub-62/62.01.01/');
   await page.getByRole('link', { name: 'Candi', exact: true }).click();
   await page.waitForURL('**/c/gub-62/62.01.01.1011/');
+  await page.locator('table.tally caption').filter({ hasText: 'Hasil per TPS' }).waitFor();
   assert.equal(await page.locator('table.tally caption').textContent(), 'Hasil per TPS (9)');
   assert.equal((await page.locator(`tr[data-region="${A}"] td`).first().textContent()).trim(), '1/1');
   const crumbs = await page.locator('nav.crumbs li').allTextContents();
@@ -122,7 +131,7 @@ test('drill-down from the province to a TPS by clicks, breadcrumbs, back button 
   // Breadcrumbs lead back up; the back button returns to the TPS page.
   await page.locator('nav.crumbs').getByRole('link', { name: 'Kumai' }).click();
   await page.waitForURL('**/c/gub-62/62.01.01/');
-  assert.match(await page.locator('h1').textContent(), /Kumai/);
+  assert.match(await drawnHeading(page, 'Kumai'), /Kumai/);
   await page.goBack();
   await page.waitForURL(`**/tps/${A}/?c=gub-62`);
   await page.locator('section[data-contest="gub-62"]').waitFor();
