@@ -72,6 +72,8 @@ static const struct option_def options[] = {
         "photo uploads at once before 503"),
     INT("--photo-reads-max", "SUARA_PHOTO_READS_MAX", "N", photo_reads_max, 1, 10000, 32,
         "photo reads waiting for the database at once before 503"),
+    INT("--photo-check-nice", "SUARA_PHOTO_CHECK_NICE", "N", photo_check_nice, 0, 19, 10,
+        "the thread checking uploaded photos runs this much below the loop's priority"),
     INT("--snapshot-s", "SUARA_SNAPSHOT_S", "S", snapshot_s, 1, 3600, 60,
         "seconds between the timeline's tally snapshots"),
     INT("--fence-ms", "SUARA_FENCE_MS", "N", fence_ms, 0, 3600000, 10000,

@@ -27,6 +27,7 @@ struct config {
     int max_photo;            /* bytes; larger photos get 413 */
     int photo_uploads_max;    /* photo uploads in flight before 503 */
     int photo_reads_max;      /* photo reads waiting for the store before 503 */
+    int photo_check_nice;     /* how much lower the photo checker's priority is */
     int snapshot_s;           /* period of the timeline's tally snapshots */
     int fence_ms;             /* idle_session_timeout of the claim, heartbeat every third */
     int audit_window_s;       /* auth_failed/export events are aggregated per source and window */

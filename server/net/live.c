@@ -848,7 +848,7 @@ static void on_item(struct live *l, const struct live_item *it)
 static void on_down(void *ctx, struct live_item *items)
 {
     struct live *l = ctx;
-    for (struct live_item *it = items; it; it = it->next) {
+    for (struct live_item *it = items; it; it = live_item_next(it)) {
         if (!l->stopped || it->kind == LIVE_ITEM_STOP)
             on_item(l, it);
     }

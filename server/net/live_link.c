@@ -37,7 +37,7 @@ unsigned char *live_frame_text(struct live_frame *f)
 void live_items_free(struct live_item *items)
 {
     while (items) {
-        struct live_item *next = items->next;
+        struct live_item *next = live_item_next(items);
         live_frame_unref(items->frame);
         free(items);
         items = next;
@@ -48,20 +48,14 @@ void live_items_free(struct live_item *items)
 static void on_async(uv_async_t *async)
 {
     struct live_queue *q = async->data;
-    struct live_item *newest = atomic_exchange(&q->head, NULL), *items = NULL;
-    while (newest) {
-        struct live_item *next = newest->next;
-        newest->next = items;
-        items = newest;
-        newest = next;
-    }
+    struct live_item *items = (struct live_item *)lf_list_take(&q->items);
     if (items)
         q->on_items(q->ctx, items);
 }
 
 static void queue_init(struct live_queue *q, uv_loop_t *loop, live_items_cb *cb, void *ctx)
 {
-    atomic_init(&q->head, NULL);
+    lf_list_init(&q->items);
     atomic_init(&q->closed, 0);
     atomic_init(&q->pushers, 0);
     q->on_items = cb;
@@ -87,16 +81,14 @@ void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t ke
                      struct live_frame *frame, const char *mode)
 {
     struct live_item *it = xcalloc(1, sizeof *it);
-    *it = (struct live_item){NULL, kind, key, seq, frame, mode};
+    *it = (struct live_item){{NULL}, kind, key, seq, frame, mode};
     atomic_fetch_add(&q->pushers, 1);
     if (atomic_load(&q->closed)) {
         atomic_fetch_sub(&q->pushers, 1);
         live_items_free(it);
         return;
     }
-    it->next = atomic_load(&q->head);
-    while (!atomic_compare_exchange_weak(&q->head, &it->next, it))
-        ;
+    lf_list_push(&q->items, &it->node);
     uv_async_send(&q->async);
     atomic_fetch_sub(&q->pushers, 1);
 }
@@ -114,7 +106,7 @@ void live_link_free(struct live_link *link)
 {
     if (!link)
         return;
-    live_items_free(atomic_load(&link->up.head));
-    live_items_free(atomic_load(&link->down.head));
+    live_items_free((struct live_item *)lf_list_take(&link->up.items));
+    live_items_free((struct live_item *)lf_list_take(&link->down.items));
     free(link);
 }

@@ -11,6 +11,8 @@
 #ifndef SUARA_NET_LIVE_LINK_H
 #define SUARA_NET_LIVE_LINK_H
 
+#include "core/lf_list.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,7 +47,7 @@ enum live_item_kind {
 };
 
 struct live_item {
-    struct live_item *next;
+    struct lf_node node; /* first: the queue's link */
     enum live_item_kind kind;
     uint64_t key; /* tally_dirty_key(contest, region) */
     int64_t seq;
@@ -53,16 +55,20 @@ struct live_item {
     const char *mode;         /* LIVE_ITEM_MODE: a static string */
 };
 
+/* The item after it in what the reader was given, or NULL. */
+static inline struct live_item *live_item_next(const struct live_item *it)
+{
+    return (struct live_item *)it->node.next;
+}
+
 typedef void live_items_cb(void *ctx, struct live_item *items);
 
 /* One direction: items pushed by one thread, taken by the loop of the other
- * in the order pushed. No mutex: a push is a compare-and-swap onto `head`
- * (newest first), the reader takes the whole list with one exchange and
- * reverses it. A mutex here would let the live thread, which runs at a lower
- * priority, hold up the counting loop whenever the kernel preempted it
- * inside the lock. The async handle belongs to the reading loop. */
+ * in the order pushed, through a core/lf_list.h list (no mutex: the live
+ * thread runs at a lower priority). The async handle belongs to the reading
+ * loop. */
 struct live_queue {
-    _Atomic(struct live_item *) head;
+    struct lf_list items;
     atomic_int closed;
     atomic_int pushers; /* pushes under way: the handle is closed only after they end */
     uv_async_t async;

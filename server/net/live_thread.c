@@ -5,23 +5,17 @@
  * hands both to the thread; from then until live_thread_join returns, only
  * the thread touches them. The start-up result is the one thing passed back,
  * under `mu`. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* gettid through syscall */
-#endif
 #include "live_thread.h"
 #include "live_lws.h"
 #include "web.h"
 #include "wire_hook.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/thread.h"
 
-#include <errno.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 struct live_thread {
     const struct config *cfg;
@@ -104,14 +98,11 @@ static bool listen_live(struct live_thread *lt)
     return true;
 }
 
-/* setpriority on a thread id applies to that thread alone on Linux. */
 static void lower_priority(int nice_by)
 {
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (nice_by && errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, now + nice_by) != 0)
-        log_warn("live_nice_failed", "error=\"%s\"", strerror(errno));
+    int err = thread_lower_priority(nice_by);
+    if (err)
+        log_warn("live_nice_failed", "error=\"%s\"", strerror(err));
 }
 
 static void report(struct live_thread *lt, int started)

@@ -187,7 +187,7 @@ static void want_snapshot(struct feed *f, uint64_t key)
 static void on_up(void *ctx, struct live_item *items)
 {
     struct feed *f = ctx;
-    for (struct live_item *it = items; it; it = it->next) {
+    for (struct live_item *it = items; it; it = live_item_next(it)) {
         if (it->kind == LIVE_ITEM_WATCH)
             watch(f, it->key);
         else if (it->kind == LIVE_ITEM_UNWATCH)

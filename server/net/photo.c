@@ -1,13 +1,14 @@
 /* See photo.h. An upload's life: begin (headers checked, slot taken) ->
- * receiving (web.c appends the body) -> waiting for its turn -> checking
- * (thread pool: SHA-256 and a full decode, one photo at a time) -> storing
- * (the store's put) -> answered, slot freed. Only the
+ * receiving (web.c appends the body) -> checking (on the checker's thread,
+ * photo_check.h: SHA-256 and a decode, one photo at a time, in the order
+ * received) -> storing (the store's put) -> answered, slot freed. Only the
  * receiving stage belongs to the connection; from checking on the upload
  * belongs to this module and answers through a waiter, which drops the reply
  * quietly if the client has gone. */
 #include "photo.h"
 #include "core/mem.h"
 #include "api.h"
+#include "photo_check.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "domain/view.h"
@@ -40,14 +41,12 @@ static const char *const reject_codes[REJECT_CODES] = {
     "incomplete_body"};
 
 struct photos {
-    uv_loop_t *loop;
     const struct config *cfg;
     struct photo_index *index;
     struct photo_store store;
+    struct photo_checker *checker;
     bool has_store, stopping;
-    int uploads, reads;                         /* in flight */
-    bool checking;                              /* a photo is in the thread pool */
-    struct photo_upload *turn_head, *turn_tail; /* received, waiting to be checked */
+    int uploads, reads; /* in flight */
     uint64_t rejects[REJECT_CODES];
     uint64_t uploads_stored, uploads_repeated, reads_served, not_modified;
     void (*on_stored)(void *ctx, const char *sha256);
@@ -55,14 +54,13 @@ struct photos {
 };
 
 struct photo_upload {
-    uv_work_t work;
+    struct photo_job job; /* first: the checker hands back this pointer */
     struct photos *ph;
-    struct photo_upload *next_turn;
     struct buf body;
     size_t expected;
     struct photo_entry entry; /* sha256 and type from the request; size from the check */
     struct waiter *w;
-    /* results of the check, written by the worker thread */
+    /* results of the check, written by the checker's thread */
     bool hash_ok, image_ok;
     const char *why;
 };
@@ -76,12 +74,20 @@ struct photo_read {
 
 /* ---- life ----------------------------------------------------------------- */
 
+static void check_on_thread(struct photo_job *job);
+static void checked(struct photo_job *job);
+
 struct photos *photos_new(uv_loop_t *loop, const struct config *cfg, struct photo_index *index)
 {
     struct photos *ph = xcalloc(1, sizeof *ph);
-    ph->loop = loop;
     ph->cfg = cfg;
     ph->index = index;
+    ph->checker = photo_checker_start(loop, cfg->photo_check_nice, check_on_thread, checked);
+    if (!ph->checker) {
+        log_error("photo_check_failed", "error=\"cannot start the photo checker's thread\"");
+        free(ph);
+        return NULL;
+    }
     return ph;
 }
 
@@ -100,12 +106,17 @@ void photos_on_stored(struct photos *ph, void (*fn)(void *ctx, const char *sha25
 
 void photos_stop(struct photos *ph)
 {
-    if (ph)
-        ph->stopping = true;
+    if (!ph)
+        return;
+    ph->stopping = true;
+    photo_checker_stop(ph->checker); /* the photos still to be checked come back cancelled */
 }
 
 void photos_free(struct photos *ph)
 {
+    if (!ph)
+        return;
+    photo_checker_free(ph->checker);
     free(ph);
 }
 
@@ -230,7 +241,6 @@ struct photo_upload *photos_upload_begin(struct photos *ph, struct api *api,
     u->entry = e;
     u->expected = (size_t)length;
     buf_init(&u->body, u->expected); /* grows as bytes arrive, never past the length */
-    u->work.data = u;
     ph->uploads++;
     return u;
 }
@@ -252,11 +262,11 @@ void photo_upload_abandon(struct photo_upload *u)
     upload_free(u);
 }
 
-/* ---- upload: checking, in the thread pool ------------------------------------ */
+/* ---- upload: checking, on the checker's thread ------------------------------- */
 
-static void check_in_pool(uv_work_t *work)
+static void check_on_thread(struct photo_job *job)
 {
-    struct photo_upload *u = work->data;
+    struct photo_upload *u = (struct photo_upload *)job;
     char hex[PHOTO_HASH_LEN + 1];
     image_sha256_hex((const unsigned char *)u->body.data, u->body.len, hex);
     u->hash_ok = strcmp(hex, u->entry.sha256) == 0;
@@ -289,16 +299,16 @@ static void stored(void *ctx, int rc, bool created)
     upload_free(u);
 }
 
-static void next_check(struct photos *ph);
-
-static void checked(uv_work_t *work, int status)
+/* On the loop, once the checker has run it (or stopped first). */
+static void checked(struct photo_job *job)
 {
-    struct photo_upload *u = work->data;
+    struct photo_upload *u = (struct photo_upload *)job;
     struct photos *ph = u->ph;
     char msg[160];
-    ph->checking = false;
-    next_check(ph);
-    if (!u->hash_ok) {
+    if (job->status != 0) {
+        answer_error(ph, u->w, 503, REJECT_UNAVAILABLE,
+                     "the server is stopping; retry with the same bytes");
+    } else if (!u->hash_ok) {
         answer_error(ph, u->w, 400, REJECT_HASH_MISMATCH,
                      "the SHA-256 of the body is not the hash in the path");
     } else if (!u->image_ok) {
@@ -318,31 +328,6 @@ static void checked(uv_work_t *work, int status)
     upload_free(u);
 }
 
-/* One photo in the thread pool at a time, at the pool's normal priority: a
- * check takes one core for a few milliseconds and the loop keeps the other,
- * whatever the number of uploads (one core checks about 300 photos/s). Not
- * nice 10, as before: libuv 1.44's uv_async_send, which a pool thread calls
- * after each job, holds a flag across its write to the loop's eventfd, and
- * the loop it wakes spins and yields until that thread runs again; at nice 10
- * that took up to 14 ms (about a hundred yields per 19 photos, 8 times as many
- * as at nice 0), and the loop answered no form meanwhile. */
-static void next_check(struct photos *ph)
-{
-    while (!ph->checking && ph->turn_head) {
-        struct photo_upload *u = ph->turn_head;
-        ph->turn_head = u->next_turn;
-        if (!ph->turn_head)
-            ph->turn_tail = NULL;
-        if (uv_queue_work(ph->loop, &u->work, check_in_pool, checked) == 0) {
-            ph->checking = true;
-        } else {
-            answer_error(ph, u->w, 503, REJECT_UNAVAILABLE,
-                         "the photo could not be checked; retry");
-            upload_free(u);
-        }
-    }
-}
-
 void photo_upload_complete(struct photo_upload *u, struct waiter *w)
 {
     struct photos *ph = u->ph;
@@ -352,12 +337,11 @@ void photo_upload_complete(struct photo_upload *u, struct waiter *w)
         upload_free(u);
         return;
     }
-    if (ph->turn_tail)
-        ph->turn_tail->next_turn = u;
-    else
-        ph->turn_head = u;
-    ph->turn_tail = u;
-    next_check(ph);
+    if (photo_checker_submit(ph->checker, &u->job) != 0) {
+        answer_error(ph, w, 503, REJECT_UNAVAILABLE,
+                     "the server is stopping; retry with the same bytes");
+        upload_free(u);
+    }
 }
 
 /* ---- reads ---------------------------------------------------------------- */

@@ -6,10 +6,10 @@
  * At most --photo-uploads-max uploads exist at once, each holding at most
  * --max-photo bytes, so uploads cost at most their product in memory whatever
  * clients do: a slow or vanished client holds one slot until its body
- * deadline or its connection ends. Hashing and decoding run in libuv's thread
- * pool; the store (domain/photo_store.h) makes the photo durable before the
- * 201. Reads are answered from the in-memory index (304, 404) or from the
- * store, at most --photo-reads-max at once. */
+ * deadline or its connection ends. Hashing and decoding run on a thread of
+ * their own (photo_check.h), one photo at a time, at --photo-check-nice; the store
+ * (domain/photo_store.h) makes the photo durable before the 201. Reads are answered from the
+ * in-memory index (304, 404) or from the store, at most --photo-reads-max at once. */
 #ifndef SUARA_NET_PHOTO_H
 #define SUARA_NET_PHOTO_H
 
@@ -33,7 +33,7 @@ void photos_set_store(struct photos *ph, const struct photo_store *store);
 void photos_on_stored(struct photos *ph, void (*fn)(void *ctx, const char *sha256), void *ctx);
 /* Shutting down: no more store calls; late results answer 503. */
 void photos_stop(struct photos *ph);
-/* After the loop has run dry (no work left in the thread pool). */
+/* After the loop has run dry (the checker's thread has ended). */
 void photos_free(struct photos *ph);
 
 /* True for a PUT under /api/v1/photos/, which web.c hands to

@@ -4,6 +4,7 @@ contract names, the bounds on uploads, and the stored bytes."""
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -272,6 +273,27 @@ class PhotoReconnectTest(harness.SuaraTestCase):
             " AND query LIKE '%PREPARE suara_photo_put%'") == "1", timeout=30,
             message="a new photo connection with the put prepared")
         self.assertEqual(put(images.jpeg(40, 30, seed=71)), 201)
+
+
+def threads(pid):
+    """[(tid, name, nice)] of the threads of process pid (/proc/PID/task/TID/stat)."""
+    out = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3, the state
+        out.append((int(tid), stat[stat.index("(") + 1:stat.rindex(")")], int(fields[16])))
+    return out
+
+
+class PhotoCheckThreadTest(harness.SuaraTestCase):
+    def test_the_checker_thread_runs_at_photo_check_nice_below_the_loop(self):
+        server = self.start_server("--photo-check-nice", "7", ready=True)
+        pid = server.proc.pid
+        tasks = threads(pid)
+        loop = [nice for tid, _, nice in tasks if tid == pid][0]
+        checkers = [nice - loop for _, name, nice in tasks if name == "photo-check"]
+        self.assertEqual(checkers, [7], tasks)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ struct reader {
 static void on_down(void *ctx, struct live_item *items)
 {
     struct reader *r = ctx;
-    for (struct live_item *it = items; it; it = it->next) {
+    for (struct live_item *it = items; it; it = live_item_next(it)) {
         if (it->seq != r->last_seq + 1)
             r->out_of_order++;
         r->last_seq = it->seq;
@@ -74,7 +74,7 @@ static void test_another_threads_pushes_arrive_in_order(void **state)
     assert_int_equal(r.out_of_order, 0);
     /* Closed: dropped (and its frame freed: ASan and valgrind would say). */
     live_queue_push(&r.link->down, LIVE_ITEM_UPDATE, 7, ITEMS + 1, live_frame_new("x", 1), NULL);
-    assert_null(atomic_load(&r.link->down.head));
+    assert_null(atomic_load(&r.link->down.items.head));
     live_link_free(r.link);
     assert_int_equal(uv_loop_close(&loop), 0);
 }
