@@ -85,8 +85,11 @@ static void on_done(uv_poll_t *poll, int status, int events)
     (void)status;
     (void)events;
     struct photo_checker *pc = poll->data;
-    int ended = atomic_load(&pc->ended); /* before the take: its last jobs are in it */
+    /* Reset, then `ended`, then the take: a thread that ends after the reset
+     * wakes the loop once more; one that ended before it is seen as ended,
+     * its last jobs in the take. */
     reset(pc->done_fd);
+    int ended = atomic_load(&pc->ended);
     for (struct lf_node *n = lf_list_take(&pc->done_jobs), *next; n; n = next) {
         next = n->next;
         pc->done((struct photo_job *)n);
