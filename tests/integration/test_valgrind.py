@@ -1,7 +1,7 @@
 """The server under valgrind's memcheck: start, load the province, answer
 reads, take forms (counted, held, a retry, a review decision), serve a live
 subscriber on its own port and another on the live thread's (--live-listen),
-then stop on SIGTERM with the second still connected. Memcheck must report no
+store a photo (checked on the checker's thread), then stop on SIGTERM with the second still connected. Memcheck must report no
 errors and no definitely or indirectly lost memory at exit."""
 
 import json
@@ -10,6 +10,7 @@ import shutil
 import signal
 
 import harness
+import images
 
 
 class ValgrindServer(harness.Server):
@@ -59,6 +60,11 @@ class ValgrindTest(harness.SuaraTestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(harness.ws_recv_json(ws, timeout=60)["type"], "update")
         self.assertEqual(harness.ws_recv_json(on_thread, timeout=60)["type"], "update")
+        photo = images.jpeg(seed=80)
+        status, _, body = server.request("PUT", f"/api/v1/photos/{images.sha256(photo)}", photo,
+                                         headers={"Content-Type": "image/jpeg"}, token=witness,
+                                         timeout=60)
+        self.assertEqual(status, 201, body)
         ws.close()  # on_thread stays connected through the stop
 
         server.proc.send_signal(signal.SIGTERM)
