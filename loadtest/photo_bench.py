@@ -9,7 +9,9 @@ by hand on a quiet machine, against a cluster with durable settings.
 1. Throughput: --photos distinct JPEGs of about 300 KB (noise, so they do
    not compress) are uploaded over --connections keep-alive connections to
    a fresh server; prints photos/s, MB/s and the upload latency (p50, p99).
-   --throughput-runs times per server, the servers' order alternating.
+   --throughput-runs times per server, the servers' order alternating, and
+   the server's CPU per photo by thread (/proc/PID/task/TID/stat): the loop,
+   the photo checker ("photo-check") and the others (libuv's pool: "suara").
 2. Forms beside photos: suara-load sends forms open loop at --form-rate for
    --seconds to a fresh copy of one seeded database, once alone and once
    while this script uploads --photo-rate photos per second (open loop, 16
@@ -87,6 +89,23 @@ def loadavg():
         return float(f.read().split()[0])
 
 
+def thread_cpu(pid):
+    """{thread: CPU seconds so far} of process pid, from /proc/PID/task/TID/stat:
+    "loop" for the main thread, every other thread by its name (the pool's
+    threads keep the binary's, "suara")."""
+    tick, cpu = os.sysconf("SC_CLK_TCK"), {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        name = "loop" if int(tid) == pid else stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3: utime is 14, stime 15
+        cpu[name] = cpu.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+    return cpu
+
+
 def use_binary(path):
     """harness.Server and make_token run harness.SUARA_BIN."""
     harness.SUARA_BIN = path
@@ -115,6 +134,7 @@ def throughput(photos, connections):
         conn.close()
 
     load = loadavg()
+    cpu0 = thread_cpu(server.proc.pid)
     started = time.monotonic()
     threads = [threading.Thread(target=worker) for _ in range(connections)]
     for t in threads:
@@ -128,6 +148,10 @@ def throughput(photos, connections):
           f"{len(photos) / seconds:.1f} photos/s, {mb / seconds:.1f} MB/s; upload p50 "
           f"{quantile(latencies, .5) * 1000:.0f} ms, p99 {quantile(latencies, .99) * 1000:.0f} ms",
           flush=True)
+    cpu = thread_cpu(server.proc.pid)
+    print("  CPU per photo: " + ", ".join(
+        f"{name} {(cpu[name] - cpu0.get(name, 0)) / len(photos) * 1000:.2f} ms"
+        for name in sorted(cpu, key=lambda n: (n != "loop", n))), flush=True)
     server.stop()
     db.drop()
 
