@@ -1,10 +1,12 @@
 /* See live_link.h. */
 #include "live_link.h"
 #include "core/mem.h"
+#include "core/wake_fd.h"
 
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct live_frame *live_frame_new(const char *text, size_t len)
 {
@@ -44,10 +46,14 @@ void live_items_free(struct live_item *items)
     }
 }
 
-/* Takes everything pushed so far, oldest first, and hands it to the reader. */
-static void on_async(uv_async_t *async)
+/* Takes everything pushed so far, oldest first, and hands it to the reader
+ * (the reset first: see core/wake_fd.h). */
+static void on_wake(uv_poll_t *poll, int status, int events)
 {
-    struct live_queue *q = async->data;
+    (void)status;
+    (void)events;
+    struct live_queue *q = poll->data;
+    wake_fd_reset(q->fd);
     struct live_item *items = (struct live_item *)lf_list_take(&q->items);
     if (items)
         q->on_items(q->ctx, items);
@@ -60,8 +66,12 @@ static void queue_init(struct live_queue *q, uv_loop_t *loop, live_items_cb *cb,
     atomic_init(&q->pushers, 0);
     q->on_items = cb;
     q->ctx = ctx;
-    uv_async_init(loop, &q->async, on_async);
-    q->async.data = q;
+    /* At start-up, before any viewer: out of descriptors here is out of
+     * memory for the process, and ends it as xcalloc does. */
+    q->fd = wake_fd_open(true);
+    SU_ASSERT(q->fd >= 0 && uv_poll_init(loop, &q->poll, q->fd) == 0);
+    q->poll.data = q;
+    uv_poll_start(&q->poll, UV_READABLE, on_wake);
 }
 
 struct live_link *live_link_new(uv_loop_t *counting, live_items_cb *on_up, void *up_ctx,
@@ -76,7 +86,7 @@ struct live_link *live_link_new(uv_loop_t *counting, live_items_cb *on_up, void 
 /* `pushers` is raised before `closed` is read, and live_queue_close sets
  * `closed` before it reads `pushers` (both sequentially consistent): either
  * the push sees the queue closed and drops its item, or the close waits for
- * the push's uv_async_send to return before closing the handle. */
+ * the push's wake-up to return before closing the handle. */
 void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t key, int64_t seq,
                      struct live_frame *frame, const char *mode)
 {
@@ -89,7 +99,7 @@ void live_queue_push(struct live_queue *q, enum live_item_kind kind, uint64_t ke
         return;
     }
     lf_list_push(&q->items, &it->node);
-    uv_async_send(&q->async);
+    wake_fd_signal(q->fd);
     atomic_fetch_sub(&q->pushers, 1);
 }
 
@@ -99,7 +109,7 @@ void live_queue_close(struct live_queue *q)
         return;
     while (atomic_load(&q->pushers)) /* a push between its check and its wake-up: microseconds */
         uv_sleep(1);
-    uv_close((uv_handle_t *)&q->async, NULL);
+    uv_close((uv_handle_t *)&q->poll, NULL);
 }
 
 void live_link_free(struct live_link *link)
@@ -108,5 +118,7 @@ void live_link_free(struct live_link *link)
         return;
     live_items_free((struct live_item *)lf_list_take(&link->up.items));
     live_items_free((struct live_item *)lf_list_take(&link->down.items));
+    close(link->up.fd);
+    close(link->down.fd);
     free(link);
 }

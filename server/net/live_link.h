@@ -4,7 +4,8 @@
  * that owns the viewers' sockets) keeps the topics and subscriptions and
  * writes. They may run on one loop (the feed on --listen) or on two threads
  * (--live-listen, live_thread.c): either way they meet only here, through two
- * lock-free FIFOs, each with a uv_async_t that wakes the loop reading it.
+ * lock-free FIFOs, each with a wake-up (core/wake_fd.h) that the loop
+ * reading it polls.
  * Order is kept: every update of a topic the counting side sent after a
  * snapshot arrives after it, which is what makes "snapshot, then updates
  * newer than it" hold across threads. */
@@ -65,13 +66,15 @@ typedef void live_items_cb(void *ctx, struct live_item *items);
 
 /* One direction: items pushed by one thread, taken by the loop of the other
  * in the order pushed, through a core/lf_list.h list (no mutex: the live
- * thread runs at a lower priority). The async handle belongs to the reading
- * loop. */
+ * thread runs at a lower priority, and would then hold up the counting loop
+ * in the mutex, or in uv_async_send's spin). The poll handle belongs to the
+ * reading loop. */
 struct live_queue {
     struct lf_list items;
     atomic_int closed;
-    atomic_int pushers; /* pushes under way: the handle is closed only after they end */
-    uv_async_t async;
+    atomic_int pushers;      /* pushes under way: the handle is closed only after they end */
+    int fd;                  /* the wake-up, written by the pushing thread */
+    uv_poll_t poll;          /* on fd, on the reading loop */
     live_items_cb *on_items; /* called on the reading loop; frees the items it is given */
     void *ctx;
 };

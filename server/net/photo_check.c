@@ -1,24 +1,20 @@
 /* See photo_check.h.
  *
  * Two lists: `todo` (pushed by the loop, taken by the thread) and `done`
- * (pushed by the thread, taken by the loop), each with an eventfd whose
- * reader first resets it, then takes the list: a push made after the take
- * has its write still to come, so no wake-up is lost; one made before is
- * taken, and its write only wakes the reader once more for nothing. The
- * thread blocks in read() on its eventfd; the loop watches its own with a
- * uv_poll_t. */
+ * (pushed by the thread, taken by the loop), each with a core/wake_fd.h
+ * wake-up. The thread blocks in read() on its fd; the loop watches its own
+ * with a uv_poll_t. */
 #include "photo_check.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/thread.h"
+#include "core/wake_fd.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 struct photo_checker {
@@ -32,22 +28,6 @@ struct photo_checker {
     atomic_int ended;     /* set by the thread as it returns */
     bool stopped, joined; /* the loop's */
 };
-
-static void wake(int fd)
-{
-    uint64_t one = 1;
-    while (write(fd, &one, sizeof one) < 0 && errno == EINTR)
-        ;
-}
-
-/* Blocks until the fd was written to (the thread's), or just resets it
- * (the loop's, non-blocking). */
-static void reset(int fd)
-{
-    uint64_t n;
-    while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
-        ;
-}
 
 /* `stopping` is read before the take: once the loop has set it, nothing is
  * submitted any more, so a take after seeing it set gets every last job. */
@@ -64,7 +44,7 @@ static void run(void *arg)
         if (!n && stop)
             break;
         if (!n)
-            reset(pc->todo_fd);
+            wake_fd_reset(pc->todo_fd);
         while (n) {
             struct lf_node *next = n->next;
             struct photo_job *job = (struct photo_job *)n;
@@ -72,12 +52,12 @@ static void run(void *arg)
             if (job->status == 0)
                 pc->run(job);
             lf_list_push(&pc->done_jobs, n);
-            wake(pc->done_fd);
+            wake_fd_signal(pc->done_fd);
             n = next;
         }
     }
     atomic_store(&pc->ended, 1);
-    wake(pc->done_fd);
+    wake_fd_signal(pc->done_fd);
 }
 
 static void on_done(uv_poll_t *poll, int status, int events)
@@ -88,7 +68,7 @@ static void on_done(uv_poll_t *poll, int status, int events)
     /* Reset, then `ended`, then the take: a thread that ends after the reset
      * wakes the loop once more; one that ended before it is seen as ended,
      * its last jobs in the take. */
-    reset(pc->done_fd);
+    wake_fd_reset(pc->done_fd);
     int ended = atomic_load(&pc->ended);
     for (struct lf_node *n = lf_list_take(&pc->done_jobs), *next; n; n = next) {
         next = n->next;
@@ -113,7 +93,7 @@ static void close_fds(struct photo_checker *pc)
 static void end_thread(struct photo_checker *pc)
 {
     atomic_store(&pc->stopping, 1);
-    wake(pc->todo_fd);
+    wake_fd_signal(pc->todo_fd);
     uv_thread_join(&pc->thread);
     pc->joined = true;
 }
@@ -129,8 +109,8 @@ struct photo_checker *photo_checker_start(uv_loop_t *loop, int nice_by, photo_jo
     lf_list_init(&pc->done_jobs);
     atomic_init(&pc->stopping, 0);
     atomic_init(&pc->ended, 0);
-    pc->todo_fd = eventfd(0, EFD_CLOEXEC);
-    pc->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pc->todo_fd = wake_fd_open(false);
+    pc->done_fd = wake_fd_open(true);
     bool ok = pc->todo_fd >= 0 && pc->done_fd >= 0 && uv_thread_create(&pc->thread, run, pc) == 0;
     if (ok && uv_poll_init(loop, &pc->poll, pc->done_fd) != 0) {
         end_thread(pc);
@@ -151,7 +131,7 @@ int photo_checker_submit(struct photo_checker *pc, struct photo_job *job)
     if (pc->stopped)
         return -1;
     lf_list_push(&pc->todo, &job->node);
-    wake(pc->todo_fd);
+    wake_fd_signal(pc->todo_fd);
     return 0;
 }
 
@@ -161,7 +141,7 @@ void photo_checker_stop(struct photo_checker *pc)
         return;
     pc->stopped = true;
     atomic_store(&pc->stopping, 1);
-    wake(pc->todo_fd);
+    wake_fd_signal(pc->todo_fd);
 }
 
 /* The poll handle was closed in on_done, once the thread had ended, which
