@@ -169,7 +169,8 @@ test('the big screen at 1920x1080: every column and kabupaten visible, overview 
   await page.goto(`${server.url}/c/gub-62/62/?tv=1`);
   await page.locator('li.ov-card').first().waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('tv')), true);
-  assert.equal(await page.locator('li.ov-card').count(), (await server.get('/api/v1/contests')).length);
+  const contests = (await server.get('/api/v1/contests')).length;
+  assert.equal(await page.locator('li.ov-card').count(), contests);
   await until(async () => /unggul 03/.test(await page.locator('li.ov-card[data-contest="gub-62"] .ov-lead').textContent()), { what: 'the overview leader' });
   const fit = await page.evaluate(() => {
     const wrap = document.querySelector('.table-wrap');
@@ -191,7 +192,10 @@ test('the big screen at 1920x1080: every column and kabupaten visible, overview 
   // The mode stays for the rest of the visit, and ?tv=0 ends it.
   await page.locator(`li[data-tile="${KAPUAS}"] a`).click();
   await page.waitForURL(`**/c/gub-62/${KAPUAS}/`);
-  await page.locator('li.ov-card').first().waitFor();
+  // The URL changes before the new view is drawn, and the old one had its
+  // cards too: wait for the new heading, then count the new view's cards.
+  await page.locator('h1').filter({ hasText: 'Kapuas' }).waitFor();
+  assert.equal(await page.locator('li.ov-card').count(), contests, 'the big screen stays on in the kabupaten');
   await page.goto(`${server.url}/c/gub-62/62/?tv=0`);
   await page.locator('li.cand').first().waitFor();
   assert.equal(await page.locator('li.ov-card').count(), 0);
