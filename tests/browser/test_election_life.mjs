@@ -72,12 +72,15 @@ test('every page of a rehearsal says SIMULASI: a banner first on the page and a 
   for (const [p, ready] of [['/c/gub-62/62/?tv=1', 'li.ov-card'], ['/pemantauan/gub-62/?tv=1', 'table.counters tbody tr']]) {
     await page.goto(`${server.url}${p}`);
     await page.locator(ready).first().waitFor();
+    // The banner shows once GET /api/v1/status answers, apart from the view.
+    await page.locator('#simulasi').waitFor({ state: 'visible' });
     const box = await page.locator('#simulasi').boundingBox();
     assert.ok(box && Math.abs(box.y + box.height - 1080) < 1, `${p}: the banner at the bottom edge (${JSON.stringify(box)})`);
     assert.equal(await watermark(page), '"SIMULASI"', `${p}: the watermark`);
   }
   await shot(page, 'simulasi-tv');
   await page.goto(`${server.url}/?tv=0`);
+  await page.locator('#simulasi').waitFor({ state: 'visible' }); // shown once the status answers
   await page.emulateMedia({ media: 'print' });
   assert.equal(await page.locator('#simulasi').isVisible(), true, 'the banner prints too');
   assert.equal(await watermark(page), '"SIMULASI"', 'the watermark prints too');
