@@ -48,10 +48,17 @@ test('a form entered while the server is down waits, then is sent once the serve
   await page.locator('.submit-bar button[type=submit]').click();
   const item = page.locator('.sent-status .outbox-item');
   await until(async () => (await outboxEntries(page))[0]?.attempts >= 1, { what: 'a first failed attempt' });
-  // Waiting for its next attempt (or in the middle of one).
-  await until(async () => (await item.getAttribute('data-state')) === 'waiting', { what: 'the waiting state' });
-  assert.match(await item.textContent(), /Menunggu dikirim/);
-  assert.match(await item.textContent(), /Percobaan \d+ gagal \(Server tidak terjangkau\.\)/);
+  // Waiting for its next attempt (or in the middle of one). The item is drawn
+  // after the stored entry changes, so the entry's attempt may not show yet,
+  // and a drawing of the entry as it was before (waiting, no attempt) is
+  // waiting too: wait for the drawing of a failed attempt, one read of
+  // state and text at once, then check that text.
+  const shown = await until(async () => {
+    const [state, text] = await item.evaluate((el) => [el.dataset.state, el.textContent]);
+    return state === 'waiting' && /Percobaan \d+ gagal/.test(text) && text;
+  }, { what: 'the waiting state after a failed attempt' });
+  assert.match(shown, /Menunggu dikirim/);
+  assert.match(shown, /Percobaan \d+ gagal \(Server tidak terjangkau\.\)/);
   assert.equal(await page.locator('#outbox-badge').textContent(), '1 formulir menunggu dikirim');
   const [entry] = await outboxEntries(page);
   assert.equal(entry.state, 'waiting');
