@@ -101,8 +101,11 @@ test('a witness enters a form through the UI, sees the checks live, and it is co
   assert.equal(node.valid, body.valid);
   assert.equal(await page.locator('#outbox-badge').isHidden(), true);
 
-  // The outbox keeps the receipt; the TPS page shows the form.
-  assert.equal(await page.locator('#kotak-keluar .outbox-item[data-state=sent]').count(), 1);
+  // The outbox keeps the receipt; the TPS page shows the form. The outbox
+  // list is drawn by its own listener, apart from the receipt above: wait for it.
+  const kept = page.locator('#kotak-keluar .outbox-item[data-state=sent]');
+  await kept.first().waitFor();
+  assert.equal(await kept.count(), 1);
   await page.locator('#kotak-keluar').getByRole('link', { name: `TPS ${TPS}` }).click();
   await page.locator('section[data-contest="bup-62.03"]').waitFor();
   assert.equal(await page.locator('section[data-contest="bup-62.03"] tr[data-field="valid"] td').first().textContent(), idInt(body.valid));
