@@ -77,7 +77,11 @@ test('a link with the token saves it once checked, shows who the witness is, lea
     const banner = page.locator('#update-banner');
     await banner.waitFor({ timeout: 30000 });
     assert.equal(await banner.locator('span').textContent(), 'Versi baru Suara tersedia.');
+    // The button reloads the page: until the new document has loaded, the old
+    // one (its banner, its p.chosen) is still the one there.
+    const reloaded = page.waitForEvent('load');
     await banner.getByRole('button', { name: 'Muat ulang' }).click();
+    await reloaded;
     await page.locator('p.chosen').waitFor();
     const served = await page.evaluate(async () => (await (await fetch('/css/app.css')).text()).includes('.release-marker'));
     assert.equal(served, true, 'the new stylesheet is the one in use');
