@@ -59,17 +59,26 @@ function regionChooser(onReady) {
   const tps = h('select', { id: 'cards-tps', disabled: true }, h('option', { value: '', text: 'Semua TPS' }));
   const fillSelect = (sel, first, children) => fill(sel, first, children.map((r) => h('option', { value: r.code, text: r.name })));
   const chosen = () => tps.value || desa.value || kec.value;
-  // Each choice empties and locks the ones below it, then fills the next.
-  const below = async (sel, parent, next) => {
-    sel.disabled = true;
-    fillSelect(sel, sel.options[0], parent ? (await api.region(parent)).children : []);
-    sel.disabled = !parent;
-    for (const s of next) { s.disabled = true; fillSelect(s, s.options[0], []); }
+  // Each choice empties and locks the ones below it and names the region now
+  // chosen at once, then fills the next level. (Emptied only once the next
+  // list had come, the levels below kept the earlier choice meanwhile, and
+  // the button made the cards of that region: the kabupaten, or a desa of
+  // the kecamatan chosen before.)
+  const below = async (parentSel, sel, next) => {
+    for (const s of [sel, ...next]) { s.disabled = true; fillSelect(s, s.options[0], []); }
+    onReady(chosen());
+    const parent = parentSel.value;
+    if (!parent) return;
+    let children;
+    try { children = (await api.region(parent)).children; } catch { return; /* offline: nothing to choose */ }
+    if (parentSel.value !== parent) return; // chosen again while the list came
+    fillSelect(sel, sel.options[0], children);
+    sel.disabled = false;
   };
   api.region('62').then((p) => fillSelect(kab, kab.options[0], p.children)).catch(() => { /* offline: nothing to choose */ });
-  kab.addEventListener('change', async () => { await below(kec, kab.value, [desa, tps]); onReady(chosen()); });
-  kec.addEventListener('change', async () => { await below(desa, kec.value, [tps]); onReady(chosen()); });
-  desa.addEventListener('change', async () => { await below(tps, desa.value, []); onReady(chosen()); });
+  kab.addEventListener('change', () => below(kab, kec, [desa, tps]));
+  kec.addEventListener('change', () => below(kec, desa, [tps]));
+  desa.addEventListener('change', () => below(desa, tps, []));
   tps.addEventListener('change', () => onReady(chosen()));
   return h('div.cards-chooser',
     h('label', { for: 'cards-kab', text: 'Kabupaten/kota' }), kab,

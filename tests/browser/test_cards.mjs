@@ -84,4 +84,24 @@ test('an admin prints a card per TPS of a kecamatan, and a card\'s link makes it
   await phone.goto(`${server.url}/saksi`);
   await phone.locator('[data-k=token-refused]').waitFor();
   assert.deepEqual(phone.errors, []);
+
+  // Another kecamatan chosen while a desa and a TPS of the first are: until
+  // its desa list has come (held back here, as on a slow network), the
+  // button is for the new kecamatan, not for the TPS still chosen below it
+  // (the levels below were emptied only once the list had come, and the
+  // button meanwhile made that TPS's card again, revoking the new one).
+  const kec2 = await server.get(`/api/v1/regions/${kota.children[1].code}`);
+  await page.evaluate((held) => {
+    const real = window.fetch;
+    let release;
+    const open = new Promise((resolve) => { release = resolve; });
+    window.releaseList = () => { window.fetch = real; release(); };
+    window.fetch = (url, opts) => (String(url) === held ? open.then(() => real(url, opts)) : real(url, opts));
+  }, `/api/v1/regions/${kec2.code}`);
+  await page.locator('#cards-kec').selectOption(kec2.code);
+  await page.getByRole('button', { name: 'Buat kartu' }).click();
+  await page.evaluate(() => window.releaseList());
+  await page.getByRole('button', { name: `Ya, buat ${kec2.tps_count} token baru` }).waitFor();
+  assert.match(await page.locator('#cards-msg').textContent(), new RegExp(`^Satu token saksi baru untuk setiap TPS di ${kec2.name}\\.`));
+  assert.deepEqual(page.errors, []);
 });
