@@ -237,8 +237,8 @@ static void requests_loaded(void *ctx, bool ok)
     a->ledger.photos = &a->photo_index;
     if (a->photo_index.loaded)
         form_photos_recount(&a->ledger);
-    a->ingest = ingest_new(&a->loop, a->cfg, &a->ledger, a->pg, a->target.claim_generation,
-                           &a->election.epoch);
+    a->ingest =
+        ingest_new(&a->loop, a->cfg, &a->ledger, a->target.claim_generation, &a->election.epoch);
     a->snapshotter = snapshot_new(&a->loop, a->cfg, &a->timeline, &a->tallies);
     snapshot_set_epoch(a->snapshotter, &a->election.epoch);
     a->api.timeline = &a->timeline;

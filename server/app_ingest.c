@@ -1,7 +1,7 @@
 /* See app_ingest.h. An op is allocated here as the first member of a struct
  * ingest_op, which also holds the requests waiting for it, so a retry finds
  * them through the form's pending_op and op_free frees the whole. The queue
- * and the batch being written are the only places ops live until their
+ * and the batches being written are the only places ops live until their
  * answers go out, which is what the acknowledgement sweep walks. */
 #include "app_ingest.h"
 #include "core/clock.h"
@@ -30,7 +30,10 @@ struct ingest {
     struct writer *writer;
     struct op *q_head, *q_tail;
     int q_len;
-    struct op *batch; /* sealed and handed to the writer, not yet committed */
+    /* Sealed and handed to the writer, not yet committed, oldest first: the
+     * first ops of each batch (batches[i] for i < n_batches). */
+    struct op *batches[WRITER_DEPTH];
+    int n_batches;
     bool closing;
     uv_timer_t flush_timer, sweep_timer;
     int open_handles;
@@ -118,9 +121,9 @@ static void reply_committed(struct ingest *ing, struct op *op, int64_t now)
 
 /* Decides the queue's first ops (at most batch_max) in order, against the
  * ledger's state including the earlier ops of the same batch. */
-static int seal(struct ingest *ing)
+static int seal(struct ingest *ing, struct op **batch)
 {
-    struct op **tail = &ing->batch;
+    struct op **tail = batch;
     int n = 0;
     while (ing->q_head && n < ing->cfg->batch_max) {
         struct op *op = ing->q_head;
@@ -146,21 +149,25 @@ static int seal(struct ingest *ing)
 static void start_batch(struct ingest *ing)
 {
     uv_timer_stop(&ing->flush_timer);
-    int n = seal(ing);
-    writer_write(ing->writer, ing->batch, n);
+    struct op **batch = &ing->batches[ing->n_batches++];
+    *batch = NULL;
+    int n = seal(ing, batch);
+    for (struct op *op = *batch; op; op = op->next)
+        ledger_written(op);
+    writer_write(ing->writer, *batch, n);
 }
 
-/* After COMMIT: the batch's forms are marked committed and the tallies moved
- * first (the next batch's decisions need to know what is stored), then the
- * next batch is sealed and sent, and only then are the answers encoded and
- * queued - so PostgreSQL works on batch n+1 while this loop answers batch n. */
+/* After COMMIT of the oldest batch: its forms are marked committed and the
+ * tallies moved first, then a next batch is sealed and sent if one is due,
+ * and only then are the answers encoded and queued - so PostgreSQL works on
+ * the batches after it while this loop answers this one. */
 static void on_committed(void *ctx, struct op *done, int n)
 {
     struct ingest *ing = ctx;
     (void)n;
     int64_t now = clock_now_ms();
-    SU_ASSERT(done == ing->batch);
-    ing->batch = NULL;
+    SU_ASSERT(ing->n_batches > 0 && done == ing->batches[0]);
+    memmove(ing->batches, ing->batches + 1, (size_t)(--ing->n_batches) * sizeof ing->batches[0]);
     for (struct op *op = done; op; op = op->next)
         ledger_commit(ing->ledger, op);
     maybe_seal(ing);
@@ -175,15 +182,16 @@ static void on_committed(void *ctx, struct op *done, int n)
 static void on_flush_timer(uv_timer_t *t)
 {
     struct ingest *ing = t->data;
-    if (!ing->batch && ing->q_head && !ing->closing)
+    if (!ing->closing && ing->q_head && !writer_full(ing->writer))
         start_batch(ing);
 }
 
-/* A batch goes out when the writer is free and the queue is full, or once
- * the oldest op has waited batch_delay_ms. */
+/* A batch goes out when the writer has room for one (fewer than WRITER_DEPTH
+ * in flight) and the queue is full, or once the oldest op has waited
+ * batch_delay_ms. */
 static void maybe_seal(struct ingest *ing)
 {
-    if (ing->batch || !ing->q_head || ing->closing)
+    if (ing->closing || !ing->q_head || writer_full(ing->writer))
         return;
     if (ing->q_len >= ing->cfg->batch_max || ing->cfg->batch_delay_ms == 0) {
         start_batch(ing);
@@ -326,8 +334,9 @@ static void on_sweep(uv_timer_t *t)
 {
     struct ingest *ing = t->data;
     int64_t now = clock_mono_ms(); /* waiters' deadlines are monotonic */
-    for (struct op *op = ing->batch; op; op = op->next)
-        sweep_op(op, now);
+    for (int i = 0; i < ing->n_batches; i++)
+        for (struct op *op = ing->batches[i]; op; op = op->next)
+            sweep_op(op, now);
     for (struct op *op = ing->q_head; op; op = op->next)
         sweep_op(op, now);
 }
@@ -335,13 +344,13 @@ static void on_sweep(uv_timer_t *t)
 /* ---- life ------------------------------------------------------------------- */
 
 struct ingest *ingest_new(uv_loop_t *loop, const struct config *cfg, struct ledger *ledger,
-                          struct pg *pg, int64_t claim_generation, const int *epoch)
+                          int64_t claim_generation, const int *epoch)
 {
     struct ingest *ing = xcalloc(1, sizeof *ing);
     static const struct writer_sink sink = {on_committed};
     ing->cfg = cfg;
     ing->ledger = ledger;
-    ing->writer = writer_new(pg, ledger->reg, claim_generation, &sink, ing);
+    ing->writer = writer_new(loop, cfg->db, ledger->reg, claim_generation, &sink, ing);
     writer_set_epoch(ing->writer, epoch);
     uv_timer_init(loop, &ing->flush_timer);
     uv_timer_init(loop, &ing->sweep_timer);
@@ -353,7 +362,7 @@ struct ingest *ingest_new(uv_loop_t *loop, const struct config *cfg, struct ledg
 
 bool ingest_idle(const struct ingest *ing)
 {
-    return !ing->q_head && !ing->batch;
+    return !ing->q_head && ing->n_batches == 0;
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -382,7 +391,8 @@ void ingest_close(struct ingest *ing)
      * in the ledger (freed with it) and a retry after restart finds them
      * stored or not. */
     struct op *batch = writer_close(ing->writer);
-    ing->batch = NULL;
+    ing->writer = NULL;
+    ing->n_batches = 0;
     while (batch) {
         struct op *op = batch;
         batch = op->next;

@@ -23,10 +23,11 @@
 
 struct ingest;
 
-/* Once the ledger is loaded: batches go to a writer on pg under the claim of
- * claim_generation, each asserting *epoch (see db/writer.h). */
+/* Once the ledger is loaded: batches go to a writer on a connection of its
+ * own (cfg->db) under the claim of claim_generation, each asserting *epoch
+ * (see db/writer.h). */
 struct ingest *ingest_new(uv_loop_t *loop, const struct config *cfg, struct ledger *ledger,
-                          struct pg *pg, int64_t claim_generation, const int *epoch);
+                          int64_t claim_generation, const int *epoch);
 
 /* Each of these takes over what it is given and completes w exactly once:
  * after COMMIT, or at once with 503 when it returns an error (SU_TOOBIG: the

@@ -153,6 +153,11 @@ int metrics_render(struct buf *out)
     render_counter(out, "suara_db_errors_total", "Database errors.", m->db_errors);
     render_counter(out, "suara_db_reconnects_total", "Database reconnect attempts.",
                    m->db_reconnects);
+    render_gauge(out, "suara_writer_batches_in_flight",
+                 "Batches sent to PostgreSQL and not yet committed.", m->writer_in_flight);
+    render_counter(out, "suara_writer_pipelined_batches_total",
+                   "Batches sent while an earlier batch was not yet committed.",
+                   m->writer_pipelined);
     render_ha(out, m);
     render_gauge(out, "suara_queue_depth", "Operations waiting for the database.", m->queue_depth);
     render_gauge(out, "suara_ws_connections", "Open WebSocket connections.", m->ws_connections);

@@ -37,6 +37,10 @@ struct metrics {
     struct histogram batch_size;
     struct histogram tick_seconds;
     uint64_t db_commits, db_errors, db_reconnects;
+    /* The pipelined writer (db/writer.c): batches not yet committed, and how
+     * many were sent while an earlier one was not yet committed. */
+    int64_t writer_in_flight;
+    uint64_t writer_pipelined;
     /* High availability (app.c, db/fence.c): the writing connection, this
      * server's claim on the database, and the primary's replication as the
      * heartbeat last saw it (-1: not known yet). */

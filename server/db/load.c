@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 /* The schema this server writes: migrations up to this version. */
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 
 /* One server per database: each keeps the tallies in its own memory, so a
  * second writer would make both wrong. The claim (schema/005_writer_claim.sql)

@@ -42,8 +42,11 @@ struct pg {
     uv_timer_t timer; /* connect timeout and retry delay */
     int retry_ms;
     int64_t up_since_ms;
-    struct pg_job *head, *tail; /* head is running when `running` */
-    bool running;
+    /* The first `running` jobs of the queue have been started (at most
+     * `depth`: 1, or more on a connection in pipeline mode, pg_new_pipeline),
+     * and the head is the one whose results come next. */
+    struct pg_job *head, *tail;
+    int running, depth;
     bool was_up;
     uint64_t sessions; /* how many times the connection came up */
 };
@@ -90,8 +93,20 @@ static struct pg_job *pop_job(struct pg *pg)
     if (!pg->head)
         pg->tail = NULL;
     job->next = NULL;
-    pg->running = false;
+    if (pg->running > 0) /* the head is the first of the running jobs */
+        pg->running--;
     return job;
+}
+
+/* The jobs started on a connection that went down finish (ok=false) in the
+ * order they were sent, so a job that queues itself again keeps its place
+ * among them. */
+static void finish_running(struct pg *pg)
+{
+    while (pg->running > 0) {
+        struct pg_job *job = pop_job(pg);
+        job->finish(job, false);
+    }
 }
 
 static void go_down(struct pg *pg, const char *why)
@@ -109,10 +124,7 @@ static void go_down(struct pg *pg, const char *why)
         pg->conn = NULL;
     }
     pg->state = PG_STATE_DOWN;
-    if (pg->running) {
-        struct pg_job *job = pop_job(pg);
-        job->finish(job, false);
-    }
+    finish_running(pg);
     if (was_up && pg->ev.down)
         pg->ev.down(pg->ev.ctx);
     schedule_retry(pg);
@@ -121,12 +133,11 @@ static void go_down(struct pg *pg, const char *why)
 static void fail_running(struct pg *pg, const char *why)
 {
     /* A failed job may have left the connection mid-transaction or with
-     * unread results: start afresh rather than guess. */
+     * unread results: start afresh rather than guess. In pipeline mode the
+     * jobs sent after it finish with it, in order (finish_running). */
     g_metrics.db_errors++;
-    struct pg_job *job = pop_job(pg);
     log_warn("db_job_failed", "error=\"%s\"", why);
     go_down(pg, NULL);
-    job->finish(job, false);
 }
 
 static void flush(struct pg *pg)
@@ -139,22 +150,32 @@ static void flush(struct pg *pg)
     watch(pg, UV_READABLE | (r == 1 ? UV_WRITABLE : 0));
 }
 
+/* The first job of the queue not yet started, or NULL. */
+static struct pg_job *next_to_start(const struct pg *pg)
+{
+    struct pg_job *job = pg->head;
+    for (int i = 0; i < pg->running && job; i++)
+        job = job->next;
+    return job;
+}
+
 static void run_next(struct pg *pg)
 {
-    if (pg->state != PG_STATE_UP || pg->running || !pg->head)
-        return;
-    pg->running = true;
-    pg->head->failed = false;
-    if (pg->head->start(pg->head, pg->conn) != 0) {
-        fail_running(pg, PQerrorMessage(pg->conn));
-        return;
+    struct pg_job *job;
+    while (pg->state == PG_STATE_UP && pg->running < pg->depth && (job = next_to_start(pg))) {
+        pg->running++;
+        job->failed = false;
+        if (job->start(job, pg->conn) != 0) {
+            fail_running(pg, PQerrorMessage(pg->conn));
+            return;
+        }
+        flush(pg);
     }
-    flush(pg);
 }
 
 static void step_job(struct pg *pg)
 {
-    while (pg->running && pg->state == PG_STATE_UP) {
+    while (pg->running > 0 && pg->state == PG_STATE_UP) {
         if (PQisBusy(pg->conn))
             return;
         enum pg_step s = pg->head->step(pg->head, pg->conn);
@@ -194,6 +215,10 @@ static void connected(struct pg *pg)
 {
     uv_timer_stop(&pg->timer);
     PQsetnonblocking(pg->conn, 1);
+    if (pg->depth > 1 && !PQenterPipelineMode(pg->conn)) {
+        go_down(pg, PQerrorMessage(pg->conn));
+        return;
+    }
     pg->state = PG_STATE_UP;
     pg->sessions++;
     pg->up_since_ms = clock_mono_ms();
@@ -300,8 +325,18 @@ struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events 
     pg->loop = loop;
     pg->ev = *events;
     pg->retry_ms = RETRY_MIN_MS;
+    pg->depth = 1;
     uv_timer_init(loop, &pg->timer);
     pg->timer.data = pg;
+    return pg;
+}
+
+struct pg *pg_new_pipeline(uv_loop_t *loop, const char *conninfo, const struct pg_events *events,
+                           int depth)
+{
+    struct pg *pg = pg_new(loop, conninfo, events);
+    if (pg)
+        pg->depth = depth;
     return pg;
 }
 
@@ -323,17 +358,14 @@ void pg_submit(struct pg *pg, struct pg_job *job)
 
 void pg_submit_first(struct pg *pg, struct pg_job *job)
 {
-    if (!pg->head || !pg->running) {
-        job->next = pg->head;
-        pg->head = job;
-        if (!pg->tail)
-            pg->tail = job;
-    } else {
-        job->next = pg->head->next;
-        pg->head->next = job;
-        if (pg->tail == pg->head)
-            pg->tail = job;
-    }
+    struct pg_job *after = NULL; /* the last running job */
+    for (int i = 0; i < pg->running; i++)
+        after = after ? after->next : pg->head;
+    struct pg_job **at = after ? &after->next : &pg->head;
+    job->next = *at;
+    *at = job;
+    if (pg->tail == after)
+        pg->tail = job;
     run_next(pg);
 }
 
@@ -382,6 +414,30 @@ enum pg_step pg_drain_results(struct pg_job *job, PGconn *conn)
             job->failed = true;
         }
         PQclear(r);
+    }
+    return PG_AGAIN;
+}
+
+enum pg_step pg_drain_pipeline(struct pg_job *job, PGconn *conn)
+{
+    bool ended = false; /* the last result was the end of a statement's */
+    while (!PQisBusy(conn)) {
+        PGresult *r = PQgetResult(conn);
+        if (!r) {
+            if (ended) /* nothing more was sent: not this job's results */
+                return PG_FAIL;
+            ended = true; /* the statement's results are read; its sync comes next */
+            continue;
+        }
+        ended = false;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
+            log_warn("db_error", "error=\"%s\"", PQresultErrorMessage(r));
+            job->failed = true;
+        }
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            return job->failed ? PG_FAIL : PG_DONE;
     }
     return PG_AGAIN;
 }

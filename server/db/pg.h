@@ -40,10 +40,19 @@ struct pg_events {
 struct pg;
 
 struct pg *pg_new(uv_loop_t *loop, const char *conninfo, const struct pg_events *events);
+/* A connection in libpq's pipeline mode: up to `depth` jobs are sent before
+ * the first one's results are read, which still come, and finish, in FIFO
+ * order. Each job's start must end its queries with PQpipelineSync and its
+ * step read up to that sync (pg_drain_pipeline); only extended-protocol
+ * queries are allowed (PQsendQueryParams, not PQsendQuery nor COPY). If one
+ * job fails, the connection is dropped and every job sent finishes with
+ * ok=false, in the order they were sent. */
+struct pg *pg_new_pipeline(uv_loop_t *loop, const char *conninfo, const struct pg_events *events,
+                           int depth);
 void pg_start(struct pg *pg);
 /* Queues a job; it runs when the connection is up and earlier jobs are done. */
 void pg_submit(struct pg *pg, struct pg_job *job);
-/* Queues a job ahead of all others that wait (not ahead of a running one). */
+/* Queues a job ahead of all others that wait (not ahead of running ones). */
 void pg_submit_first(struct pg *pg, struct pg_job *job);
 bool pg_is_up(const struct pg *pg);
 /* Which session the connection is in: a number that changes whenever it comes
@@ -61,5 +70,8 @@ void pg_exec(struct pg *pg, const char *sql);
  * results need no inspection beyond success: PG_AGAIN while busy, then
  * PG_FAIL if any result was an error (job->failed), else PG_DONE. */
 enum pg_step pg_drain_results(struct pg_job *job, struct pg_conn *conn);
+/* The same for a job on a pipeline connection: reads up to and including
+ * its PGRES_PIPELINE_SYNC. */
+enum pg_step pg_drain_pipeline(struct pg_job *job, struct pg_conn *conn);
 
 #endif

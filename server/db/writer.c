@@ -55,19 +55,21 @@ enum {
     P_A_REF,
     P_D_RECEIPT,
     N_ARRAYS,
-    /* then two plain integers: the claim's generation ($39) and the election
-     * epoch ($40, see schema/007_election_life.sql) */
+    /* then three plain integers: the claim's generation ($39), the election
+     * epoch ($40, see schema/007_election_life.sql) and the batch's number in
+     * the claim ($41, schema/012_writer_pipeline.sql) */
     P_GENERATION = N_ARRAYS,
     P_EPOCH,
+    P_NUMBER,
     N_PARAMS
 };
 
-/* One statement, so one transaction. suara_batch($39) (schema/005) refuses
- * it unless this server's claim still holds, and writes a row of its own: a
- * batch whose rows all exist already (written again after a broken
- * connection) would otherwise write no WAL, and PostgreSQL would commit it
- * without waiting for the synchronous standby - acknowledging forms that may
- * exist only on this primary. */
+/* One statement, so one transaction. suara_batch($39, $41) (schema/012)
+ * refuses it unless this server's claim still holds and the batch before it
+ * committed, and writes a row of its own: a batch whose rows all exist
+ * already (written again after a broken connection) would otherwise write no
+ * WAL, and PostgreSQL would commit it without waiting for the synchronous
+ * standby - acknowledging forms that may exist only on this primary. */
 /* The batch's text in three parts around what the count list (form.h)
  * generates: the column names and one x.n[i] per count. */
 static const char batch_sql_head[] =
@@ -116,7 +118,8 @@ static const char batch_sql_tail[] =
     " ON CONFLICT (ref) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
     " (SELECT count(*) FROM new_decisions), (SELECT count(*) FROM new_finals),"
-    " (SELECT count(*) FROM new_audit), suara_batch($39::bigint), suara_assert_epoch($40::int)";
+    " (SELECT count(*) FROM new_audit), suara_batch($39::bigint, $41::bigint),"
+    " suara_assert_epoch($40::int)";
 
 static char batch_sql[8192];
 
@@ -170,25 +173,37 @@ static const int column_width[N_ARRAYS] = {
 
 #define ARRAY_HEADER_MAX 28 /* ndim, flags, element type, two (size, lower bound) */
 
-struct writer {
-    struct pg *pg;
-    const struct registry *reg;
-    struct writer_sink sink;
-    void *ctx;
-    struct op *batch; /* sealed, being written (or waiting to be written again) */
-    int batch_len;
-    bool in_pg; /* the job is queued on or running in the connection */
-    bool closing;
+/* A sealed batch handed to the writer, from writer_write until its COMMIT:
+ * sent, or waiting on the connection to be sent (again). Its parameters are
+ * built once, so a batch written again is the same batch. */
+struct batch {
+    struct writer *w;
+    struct op *ops;
+    int n;
+    int64_t number; /* k in suara_batch(g, k): 1 for the claim's first batch */
     int attempts;
-    char generation[24];
     struct pg_job job;
     struct column cols[N_ARRAYS];
-    const int *epoch; /* the election epoch this server loaded */
-    char epoch_text[16];
-    /* the statement's parameters: binary arrays, then two integers as text */
+    char epoch_text[16], number_text[24];
+    /* the statement's parameters: binary arrays, then three integers as text */
     const char *values[N_PARAMS];
     int lengths[N_PARAMS], formats[N_PARAMS];
     unsigned int types[N_PARAMS];
+};
+
+struct writer {
+    struct pg *pg; /* the writer's own connection, in pipeline mode */
+    const struct registry *reg;
+    struct writer_sink sink;
+    void *ctx;
+    /* The batches not yet committed, oldest first from slots[first]: they
+     * commit, and are reported, in this order. */
+    struct batch slots[WRITER_DEPTH];
+    int first, n;
+    int64_t next_number;
+    bool closing;
+    char generation[24];
+    const int *epoch; /* the election epoch this server loaded */
 };
 
 /* ---- binary arrays ----------------------------------------------------- */
@@ -283,24 +298,26 @@ static uint32_t col_type(const struct column *c)
                            : OID_TEXT_ARRAY;
 }
 
-static void cols_reset(struct writer *w)
+static void cols_reset(struct batch *b)
 {
     for (int i = 0; i < N_ARRAYS; i++)
-        col_reset(&w->cols[i], column_width[i], i == P_COUNTS ? FORM_N_COUNTS : 0);
+        col_reset(&b->cols[i], column_width[i], i == P_COUNTS ? FORM_N_COUNTS : 0);
 }
 
 /* A batch holds at most batch_max rows of bounded size, far below each
  * column's cap: a full column is a bug, not an input to answer. */
-static void cols_finish(struct writer *w)
+static void cols_finish(struct writer *w, struct batch *b)
 {
     for (int i = 0; i < N_ARRAYS; i++) {
-        col_finish(&w->cols[i], &w->values[i], &w->lengths[i]);
-        w->types[i] = col_type(&w->cols[i]);
-        w->formats[i] = 1;
+        col_finish(&b->cols[i], &b->values[i], &b->lengths[i]);
+        b->types[i] = col_type(&b->cols[i]);
+        b->formats[i] = 1;
     }
-    snprintf(w->epoch_text, sizeof w->epoch_text, "%d", w->epoch ? *w->epoch : 1);
-    w->values[P_GENERATION] = w->generation;
-    w->values[P_EPOCH] = w->epoch_text;
+    snprintf(b->epoch_text, sizeof b->epoch_text, "%d", w->epoch ? *w->epoch : 1);
+    snprintf(b->number_text, sizeof b->number_text, "%" PRId64, b->number);
+    b->values[P_GENERATION] = w->generation;
+    b->values[P_EPOCH] = b->epoch_text;
+    b->values[P_NUMBER] = b->number_text;
 }
 
 /* ---- building a batch ---------------------------------------------------- */
@@ -312,10 +329,8 @@ static void counts_row(const struct form *f, struct column *c)
         col_int(c, form_count_get(&f->counts, i));
 }
 
-static void add_form_row(struct writer *w, const struct form *f)
+static void add_form_row(const struct registry *reg, struct column *c, const struct form *f)
 {
-    const struct registry *reg = w->reg;
-    struct column *c = w->cols;
     char scratch[1024]; /* a form's longest field: 8 photo hashes */
     struct buf tmp;
     buf_init_fixed(&tmp, scratch, sizeof scratch);
@@ -368,10 +383,9 @@ static void add_form_row(struct writer *w, const struct form *f)
 
 /* An audit event in the same statement (so the same transaction) as what it
  * records; `detail` is JSON object text, owned by the caller. */
-static void add_audit_row(struct writer *w, const char *kind, int32_t token_id, int64_t ms,
+static void add_audit_row(struct column *c, const char *kind, int32_t token_id, int64_t ms,
                           const char *ref, const char *detail)
 {
-    struct column *c = w->cols;
     col_str(&c[P_A_KIND], kind);
     col_str(&c[P_A_REF], ref);
     col_int(&c[P_A_TOKEN], token_id);
@@ -379,10 +393,8 @@ static void add_audit_row(struct writer *w, const char *kind, int32_t token_id, 
     col_str(&c[P_A_DETAIL], detail ? detail : "{}");
 }
 
-static void add_final_row(struct writer *w, const struct final_req *fr)
+static void add_final_row(const struct registry *reg, struct column *c, const struct final_req *fr)
 {
-    const struct registry *reg = w->reg;
-    struct column *c = w->cols;
     col_str(&c[P_F_CONTEST], reg->contests[fr->contest].id);
     col_str(&c[P_F_REGION], reg->regions[fr->region].code);
     col_str(&c[P_F_REASON], fr->reason);
@@ -391,31 +403,29 @@ static void add_final_row(struct writer *w, const struct final_req *fr)
     char ref[80];
     snprintf(ref, sizeof ref, "finalize:%s/%s", reg->contests[fr->contest].id,
              reg->regions[fr->region].code);
-    add_audit_row(w, "finalize", fr->token_id, fr->at_ms, ref, fr->answer);
+    add_audit_row(c, "finalize", fr->token_id, fr->at_ms, ref, fr->answer);
 }
 
 /* The audit rows of what an op records: a decision, an amendment. */
-static void add_op_audit(struct writer *w, const struct op *op)
+static void add_op_audit(const struct registry *reg, struct column *c, const struct op *op)
 {
-    const struct registry *reg = w->reg;
     char *detail = NULL, ref[80];
     if (op->kind == OP_FORM && op->form->amendment) {
         detail = audit_detail_amendment(reg, op->form);
         snprintf(ref, sizeof ref, "amendment:%lld", (long long)op->form->id);
-        add_audit_row(w, "amendment", op->form->token_id, op->form->received_ms, ref, detail);
+        add_audit_row(c, "amendment", op->form->token_id, op->form->received_ms, ref, detail);
     } else if (op->kind == OP_DECISION) {
         const struct decision *d = op->form->decision;
         detail = audit_detail_decision(reg, op->form);
         snprintf(ref, sizeof ref, "decision:%lld", (long long)d->id);
-        add_audit_row(w, "decision", d->token_id, d->decided_ms, ref, detail);
+        add_audit_row(c, "decision", d->token_id, d->decided_ms, ref, detail);
     }
     free(detail);
 }
 
-static void add_decision_row(struct writer *w, const struct form *f)
+static void add_decision_row(struct column *c, const struct form *f)
 {
     const struct decision *d = f->decision;
-    struct column *c = w->cols;
     col_int(&c[P_D_ID], d->id);
     col_int(&c[P_D_FORM], f->id);
     col_str(&c[P_D_DECISION], d->count ? "count" : "reject");
@@ -428,90 +438,109 @@ static void add_decision_row(struct writer *w, const struct form *f)
     col_str(&c[P_D_RECEIPT], receipt);
 }
 
-/* Rows are added after every op is decided, so each new form goes in with its
- * final status, and status changes are sent only for forms already stored. */
-static void build_params(struct writer *w)
+/* Rows are added after every op of the batch is decided, so each new form
+ * goes in with its final status in this batch (a form changed twice in it
+ * gets one UPDATE value), and status changes are sent only for forms stored
+ * or written by an earlier batch. Built at writer_write, before the next
+ * batch is decided: what it changes goes in that batch's UPDATE. */
+static void build_params(struct writer *w, struct batch *b)
 {
-    cols_reset(w);
-    for (struct op *op = w->batch; op; op = op->next) {
+    struct column *c = b->cols;
+    cols_reset(b);
+    for (struct op *op = b->ops; op; op = op->next) {
         if (op->refused)
             continue;
         for (int i = 0; i < op->n_changes; i++) {
-            col_int(&w->cols[P_CHANGE_ID], op->changes[i].form->id);
-            col_str(&w->cols[P_CHANGE_STATUS], form_status_name(op->changes[i].form->status));
+            col_int(&c[P_CHANGE_ID], op->changes[i].form->id);
+            col_str(&c[P_CHANGE_STATUS], form_status_name(op->changes[i].form->status));
         }
         if (op->kind == OP_FORM)
-            add_form_row(w, op->form);
+            add_form_row(w->reg, c, op->form);
         else if (op->kind == OP_DECISION)
-            add_decision_row(w, op->form);
+            add_decision_row(c, op->form);
         else if (op->kind == OP_FINALIZE)
-            add_final_row(w, op->final);
+            add_final_row(w->reg, c, op->final);
         else
-            add_audit_row(w, op->audit->kind, op->audit->token_id, op->audit->at_ms, op->audit->ref,
+            add_audit_row(c, op->audit->kind, op->audit->token_id, op->audit->at_ms, op->audit->ref,
                           op->audit->detail);
-        add_op_audit(w, op);
+        add_op_audit(w->reg, c, op);
     }
-    cols_finish(w);
+    cols_finish(w, b);
 }
 
-/* ---- the pg job ------------------------------------------------------------ */
+/* ---- the pg jobs ----------------------------------------------------------- */
+
+static struct batch *batch_of(struct pg_job *job)
+{
+    return (struct batch *)((char *)job - offsetof(struct batch, job));
+}
 
 static int job_start(struct pg_job *job, PGconn *conn)
 {
-    struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
-    w->attempts++;
-    return PQsendQueryParams(conn, writer_batch_sql(), N_PARAMS, w->types, w->values, w->lengths,
-                             w->formats, 0)
-               ? 0
-               : -1;
+    struct batch *b = batch_of(job);
+    b->attempts++;
+    if (!PQsendQueryParams(conn, writer_batch_sql(), N_PARAMS, b->types, b->values, b->lengths,
+                           b->formats, 0))
+        return -1;
+    /* Its own sync, so its own implicit transaction: it commits (or fails)
+     * alone, before the next batch in the pipeline runs. */
+    return PQpipelineSync(conn) ? 0 : -1;
 }
 
 static enum pg_step job_step(struct pg_job *job, PGconn *conn)
 {
-    return pg_drain_results(job, conn);
+    return pg_drain_pipeline(job, conn);
 }
 
-static void writer_free(struct writer *w)
+static struct batch *oldest(struct writer *w)
 {
-    for (int i = 0; i < N_ARRAYS; i++)
-        buf_free(&w->cols[i].bytes);
-    free(w);
+    return &w->slots[w->first];
 }
 
 static void job_finish(struct pg_job *job, bool ok)
 {
-    struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, job));
-    w->in_pg = false;
-    if (w->closing) { /* the batch went back to its owner in writer_close */
-        writer_free(w);
+    struct batch *b = batch_of(job);
+    struct writer *w = b->w;
+    if (w->closing) /* the batch went back to its owner in writer_close */
         return;
-    }
     if (!ok) {
-        /* Unknown fate: keep the batch and write it again on the next
-         * connection; ON CONFLICT makes a batch that had committed a no-op. */
-        log_warn("batch_retry", "ops=%d attempts=%d", w->batch_len, w->attempts);
-        w->in_pg = true;
-        pg_submit(w->pg, &w->job);
+        /* Unknown fate, or refused because the one before it failed: keep
+         * the batch and write it again on the next connection, after the
+         * batches before it (the connection finishes them in order);
+         * ON CONFLICT makes a batch that had committed a no-op. */
+        log_warn("batch_retry", "batch=%" PRId64 " ops=%d attempts=%d", b->number, b->n,
+                 b->attempts);
+        pg_submit(w->pg, &b->job);
         return;
     }
+    /* A pipeline returns its results in the order it was sent. */
+    SU_ASSERT(b == oldest(w));
     g_metrics.db_commits++;
-    histogram_observe(&g_metrics.batch_size, w->batch_len);
-    struct op *done = w->batch;
-    int n = w->batch_len;
-    w->batch = NULL;
-    w->batch_len = 0;
+    histogram_observe(&g_metrics.batch_size, b->n);
+    struct op *done = b->ops;
+    int n = b->n;
+    b->ops = NULL;
+    b->n = 0;
+    w->first = (w->first + 1) % WRITER_DEPTH;
+    w->n--;
+    g_metrics.writer_in_flight = w->n;
     w->sink.committed(w->ctx, done, n);
 }
 
 void writer_write(struct writer *w, struct op *batch, int n)
 {
-    SU_ASSERT(!w->batch && !w->closing);
-    w->batch = batch;
-    w->batch_len = n;
-    w->attempts = 0;
-    build_params(w);
-    w->in_pg = true;
-    pg_submit(w->pg, &w->job);
+    SU_ASSERT(w->n < WRITER_DEPTH && !w->closing);
+    struct batch *b = &w->slots[(w->first + w->n) % WRITER_DEPTH];
+    if (w->n > 0)
+        g_metrics.writer_pipelined++;
+    w->n++;
+    g_metrics.writer_in_flight = w->n;
+    b->ops = batch;
+    b->n = n;
+    b->number = w->next_number++;
+    b->attempts = 0;
+    build_params(w, b);
+    pg_submit(w->pg, &b->job);
 }
 
 void writer_set_epoch(struct writer *w, const int *epoch)
@@ -519,34 +548,57 @@ void writer_set_epoch(struct writer *w, const int *epoch)
     w->epoch = epoch;
 }
 
-bool writer_busy(const struct writer *w)
+bool writer_full(const struct writer *w)
 {
-    return w->batch != NULL;
+    return w->n == WRITER_DEPTH;
 }
 
-struct writer *writer_new(struct pg *pg, const struct registry *reg, int64_t claim_generation,
-                          const struct writer_sink *sink, void *ctx)
+bool writer_idle(const struct writer *w)
 {
+    return w->n == 0;
+}
+
+struct writer *writer_new(uv_loop_t *loop, const char *conninfo, const struct registry *reg,
+                          int64_t claim_generation, const struct writer_sink *sink, void *ctx)
+{
+    static const struct pg_events no_events = {0};
     struct writer *w = xcalloc(1, sizeof *w);
     snprintf(w->generation, sizeof w->generation, "%" PRId64, claim_generation);
-    w->pg = pg;
+    w->pg = pg_new_pipeline(loop, conninfo, &no_events, WRITER_DEPTH);
     w->reg = reg;
     w->sink = *sink;
     w->ctx = ctx;
-    w->job.start = job_start;
-    w->job.step = job_step;
-    w->job.finish = job_finish;
-    for (int i = 0; i < N_ARRAYS; i++)
-        buf_init(&w->cols[i].bytes, (size_t)1 << 30);
+    w->next_number = 1; /* suara_claim set the counter to 0 */
+    for (int k = 0; k < WRITER_DEPTH; k++) {
+        struct batch *b = &w->slots[k];
+        b->w = w;
+        b->job.start = job_start;
+        b->job.step = job_step;
+        b->job.finish = job_finish;
+        for (int i = 0; i < N_ARRAYS; i++)
+            buf_init(&b->cols[i].bytes, (size_t)1 << 30);
+    }
+    pg_start(w->pg);
     return w;
 }
 
 struct op *writer_close(struct writer *w)
 {
-    struct op *batch = w->batch;
-    w->batch = NULL;
+    struct op *ops = NULL, **tail = &ops;
+    for (int i = 0; i < w->n; i++) {
+        struct batch *b = &w->slots[(w->first + i) % WRITER_DEPTH];
+        *tail = b->ops;
+        while (*tail)
+            tail = &(*tail)->next;
+        b->ops = NULL;
+    }
+    w->n = 0;
+    g_metrics.writer_in_flight = 0;
     w->closing = true;
-    if (!w->in_pg) /* else pg_close finishes the job (ok=false), which frees w */
-        writer_free(w);
-    return batch;
+    pg_close(w->pg); /* finishes every job (ok=false) at once; frees pg later */
+    for (int k = 0; k < WRITER_DEPTH; k++)
+        for (int i = 0; i < N_ARRAYS; i++)
+            buf_free(&w->slots[k].cols[i].bytes);
+    free(w);
+    return ops;
 }

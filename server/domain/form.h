@@ -266,6 +266,9 @@ struct form {
     uint8_t status;  /* enum form_status, changes over time */
     uint8_t outcome; /* enum form_status told to the submitter, never changes */
     bool committed;
+    /* Sent in a batch not yet committed (ledger_written): a later batch,
+     * which commits only after it, changes its status with an UPDATE. */
+    bool written;
     bool tallied; /* the counted form as the tallies show it (committed) */
     uint8_t n_photos;
     uint8_t receipt_format; /* enum receipt_format: the canonical text its receipt hashes */

@@ -192,7 +192,7 @@ static void set_status(struct slot *s, struct op *op, struct form *f, int status
         SU_ASSERT(op->n_logged < OP_MAX_CHANGES);
         op->logged[op->n_logged++] = (struct status_change){f, (uint8_t)status};
     }
-    if (!f->committed)
+    if (!f->committed && !f->written)
         return;
     SU_ASSERT(op->n_changes < OP_MAX_CHANGES);
     op->changes[op->n_changes++] = (struct status_change){f, (uint8_t)status};
@@ -364,6 +364,12 @@ static void log_op(struct publog *log, const struct op *op)
         receipt_status(prev, op->seq, op->logged[i].form->id, op->logged[i].status, prev);
         publog_add_status(log, op->logged[i].form->id, prev);
     }
+}
+
+void ledger_written(struct op *op)
+{
+    if (op->kind == OP_FORM && !op->refused)
+        op->form->written = true;
 }
 
 void ledger_commit(struct ledger *l, struct op *op)

@@ -9,9 +9,14 @@
  *      state before and after, and which stored forms changed status.
  *   2. After COMMIT, ledger_commit marks the op's forms committed and moves
  *      the tallies by (after - before).
- * Only one batch is in flight at a time and a sealed batch is retried until it
- * commits, so decisions never need undoing. Reads (TPS history, review queue)
- * show committed forms only. */
+ * Between the two, ledger_written marks the forms of a batch handed to the
+ * writer: the next batch may be decided before this one commits (at most
+ * two are in flight, db/writer.h), and a status it changes on such a form
+ * must be written as an UPDATE, since the form's INSERT has gone already.
+ * Batches commit in the order they were decided (the database refuses batch
+ * n+1 until batch n committed) and a sealed batch is retried until it
+ * commits, so decisions never need undoing. Reads (TPS history, review
+ * queue) show committed forms only. */
 #ifndef SUARA_DOMAIN_LEDGER_H
 #define SUARA_DOMAIN_LEDGER_H
 
@@ -141,6 +146,9 @@ struct slot *ledger_slot(const struct ledger *l, int contest, int32_t tps);
 void ledger_decide_form(struct ledger *l, struct op *op);
 void ledger_decide_review(struct ledger *l, struct op *op);
 void ledger_decide_finalize(struct ledger *l, struct op *op);
+/* The op's batch was handed to the writer (after every op of it was
+ * decided): its new form counts as stored for later decisions' UPDATEs. */
+void ledger_written(struct op *op);
 /* Step 2, after COMMIT. */
 void ledger_commit(struct ledger *l, struct op *op);
 
