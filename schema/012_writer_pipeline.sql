@@ -28,18 +28,23 @@ BEGIN
     RETURN g;
 END $$;
 
--- Called by batch k of the claim of generation g. It commits only if batch
--- k-1 did (the counter is k-1), or if batch k itself had committed already
--- (counter >= k: a retry after a broken connection, whose rows all exist);
--- either way it updates the row, so the transaction writes WAL of its own and
--- its COMMIT waits for a synchronous standby (005). Batch k+1, sent while k
--- was in flight, therefore never commits when k failed.
-CREATE FUNCTION suara_batch(g bigint, k bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+-- Called by batch k of the claim of generation g, sent by a server that has
+-- seen batches up to `acked` commit. It commits only if batch k-1 did: the
+-- counter is k-1, or k-1 <= acked (the server saw it commit; the counter can
+-- be lower only after a failover to an asynchronous standby that lost it,
+-- the loss that asynchronous replication allows, and the server goes on as
+-- it always did). Counter >= k: batch k itself had committed (a retry after
+-- a broken connection, whose rows all exist). Either way it updates the row,
+-- so the transaction writes WAL of its own and its COMMIT waits for a
+-- synchronous standby (005). Batch k+1, sent while k was in flight (acked <
+-- k), therefore never commits when k failed.
+CREATE FUNCTION suara_batch(g bigint, k bigint, acked bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
     n bigint;
 BEGIN
     UPDATE writer_claim SET batches = greatest(batches, k), batch_at = now()
-        WHERE generation = g AND batches >= k - 1
+        WHERE generation = g AND (batches >= k - 1 OR acked >= k - 1)
         RETURNING batches INTO n;
     IF n IS NOT NULL THEN
         RETURN n;

@@ -55,16 +55,18 @@ enum {
     P_A_REF,
     P_D_RECEIPT,
     N_ARRAYS,
-    /* then three plain integers: the claim's generation ($39), the election
-     * epoch ($40, see schema/007_election_life.sql) and the batch's number in
-     * the claim ($41, schema/012_writer_pipeline.sql) */
+    /* then plain integers: the claim's generation ($39), the election epoch
+     * ($40, see schema/007_election_life.sql), the batch's number in the
+     * claim ($41) and the number of the last batch seen to commit when it is
+     * sent ($42, both schema/012_writer_pipeline.sql) */
     P_GENERATION = N_ARRAYS,
     P_EPOCH,
     P_NUMBER,
+    P_ACKED,
     N_PARAMS
 };
 
-/* One statement, so one transaction. suara_batch($39, $41) (schema/012)
+/* One statement, so one transaction. suara_batch($39, $41, $42) (schema/012)
  * refuses it unless this server's claim still holds and the batch before it
  * committed, and writes a row of its own: a batch whose rows all exist
  * already (written again after a broken connection) would otherwise write no
@@ -118,7 +120,7 @@ static const char batch_sql_tail[] =
     " ON CONFLICT (ref) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM new_forms),"
     " (SELECT count(*) FROM new_decisions), (SELECT count(*) FROM new_finals),"
-    " (SELECT count(*) FROM new_audit), suara_batch($39::bigint, $41::bigint),"
+    " (SELECT count(*) FROM new_audit), suara_batch($39::bigint, $41::bigint, $42::bigint),"
     " suara_assert_epoch($40::int)";
 
 static char batch_sql[8192];
@@ -184,8 +186,8 @@ struct batch {
     int attempts;
     struct pg_job job;
     struct column cols[N_ARRAYS];
-    char epoch_text[16], number_text[24];
-    /* the statement's parameters: binary arrays, then three integers as text */
+    char epoch_text[16], number_text[24], acked_text[24];
+    /* the statement's parameters: binary arrays, then four integers as text */
     const char *values[N_PARAMS];
     int lengths[N_PARAMS], formats[N_PARAMS];
     unsigned int types[N_PARAMS];
@@ -201,6 +203,7 @@ struct writer {
     struct batch slots[WRITER_DEPTH];
     int first, n;
     int64_t next_number;
+    int64_t acked; /* the number of the last batch seen to commit */
     bool closing;
     char generation[24];
     const int *epoch; /* the election epoch this server loaded */
@@ -318,6 +321,7 @@ static void cols_finish(struct writer *w, struct batch *b)
     b->values[P_GENERATION] = w->generation;
     b->values[P_EPOCH] = b->epoch_text;
     b->values[P_NUMBER] = b->number_text;
+    b->values[P_ACKED] = b->acked_text; /* set by job_start */
 }
 
 /* ---- building a batch ---------------------------------------------------- */
@@ -479,6 +483,9 @@ static int job_start(struct pg_job *job, PGconn *conn)
 {
     struct batch *b = batch_of(job);
     b->attempts++;
+    /* What the database may take on this server's word: the batches it saw
+     * commit (see suara_batch). */
+    snprintf(b->acked_text, sizeof b->acked_text, "%" PRId64, b->w->acked);
     if (!PQsendQueryParams(conn, writer_batch_sql(), N_PARAMS, b->types, b->values, b->lengths,
                            b->formats, 0))
         return -1;
@@ -515,6 +522,7 @@ static void job_finish(struct pg_job *job, bool ok)
     }
     /* A pipeline returns its results in the order it was sent. */
     SU_ASSERT(b == oldest(w));
+    w->acked = b->number;
     g_metrics.db_commits++;
     histogram_observe(&g_metrics.batch_size, b->n);
     struct op *done = b->ops;

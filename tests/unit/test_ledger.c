@@ -43,9 +43,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A gub-62 form with votes a and b; `held` sets a failing check; photos
- * names its pages by one letter each (the hash is that letter 64 times). */
-static struct op *submit_pages(struct world *w, int32_t tps, int token, int a, int b, bool held,
+/* A gub-62 form with votes a and b, decided and not committed; `held` sets a
+ * failing check; photos names its pages by one letter each (the hash is that
+ * letter 64 times). */
+static struct op *decide_pages(struct world *w, int32_t tps, int token, int a, int b, bool held,
                                const char *photos)
 {
     struct form_input in;
@@ -60,8 +61,15 @@ static struct op *submit_pages(struct world *w, int32_t tps, int token, int a, i
     struct form_resolved res = {.tps = tps, .contest = &w->reg.contests[w->gub]};
     res.votes[0] = (uint16_t)a;
     res.votes[1] = (uint16_t)b;
-    struct op *op = fixture_decide_form(&w->l, &in, &res, held ? 1u << CHECK_VALID_SUM : 0, token,
-                                        1000 + w->sid);
+    return fixture_decide_form(&w->l, &in, &res, held ? 1u << CHECK_VALID_SUM : 0, token,
+                               1000 + w->sid);
+}
+
+/* The same, committed. */
+static struct op *submit_pages(struct world *w, int32_t tps, int token, int a, int b, bool held,
+                               const char *photos)
+{
+    struct op *op = decide_pages(w, tps, token, a, b, held, photos);
     ledger_commit(&w->l, op);
     return op;
 }
@@ -138,6 +146,36 @@ static void test_correction_moves_by_the_difference(void **state)
     assert_votes(w, w->prov, 75, 50);
     assert_int_equal(tally_node(&w->t, w->gub, w->prov)->tps_counted, 2);
     free(a), free(other), free(b);
+}
+
+/* The writer's pipeline: a correction decided while the corrected form's
+ * batch is written but not committed must UPDATE it, since its INSERT went
+ * with the first batch (and the form's status in memory moves on). */
+static void test_correction_of_a_form_in_flight_updates_it(void **state)
+{
+    struct world *w = *state;
+    struct op *a = decide_pages(w, w->tps1, 1, 60, 40, false, NULL);
+    ledger_written(a); /* its batch went to the writer */
+    struct op *b = decide_pages(w, w->tps1, 1, 65, 30, false, NULL);
+    assert_int_equal(a->form->status, FS_SUPERSEDED);
+    assert_int_equal(b->n_changes, 1);
+    assert_ptr_equal(b->changes[0].form, a->form);
+    ledger_commit(&w->l, a);
+    ledger_commit(&w->l, b);
+    assert_votes(w, w->tps1, 65, 30);
+    free(a), free(b);
+}
+
+/* In the same batch the INSERT carries the final status: no UPDATE. */
+static void test_correction_in_the_same_batch_sends_no_update(void **state)
+{
+    struct world *w = *state;
+    struct op *a = decide_pages(w, w->tps1, 1, 60, 40, false, NULL);
+    struct op *b = decide_pages(w, w->tps1, 1, 65, 30, false, NULL);
+    assert_int_equal(b->n_changes, 0);
+    ledger_commit(&w->l, a);
+    ledger_commit(&w->l, b);
+    free(a), free(b);
 }
 
 static void test_confirmation_and_dispute(void **state)
@@ -421,6 +459,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_form_is_counted_at_every_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correction_moves_by_the_difference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correction_of_a_form_in_flight_updates_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_correction_in_the_same_batch_sends_no_update, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_confirmation_and_dispute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_form_is_not_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_form_replaces_own_pending, setup, teardown),
