@@ -33,6 +33,7 @@ struct ingest {
     /* Sealed and handed to the writer, not yet committed, oldest first: the
      * first ops of each batch (batches[i] for i < n_batches). */
     struct op *batches[WRITER_DEPTH];
+    int batch_len[WRITER_DEPTH]; /* their ops */
     int n_batches;
     bool closing;
     uv_timer_t flush_timer, sweep_timer;
@@ -149,9 +150,10 @@ static int seal(struct ingest *ing, struct op **batch)
 static void start_batch(struct ingest *ing)
 {
     uv_timer_stop(&ing->flush_timer);
-    struct op **batch = &ing->batches[ing->n_batches++];
+    struct op **batch = &ing->batches[ing->n_batches];
     *batch = NULL;
     int n = seal(ing, batch);
+    ing->batch_len[ing->n_batches++] = n;
     for (struct op *op = *batch; op; op = op->next)
         ledger_written(op);
     writer_write(ing->writer, *batch, n);
@@ -167,7 +169,9 @@ static void on_committed(void *ctx, struct op *done, int n)
     (void)n;
     int64_t now = clock_now_ms();
     SU_ASSERT(ing->n_batches > 0 && done == ing->batches[0]);
-    memmove(ing->batches, ing->batches + 1, (size_t)(--ing->n_batches) * sizeof ing->batches[0]);
+    ing->n_batches--;
+    memmove(ing->batches, ing->batches + 1, (size_t)ing->n_batches * sizeof ing->batches[0]);
+    memmove(ing->batch_len, ing->batch_len + 1, (size_t)ing->n_batches * sizeof ing->batch_len[0]);
     for (struct op *op = done; op; op = op->next)
         ledger_commit(ing->ledger, op);
     maybe_seal(ing);
@@ -182,17 +186,34 @@ static void on_committed(void *ctx, struct op *done, int n)
 static void on_flush_timer(uv_timer_t *t)
 {
     struct ingest *ing = t->data;
-    if (!ing->closing && ing->q_head && !writer_full(ing->writer))
+    if (!ing->closing && ing->q_head && ing->n_batches == 0)
         start_batch(ing);
 }
 
+/* While a batch is in flight, the next one goes out once it is as large as
+ * that one (or full): sent at once it would be small, and PostgreSQL pays
+ * per batch (the statement's plan, the commit) while the ones it holds
+ * would wait anyway; as large, it is ready about when PostgreSQL is done
+ * with the one before. If the queue does not grow so far, it goes out after
+ * that COMMIT, as it did before the pipeline. */
+static bool next_batch_due(const struct ingest *ing)
+{
+    int in_flight = ing->batch_len[ing->n_batches - 1];
+    return ing->q_len >= (in_flight < ing->cfg->batch_max ? in_flight : ing->cfg->batch_max);
+}
+
 /* A batch goes out when the writer has room for one (fewer than WRITER_DEPTH
- * in flight) and the queue is full, or once the oldest op has waited
- * batch_delay_ms. */
+ * in flight): with none in flight when the queue is full or once the oldest
+ * op has waited batch_delay_ms, else when next_batch_due. */
 static void maybe_seal(struct ingest *ing)
 {
     if (ing->closing || !ing->q_head || writer_full(ing->writer))
         return;
+    if (ing->n_batches > 0) {
+        if (next_batch_due(ing))
+            start_batch(ing);
+        return;
+    }
     if (ing->q_len >= ing->cfg->batch_max || ing->cfg->batch_delay_ms == 0) {
         start_batch(ing);
         return;

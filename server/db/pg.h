@@ -1,8 +1,9 @@
 /* One asynchronous PostgreSQL connection on the libuv loop, that reconnects
- * by itself. Work is done by jobs, run one at a time in FIFO order: a job
- * sends its queries (start) and reads its results (step) whenever the socket
- * has data. If the connection breaks, the running job finishes with ok=false
- * and the ones still queued wait for the next connection.
+ * by itself. Work is done by jobs, run one at a time in FIFO order (a few at
+ * once in pipeline mode, pg_new_pipeline): a job sends its queries (start)
+ * and reads its results (step) whenever the socket has data. If the
+ * connection breaks, the running jobs finish with ok=false and the ones
+ * still queued wait for the next connection.
  * Nothing here blocks: connect uses PQconnectStart/PQconnectPoll and the
  * connection is in nonblocking mode. */
 #ifndef SUARA_DB_PG_H

@@ -561,11 +561,6 @@ bool writer_full(const struct writer *w)
     return w->n == WRITER_DEPTH;
 }
 
-bool writer_idle(const struct writer *w)
-{
-    return w->n == 0;
-}
-
 struct writer *writer_new(uv_loop_t *loop, const char *conninfo, const struct registry *reg,
                           int64_t claim_generation, const struct writer_sink *sink, void *ctx)
 {

@@ -41,8 +41,6 @@ struct writer *writer_new(uv_loop_t *loop, const char *conninfo, const struct re
 void writer_set_epoch(struct writer *w, const int *epoch);
 /* True while WRITER_DEPTH batches are not yet committed. */
 bool writer_full(const struct writer *w);
-/* True when every batch written has committed. */
-bool writer_idle(const struct writer *w);
 /* Writes the n sealed ops of batch (linked by op->next, in seal order) after
  * the batches written before it; the writer keeps them until they commit.
  * Only when not full. */

@@ -59,8 +59,8 @@ class PipelineTest(dbf.DbFaultsTest):
     def witnesses(self, server, n, each, prefix):
         stop = threading.Event()
         deadline = time.monotonic() + 90
-        ws = [dbf.Witness(server.port, self.tokens[i], self.forms(each, f"{prefix}{i}"), stop,
-                          deadline, pace=0) for i in range(n)]
+        ws = [dbf.Witness(server.port, self.tokens[i % 4], self.forms(each, f"{prefix}{i}"),
+                          stop, deadline, pace=0) for i in range(n)]
         for w in ws:
             w.start()
         return ws, stop
@@ -88,7 +88,7 @@ class PipelineTest(dbf.DbFaultsTest):
         self.pdb.psql(SLOW_TRIGGER)
         self.addCleanup(self.pdb.psql, "DROP TRIGGER IF EXISTS slow ON forms")
         server = self.serve()
-        ws, stop = self.witnesses(server, 4, 150, "term")
+        ws, stop = self.witnesses(server, 8, 80, "term")
         acked = lambda: sum(len(w.acks) for w in ws)
         harness.wait_until(lambda: acked() >= 8, timeout=30, message="acknowledgements")
         # terminated while it runs the first of two batches in flight
@@ -162,7 +162,7 @@ class PipelineTest(dbf.DbFaultsTest):
 
     def test_reconnect_with_two_unacknowledged_batches(self):
         server = self.serve()
-        ws, stop = self.witnesses(server, 4, 100, "unack")
+        ws, stop = self.witnesses(server, 8, 60, "unack")
         acked = lambda: sum(len(w.acks) for w in ws)
         harness.wait_until(lambda: acked() >= 8, timeout=30, message="acknowledgements")
         log_at = self.pg_log_size()
