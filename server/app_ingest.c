@@ -18,6 +18,9 @@
 #include <string.h>
 
 #define SWEEP_MS 100
+/* A second batch goes out only while the one in flight is smaller than this
+ * (see next_batch_due). */
+#define PIPELINE_MAX_OPS 128
 
 struct ingest_op {
     struct op op; /* first: an op is its ingest_op */
@@ -195,10 +198,16 @@ static void on_flush_timer(uv_timer_t *t)
  * per batch (the statement's plan, the commit) while the ones it holds
  * would wait anyway; as large, it is ready about when PostgreSQL is done
  * with the one before. If the queue does not grow so far, it goes out after
- * that COMMIT, as it did before the pipeline. */
+ * that COMMIT, as it did before the pipeline. And only while batches are
+ * small: a large batch means forms arrive faster than PostgreSQL commits
+ * them, the overlap gains nothing, and two batches in flight would halve
+ * the batches' size (docs/benchmarks.md: at 256 connections the pipeline was
+ * slower, at 64 faster). */
 static bool next_batch_due(const struct ingest *ing)
 {
     int in_flight = ing->batch_len[ing->n_batches - 1];
+    if (in_flight >= PIPELINE_MAX_OPS)
+        return false;
     return ing->q_len >= (in_flight < ing->cfg->batch_max ? in_flight : ing->cfg->batch_max);
 }
 
