@@ -380,7 +380,8 @@ struct ingest *ingest_new(uv_loop_t *loop, const struct config *cfg, struct ledg
     static const struct writer_sink sink = {on_committed};
     ing->cfg = cfg;
     ing->ledger = ledger;
-    ing->writer = writer_new(loop, cfg->db, ledger->reg, claim_generation, &sink, ing);
+    ing->writer =
+        writer_new(loop, cfg->db, cfg->writer_depth, ledger->reg, claim_generation, &sink, ing);
     writer_set_epoch(ing->writer, epoch);
     uv_timer_init(loop, &ing->flush_timer);
     uv_timer_init(loop, &ing->sweep_timer);

@@ -17,6 +17,7 @@ struct config {
     int tick_ms;              /* WebSocket update tick */
     int batch_max;            /* forms per group commit */
     int batch_delay_ms;       /* longest a form waits for its batch to fill */
+    int writer_depth;         /* batches in flight at once (db/writer.h: at most WRITER_DEPTH) */
     int queue_max;            /* forms waiting for the database before 503 */
     int ack_timeout_ms;       /* a submitter waits this long for COMMIT, then 503 */
     int max_body;             /* bytes; larger bodies get 413 */

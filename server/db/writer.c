@@ -201,7 +201,7 @@ struct writer {
     /* The batches not yet committed, oldest first from slots[first]: they
      * commit, and are reported, in this order. */
     struct batch slots[WRITER_DEPTH];
-    int first, n;
+    int first, n, depth;
     int64_t next_number;
     int64_t acked; /* the number of the last batch seen to commit */
     bool closing;
@@ -537,7 +537,7 @@ static void job_finish(struct pg_job *job, bool ok)
 
 void writer_write(struct writer *w, struct op *batch, int n)
 {
-    SU_ASSERT(w->n < WRITER_DEPTH && !w->closing);
+    SU_ASSERT(w->n < w->depth && !w->closing);
     struct batch *b = &w->slots[(w->first + w->n) % WRITER_DEPTH];
     if (w->n > 0)
         g_metrics.writer_pipelined++;
@@ -558,15 +558,18 @@ void writer_set_epoch(struct writer *w, const int *epoch)
 
 bool writer_full(const struct writer *w)
 {
-    return w->n == WRITER_DEPTH;
+    return w->n == w->depth;
 }
 
-struct writer *writer_new(uv_loop_t *loop, const char *conninfo, const struct registry *reg,
-                          int64_t claim_generation, const struct writer_sink *sink, void *ctx)
+struct writer *writer_new(uv_loop_t *loop, const char *conninfo, int depth,
+                          const struct registry *reg, int64_t claim_generation,
+                          const struct writer_sink *sink, void *ctx)
 {
+    SU_ASSERT(depth >= 1 && depth <= WRITER_DEPTH);
     static const struct pg_events no_events = {0};
     struct writer *w = xcalloc(1, sizeof *w);
     snprintf(w->generation, sizeof w->generation, "%" PRId64, claim_generation);
+    w->depth = depth;
     w->pg = pg_new_pipeline(loop, conninfo, &no_events, WRITER_DEPTH);
     w->reg = reg;
     w->sink = *sink;

@@ -18,8 +18,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* At most this many batches in flight: batch n+1 is sealed and sent while
- * batch n commits (docs/architecture.md, "The writer"). */
+/* At most this many batches in flight (--writer-depth): with 2, batch n+1 is
+ * sealed and sent while batch n commits (docs/architecture.md, "The
+ * pipelined writer"). */
 #define WRITER_DEPTH 2
 
 struct writer;
@@ -34,12 +35,13 @@ struct writer_sink {
  * Every batch is refused by the database unless the claim of
  * claim_generation (see load.h) still holds and the batch before it
  * committed, and makes COMMIT wait for a synchronous standby. */
-struct writer *writer_new(uv_loop_t *loop, const char *conninfo, const struct registry *reg,
-                          int64_t claim_generation, const struct writer_sink *sink, void *ctx);
+struct writer *writer_new(uv_loop_t *loop, const char *conninfo, int depth,
+                          const struct registry *reg, int64_t claim_generation,
+                          const struct writer_sink *sink, void *ctx);
 /* Every batch asserts this epoch (see schema/007_election_life.sql): after a
  * switch to live, a batch of the rehearsal fails instead of mixing in. */
 void writer_set_epoch(struct writer *w, const int *epoch);
-/* True while WRITER_DEPTH batches are not yet committed. */
+/* True while `depth` batches are not yet committed. */
 bool writer_full(const struct writer *w);
 /* Writes the n sealed ops of batch (linked by op->next, in seal order) after
  * the batches written before it; the writer keeps them until they commit.

@@ -1,5 +1,5 @@
-"""The pipelined writer (docs/architecture.md, "The writer"): two batches in
-flight on the writer's own connection, on a private PostgreSQL cluster
+"""The pipelined writer (docs/architecture.md, "The pipelined writer"),
+--writer-depth 2: two batches in flight on the writer's own connection, on a private PostgreSQL cluster
 (test_dbfaults' harness) whose faults are installed by each test.
 
 - The writer's backend terminated while two batches are in flight (the first
@@ -82,7 +82,8 @@ class PipelineTest(dbf.DbFaultsTest):
 
     def serve(self):
         return self.start_server("--ack-timeout-ms", 1000, "--rate-per-minute", 0,
-                                 "--batch-delay-ms", 2, db=self.pdb.conninfo, ready=True)
+                                 "--batch-delay-ms", 2, "--writer-depth", 2,
+                                 db=self.pdb.conninfo, ready=True)
 
     def test_writer_backend_terminated_with_two_batches_in_flight(self):
         self.pdb.psql(SLOW_TRIGGER)
