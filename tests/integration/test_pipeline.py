@@ -171,9 +171,13 @@ class PipelineTest(dbf.DbFaultsTest):
         self.sync_standby("nobody")
         self.addCleanup(self.pdb.psql, "SELECT pg_reload_conf()")
         self.addCleanup(self.pdb.psql, "ALTER SYSTEM RESET ALL")
-        harness.wait_until(lambda: harness.metric(server, "suara_writer_batches_in_flight") == 2
-                           and self.pdb.value(f"SELECT count(*) {WRITER} "
-                                              "AND wait_event = 'SyncRep'") == "1",
+        harness.wait_until(lambda: self.pdb.value(f"SELECT count(*) {WRITER} "
+                                                  "AND wait_event = 'SyncRep'") == "1",
+                           timeout=20, message="a batch committed, waiting for the standby")
+        # as many new witnesses as the batch waiting can hold: the next batch goes out once the
+        # queue is as long as the batch in flight (app_ingest.c, next_batch_due)
+        more, more_stop = self.witnesses(server, 8, 20, "unackmore")
+        harness.wait_until(lambda: harness.metric(server, "suara_writer_batches_in_flight") == 2,
                            timeout=20, message="two batches in flight, the first committed")
         retried = retried_batches(server)
         self.pdb.value(f"SELECT pg_terminate_backend(pid) {WRITER} AND wait_event = 'SyncRep'")
@@ -185,6 +189,7 @@ class PipelineTest(dbf.DbFaultsTest):
         harness.wait_until(lambda: acked() >= before + 8, timeout=30,
                            message="acknowledgements after the reconnect")
         acks = self.finish(ws, stop)
+        acks.update(self.finish(more, more_stop))
         self.assertGreaterEqual(len(retried_batches(server) - retried), 2,
                                 "both unacknowledged batches were written again")
         self.assert_exactly(acks, "unack")
