@@ -51,7 +51,7 @@ static const struct option_def options[] = {
         "most forms in one group commit"),
     INT("--batch-delay-ms", "SUARA_BATCH_DELAY_MS", "N", batch_delay_ms, 0, 1000, 2,
         "longest a form waits for its batch to fill"),
-    INT("--writer-depth", "SUARA_WRITER_DEPTH", "N", writer_depth, 1, 2, 1,
+    INT("--writer-depth", "SUARA_WRITER_DEPTH", "N", writer_depth, 1, 2, 2,
         "batches in flight at once: 2 pipelines the group commit"),
     INT("--queue-max", "SUARA_QUEUE_MAX", "N", queue_max, 1, 10000000, 20000,
         "forms waiting for the database before new ones get 503"),

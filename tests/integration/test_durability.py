@@ -352,30 +352,30 @@ class SlowDatabaseTest(DurabilityCase):
 
 
     def test_queue_full(self):
-        (t1, d1), (t2, d2), (t3, d3) = self.fresh_tps(3, "62.10")
+        tps = self.fresh_tps(4, "62.10")
         token = self.make_token("witness", "62.10")
         server = self.start_server("--ack-timeout-ms", "1000", "--queue-max", "1", ready=True)
-        forms = [build_form(f"full-{i}", tps, dpt, shift=i)
-                 for i, (tps, dpt) in enumerate(((t1, d1), (t2, d2), (t3, d3)))]
+        forms = [build_form(f"full-{i}", t, d, shift=i) for i, (t, d) in enumerate(tps)]
         unlock = self.lock_table("forms")
-        # the first form is in the batch that waits for the lock, the second is queued
-        for form in forms[:2]:
+        # the first two forms are in the two batches in flight (db/writer.h:
+        # WRITER_DEPTH), the first waiting for the lock; the third is queued
+        for form in forms[:3]:
             status, headers, body = server.post("/api/v1/forms", form, token=token)
             self.assertEqual(status, 503, body)
         # the queue is full: refused at once, and never stored
         started = time.monotonic()
-        status, headers, body = server.post("/api/v1/forms", forms[2], token=token)
+        status, headers, body = server.post("/api/v1/forms", forms[3], token=token)
         self.assertLess(time.monotonic() - started, 0.8)
         self.assertEqual(status, 503, body)
         self.assert_error(status, body)
         self.assertRegex(headers.get("Retry-After", ""), r"^[1-9][0-9]*$")
         unlock()
         harness.wait_until(lambda: self.value(
-            "SELECT count(*) FROM forms WHERE submission_id LIKE 'full-%'") == "2",
-            message="the two accepted forms to be written")
-        self.assertEqual(self.value("SELECT count(*) FROM forms WHERE submission_id = 'full-2'"),
+            "SELECT count(*) FROM forms WHERE submission_id LIKE 'full-%'") == "3",
+            message="the three accepted forms to be written")
+        self.assertEqual(self.value("SELECT count(*) FROM forms WHERE submission_id = 'full-3'"),
                          "0")
-        for form, want in zip(forms, (200, 200, 201)):
+        for form, want in zip(forms, (200, 200, 200, 201)):
             status, _, body = server.post("/api/v1/forms", form, token=token)
             self.assertEqual(status, want, (form["submission_id"], body))
             self.assertEqual(body["status"], "counted")
