@@ -105,3 +105,22 @@ test('an admin prints a card per TPS of a kecamatan, and a card\'s link makes it
   assert.match(await page.locator('#cards-msg').textContent(), new RegExp(`^Satu token saksi baru untuk setiap TPS di ${kec2.name}\\.`));
   assert.deepEqual(page.errors, []);
 });
+
+test('on a 360 px phone the cards page shows each list under its label, nothing wider than the screen', async () => {
+  const kota = await server.get(`/api/v1/regions/${KAB}`);
+  const page = await browser.page();
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.goto(`${server.url}/admin/kartu`);
+  await until(async () => (await page.locator('#cards-kab option').count()) > 1, { what: 'the kabupaten list' });
+  await page.locator('#cards-kab').selectOption(KAB);
+  await until(async () => !(await page.locator('#cards-kec').isDisabled()), { what: 'the kecamatan list' });
+  await page.locator('#cards-kec').selectOption(kota.children[0].code);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 360, `the page is ${wide}px wide on a 360 px phone`);
+  // The longest label would leave its list no room beside it.
+  const label = await page.locator('label[for="cards-tps"]').boundingBox();
+  const list = await page.locator('#cards-tps').boundingBox();
+  assert.ok(list.y >= label.y + label.height, `the TPS list (y ${list.y}) is under its label (bottom ${label.y + label.height})`);
+  assert.ok(list.width >= 300, `the TPS list is ${list.width}px wide`);
+  assert.deepEqual(page.errors, []);
+});
