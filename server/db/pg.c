@@ -285,6 +285,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
     }
     if (events & UV_READABLE)
         on_readable(pg);
+    else if (events & UV_WRITABLE)
+        /* A send that would block makes libpq read what has come (pqSendSome
+         * reads to avoid a deadlock): a pipelined batch's results may now be
+         * in its buffer, with nothing left on the socket to wake us. */
+        step_job(pg);
 }
 
 static void connect_start(struct pg *pg)
@@ -431,8 +436,11 @@ enum pg_step pg_drain_pipeline(struct pg_job *job, PGconn *conn)
         }
         ended = false;
         ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) {
-            log_warn("db_error", "error=\"%s\"", PQresultErrorMessage(r));
+        /* Anything but rows, a command's end or the sync fails the job: a
+         * bad response must not count as a COMMIT. */
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_SYNC) {
+            log_warn("db_error", "status=%s error=\"%s\"", PQresStatus(st),
+                     PQresultErrorMessage(r));
             job->failed = true;
         }
         PQclear(r);

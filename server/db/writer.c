@@ -74,10 +74,18 @@ enum {
  * standby - acknowledging forms that may exist only on this primary. */
 /* The batch's text in three parts around what the count list (form.h)
  * generates: the column names and one x.n[i] per count. */
+/* The status changes are the one part that is not idempotent: a batch k
+ * written again after a broken connection, when k and k+1 had both
+ * committed, would set back what k+1 changed (a held form counted by a
+ * decision in k, then superseded by its witness's correction in k+1). So
+ * they apply only while the counter is below k, as the statement's snapshot
+ * sees it (the batches before it on this connection have committed): at k
+ * or past it, this batch is known to have committed already. */
 static const char batch_sql_head[] =
     "WITH changed AS ("
     " UPDATE forms SET status = c.status"
     " FROM unnest($1::bigint[], $2::text[]) AS c(id, status) WHERE forms.id = c.id"
+    " AND (SELECT w.batches FROM writer_claim w WHERE w.generation = $39::bigint) < $41::bigint"
     " RETURNING 1),"
     " new_forms AS ("
     " INSERT INTO forms (id, submission_id, tps, contest, revision, status, outcome, confirms,"
