@@ -1052,10 +1052,18 @@ class SlowReaderTest(LiveCase):
         for topic, sub in slow_subs.items():
             sub.assert_matches(http[topic])
         # The province changed with every form, so it certainly lost updates: it was
-        # resynced with a snapshot, its last message.
-        province = slow_subs[PROVINCE].messages
-        self.assertEqual(province[-1][1]["type"], "snapshot")
-        self.assertIn("snapshot", [m["type"] for _, m in province[resumed_at:]])
+        # resynced with a snapshot, and what followed that snapshot is the updates newer
+        # than it, in order (none, when the snapshot was made after the last form; some,
+        # when it was queued before the last ticks and they fitted in --ws-queue-max).
+        province = [m for _, m in slow_subs[PROVINCE].messages[resumed_at:]]
+        kinds = [m["type"] for m in province]
+        self.assertIn("snapshot", kinds)
+        last_snapshot = len(kinds) - 1 - kinds[::-1].index("snapshot")
+        after = province[last_snapshot:]
+        self.assertEqual([m["type"] for m in after[1:]], ["update"] * (len(after) - 1))
+        seqs = [m["seq"] for m in after]
+        self.assertEqual(seqs, sorted(set(seqs)), "updates after the snapshot, each newer")
+        self.assertEqual(seqs[-1], http[PROVINCE]["seq"])
         ready, _, _ = select.select([slow], [], [], 4 * tick)
         self.assertEqual(slow.pump() if ready else [], [], "messages after the resync")
         # It lost updates (it did not get the stream late).
