@@ -9,10 +9,13 @@
  * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
 #include "form.h"
 #include "core/mem.h"
+#include "domain/json.h"
 #include "core/utf8.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <threads.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -650,12 +653,17 @@ enum form_decode_result form_decode(const char *body, size_t len, struct form_in
     enum form_decode_result rc = FORM_MALFORMED;
     memset(out, 0, sizeof *out);
     problems->n = 0;
+    /* A form's tree is about 8 KiB: its nodes and keys come from the stack. */
+    alignas(max_align_t) char scratch[16384];
+    struct json_arena arena;
+    json_arena_begin(&arena, scratch, sizeof scratch);
     cJSON *root = parse_strict(body, len);
     if (cJSON_IsObject(root)) {
         decode_body(root, out, problems);
         rc = problems->n > 0 ? FORM_INVALID : FORM_DECODED;
     }
     cJSON_Delete(root);
+    json_arena_end(&arena);
     return rc;
 }
 

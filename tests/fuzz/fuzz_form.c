@@ -10,6 +10,7 @@
  * tests/unit/test_fuzz_regressions.c includes this file with FUZZ_FORM_ENTRY
  * renamed, to replay the corpus and past crashes in the ordinary test run. */
 #include "domain/form.h"
+#include "domain/json.h"
 #include "domain/registry.h"
 #include "fuzz_check.h"
 
@@ -65,6 +66,7 @@ static const struct registry *form_registry(void)
     for (size_t i = 0; i < sizeof bup / sizeof bup[0]; i++)
         FORM_CHECK(registry_add_candidate(&reg, "bup-62.01", bup[i], "H", "D") == 0);
     FORM_CHECK(registry_finish(&reg, err, sizeof err) == 0);
+    json_init(); /* cJSON's allocations as the server makes them: the arena */
     built = true;
     return &reg;
 }

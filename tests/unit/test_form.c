@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "domain/form.h"
+#include "domain/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1314,6 +1315,7 @@ static void test_count_list_maps_each_path_to_its_member(void **state)
 
 int main(void)
 {
+    json_init(); /* forms are decoded as the server decodes them: in the arena */
     const struct CMUnitTest decode_tests[] = {
         cmocka_unit_test(test_underflowing_numbers_are_refused),
         cmocka_unit_test(test_count_list_maps_each_path_to_its_member),
