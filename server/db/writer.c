@@ -102,8 +102,15 @@ static const char batch_sql_tail[] =
     " $9::text[], $10::bigint[], $11::int[], $12::bigint[], $13::bigint[], $14::text[],"
     " $15::text[], $17::text[], $18::text[], $26::smallint[], $27::text[]) WITH ORDINALITY"
     " AS f(id, sid, tps, contest, revision, status, outcome, confirms, token_id, seq,"
-    " received_ms, checks, photos, votes, receipt, receipt_format, amendment, ord)"
-    " ON CONFLICT (id) DO NOTHING RETURNING 1),"
+    " received_ms, checks, photos, votes, receipt, receipt_format, amendment, ord)";
+/* then, for a batch sent again, the clause that makes its forms a no-op if
+ * they committed the first time; a batch's first send has none, since its
+ * forms cannot exist yet: an INSERT that may conflict costs PostgreSQL an
+ * index probe before and a WAL record after each row. Should a row exist
+ * after all, its unique index fails the batch, which is sent again with it. */
+static const char batch_sql_retry[] = " ON CONFLICT (id) DO NOTHING";
+static const char batch_sql_rest[] =
+    " RETURNING 1),"
     " new_decisions AS ("
     " INSERT INTO decisions (id, form_id, decision, reason, token_id, seq, decided_at, receipt)"
     " SELECT d.id, d.form_id, d.decision, d.reason, d.token_id, d.seq,"
@@ -131,20 +138,24 @@ static const char batch_sql_tail[] =
     " (SELECT count(*) FROM new_audit), suara_batch($39::bigint, $41::bigint, $42::bigint),"
     " suara_assert_epoch($40::int)";
 
-static char batch_sql[8192];
+static char batch_sql[2][8192]; /* [retry] */
 
-const char *writer_batch_sql(void)
+const char *writer_batch_sql(bool retry)
 {
-    if (!batch_sql[0]) {
+    char *sql = batch_sql[retry];
+    if (!sql[0]) {
         struct buf b;
-        buf_init_fixed(&b, batch_sql, sizeof batch_sql);
+        buf_init_fixed(&b, sql, sizeof batch_sql[0]);
         buf_puts(&b, batch_sql_head);
         for (int i = 1; i <= FORM_N_COUNTS; i++)
             buf_printf(&b, ", $%d[f.ord][%d]", P_COUNTS + 1, i);
         buf_puts(&b, batch_sql_tail);
+        if (retry)
+            buf_puts(&b, batch_sql_retry);
+        buf_puts(&b, batch_sql_rest);
         SU_ASSERT(buf_error(&b) == SU_OK);
     }
-    return batch_sql;
+    return sql;
 }
 
 /* A PostgreSQL array in its binary format (array_recv), under construction:
@@ -504,13 +515,18 @@ static const char session_sql[] =
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', false),"
     " set_config('enable_seqscan', 'off', false), set_config('enable_hashjoin', 'off', false),"
     " set_config('enable_mergejoin', 'off', false), set_config('jit', 'off', false)";
-static const char batch_statement[] = "suara_batch";
+static const char *const batch_statement[2] = {"suara_batch", "suara_batch_retry"};
 
 static int send_session_setup(PGconn *conn, const struct batch *b)
 {
     if (!PQsendQueryParams(conn, session_sql, 0, NULL, NULL, NULL, NULL, 0))
         return -1;
-    return PQsendPrepare(conn, batch_statement, writer_batch_sql(), N_PARAMS, b->types) ? 0 : -1;
+    for (int retry = 0; retry < 2; retry++) {
+        if (!PQsendPrepare(conn, batch_statement[retry], writer_batch_sql(retry), N_PARAMS,
+                           b->types))
+            return -1;
+    }
+    return 0;
 }
 
 static int job_start(struct pg_job *job, PGconn *conn)
@@ -526,8 +542,8 @@ static int job_start(struct pg_job *job, PGconn *conn)
             return -1;
         w->prepared_session = pg_session(w->pg);
     }
-    if (!PQsendQueryPrepared(conn, batch_statement, N_PARAMS, b->values, b->lengths, b->formats,
-                             0))
+    if (!PQsendQueryPrepared(conn, batch_statement[b->attempts > 1], N_PARAMS, b->values,
+                             b->lengths, b->formats, 0))
         return -1;
     /* Its own sync, so its own implicit transaction: it commits (or fails)
      * alone, before the next batch in the pipeline runs. */
@@ -554,7 +570,7 @@ static void job_finish(struct pg_job *job, bool ok)
         /* Unknown fate, or refused because the one before it failed: keep
          * the batch and write it again on the next connection, after the
          * batches before it (the connection finishes them in order);
-         * ON CONFLICT makes a batch that had committed a no-op. */
+         * sent again, its ON CONFLICT makes it a no-op if it had committed. */
         log_warn("batch_retry", "batch=%" PRId64 " ops=%d attempts=%d", b->number, b->n,
                  b->attempts);
         pg_submit(w->pg, &b->job);
