@@ -8,8 +8,8 @@
  * should see everything wrong with it in one 422. Every loop is bounded by
  * the body size or by FORM_MAX_ERRORS, so a hostile body costs O(len). */
 #include "form.h"
+#include "json.h"
 #include "core/mem.h"
-#include "domain/json.h"
 #include "core/utf8.h"
 
 #include <cjson/cJSON.h>
