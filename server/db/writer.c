@@ -140,7 +140,9 @@ static const char batch_sql_rest[] =
 
 static char batch_sql[2][8192]; /* [retry] */
 
-const char *writer_batch_sql(bool retry)
+/* The batch's text, built once from the count list of form.h: as first
+ * sent, or as sent again after an unknown fate (retry). */
+static const char *writer_batch_sql(bool retry)
 {
     char *sql = batch_sql[retry];
     if (!sql[0]) {
@@ -209,7 +211,6 @@ struct batch {
     /* the statement's parameters: binary arrays, then four integers as text */
     const char *values[N_PARAMS];
     int lengths[N_PARAMS], formats[N_PARAMS];
-    unsigned int types[N_PARAMS];
 };
 
 struct writer {
@@ -224,7 +225,7 @@ struct writer {
     int64_t next_number;
     int64_t acked; /* the number of the last batch seen to commit */
     bool closing;
-    uint64_t prepared_session; /* pg_session in which the batch statement was prepared */
+    struct pg_job setup; /* prepares the batch statement, first on each connection */
     char generation[24];
     const int *epoch; /* the election epoch this server loaded */
 };
@@ -313,12 +314,17 @@ static void col_finish(struct column *c, const char **data, int *len)
     *len = (int)(c->bytes.len - (ARRAY_HEADER_MAX - header));
 }
 
-static uint32_t col_type(const struct column *c)
+/* The statement's parameter types: each column's array type, then the four
+ * integers untyped (the statement casts them). */
+static const unsigned int *param_types(void)
 {
-    return c->width == 8   ? OID_INT8_ARRAY
-           : c->width == 4 ? OID_INT4_ARRAY
-           : c->width == 2 ? OID_INT2_ARRAY
-                           : OID_TEXT_ARRAY;
+    static unsigned int types[N_PARAMS];
+    for (int i = 0; i < N_ARRAYS; i++)
+        types[i] = column_width[i] == 8   ? OID_INT8_ARRAY
+                   : column_width[i] == 4 ? OID_INT4_ARRAY
+                   : column_width[i] == 2 ? OID_INT2_ARRAY
+                                          : OID_TEXT_ARRAY;
+    return types;
 }
 
 static void cols_reset(struct batch *b)
@@ -333,7 +339,6 @@ static void cols_finish(struct writer *w, struct batch *b)
 {
     for (int i = 0; i < N_ARRAYS; i++) {
         col_finish(&b->cols[i], &b->values[i], &b->lengths[i]);
-        b->types[i] = col_type(&b->cols[i]);
         b->formats[i] = 1;
     }
     snprintf(b->epoch_text, sizeof b->epoch_text, "%d", w->epoch ? *w->epoch : 1);
@@ -508,25 +513,46 @@ static struct batch *batch_of(struct pg_job *job)
  * indexes: a status change is one primary-key lookup whatever the table's
  * size. The plan's cost then counts the sequential scan of the one-row
  * writer_claim as disabled, far above jit_above_cost: without jit = off
- * every batch would be compiled, 0.8 s each. Sent in front of the
- * session's first batch, before its sync: a failed batch drops the
- * connection, so the next session prepares again. */
+ * every batch would be compiled, 0.8 s each. A job of its own ahead of the
+ * batches on every new connection, as photo_pg.c prepares its put; should
+ * it fail, the connection drops and the next one prepares again. */
 static const char session_sql[] =
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', false),"
     " set_config('enable_seqscan', 'off', false), set_config('enable_hashjoin', 'off', false),"
     " set_config('enable_mergejoin', 'off', false), set_config('jit', 'off', false)";
 static const char *const batch_statement[2] = {"suara_batch", "suara_batch_retry"};
 
-static int send_session_setup(PGconn *conn, const struct batch *b)
+static int setup_start(struct pg_job *job, PGconn *conn)
 {
+    (void)job;
     if (!PQsendQueryParams(conn, session_sql, 0, NULL, NULL, NULL, NULL, 0))
         return -1;
     for (int retry = 0; retry < 2; retry++) {
         if (!PQsendPrepare(conn, batch_statement[retry], writer_batch_sql(retry), N_PARAMS,
-                           b->types))
+                           param_types()))
             return -1;
     }
-    return 0;
+    return PQpipelineSync(conn) ? 0 : -1;
+}
+
+static enum pg_step setup_step(struct pg_job *job, PGconn *conn)
+{
+    return pg_drain_pipeline(job, conn);
+}
+
+static void setup_finish(struct pg_job *job, bool ok)
+{
+    struct writer *w = (struct writer *)((char *)job - offsetof(struct writer, setup));
+    if (!ok && !w->closing)
+        log_warn("writer_prepare_failed", "statement=%s", batch_statement[0]);
+}
+
+/* Connected (again): the setup goes first. It starts at once (nothing runs
+ * on a connection just up), so it is never still queued at the next one. */
+static void on_writer_up(void *ctx)
+{
+    struct writer *w = ctx;
+    pg_submit_first(w->pg, &w->setup);
 }
 
 static int job_start(struct pg_job *job, PGconn *conn)
@@ -537,11 +563,6 @@ static int job_start(struct pg_job *job, PGconn *conn)
     /* What the database may take on this server's word: the batches it saw
      * commit (see suara_batch). */
     snprintf(b->acked_text, sizeof b->acked_text, "%" PRId64, w->acked);
-    if (w->prepared_session != pg_session(w->pg)) {
-        if (send_session_setup(conn, b) < 0)
-            return -1;
-        w->prepared_session = pg_session(w->pg);
-    }
     if (!PQsendQueryPrepared(conn, batch_statement[b->attempts > 1], N_PARAMS, b->values,
                              b->lengths, b->formats, 0))
         return -1;
@@ -622,11 +643,14 @@ struct writer *writer_new(uv_loop_t *loop, const char *conninfo, int depth,
                           const struct writer_sink *sink, void *ctx)
 {
     SU_ASSERT(depth >= 1 && depth <= WRITER_DEPTH);
-    static const struct pg_events no_events = {0};
     struct writer *w = xcalloc(1, sizeof *w);
+    const struct pg_events events = {.up = on_writer_up, .ctx = w};
     snprintf(w->generation, sizeof w->generation, "%" PRId64, claim_generation);
     w->depth = depth;
-    w->pg = pg_new_pipeline(loop, conninfo, &no_events, WRITER_DEPTH);
+    w->setup.start = setup_start;
+    w->setup.step = setup_step;
+    w->setup.finish = setup_finish;
+    w->pg = pg_new_pipeline(loop, conninfo, &events, WRITER_DEPTH);
     w->reg = reg;
     w->sink = *sink;
     w->ctx = ctx;

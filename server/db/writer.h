@@ -52,8 +52,4 @@ void writer_write(struct writer *w, struct op *batch, int n);
  * caller's again: they must not be acknowledged. */
 struct op *writer_close(struct writer *w);
 
-/* The SQL text of a batch (built once from the count list of form.h): as
- * first sent, or as sent again after an unknown fate (retry). */
-const char *writer_batch_sql(bool retry);
-
 #endif
