@@ -354,11 +354,12 @@ class SlowDatabaseTest(DurabilityCase):
     def test_queue_full(self):
         tps = self.fresh_tps(4, "62.10")
         token = self.make_token("witness", "62.10")
-        server = self.start_server("--ack-timeout-ms", "1000", "--queue-max", "1", ready=True)
+        server = self.start_server("--ack-timeout-ms", "1000", "--queue-max", "1",
+                                   "--writer-depth", "2", ready=True)
         forms = [build_form(f"full-{i}", t, d, shift=i) for i, (t, d) in enumerate(tps)]
         unlock = self.lock_table("forms")
-        # the first two forms are in the two batches in flight (db/writer.h:
-        # WRITER_DEPTH), the first waiting for the lock; the third is queued
+        # the first two forms are in the two batches in flight (--writer-depth 2),
+        # the first waiting for the lock; the third is queued
         for form in forms[:3]:
             status, headers, body = server.post("/api/v1/forms", form, token=token)
             self.assertEqual(status, 503, body)
